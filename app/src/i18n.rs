@@ -1,0 +1,170 @@
+//! Spanish and English. Keys are an enum and every key is matched for both languages, so a missing
+//! translation is a compile error rather than a blank on screen. The chosen locale lives in a cookie
+//! so the server renders the same language the browser hydrates.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Locale {
+    #[default]
+    Es,
+    En,
+}
+
+pub const LOCALE_COOKIE: &str = "dgs_locale";
+
+impl Locale {
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::Es => "es",
+            Locale::En => "en",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        match s.trim() {
+            "es" => Some(Locale::Es),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    /// The locale named in a `Cookie:` header value, if any.
+    pub fn from_cookie_header(header: &str) -> Option<Self> {
+        header
+            .split(';')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == LOCALE_COOKIE)
+            .and_then(|(_, v)| Locale::from_code(v))
+    }
+}
+
+/// The current locale, provided at the root of the app.
+pub fn use_locale() -> RwSignal<Locale> {
+    use_context::<RwSignal<Locale>>().unwrap_or_else(|| RwSignal::new(Locale::default()))
+}
+
+/// A reactive translation: re-renders when the locale changes.
+pub fn tr(key: Key) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let locale = use_locale();
+    move || t(locale.get(), key)
+}
+
+macro_rules! keys {
+    ($($key:ident => $es:literal, $en:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Key { $($key),* }
+        pub fn t(locale: Locale, key: Key) -> &'static str {
+            match (key, locale) {
+                $((Key::$key, Locale::Es) => $es, (Key::$key, Locale::En) => $en,)*
+            }
+        }
+    };
+}
+
+keys! {
+    AppName => "Gobierno de datos", "Data Governance";
+    NavDatasets => "Conjuntos de datos", "Datasets";
+    NavPrompts => "Prompts", "Prompts";
+    NavReviews => "Revisiones", "Reviews";
+    NavTables => "Tablas", "Tables";
+    NavReports => "Informes", "Reports";
+    NavAdmin => "Administración", "Admin";
+    ApiDocs => "API", "API";
+    SkipToContent => "Saltar al contenido", "Skip to content";
+    Language => "Idioma", "Language";
+    SignIn => "Entrar", "Sign in";
+    SignOut => "Salir", "Sign out";
+    SigningIn => "Entrando…", "Signing in…";
+    Username => "Usuario", "Username";
+    Password => "Contraseña", "Password";
+    PasswordHint => "Al menos 10 caracteres.", "At least 10 characters.";
+    PasswordTooShort => "La contraseña es demasiado corta (faltan {n} caracteres).", "The password is too short ({n} more characters).";
+    PasswordOk => "Longitud correcta.", "Length is fine.";
+    SignInTitle => "Entra en tu cuenta", "Sign in to your account";
+    SetupTitle => "Crea la primera cuenta de administrador", "Create the first administrator";
+    SetupIntro => "Aún no hay usuarios. Esta cuenta podrá crear las demás.", "There are no users yet. This account can create the others.";
+    SetupSubmit => "Crear administrador", "Create administrator";
+    Loading => "Cargando…", "Loading…";
+    Role => "Rol", "Role";
+    UploadTitle => "Subir un archivo", "Upload a file";
+    UploadHelp => "CSV o TSV con una fila de cabecera. Detectamos el separador y la codificación.", "CSV or TSV with a header row. Delimiter and encoding are detected.";
+    ChooseFile => "Elegir archivo", "Choose file";
+    DropHere => "Suelta aquí el archivo o elígelo", "Drop the file here or choose it";
+    Upload => "Subir", "Upload";
+    Uploading => "Subiendo…", "Uploading…";
+    Processing => "Leyendo el archivo…", "Reading the file…";
+    StepUpload => "1. Subir", "1. Upload";
+    StepColumn => "2. Columna", "2. Column";
+    StepRun => "3. Clasificar", "3. Classify";
+    RowsStored => "filas leídas", "rows read";
+    RowsRejected => "filas rechazadas", "rows rejected";
+    Columns => "Columnas", "Columns";
+    DescriptionColumn => "Columna de descripción", "Description column";
+    DescriptionColumnHelp => "El texto que se limpia, se deduplica y se clasifica.", "The text that is cleaned, de-duplicated and classified.";
+    CreateDataset => "Crear conjunto y clasificar", "Create dataset and classify";
+    Working => "Trabajando…", "Working…";
+    DatasetsTitle => "Conjuntos de datos", "Datasets";
+    NoDatasets => "Todavía no hay conjuntos de datos. Sube un archivo para empezar.", "No datasets yet. Upload a file to begin.";
+    Name => "Nombre", "Name";
+    Rows => "Filas", "Rows";
+    UniqueLines => "Líneas únicas", "Unique lines";
+    Created => "Creado", "Created";
+    Runs => "Ejecuciones", "Runs";
+    RunTitle => "Clasificación", "Classification";
+    Status => "Estado", "Status";
+    StatusQueued => "En cola", "Queued";
+    StatusRunning => "En curso", "Running";
+    StatusSucceeded => "Terminada", "Succeeded";
+    StatusFailed => "Fallida", "Failed";
+    StatusCancelled => "Cancelada", "Cancelled";
+    LinesDone => "líneas clasificadas de", "lines classified of";
+    Failed => "fallidas", "failed";
+    Prompt => "Prompt", "Prompt";
+    Cancel => "Cancelar", "Cancel";
+    Results => "Resultados", "Results";
+    Line => "Línea", "Line";
+    Category => "Categoría", "Category";
+    Score => "Confianza", "Score";
+    Reason => "Motivo", "Reason";
+    DownloadCsv => "Descargar CSV", "Download CSV";
+    Distribution => "Distribución por categoría", "Distribution by category";
+    Previous => "Anterior", "Previous";
+    Next => "Siguiente", "Next";
+    PageOf => "de", "of";
+    ComingTitle => "Próximamente", "Coming soon";
+    ComingPrompts => "Aquí editarás tus prompts: plantilla, categorías, palabras clave y versiones.", "Here you will edit your prompts: template, categories, keywords and versions.";
+    ComingReviews => "Aquí revisarás muestras estratificadas y medirás la precisión.", "Here you will review stratified samples and measure accuracy.";
+    ComingTables => "Aquí se gobiernan las tablas lógicas del almacén EAV.", "Here the logical tables of the EAV store are governed.";
+    ComingReports => "Aquí crearás informes y enlaces firmados para compartirlos.", "Here you will build reports and signed links to share them.";
+    ComingAdmin => "Aquí se gestionan usuarios, roles y ajustes.", "Here users, roles and settings are managed.";
+    NotFound => "Página no encontrada", "Page not found";
+    BackHome => "Volver al inicio", "Back to the start";
+    ErrUnauthenticated => "Tu sesión ha caducado. Entra de nuevo.", "Your session has ended. Please sign in again.";
+    ErrForbidden => "No tienes permiso para hacer esto.", "You do not have permission to do this.";
+    ErrBadCredentials => "Usuario o contraseña incorrectos.", "Wrong username or password.";
+    ErrNotFound => "No se encontró lo que buscas.", "What you are looking for was not found.";
+    ErrInternal => "Algo falló en el servidor. Cita este identificador:", "Something failed on the server. Quote this id:";
+    ErrNetwork => "No se pudo contactar con el servidor.", "The server could not be reached.";
+    Live => "En directo", "Live";
+    Elapsed => "Tiempo", "Elapsed";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_comes_from_cookie_header() {
+        assert_eq!(Locale::from_cookie_header("a=1; dgs_locale=en; b=2"), Some(Locale::En));
+        assert_eq!(Locale::from_cookie_header("dgs_locale=xx"), None);
+        assert_eq!(Locale::from_cookie_header(""), None);
+    }
+
+    #[test]
+    fn both_languages_differ_where_they_should() {
+        assert_ne!(t(Locale::Es, Key::SignIn), t(Locale::En, Key::SignIn));
+        assert_eq!(t(Locale::Es, Key::ApiDocs), t(Locale::En, Key::ApiDocs));
+    }
+}

@@ -1,0 +1,208 @@
+//! The classifier that needs no model: it scores a line against each category's keywords, and
+//! against its name, description and keywords by character-trigram similarity, and says why.
+
+use std::collections::HashSet;
+
+use super::prompt::Category;
+use crate::clean::{CleanOptions, clean_text};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Classification {
+    pub category: String,
+    pub score: f64,
+    pub reason: String,
+}
+
+struct Profile {
+    name: String,
+    priority: i32,
+    keywords: Vec<String>,
+    grams: HashSet<String>,
+}
+
+pub struct OfflineClassifier {
+    profiles: Vec<Profile>,
+    opts: CleanOptions,
+}
+
+/// Below this similarity a line is too unlike every category to mean anything.
+const MIN_SIMILARITY: f64 = 0.08;
+
+impl OfflineClassifier {
+    pub fn new(categories: &[Category]) -> Self {
+        let opts = CleanOptions::default();
+        let profiles = categories
+            .iter()
+            .map(|c| {
+                let keywords: Vec<String> =
+                    c.keywords.iter().map(|k| clean_text(k, &opts)).filter(|k| !k.is_empty()).collect();
+                let profile_text = format!("{} {} {}", c.name, c.description, c.keywords.join(" "));
+                Profile {
+                    name: c.name.clone(),
+                    priority: c.priority,
+                    keywords,
+                    grams: trigrams(&clean_text(&profile_text, &opts)),
+                }
+            })
+            .collect();
+        Self { profiles, opts }
+    }
+
+    pub fn classify(&self, text: &str) -> Classification {
+        let clean = clean_text(text, &self.opts);
+        let padded = format!(" {clean} ");
+        let tokens: Vec<&str> = clean.split(' ').filter(|t| !t.is_empty()).collect();
+        let grams = trigrams(&clean);
+
+        let mut best: Option<(usize, f64, Vec<&str>, f64)> = None; // (profile, weight, hits, sim)
+        for (i, p) in self.profiles.iter().enumerate() {
+            let mut weight = 0.0;
+            let mut hits = Vec::new();
+            for kw in &p.keywords {
+                if padded.contains(&format!(" {kw} ")) {
+                    weight += 1.0;
+                    hits.push(kw.as_str());
+                } else if !kw.contains(' ') && kw.len() >= 4 && tokens.iter().any(|t| stem_match(t, kw)) {
+                    weight += 0.7;
+                    hits.push(kw.as_str());
+                }
+            }
+            let sim = cosine(&grams, &p.grams);
+            let better = match &best {
+                None => true,
+                Some((bi, bw, _, bs)) => {
+                    let bp = self.profiles[*bi].priority;
+                    (weight, p.priority, sim).partial_cmp(&(*bw, bp, *bs)) == Some(std::cmp::Ordering::Greater)
+                }
+            };
+            if better {
+                best = Some((i, weight, hits, sim));
+            }
+        }
+
+        let Some((i, weight, hits, sim)) = best else {
+            return Classification {
+                category: "Indeterminado".into(),
+                score: -1.0,
+                reason: "el prompt no define categorías".into(),
+            };
+        };
+        let name = self.profiles[i].name.clone();
+        if weight > 0.0 {
+            let score = 0.55 + 0.35 * (weight.min(2.0) / 2.0) + 0.1 * sim.min(1.0);
+            let list = hits.iter().map(|h| format!("«{h}»")).collect::<Vec<_>>().join(", ");
+            return Classification {
+                category: name,
+                score: round3(score),
+                reason: format!("contiene palabras clave de {}: {list}", quote(&self.profiles[i].name)),
+            };
+        }
+        if sim >= MIN_SIMILARITY {
+            return Classification {
+                category: name.clone(),
+                score: round3((sim * 0.9).min(0.5)),
+                reason: format!("sin palabras clave; el texto se parece más a {} (similitud {:.2})", quote(&name), sim),
+            };
+        }
+        // Nothing matched: fall back to the lowest-priority category (usually the catch-all).
+        let fallback = self
+            .profiles
+            .iter()
+            .min_by_key(|p| p.priority)
+            .map(|p| p.name.clone())
+            .unwrap_or(name);
+        Classification {
+            category: fallback.clone(),
+            score: round3(sim * 0.5),
+            reason: format!("no se parece a ninguna categoría; asignada a {} con confianza baja", quote(&fallback)),
+        }
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("«{s}»")
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// A token matches a keyword when one is a prefix of the other and they share at least 4 letters:
+/// "restaurante" ~ "restaurant", "hoteles" ~ "hotel".
+fn stem_match(token: &str, kw: &str) -> bool {
+    token.len() >= 4 && (token.starts_with(kw) || (kw.starts_with(token) && token.len() >= 5))
+}
+
+fn trigrams(text: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let chars: Vec<char> = format!(" {word} ").chars().collect();
+        for w in chars.windows(3) {
+            out.insert(w.iter().collect());
+        }
+    }
+    out
+}
+
+fn cosine(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let inter = a.intersection(b).count() as f64;
+    inter / ((a.len() as f64).sqrt() * (b.len() as f64).sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::default_prompt;
+
+    fn classifier() -> OfflineClassifier {
+        OfflineClassifier::new(&default_prompt().categories)
+    }
+
+    #[test]
+    fn keyword_lines_go_to_their_category_with_a_reason() {
+        let c = classifier();
+        let r = c.classify("TAXI Madrid aeropuerto");
+        assert_eq!(r.category, "Viajes y transporte");
+        assert!(r.score > 0.55 && r.score <= 1.0, "score {}", r.score);
+        assert!(r.reason.contains("«taxi»"), "{}", r.reason);
+
+        assert_eq!(c.classify("Restaurante El Olivo, cena equipo").category, "Comidas y restauración");
+        assert_eq!(c.classify("Factura Iberdrola electricidad marzo").category, "Suministros");
+        assert_eq!(c.classify("VIKING DIRECT stationery").category, "Material de oficina");
+    }
+
+    #[test]
+    fn prefix_matches_count_less_than_whole_words() {
+        let c = classifier();
+        let whole = c.classify("hotel");
+        let prefix = c.classify("hoteles");
+        assert_eq!(prefix.category, "Viajes y transporte");
+        assert!(prefix.score <= whole.score);
+    }
+
+    #[test]
+    fn lines_with_no_signal_fall_back_to_the_catch_all_with_low_score() {
+        let c = classifier();
+        let r = c.classify("zzqx 4431");
+        assert_eq!(r.category, "Otros gastos");
+        assert!(r.score < 0.3, "score {}", r.score);
+    }
+
+    #[test]
+    fn scores_stay_in_unit_interval() {
+        let c = classifier();
+        for line in ["", "taxi taxi taxi uber vuelo hotel tren", "ñ", "software licencia microsoft cloud"] {
+            let r = c.classify(line);
+            assert!((0.0..=1.0).contains(&r.score), "{line:?} -> {}", r.score);
+        }
+    }
+
+    #[test]
+    fn no_categories_gives_indeterminado() {
+        let r = OfflineClassifier::new(&[]).classify("taxi");
+        assert_eq!((r.category.as_str(), r.score), ("Indeterminado", -1.0));
+    }
+}

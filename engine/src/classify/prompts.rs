@@ -1,0 +1,89 @@
+//! Stored prompts and their immutable versions. Editing, sharing and history views come with the
+//! classification issue; the foundation needs the default prompt and resolving a version for a run.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::prompt::{Category, default_prompt};
+use crate::error::{EngineError, Result};
+
+#[derive(Debug, Clone)]
+pub struct PromptVersion {
+    pub id: Uuid,
+    pub prompt_id: Uuid,
+    pub name: String,
+    pub version: i32,
+    pub template: String,
+    pub categories: Vec<Category>,
+}
+
+/// Creates the built-in default prompt when no prompt is the default yet. Safe to call at every start
+/// and from several processes: the partial unique index allows one default only.
+pub async fn ensure_default_prompt(pool: &PgPool) -> Result<()> {
+    let spec = default_prompt();
+    let mut tx = pool.begin().await?;
+    let id = Uuid::new_v4();
+    let inserted = sqlx::query!(
+        "INSERT INTO prompts (id, name, label, is_default, is_shared) VALUES ($1, $2, $3, TRUE, TRUE)
+         ON CONFLICT DO NOTHING",
+        id,
+        spec.name,
+        spec.label
+    )
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        sqlx::query!(
+            "INSERT INTO prompt_versions (id, prompt_id, version, template, categories) VALUES ($1, $2, 1, $3, $4)",
+            Uuid::new_v4(),
+            id,
+            spec.template,
+            serde_json::to_value(&spec.categories).map_err(EngineError::internal)?
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The latest version of `prompt_id`, or of the default prompt when `None`.
+pub async fn latest_version(pool: &PgPool, prompt_id: Option<Uuid>) -> Result<PromptVersion> {
+    let row = sqlx::query!(
+        "SELECT v.id, v.prompt_id, p.name, v.version, v.template, v.categories
+         FROM prompt_versions v JOIN prompts p ON p.id = v.prompt_id
+         WHERE ($1::uuid IS NULL AND p.is_default) OR p.id = $1
+         ORDER BY v.version DESC LIMIT 1",
+        prompt_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(EngineError::NotFound { what: "prompt" })?;
+    Ok(PromptVersion {
+        id: row.id,
+        prompt_id: row.prompt_id,
+        name: row.name,
+        version: row.version,
+        template: row.template,
+        categories: serde_json::from_value(row.categories).map_err(EngineError::internal)?,
+    })
+}
+
+pub async fn version_by_id(pool: &PgPool, id: Uuid) -> Result<PromptVersion> {
+    let row = sqlx::query!(
+        "SELECT v.id, v.prompt_id, p.name, v.version, v.template, v.categories
+         FROM prompt_versions v JOIN prompts p ON p.id = v.prompt_id WHERE v.id = $1",
+        id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(EngineError::NotFound { what: "prompt version" })?;
+    Ok(PromptVersion {
+        id: row.id,
+        prompt_id: row.prompt_id,
+        name: row.name,
+        version: row.version,
+        template: row.template,
+        categories: serde_json::from_value(row.categories).map_err(EngineError::internal)?,
+    })
+}

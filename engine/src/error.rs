@@ -1,0 +1,107 @@
+//! The one error type at the engine boundary. Each variant carries a stable snake_case code that the
+//! server maps to an HTTP status and the UI translates; internal causes are kept for the logs only.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("you do not have permission to {0}")]
+    Forbidden(&'static str),
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the file {file} cannot be read: {reason}")]
+    UnreadableFile { file: String, reason: String },
+    #[error("the upload is larger than the limit of {limit} bytes")]
+    UploadTooLarge { limit: u64 },
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// Stable codes clients match on. Kept as an enum so the UI's translation table is exhaustive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Forbidden,
+    BadCredentials,
+    Conflict,
+    UnreadableFile,
+    UploadTooLarge,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::BadCredentials => "bad_credentials",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::UnreadableFile => "unreadable_file",
+            ErrorCode::UploadTooLarge => "upload_too_large",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl EngineError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            EngineError::Invalid(_) => ErrorCode::InvalidInput,
+            EngineError::NotFound { .. } => ErrorCode::NotFound,
+            EngineError::Unauthenticated => ErrorCode::Unauthenticated,
+            EngineError::Forbidden(_) => ErrorCode::Forbidden,
+            EngineError::BadCredentials => ErrorCode::BadCredentials,
+            EngineError::Conflict(_) => ErrorCode::Conflict,
+            EngineError::UnreadableFile { .. } => ErrorCode::UnreadableFile,
+            EngineError::UploadTooLarge { .. } => ErrorCode::UploadTooLarge,
+            EngineError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        EngineError::Invalid(msg.into())
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        EngineError::Internal(cause.to_string())
+    }
+}
+
+#[cfg(feature = "server")]
+impl From<sqlx::Error> for EngineError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => EngineError::NotFound { what: "record" },
+            other => EngineError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+impl From<fred::error::Error> for EngineError {
+    fn from(e: fred::error::Error) -> Self {
+        EngineError::Internal(format!("redis: {e}"))
+    }
+}
+
+#[cfg(feature = "server")]
+impl From<std::io::Error> for EngineError {
+    fn from(e: std::io::Error) -> Self {
+        EngineError::Internal(format!("io: {e}"))
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

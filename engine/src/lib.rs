@@ -1,0 +1,17 @@
+//! The headless core of the Data Governance Service. The REST API, the Leptos server functions and
+//! the job workers all call into this crate, so every behaviour is defined once.
+//!
+//! Without the `server` feature only wire types and pure rules are compiled, so the browser build can
+//! share them (text normalisation, prompt compilation, the offline classifier, roles).
+
+pub mod auth;
+pub mod classify;
+pub mod clean;
+pub mod error;
+pub mod ingest;
+#[cfg(feature = "server")]
+pub mod jobs;
+#[cfg(feature = "server")]
+pub mod store;
+
+pub use error::{EngineError, ErrorCode};

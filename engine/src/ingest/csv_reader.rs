@@ -50,7 +50,7 @@ pub fn read_csv(path: &Path, name: &str, mut sink: impl FnMut(CsvEvent<'_>) -> R
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(BufReader::with_capacity(256 * 1024, decoder));
+        .from_reader(NewlineNormaliser::new(BufReader::with_capacity(256 * 1024, decoder)));
 
     let mut record = csv::StringRecord::new();
     let mut header: Option<Vec<String>> = None;
@@ -72,7 +72,11 @@ pub fn read_csv(path: &Path, name: &str, mut sink: impl FnMut(CsvEvent<'_>) -> R
                 continue;
             }
         }
-        let line_no = record.position().map(|p| p.line() as i64).unwrap_or(line_no);
+        // The csv crate stamps a record with where the reader stood before it skipped blank lines,
+        // so count back from the record's end instead: its LF is counted, and so is every LF quoted
+        // inside its fields.
+        let quoted_newlines: usize = record.iter().map(|f| f.bytes().filter(|&b| b == b'\n').count()).sum();
+        let line_no = reader.position().line() as i64 - 1 - quoted_newlines as i64;
         let Some(columns) = &header else {
             let cols = header_names(&record);
             types = vec![ColumnType::Empty; cols.len()];
@@ -104,6 +108,59 @@ pub fn read_csv(path: &Path, name: &str, mut sink: impl FnMut(CsvEvent<'_>) -> R
     }
     let Some(columns) = header else { return Err(unreadable("the file has no header row".into())) };
     Ok(CsvTable { columns, types, delimiter, encoding: encoding.name(), rows_read, rows_rejected })
+}
+
+/// Turns CRLF and lone CR into LF, and ends the text with LF, before parsing. Then every record ends
+/// with a counted LF and its first line can be computed from where it ends (see `read_csv`).
+struct NewlineNormaliser<R> {
+    inner: R,
+    after_cr: bool,
+    last: u8,
+    done: bool,
+    buf: Vec<u8>,
+}
+
+impl<R: Read> NewlineNormaliser<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, after_cr: false, last: b'\n', done: false, buf: vec![0; 64 * 1024] }
+    }
+}
+
+impl<R: Read> Read for NewlineNormaliser<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let want = out.len().min(self.buf.len());
+            if self.done || out.is_empty() {
+                return Ok(0);
+            }
+            let n = self.inner.read(&mut self.buf[..want])?;
+            if n == 0 {
+                self.done = true;
+                if self.last != b'\n' {
+                    out[0] = b'\n';
+                    return Ok(1);
+                }
+                return Ok(0);
+            }
+            let mut written = 0;
+            for &b in &self.buf[..n] {
+                if std::mem::take(&mut self.after_cr) && b == b'\n' {
+                    continue;
+                }
+                if b == b'\r' {
+                    self.after_cr = true;
+                    out[written] = b'\n';
+                } else {
+                    out[written] = b;
+                }
+                written += 1;
+            }
+            if written > 0 {
+                self.last = out[written - 1];
+                return Ok(written);
+            }
+        }
+    }
 }
 
 fn sniff_encoding(head: &[u8]) -> &'static Encoding {
@@ -168,5 +225,58 @@ fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(bytes: &[u8]) -> (CsvTable, Vec<(i64, Vec<String>)>, Vec<(i64, String)>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, bytes).expect("write");
+        let (mut rows, mut rejected) = (Vec::new(), Vec::new());
+        let table = read_csv(&path, "t.csv", |e| {
+            match e {
+                CsvEvent::Header { .. } => {}
+                CsvEvent::Row { line_no, values } => rows.push((line_no, values.to_vec())),
+                CsvEvent::Rejected { line_no, reason, .. } => rejected.push((line_no, reason)),
+            }
+            Ok(())
+        })
+        .expect("readable");
+        (table, rows, rejected)
+    }
+
+    #[test]
+    fn line_numbers_are_those_of_the_file() {
+        let (_, rows, rejected) = read(b"a,b\n1,2\n\"x\ny\",3\n4,5,6\n7\n");
+        let lines: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, [2, 3, 6]);
+        assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), [5]);
+        assert_eq!(rows[2].1, ["7", ""], "short rows are padded");
+        let (_, rows, rejected) = read(b"a;b\r\n1;2\r\n3;4\r\n5;6;7\r\n\r\n8;9\r\n");
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3, 6]);
+        assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), [4]);
+        let (_, rows, rejected) = read(b"a;b\r1;2\r3;4\r5;6;7\r\r8;9");
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3, 6]);
+        assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), [4]);
+    }
+
+    #[test]
+    fn sniffs_delimiter_encoding_and_bom() {
+        let (t, rows, _) = read(b"\xef\xbb\xbfnombre\tcantidad\nJos\xc3\xa9\t1\n");
+        assert_eq!((t.delimiter, t.encoding, t.columns[0].as_str()), (b'\t', "UTF-8", "nombre"));
+        assert_eq!(rows[0].1[0], "José");
+        let (t, rows, _) = read(b"a;b\nPe\xf1a;\"1,5\"\n");
+        assert_eq!((t.delimiter, t.encoding), (b';', "windows-1252"));
+        assert_eq!(rows[0].1, ["Peña", "1,5"]);
+    }
+
+    #[test]
+    fn blank_and_duplicate_headers_get_names() {
+        let (t, _, _) = read(b"a,,a\n1,2,3\n");
+        assert_eq!(t.columns, ["a", "column_2", "a_2"]);
     }
 }

@@ -1,0 +1,159 @@
+//! The thin slice through the engine on the real PostgreSQL and Redis: ingest a messy CSV, build a
+//! dataset, run the offline classifier, interrupt it, resume it, and check every count reconciles.
+
+use std::io::Write;
+use std::time::Duration;
+
+use engine::auth::{CurrentUser, Password, Role, Username, create_user};
+use engine::classify::runs::{RunContext, RunOutcome, create_run, execute_run, results_csv, results_page, run_progress};
+use engine::classify::{RunStatus, prompts::ensure_default_prompt};
+use engine::clean::{NewDataset, create_dataset};
+use engine::ingest::{NewUpload, ingest_upload, rejected_rows};
+use fred::interfaces::ClientLike;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+async fn analyst(pool: &PgPool) -> anyhow::Result<CurrentUser> {
+    let name = Username::parse("ana")?;
+    Ok(create_user(pool, &name, &Password::parse("a long enough secret", &name)?, Role::Analyst).await?)
+}
+
+async fn redis() -> anyhow::Result<fred::clients::Client> {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let client = fred::clients::Client::new(fred::types::config::Config::from_url(&url)?, None, None, None);
+    client.init().await?;
+    Ok(client)
+}
+
+/// Semicolon-delimited, Windows-1252 encoded (é = 0xE9), with a row too long and one too short.
+fn messy_csv(dir: &tempfile::TempDir) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.path().join("gastos.csv");
+    let mut f = std::fs::File::create(&path)?;
+    f.write_all(b"fecha;concepto;importe\r\n")?;
+    f.write_all(b"2024-01-02;TAXI Madrid;12,50\r\n")?;
+    f.write_all(b"2024-01-03;taxi   madrid;9,00\r\n")?;
+    f.write_all(b"2024-01-04;Caf\xe9 del Mar, cena;40,10\r\n")?;
+    f.write_all(b"2024-01-05;CAFE DEL MAR CENA;38,00\r\n")?;
+    f.write_all(b"2024-01-06;Iberdrola luz;80;extra;fields\r\n")?;
+    f.write_all(b"2024-01-07;\"Licencia Microsoft; anual\"\r\n")?;
+    f.write_all(b"\r\n")?;
+    for i in 0..40 {
+        f.write_all(format!("2024-02-{:02};Proveedor {i};1\r\n", i % 28 + 1).as_bytes())?;
+    }
+    Ok(path)
+}
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn messy_csv_becomes_a_classified_dataset_that_survives_interruption(pool: PgPool) -> anyhow::Result<()> {
+    ensure_default_prompt(&pool).await?;
+    let user = analyst(&pool).await?;
+    let dir = tempfile::tempdir()?;
+    let path = messy_csv(&dir)?;
+    let size = std::fs::metadata(&path)?.len() as i64;
+
+    let upload = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name: "gastos.csv", path: &path, size_bytes: size }).await?;
+    let file = &upload.files[0];
+    assert_eq!(file.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["fecha", "concepto", "importe"]);
+    assert_eq!((file.rows, file.rejected), (45, 1), "46 data rows read: 45 stored, 1 rejected");
+    let rejected = rejected_rows(&pool, &user, upload.id).await?;
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].line_no, 6);
+    assert!(rejected[0].reason.contains("5 fields where the header has 3"), "{}", rejected[0].reason);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM upload_rows").fetch_one(&pool).await?;
+    assert_eq!(stored, 45);
+    let decoded: String = sqlx::query_scalar("SELECT data->>'concepto' FROM upload_rows WHERE line_no = 4").fetch_one(&pool).await?;
+    assert_eq!(decoded, "Café del Mar, cena");
+
+    let req = NewDataset {
+        upload_id: upload.id,
+        description_column: "concepto".into(),
+        table_id: None,
+        name: None,
+        clean: Default::default(),
+    };
+    let dataset = create_dataset(&pool, &user, &req).await?;
+    // taxi ×2 → 1, café del mar cena ×2 → 1, licencia 1, proveedor 0..39 → 40
+    assert_eq!((dataset.rows, dataset.unique_lines), (45, 43));
+
+    let bad = NewDataset { description_column: "nope".into(), ..req.clone() };
+    let err = create_dataset(&pool, &user, &bad).await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("'nope' does not exist") && err.contains("concepto"), "{err}");
+
+    let run_id = create_run(&pool, &user, dataset.id, None, 10).await?;
+    let ctx = RunContext { pool: pool.clone(), redis: redis().await?, offline_chunk_delay: Duration::from_millis(150) };
+
+    // Interrupt after the first chunks, as a shutdown would.
+    let stop = CancellationToken::new();
+    let stopper = {
+        let (stop, pool) = (stop.clone(), pool.clone());
+        tokio::spawn(async move {
+            // Stop as soon as the first chunk is stored, well before the other four are.
+            while sqlx::query_scalar::<_, i64>("SELECT count(*) FROM run_chunks").fetch_one(&pool).await.unwrap_or(0) == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            stop.cancel();
+        })
+    };
+    let first = execute_run(&ctx, run_id, &stop).await?;
+    stopper.await?;
+    assert_eq!(first, RunOutcome::Interrupted);
+    let mid = run_progress(&pool, &user, run_id).await?;
+    assert_eq!(mid.status, RunStatus::Running);
+    assert!(mid.done > 0 && mid.done < 43, "done {}", mid.done);
+
+    let second = execute_run(&ctx, run_id, &CancellationToken::new()).await?;
+    assert_eq!(second, RunOutcome::Finished(RunStatus::Succeeded));
+    let done = run_progress(&pool, &user, run_id).await?;
+    assert_eq!((done.done, done.total, done.failed), (43, 43, 0));
+    let per_line: Vec<(i32, i64)> =
+        sqlx::query_as("SELECT line_idx, count(*) FROM run_results WHERE run_id = $1 GROUP BY 1").bind(run_id).fetch_all(&pool).await?;
+    assert_eq!(per_line.len(), 43);
+    assert!(per_line.iter().all(|(_, n)| *n == 1));
+
+    let page = results_page(&pool, &user, run_id, 0, 100).await?;
+    assert_eq!((page.total_rows, page.rows.len()), (45, 45), "one result per original row");
+    assert_eq!(page.rows[0].category, "Viajes y transporte");
+    assert_eq!(page.rows[0].category, page.rows[1].category, "duplicates share their line's result");
+    let csv = String::from_utf8(results_csv(&pool, &user, run_id).await?)?;
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("fecha,concepto,importe,category,score,reason"));
+    assert_eq!(csv.lines().count(), 46);
+
+    // A finished run is not executed again.
+    assert_eq!(execute_run(&ctx, run_id, &CancellationToken::new()).await?, RunOutcome::Finished(RunStatus::Succeeded));
+    Ok(())
+}
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn viewers_cannot_upload_and_others_cannot_see_uploads(pool: PgPool) -> anyhow::Result<()> {
+    let owner = analyst(&pool).await?;
+    let vname = Username::parse("vera")?;
+    let viewer = create_user(&pool, &vname, &Password::parse("another long secret", &vname)?, Role::Viewer).await?;
+    let dir = tempfile::tempdir()?;
+    let path = messy_csv(&dir)?;
+    let up = |id| NewUpload { id, name: "gastos.csv", path: &path, size_bytes: 1 };
+    let err = ingest_upload(&pool, &viewer, up(Uuid::new_v4())).await.err().map(|e| e.code());
+    assert_eq!(err, Some(engine::ErrorCode::Forbidden));
+    let upload = ingest_upload(&pool, &owner, up(Uuid::new_v4())).await?;
+    let err = engine::ingest::upload_summary(&pool, &viewer, upload.id).await.err().map(|e| e.code());
+    assert_eq!(err, Some(engine::ErrorCode::NotFound));
+    let uploads: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads").fetch_one(&pool).await?;
+    assert_eq!(uploads, 1, "the refused upload left nothing behind");
+    Ok(())
+}
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn unreadable_files_are_refused_with_the_reason_and_leave_nothing(pool: PgPool) -> anyhow::Result<()> {
+    let user = analyst(&pool).await?;
+    let dir = tempfile::tempdir()?;
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, b"  \n")?;
+    let err = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name: "empty.csv", path: &empty, size_bytes: 3 }).await;
+    assert!(matches!(&err, Err(e) if e.to_string().contains("empty.csv") && e.to_string().contains("empty")), "{err:?}");
+    let err = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name: "x.pdf", path: &empty, size_bytes: 3 }).await;
+    assert!(matches!(&err, Err(e) if e.code() == engine::ErrorCode::UnreadableFile), "{err:?}");
+    let uploads: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads").fetch_one(&pool).await?;
+    assert_eq!(uploads, 0);
+    Ok(())
+}

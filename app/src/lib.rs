@@ -1,1 +1,85 @@
+//! The Leptos application: the frame (navigation, language, account), the pages, and the server
+//! functions they call. Server-only code sits behind the `ssr` feature; the browser build hydrates.
 
+pub mod api;
+mod components;
+pub mod i18n;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::i18n::{Key, Locale, tr};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="es">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The locale from the request cookie on the server, from `document.cookie` in the browser.
+fn initial_locale() -> Locale {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|p| p.headers.get(axum::http::header::COOKIE).and_then(|v| v.to_str().ok()).map(String::from))
+            .and_then(|c| Locale::from_cookie_header(&c))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        components::browser::cookie_header().and_then(|c| Locale::from_cookie_header(&c)).unwrap_or_default()
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let locale = RwSignal::new(initial_locale());
+    provide_context(locale);
+    let user = Resource::new(|| (), |_| api::whoami());
+    provide_context(user);
+    view! {
+        <Stylesheet id="leptos" href="/pkg/dgs.css"/>
+        <Title text=move || i18n::t(locale.get(), Key::AppName)/>
+        <Meta name="description" content="Data Governance Service"/>
+        <Router>
+            <a class="skip" href="#main">{tr(Key::SkipToContent)}</a>
+            <components::Header/>
+            <main id="main" class="main">
+                <Routes fallback=|| view! { <pages::NotFound/> }>
+                    <Route path=path!("/") view=pages::datasets::DatasetsPage/>
+                    <Route path=path!("/datasets") view=pages::datasets::DatasetsPage/>
+                    <Route path=path!("/login") view=pages::auth::LoginPage/>
+                    <Route path=path!("/setup") view=pages::auth::SetupPage/>
+                    <Route path=path!("/runs/:id") view=pages::run::RunPage/>
+                    <Route path=path!("/prompts") view=|| view! { <pages::Coming title=Key::NavPrompts body=Key::ComingPrompts/> }/>
+                    <Route path=path!("/reviews") view=|| view! { <pages::Coming title=Key::NavReviews body=Key::ComingReviews/> }/>
+                    <Route path=path!("/tables") view=|| view! { <pages::Coming title=Key::NavTables body=Key::ComingTables/> }/>
+                    <Route path=path!("/reports") view=|| view! { <pages::Coming title=Key::NavReports body=Key::ComingReports/> }/>
+                    <Route path=path!("/admin") view=|| view! { <pages::Coming title=Key::NavAdmin body=Key::ComingAdmin/> }/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// A link in the main navigation.
+#[component]
+fn NavLink(href: &'static str, label: Key) -> impl IntoView {
+    view! { <A href=href attr:class="nav-link">{tr(label)}</A> }
+}

@@ -15,3 +15,15 @@ pub mod jobs;
 pub mod store;
 
 pub use error::{EngineError, ErrorCode};
+
+/// The shared handles every entry point (REST, server functions, workers) works with.
+#[cfg(feature = "server")]
+#[derive(Clone)]
+pub struct Services {
+    pub pool: sqlx::PgPool,
+    pub queue: jobs::JobQueue,
+    pub runs: classify::runs::RunContext,
+    pub chunk_size: i32,
+    pub data_dir: std::path::PathBuf,
+    pub upload_max_bytes: u64,
+}

@@ -3,6 +3,7 @@ use uuid::Uuid;
 
 use crate::error::EngineError;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -63,6 +64,7 @@ impl Permission {
 }
 
 /// The signed-in user an action is done for. Built only by the server from a verified session.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
     pub id: Uuid,

@@ -3,6 +3,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// What cleaning does to a description. Every step is on by default except noise removal, which can
 /// merge lines a user wants apart (two invoices of the same supplier).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CleanOptions {

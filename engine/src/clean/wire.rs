@@ -4,6 +4,7 @@ use uuid::Uuid;
 use super::CleanOptions;
 
 /// What a user chooses to turn an uploaded table into a dataset.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewDataset {
     pub upload_id: Uuid,
@@ -17,6 +18,7 @@ pub struct NewDataset {
     pub clean: CleanOptions,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetSummary {
     pub id: Uuid,

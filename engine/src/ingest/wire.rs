@@ -3,6 +3,7 @@ use uuid::Uuid;
 
 use super::ColumnType;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnInfo {
     pub name: String,
@@ -11,6 +12,7 @@ pub struct ColumnInfo {
 }
 
 /// One readable table of an upload (a file; a sheet, for workbooks).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileSummary {
     pub table_id: Uuid,
@@ -23,12 +25,14 @@ pub struct FileSummary {
     pub columns: Vec<ColumnInfo>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkippedEntry {
     pub name: String,
     pub reason: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadSummary {
     pub id: Uuid,
@@ -39,6 +43,7 @@ pub struct UploadSummary {
     pub skipped: Vec<SkippedEntry>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RejectedRow {
     pub file: String,

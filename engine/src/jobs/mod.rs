@@ -1,2 +1,181 @@
-//! Background jobs: the apalis queue (Redis) that carries runs to workers, and the recovery sweep that
-//! hands back runs whose worker stopped. The work itself is `classify::runs::execute_run`.
+//! Background jobs: the apalis queue (Redis) that carries runs to workers, the worker loop, and the
+//! recovery that hands runs back to the queue. The work itself is `classify::runs::execute_run`;
+//! delivery is at-least-once and execution is idempotent (checkpoints plus an advisory lock).
+
+use std::time::Duration;
+
+use apalis::prelude::{AbortError, Attempt, BackendExt, BoxDynError, Data, Monitor, TaskSink, WorkerBuilder, WorkerBuilderExt};
+use apalis_redis::{Config as QueueConfig, RedisStorage};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::classify::runs::{RunContext, RunOutcome, execute_run};
+use crate::error::{EngineError, Result};
+
+const QUEUE: &str = "dgs-runs";
+/// A worker that misses 3 heartbeats of 5 s is presumed dead and its jobs are re-queued by others.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+const MAX_ATTEMPTS: usize = 5;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunJob {
+    pub run_id: Uuid,
+}
+
+#[derive(Clone)]
+pub struct JobQueue {
+    storage: RedisStorage<RunJob>,
+}
+
+impl JobQueue {
+    pub async fn connect(redis_url: &str) -> Result<Self> {
+        let conn = apalis_redis::connect(redis_url)
+            .await
+            .map_err(|e| EngineError::internal(format!("cannot connect the job queue to Redis: {e}")))?;
+        let config = QueueConfig::default().queue(QUEUE).heartbeat_interval(HEARTBEAT).missed_heartbeats(3).batch_size(2);
+        Ok(Self { storage: RedisStorage::new(conn).with_config(config) })
+    }
+
+    pub async fn enqueue_run(&self, run_id: Uuid) -> Result<()> {
+        let mut storage = self.storage.clone();
+        storage
+            .push(RunJob { run_id })
+            .await
+            .map_err(|e| EngineError::internal(format!("cannot queue run {run_id}: {e}")))?;
+        metrics::counter!("dgs_jobs_enqueued_total").increment(1);
+        Ok(())
+    }
+}
+
+/// Puts every unfinished run back on the queue. Duplicates are harmless (a run executes under a lock
+/// and skips stored chunks), so this runs at every worker start and then periodically for runs whose
+/// heartbeat went quiet, whatever happened to their queue entry.
+pub async fn recover_runs(pool: &PgPool, queue: &JobQueue, quiet_for: Duration) -> Result<usize> {
+    let secs = quiet_for.as_secs_f64();
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM runs WHERE status IN ('queued', 'running')
+           AND coalesce(heartbeat_at, created_at) < now() - make_interval(secs => $1)",
+        secs
+    )
+    .fetch_all(pool)
+    .await?;
+    for id in &ids {
+        queue.enqueue_run(*id).await?;
+    }
+    if !ids.is_empty() {
+        tracing::info!(runs = ids.len(), "re-queued unfinished runs");
+    }
+    Ok(ids.len())
+}
+
+#[derive(Clone)]
+struct WorkerState {
+    ctx: RunContext,
+    queue: JobQueue,
+    shutdown: CancellationToken,
+}
+
+async fn run_job(job: RunJob, state: Data<WorkerState>, attempt: Attempt) -> std::result::Result<(), BoxDynError> {
+    metrics::gauge!("dgs_jobs_running").increment(1.0);
+    let outcome = execute_run(&state.ctx, job.run_id, &state.shutdown).await;
+    metrics::gauge!("dgs_jobs_running").decrement(1.0);
+    let label = match &outcome {
+        Ok(RunOutcome::Finished(s)) => s.as_str(),
+        Ok(RunOutcome::Busy) => "busy",
+        Ok(RunOutcome::Interrupted) => "interrupted",
+        Err(_) => "error",
+    };
+    metrics::counter!("dgs_jobs_total", "outcome" => label).increment(1);
+    match outcome {
+        Ok(RunOutcome::Interrupted) => {
+            // Shutting down between chunks: hand the run back so another worker (or our restart) goes on.
+            state.queue.enqueue_run(job.run_id).await?;
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) if attempt.current() >= MAX_ATTEMPTS => {
+            tracing::error!(run_id = %job.run_id, error = %e, "run failed for good");
+            let _ = sqlx::query!(
+                "UPDATE runs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status IN ('queued','running')",
+                job.run_id,
+                e.to_string()
+            )
+            .execute(&state.ctx.pool)
+            .await;
+            Err(AbortError::new(e).into())
+        }
+        Err(e) => {
+            tracing::warn!(run_id = %job.run_id, error = %e, attempt = attempt.current(), "run attempt failed; apalis retries it");
+            Err(e.into())
+        }
+    }
+}
+
+/// Runs workers until `shutdown` is cancelled, then waits at most `drain` for jobs in flight: they stop
+/// between chunks and re-queue themselves, so nothing is lost even when the drain runs out.
+pub async fn run_workers(
+    ctx: RunContext,
+    queue: JobQueue,
+    shutdown: CancellationToken,
+    concurrency: usize,
+    drain: Duration,
+) -> Result<()> {
+    recover_runs(&ctx.pool, &queue, Duration::ZERO).await?;
+    let sweeper = {
+        let (pool, queue, stop) = (ctx.pool.clone(), queue.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tick.tick() => {
+                        if let Err(e) = recover_runs(&pool, &queue, Duration::from_secs(60)).await {
+                            tracing::warn!(error = %e, "recovery sweep failed");
+                        }
+                    }
+                }
+            }
+        })
+    };
+    let instance = Uuid::new_v4().simple().to_string();
+    let state = WorkerState { ctx, queue: queue.clone(), shutdown: shutdown.clone() };
+    let signal = async move {
+        shutdown.cancelled().await;
+        Ok::<(), std::io::Error>(())
+    };
+    let result = Monitor::new()
+        .register(move |restarts| {
+            WorkerBuilder::new(format!("dgs-{instance}-{restarts}"))
+                .backend(queue.storage.clone().poll_with_interval(Duration::from_millis(300)))
+                .data(state.clone())
+                .concurrency(concurrency)
+                .build(run_job)
+        })
+        .should_restart(|ctx, err| {
+            tracing::warn!(worker = ctx.name(), error = %err, "worker stopped; restarting");
+            true
+        })
+        .shutdown_timeout(drain)
+        .run_with_signal(signal)
+        .await
+        .map_err(|e| EngineError::internal(format!("workers stopped: {e}")));
+    sweeper.abort();
+    result
+}
+
+/// Creates a run and queues it. If the queue cannot be reached the run stays `queued` and the
+/// workers' recovery sweep starts it once Redis is back, so the caller still gets its id.
+pub async fn start_run(
+    services: &crate::Services,
+    user: &crate::auth::CurrentUser,
+    dataset_id: Uuid,
+    prompt_id: Option<Uuid>,
+) -> Result<Uuid> {
+    let id = crate::classify::runs::create_run(&services.pool, user, dataset_id, prompt_id, services.chunk_size).await?;
+    if let Err(e) = services.queue.enqueue_run(id).await {
+        tracing::warn!(run_id = %id, error = %e, "run created but not queued yet; recovery will queue it");
+    }
+    Ok(id)
+}

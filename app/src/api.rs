@@ -1,0 +1,146 @@
+//! Server functions: each one resolves the signed-in user from the session and calls the engine, the
+//! same engine functions the REST API calls. Errors travel as `code|message` so the UI can translate.
+
+use engine::auth::CurrentUser;
+use engine::classify::{CategoryCount, ResultsPage, RunProgress};
+use engine::clean::DatasetSummary;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use engine::auth::CurrentUser;
+    use engine::{EngineError, Services};
+    use leptos::prelude::*;
+    use tower_sessions::Session;
+    use uuid::Uuid;
+
+    pub const USER_KEY: &str = "user_id";
+
+    pub fn fail(e: EngineError) -> ServerFnError {
+        if let EngineError::Internal(cause) = &e {
+            tracing::error!(error = %cause, "internal error in a server function");
+        }
+        let msg = if matches!(e, EngineError::Internal(_)) { "internal error".to_string() } else { e.to_string() };
+        ServerFnError::ServerError(format!("{}|{}", e.code().as_str(), msg))
+    }
+
+    pub fn services() -> Result<Services, ServerFnError> {
+        use_context::<Services>().ok_or_else(|| fail(EngineError::internal("services missing from context")))
+    }
+
+    pub async fn session() -> Result<Session, ServerFnError> {
+        leptos_axum::extract::<Session>().await.map_err(|e| fail(EngineError::internal(e)))
+    }
+
+    pub async fn maybe_user() -> Result<Option<CurrentUser>, ServerFnError> {
+        let session = session().await?;
+        let id: Option<Uuid> = session.get(USER_KEY).await.map_err(|e| fail(EngineError::internal(e)))?;
+        match id {
+            None => Ok(None),
+            Some(id) => engine::auth::find_user(&services()?.pool, id).await.map_err(fail),
+        }
+    }
+
+    pub async fn user() -> Result<CurrentUser, ServerFnError> {
+        maybe_user().await?.ok_or_else(|| fail(EngineError::Unauthenticated))
+    }
+
+    pub async fn sign_in(user: &CurrentUser) -> Result<(), ServerFnError> {
+        let session = session().await?;
+        session.cycle_id().await.map_err(|e| fail(EngineError::internal(e)))?;
+        session.insert(USER_KEY, user.id).await.map_err(|e| fail(EngineError::internal(e)))
+    }
+}
+
+#[server]
+pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
+    ssr::maybe_user().await
+}
+
+#[server]
+pub async fn needs_setup() -> Result<bool, ServerFnError> {
+    let n = engine::auth::count_users(&ssr::services()?.pool).await.map_err(ssr::fail)?;
+    Ok(n == 0)
+}
+
+#[server]
+pub async fn login(username: String, password: String) -> Result<CurrentUser, ServerFnError> {
+    let user = engine::auth::login(&ssr::services()?.pool, &username, &password).await.map_err(ssr::fail)?;
+    ssr::sign_in(&user).await?;
+    Ok(user)
+}
+
+#[server]
+pub async fn logout() -> Result<(), ServerFnError> {
+    let session = ssr::session().await?;
+    session.flush().await.map_err(|e| ssr::fail(engine::EngineError::internal(e)))
+}
+
+#[server]
+pub async fn setup_admin(username: String, password: String) -> Result<CurrentUser, ServerFnError> {
+    use engine::auth::{Password, Username, create_first_admin};
+    let name = Username::parse(&username).map_err(ssr::fail)?;
+    let pw = Password::parse(&password, &name).map_err(ssr::fail)?;
+    let user = create_first_admin(&ssr::services()?.pool, &name, &pw).await.map_err(ssr::fail)?;
+    ssr::sign_in(&user).await?;
+    Ok(user)
+}
+
+#[server]
+pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::clean::list_datasets(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
+}
+
+/// Builds the dataset from the chosen column and queues its classification; returns the run id.
+#[server]
+pub async fn classify_upload(upload_id: Uuid, column: String) -> Result<Uuid, ServerFnError> {
+    let user = ssr::user().await?;
+    let services = ssr::services()?;
+    let req = engine::clean::NewDataset {
+        upload_id,
+        description_column: column,
+        table_id: None,
+        name: None,
+        clean: Default::default(),
+    };
+    let dataset = engine::clean::create_dataset(&services.pool, &user, &req).await.map_err(ssr::fail)?;
+    engine::jobs::start_run(&services, &user, dataset.id, None).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn get_run_progress(id: Uuid) -> Result<RunProgress, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::classify::runs::run_progress(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn run_results(id: Uuid, offset: i64) -> Result<ResultsPage, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::classify::runs::results_page(&ssr::services()?.pool, &user, id, offset, 50).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn run_categories(id: Uuid) -> Result<Vec<CategoryCount>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::classify::runs::category_counts(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn cancel_run(id: Uuid) -> Result<RunProgress, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::classify::runs::cancel_run(&ssr::services()?.runs, &user, id).await.map_err(ssr::fail)
+}
+
+/// The stable code and the message of a server function error.
+pub fn error_parts(e: &ServerFnError) -> (String, String) {
+    let text = match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => format!("network|{other}"),
+    };
+    match text.split_once('|') {
+        Some((code, msg)) => (code.to_string(), msg.to_string()),
+        None => ("internal".to_string(), text),
+    }
+}

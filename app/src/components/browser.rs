@@ -1,0 +1,71 @@
+//! The few things only a browser can do. Each is a no-op on the server.
+
+use crate::i18n::{LOCALE_COOKIE, Locale};
+
+pub fn cookie_header() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let doc = web_sys::window()?.document()?;
+        return doc.dyn_into::<web_sys::HtmlDocument>().ok()?.cookie().ok();
+    }
+    #[allow(unreachable_code)]
+    None
+}
+
+pub fn set_locale_cookie(locale: Locale) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok()) {
+            let _ = doc.set_cookie(&format!("{LOCALE_COOKIE}={}; path=/; max-age=31536000; samesite=lax", locale.code()));
+            if let Some(html) = doc.document_element() {
+                let _ = html.set_attribute("lang", locale.code());
+            }
+        }
+    }
+    let _ = (LOCALE_COOKIE, locale);
+}
+
+/// A full navigation (used after sign-in/out so every resource reloads with the new session).
+pub fn go(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_href(path);
+    }
+    let _ = path;
+}
+
+/// Posts `file` to the REST upload endpoint with XMLHttpRequest, which (unlike fetch) reports upload
+/// progress. Calls `progress` with 0..1 and `done` with the response status and body.
+#[cfg(feature = "hydrate")]
+pub fn upload_file(
+    file: web_sys::File,
+    progress: impl Fn(f64) + 'static,
+    done: impl Fn(u16, String) + 'static,
+) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let xhr = web_sys::XmlHttpRequest::new().map_err(|_| "XMLHttpRequest unavailable".to_string())?;
+    xhr.open_with_async("POST", "/api/v1/uploads", true).map_err(|_| "cannot open request".to_string())?;
+    let form = web_sys::FormData::new().map_err(|_| "FormData unavailable".to_string())?;
+    form.append_with_blob_and_filename("file", &file, &file.name()).map_err(|_| "cannot attach file".to_string())?;
+    let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+        if e.length_computable() && e.total() > 0.0 {
+            progress(e.loaded() / e.total());
+        }
+    });
+    if let Ok(upload) = xhr.upload() {
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    }
+    let xhr_done = xhr.clone();
+    let on_end = Closure::<dyn FnMut()>::new(move || {
+        let body = xhr_done.response_text().ok().flatten().unwrap_or_default();
+        done(xhr_done.status().unwrap_or(0), body);
+    });
+    xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+    // One upload at a time: the closures live as long as the page, which is what the request needs.
+    on_progress.forget();
+    on_end.forget();
+    xhr.send_with_opt_form_data(Some(&form)).map_err(|_| "cannot send".to_string())
+}

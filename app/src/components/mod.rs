@@ -1,0 +1,106 @@
+//! Pieces shared by pages: the header with navigation, language and account, error notes, progress.
+
+pub mod browser;
+
+use engine::auth::CurrentUser;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::{Logout, error_parts};
+use crate::i18n::{Key, Locale, t, tr, use_locale};
+
+pub type UserResource = Resource<Result<Option<CurrentUser>, ServerFnError>>;
+
+pub fn use_user() -> Option<UserResource> {
+    use_context::<UserResource>()
+}
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let locale = use_locale();
+    let logout = ServerAction::<Logout>::new();
+    let user = use_user();
+    Effect::new(move || {
+        if logout.value().get().is_some_and(|r| r.is_ok()) {
+            browser::go("/login");
+        }
+    });
+    let switch = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        if let Some(l) = Locale::from_code(&value) {
+            locale.set(l);
+            browser::set_locale_cookie(l);
+        }
+    };
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">
+                <span class="brand-mark" aria-hidden="true">"◆"</span>
+                <span>{tr(Key::AppName)}</span>
+            </A>
+            <nav class="nav" aria-label="main">
+                <crate::NavLink href="/datasets" label=Key::NavDatasets/>
+                <crate::NavLink href="/prompts" label=Key::NavPrompts/>
+                <crate::NavLink href="/reviews" label=Key::NavReviews/>
+                <crate::NavLink href="/tables" label=Key::NavTables/>
+                <crate::NavLink href="/reports" label=Key::NavReports/>
+                <crate::NavLink href="/admin" label=Key::NavAdmin/>
+                <a class="nav-link" href="/api/v1/docs/" rel="external">{tr(Key::ApiDocs)}</a>
+            </nav>
+            <div class="account">
+                <label class="visually-hidden" for="locale">{tr(Key::Language)}</label>
+                <select id="locale" class="locale" on:change=switch prop:value=move || locale.get().code()>
+                    <option value="es" selected=move || locale.get() == Locale::Es>"ES"</option>
+                    <option value="en" selected=move || locale.get() == Locale::En>"EN"</option>
+                </select>
+                <Transition fallback=|| ()>
+                    {move || user.map(|u| Suspend::new(async move {
+                        match u.await {
+                            Ok(Some(user)) => view! {
+                                <span class="who" data-testid="who">{user.username.clone()}" · "{user.role.as_str()}</span>
+                                <ActionForm action=logout>
+                                    <button class="btn btn-ghost" type="submit">{tr(Key::SignOut)}</button>
+                                </ActionForm>
+                            }.into_any(),
+                            _ => view! { <A href="/login" attr:class="btn btn-ghost">{tr(Key::SignIn)}</A> }.into_any(),
+                        }
+                    }))}
+                </Transition>
+            </div>
+        </header>
+    }
+}
+
+/// A translated explanation of a failed server call.
+#[component]
+pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
+    let locale = use_locale();
+    let (code, message) = error_parts(&error);
+    let text = move || {
+        let l = locale.get();
+        match code.as_str() {
+            "unauthenticated" => t(l, Key::ErrUnauthenticated).to_string(),
+            "forbidden" => t(l, Key::ErrForbidden).to_string(),
+            "bad_credentials" => t(l, Key::ErrBadCredentials).to_string(),
+            "not_found" => t(l, Key::ErrNotFound).to_string(),
+            "network" => t(l, Key::ErrNetwork).to_string(),
+            "internal" => t(l, Key::ErrInternal).to_string(),
+            _ => message.clone(),
+        }
+    };
+    view! { <p class="note note-error" role="alert">{text}</p> }
+}
+
+#[component]
+pub fn ProgressBar(#[prop(into)] value: Signal<f64>, #[prop(into)] label: Signal<String>) -> impl IntoView {
+    view! {
+        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100"
+            aria-valuenow=move || format!("{:.0}", value.get() * 100.0) aria-label=move || label.get()>
+            <div class="progress-fill" style:width=move || format!("{:.1}%", value.get().clamp(0.0, 1.0) * 100.0)></div>
+        </div>
+    }
+}
+
+pub fn t_now(key: Key) -> &'static str {
+    t(use_locale().get_untracked(), key)
+}

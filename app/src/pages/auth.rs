@@ -1,0 +1,101 @@
+//! Sign-in and the first-run page that creates the first administrator.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::{Login, NeedsSetup, SetupAdmin, needs_setup};
+use crate::components::{ErrorNote, browser};
+use crate::i18n::{Key, t, tr, use_locale};
+
+const MIN_PASSWORD: usize = 10;
+
+/// Counts characters as the user types: answered in the browser, so it also shows hydration works.
+#[component]
+fn PasswordField(#[prop(into)] autocomplete: String, check_length: bool) -> impl IntoView {
+    let locale = use_locale();
+    let value = RwSignal::new(String::new());
+    let hint = move || {
+        let n = value.with(|v| v.chars().count());
+        let l = locale.get();
+        if !check_length {
+            return String::new();
+        }
+        if n >= MIN_PASSWORD {
+            t(l, Key::PasswordOk).to_string()
+        } else {
+            t(l, Key::PasswordTooShort).replace("{n}", &(MIN_PASSWORD - n).to_string())
+        }
+    };
+    view! {
+        <label class="field">
+            <span>{tr(Key::Password)}</span>
+            <input type="password" name="password" required autocomplete=autocomplete
+                bind:value=value/>
+            <small class="hint" data-testid="password-hint" aria-live="polite">
+                {move || if check_length { hint() } else { String::new() }}
+            </small>
+        </label>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let setup = Resource::new(|| (), |_| needs_setup());
+    Effect::new(move || {
+        if login.value().get().is_some_and(|r| r.is_ok()) {
+            browser::go("/datasets");
+        }
+    });
+    view! {
+        <section class="panel narrow auth">
+            <h1>{tr(Key::SignInTitle)}</h1>
+            <ActionForm action=login attr:class="form">
+                <label class="field">
+                    <span>{tr(Key::Username)}</span>
+                    <input type="text" name="username" required autocomplete="username" autofocus/>
+                </label>
+                <PasswordField autocomplete="current-password" check_length=false/>
+                <button class="btn btn-primary" type="submit" disabled=move || login.pending().get()>
+                    {move || if login.pending().get() { tr(Key::SigningIn)() } else { tr(Key::SignIn)() }}
+                </button>
+            </ActionForm>
+            {move || login.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    matches!(setup.await, Ok(true)).then(|| view! {
+                        <p class="note"><A href="/setup">{tr(Key::SetupTitle)}</A></p>
+                    })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let setup = ServerAction::<SetupAdmin>::new();
+    let _ = std::marker::PhantomData::<NeedsSetup>;
+    Effect::new(move || {
+        if setup.value().get().is_some_and(|r| r.is_ok()) {
+            browser::go("/datasets");
+        }
+    });
+    view! {
+        <section class="panel narrow auth">
+            <h1>{tr(Key::SetupTitle)}</h1>
+            <p class="muted">{tr(Key::SetupIntro)}</p>
+            <ActionForm action=setup attr:class="form">
+                <label class="field">
+                    <span>{tr(Key::Username)}</span>
+                    <input type="text" name="username" required minlength="3" autocomplete="username"/>
+                </label>
+                <PasswordField autocomplete="new-password" check_length=true/>
+                <button class="btn btn-primary" type="submit" disabled=move || setup.pending().get()>
+                    {tr(Key::SetupSubmit)}
+                </button>
+            </ActionForm>
+            {move || setup.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+        </section>
+    }
+}

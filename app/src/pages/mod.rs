@@ -1,0 +1,36 @@
+//! One module per screen.
+
+pub mod auth;
+pub mod datasets;
+pub mod run;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::i18n::{Key, tr};
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="panel narrow">
+            <h1>{tr(Key::NotFound)}</h1>
+            <A href="/">{tr(Key::BackHome)}</A>
+        </section>
+    }
+}
+
+/// The screens later work fills in: a clear statement of what will live here.
+#[component]
+pub fn Coming(title: Key, body: Key) -> impl IntoView {
+    view! {
+        <section class="panel narrow">
+            <p class="eyebrow">{tr(Key::ComingTitle)}</p>
+            <h1>{tr(title)}</h1>
+            <p class="muted">{tr(body)}</p>
+        </section>
+    }
+}

@@ -1,0 +1,73 @@
+//! The one place engine errors become HTTP: a status and `{"error": {"code", "message", "details"}}`.
+//! Internal causes are logged with the request id and never shown; the client gets the id to quote.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use engine::{EngineError, ErrorCode};
+use serde_json::json;
+
+use crate::observability::current_request_id;
+
+#[derive(Debug)]
+pub struct ApiError(pub EngineError);
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        ApiError(e)
+    }
+}
+
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Unauthenticated | ErrorCode::BadCredentials => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::UnreadableFile => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::UploadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = self.0.code();
+        let status = status_of(code);
+        let request_id = current_request_id();
+        let (message, details) = match &self.0 {
+            EngineError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                ("internal error; quote the request id when reporting it".to_string(), json!({ "request_id": request_id }))
+            }
+            EngineError::UnreadableFile { file, reason } => (self.0.to_string(), json!({ "file": file, "reason": reason })),
+            other => (other.to_string(), serde_json::Value::Null),
+        };
+        (status, Json(json!({ "error": { "code": code.as_str(), "message": message, "details": details } }))).into_response()
+    }
+}
+
+/// Malformed JSON, paths and queries are the client's mistake: 400/422 with our error shape.
+pub fn bad_request(message: String) -> ApiError {
+    ApiError(EngineError::Invalid(message))
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        bad_request(r.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        bad_request(r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        bad_request(r.body_text())
+    }
+}

@@ -1,0 +1,49 @@
+//! The REST API under `/api/v1`, one module per resource. Handlers are thin: authenticate, call the
+//! engine, shape the answer. The OpenAPI document is generated from the handlers' annotations.
+
+mod auth;
+mod datasets;
+pub mod error;
+mod runs;
+pub mod session;
+mod uploads;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Data Governance Service API", version = "1.0.0",
+         description = "Upload ledger lines, clean and de-duplicate them, classify them. Errors are \
+                        `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticate with the session \
+                        cookie from `POST /auth/login`."),
+    tags((name = "auth"), (name = "uploads"), (name = "datasets"), (name = "runs"))
+)]
+struct ApiDoc;
+
+pub fn router(upload_max_bytes: u64) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    // Multipart framing adds a little to the file itself; the file's own limit is checked while streaming.
+    let body_limit = usize::try_from(upload_max_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024);
+    let api = OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(uploads::create))
+        .routes(routes!(uploads::get))
+        .routes(routes!(uploads::rejected))
+        .routes(routes!(datasets::create, datasets::list))
+        .routes(routes!(datasets::get))
+        .routes(routes!(runs::create))
+        .routes(routes!(runs::get))
+        .routes(routes!(runs::cancel))
+        .routes(routes!(runs::results))
+        .routes(routes!(runs::events))
+        .layer(DefaultBodyLimit::max(body_limit));
+    let (router, api_doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).split_for_parts();
+    (router, api_doc)
+}

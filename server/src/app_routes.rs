@@ -1,0 +1,96 @@
+//! The router: health, metrics, REST API with its OpenAPI page, the Leptos app, static files, and
+//! the layers every request goes through (request id, logs, metrics, sessions).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use fred::interfaces::ClientLike;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde_json::json;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::{SameSite, time};
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_redis_store::RedisStore;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::observability::{scope_request_id, track_requests};
+use crate::state::AppState;
+
+pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> Router {
+    let (api, openapi) = crate::api::router(upload_max_bytes);
+    let routes = generate_route_list(app::App);
+    let services = state.services.clone();
+    let options = state.leptos_options.clone();
+    let sessions = SessionManagerLayer::new(RedisStore::new(state.redis.clone()))
+        .with_name("dgs_session")
+        .with_secure(secure_cookies)
+        .with_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+    let edge = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+                    let rid = req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("http", request_id = %rid, method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(middleware::from_fn(scope_request_id))
+        .layer(middleware::from_fn(track_requests));
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .merge(api)
+        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(services.clone()),
+            move || app::shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(sessions)
+        .layer(edge)
+        .with_state(state)
+}
+
+/// Alive: depends on nothing else.
+async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready: PostgreSQL and Redis both answer; 503 with the failing one named otherwise.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let timeout = std::time::Duration::from_secs(2);
+    let pg = tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(&state.services.pool)).await;
+    let pg = match pg {
+        Ok(Ok(_)) => json!({ "status": "ok" }),
+        Ok(Err(e)) => json!({ "status": "down", "error": e.to_string() }),
+        Err(_) => json!({ "status": "down", "error": "timed out" }),
+    };
+    let redis = tokio::time::timeout(timeout, state.redis.ping::<String>(None)).await;
+    let redis = match redis {
+        Ok(Ok(_)) => json!({ "status": "ok" }),
+        Ok(Err(e)) => json!({ "status": "down", "error": e.to_string() }),
+        Err(_) => json!({ "status": "down", "error": "timed out" }),
+    };
+    let ok = pg["status"] == "ok" && redis["status"] == "ok";
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(json!({ "status": if ok { "ok" } else { "unavailable" }, "postgres": pg, "redis": redis })))
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}

@@ -1,0 +1,118 @@
+//! Start-up and shutdown. On SIGTERM the web server stops accepting, event streams end, and workers
+//! stop between chunks, re-queueing what they held; everything is done well within 10 seconds.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use fred::interfaces::{ClientLike, PubsubInterface};
+use fred::prelude::{Builder, ReconnectPolicy};
+use fred::types::config::Config as RedisConfig;
+use leptos::prelude::LeptosOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::Role;
+use crate::config::Config;
+use crate::state::AppState;
+
+pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
+    let metrics = crate::observability::metrics_handle()?;
+    let pool = engine::store::connect_postgres(&config.database_url, 20).await?;
+    engine::store::migrate(&pool).await?;
+    engine::classify::prompts::ensure_default_prompt(&pool).await?;
+
+    let redis_config = RedisConfig::from_url(&config.redis_url).context("REDIS_URL")?;
+    let redis = Builder::from_config(redis_config.clone())
+        .with_connection_config(|c| c.connection_timeout = Duration::from_secs(5))
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 30_000, 2))
+        .build_pool(4)?;
+    redis.init().await.context("cannot connect to Redis")?;
+    let subscriber = Builder::from_config(redis_config).build_subscriber_client()?;
+    subscriber.init().await.context("cannot connect to Redis")?;
+    let _resubscribe = subscriber.manage_subscriptions();
+    subscriber.psubscribe("dgs:run:*").await?;
+
+    let queue = engine::jobs::JobQueue::connect(&config.redis_url).await?;
+    let runs = engine::classify::runs::RunContext {
+        pool: pool.clone(),
+        redis: redis.next().clone(),
+        offline_chunk_delay: config.offline_chunk_delay,
+    };
+    let services = engine::Services {
+        pool,
+        queue: queue.clone(),
+        runs: runs.clone(),
+        chunk_size: config.llm_chunk_size,
+        data_dir: config.data_dir.clone(),
+        upload_max_bytes: config.upload_max_bytes,
+    };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(wait_for_signal(shutdown.clone()));
+
+    let workers = (role != Role::Web).then(|| {
+        tokio::spawn(engine::jobs::run_workers(runs, queue, shutdown.clone(), 4, config.shutdown_timeout))
+    });
+
+    if role != Role::Worker {
+        let leptos_options = leptos_options(&config);
+        let state = AppState {
+            leptos_options,
+            services,
+            redis,
+            subscriber,
+            metrics,
+            shutdown: shutdown.clone(),
+        };
+        let app = crate::app_routes::router(state, config.secure_cookies, config.upload_max_bytes);
+        let listener = tokio::net::TcpListener::bind(config.site_addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.site_addr))?;
+        tracing::info!(addr = %config.site_addr, role = ?role, "serving");
+        let stop = shutdown.clone();
+        axum::serve(listener, app.into_make_service())
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await?;
+    } else {
+        tracing::info!("worker only");
+        shutdown.cancelled().await;
+    }
+    if let Some(workers) = workers {
+        match tokio::time::timeout(config.shutdown_timeout + Duration::from_secs(1), workers).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "workers stopped with an error"),
+            Ok(Err(e)) => tracing::error!(error = %e, "workers panicked"),
+            Err(_) => tracing::warn!("workers did not stop in time; their runs will be recovered"),
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    let pkg_dir = std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into());
+    LeptosOptions::builder()
+        .output_name("dgs")
+        .site_root(site_root)
+        .site_pkg_dir(pkg_dir)
+        .site_addr(config.site_addr)
+        .build()
+}
+
+async fn wait_for_signal(shutdown: CancellationToken) {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    tokio::select! {
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt: shutting down"),
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,14 @@
+use axum::extract::FromRef;
+use fred::clients::{Pool as RedisPool, SubscriberClient};
+use leptos::prelude::LeptosOptions;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: engine::Services,
+    pub redis: RedisPool,
+    pub subscriber: SubscriberClient,
+    pub metrics: PrometheusHandle,
+    pub shutdown: tokio_util::sync::CancellationToken,
+}

@@ -7,7 +7,9 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dgs
 export REDIS_URL ?= redis://127.0.0.1:6379
 export LEPTOS_SITE_ROOT ?= $(CURDIR)/target/site
+export LEPTOS_OUTPUT_NAME := dgs
 export PLAYWRIGHT_SKIP_DRIVER_DOWNLOAD := 1
+# Read at compile time by leptos: the same value as cargo-leptos uses keeps one build for both.
 export PLAYWRIGHT_NODE_EXE ?= $(shell command -v node)
 export PLAYWRIGHT_CLI_JS ?= $(CURDIR)/node_modules/playwright-core/cli.js
 

@@ -135,7 +135,8 @@ fn stem_match(token: &str, kw: &str) -> bool {
 
 fn trigrams(text: &str) -> HashSet<String> {
     let mut out = HashSet::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
+    // One-letter words ("y", "a", "&") are connectives, not evidence.
+    for word in text.split(' ').filter(|w| w.chars().count() > 1) {
         let chars: Vec<char> = format!(" {word} ").chars().collect();
         for w in chars.windows(3) {
             out.insert(w.iter().collect());

@@ -1,0 +1,127 @@
+//! The thin slice in a real browser (Debian's Chromium, driven by playwright): create the first
+//! administrator, upload a CSV, pick the column, watch the run progress live without a reload, see
+//! the results and download them. Screenshots land in `$CARGO_TARGET_DIR/screenshots/`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use end2end::TestServer;
+use playwright_rs::protocol::Download;
+use playwright_rs::{BrowserContextOptions, LaunchOptions, Playwright, ScreenshotOptions, expect};
+
+fn shots_dir() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "../target".into());
+    let dir = PathBuf::from(target).join("screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+fn ledger_csv(dir: &tempfile::TempDir) -> anyhow::Result<PathBuf> {
+    let mut csv = String::from("fecha,concepto,importe\n");
+    let concepts = ["Taxi aeropuerto", "Restaurante La Tagliatella", "Factura Iberdrola luz", "Toner impresora oficina", "Licencia Microsoft 365", "Asesoría fiscal trimestre"];
+    for i in 0..60 {
+        csv.push_str(&format!("2024-04-{:02},{} {},{}.50\n", i % 28 + 1, concepts[i % concepts.len()], i / 2, i));
+    }
+    let path = dir.path().join("gastos-abril.csv");
+    std::fs::write(&path, csv)?;
+    Ok(path)
+}
+
+#[tokio::test]
+async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::Result<()> {
+    let server = TestServer::start(&[("OFFLINE_CHUNK_DELAY_MS", "250"), ("LLM_CHUNK_SIZE", "3")]).await?;
+    let pw = Playwright::launch().await?;
+    let options = LaunchOptions::new()
+        .headless(true)
+        .executable_path("/usr/bin/chromium".to_string())
+        .chromium_sandbox(false)
+        .args(
+            ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+                .map(String::from)
+                .to_vec(),
+        );
+    let browser = pw.chromium().launch_with_options(options).await?;
+    let ctx = browser.new_context_with_options(BrowserContextOptions::builder().accept_downloads(true).build()).await?;
+    let page = ctx.new_page().await?;
+    page.set_default_timeout(15_000.0).await;
+
+    // First run: no user exists, so the setup page creates the administrator.
+    page.goto(&server.url("/setup"), None).await?;
+    let password = page.locator("input[name=password]");
+    let hint = page.locator("[data-testid=password-hint]");
+    // The hint is computed in the browser as you type: it only changes once the wasm has hydrated.
+    let mut hydrated = false;
+    for attempt in 0..60 {
+        password.fill(if attempt % 2 == 0 { "abc" } else { "abcd" }, None).await?;
+        let text = hint.text_content().await?.unwrap_or_default();
+        if text.contains(if attempt % 2 == 0 { "7" } else { "6" }) {
+            hydrated = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(hydrated, "the password hint never reacted: the page did not hydrate");
+    page.locator("input[name=username]").fill("admin", None).await?;
+    password.fill("a long admin password", None).await?;
+    expect(hint.clone()).to_contain_text("correcta").await?;
+    page.locator("button[type=submit]").click(None).await?;
+    page.wait_for_url("**/datasets", None).await?;
+    expect(page.locator("[data-testid=who]")).to_contain_text("admin").await?;
+
+    // Upload: progress, then the file's counts and columns.
+    let dir = tempfile::tempdir()?;
+    let csv = ledger_csv(&dir)?;
+    page.locator("[data-testid=file-input]").set_input_files(&csv, None).await?;
+    expect(page.locator("[data-testid=rows-stored]")).with_timeout(Duration::from_secs(20)).to_contain_text("60").await?;
+    expect(page.locator("[data-testid=rows-rejected]")).to_contain_text("0").await?;
+    page.screenshot_to_file(&shots_dir().join("upload-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.locator("[data-testid=classify]").click(None).await?;
+    page.wait_for_url("**/runs/**", None).await?;
+
+    // Live progress: the counter moves while we watch, and the page is never reloaded.
+    page.evaluate_expression("window.__still_here = true").await?;
+    let counts = page.locator("[data-testid=run-counts]");
+    let mut seen = Vec::new();
+    for _ in 0..200 {
+        let text = counts.text_content().await?.unwrap_or_default();
+        if seen.last() != Some(&text) {
+            seen.push(text.clone());
+        }
+        let status = page.locator("[data-testid=run-status]").text_content().await?.unwrap_or_default();
+        if status.contains("Terminada") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen.len() >= 3, "progress should have moved at least twice while watching: {seen:?}");
+    expect(page.locator("[data-testid=run-status]")).with_timeout(Duration::from_secs(30)).to_contain_text("Terminada").await?;
+    let still_here: bool = page.evaluate("() => window.__still_here === true", None::<&()>).await?;
+    assert!(still_here, "the run page was reloaded");
+    expect(counts.clone()).to_contain_text("60").await?;
+
+    // Results: one row per original row, with category, score and reason.
+    expect(page.locator("[data-testid=results] tbody tr").first()).to_contain_text("Viajes y transporte").await?;
+    let rows = page.locator("[data-testid=results] tbody tr").count().await?;
+    assert_eq!(rows, 50, "the first page holds 50 of the 60 rows");
+    page.screenshot_to_file(&shots_dir().join("run-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+
+    let waiter = page.expect_download(Some(30_000.0)).await?;
+    page.locator("[data-testid=download-csv]").click(None).await?;
+    let download: Download = waiter.wait().await?;
+    let saved = dir.path().join("results.csv");
+    download.save_as(&saved).await?;
+    let text = std::fs::read_to_string(&saved)?;
+    assert_eq!(text.lines().next(), Some("fecha,concepto,importe,category,score,reason"));
+    assert_eq!(text.lines().count(), 61);
+    assert!(text.contains("Factura Iberdrola luz 1,2.50,Suministros"), "{text}");
+
+    // The same pages at phone width, for a person to look at.
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
+    page.screenshot_to_file(&shots_dir().join("run-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.goto(&server.url("/datasets"), None).await?;
+    page.screenshot_to_file(&shots_dir().join("datasets-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+
+    browser.close().await?;
+    pw.shutdown().await?;
+    Ok(())
+}

@@ -140,7 +140,7 @@ fn RunView(id: Uuid) -> impl IntoView {
                                         <button class="btn" disabled=move || offset.get() == 0
                                             on:click=move |_| offset.update(|o| *o = (*o - 50).max(0))>{tr(Key::Previous)}</button>
                                         <span class="muted">{move || format!("{}–{}", offset.get() + 1, (offset.get() + 50).min(total))}" "{tr(Key::PageOf)}" "{fmt_int(total)}</span>
-                                        <button class="btn" disabled=move || offset.get() + 50 >= total
+                                        <button class="btn" disabled=move || { offset.get() + 50 >= total }
                                             on:click=move |_| offset.update(|o| *o += 50)>{tr(Key::Next)}</button>
                                     </div>
                                 }.into_any()

@@ -30,6 +30,7 @@ async fn run_survives_sigterm_and_sigkill_with_one_result_per_line() -> anyhow::
     wait_run(&server, &client, &run_id, Duration::from_secs(20), |r| r["done"].as_i64().unwrap_or(0) >= 30).await?;
     let took = server.terminate().await?;
     assert!(took < Duration::from_secs(10), "SIGTERM took {took:?}");
+    eprintln!("SIGTERM to exit: {took:?}");
     let pool = server.db().await?;
     let after_term: i64 = sqlx::query_scalar("SELECT count(*) FROM run_results").fetch_one(&pool).await?;
     assert!(after_term < 360, "the run should still have work left, has {after_term}");

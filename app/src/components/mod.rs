@@ -88,7 +88,13 @@ pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
             _ => message.clone(),
         }
     };
-    view! { <p class="note note-error" role="alert">{text}</p> }
+    let signed_out = code == "unauthenticated";
+    view! {
+        <p class="note note-error" role="alert">
+            {text}
+            {signed_out.then(|| view! { " " <A href="/login">{tr(Key::SignIn)}</A> })}
+        </p>
+    }
 }
 
 #[component]

@@ -2,6 +2,7 @@
 
 use crate::i18n::{LOCALE_COOKIE, Locale};
 
+#[cfg_attr(feature = "ssr", allow(dead_code))]
 pub fn cookie_header() -> Option<String> {
     #[cfg(feature = "hydrate")]
     {

@@ -76,6 +76,7 @@ pub fn Header() -> impl IntoView {
 pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
     let locale = use_locale();
     let (code, message) = error_parts(&error);
+    let signed_out = code == "unauthenticated";
     let text = move || {
         let l = locale.get();
         match code.as_str() {
@@ -88,7 +89,6 @@ pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
             _ => message.clone(),
         }
     };
-    let signed_out = code == "unauthenticated";
     view! {
         <p class="note note-error" role="alert">
             {text}
@@ -105,8 +105,4 @@ pub fn ProgressBar(#[prop(into)] value: Signal<f64>, #[prop(into)] label: Signal
             <div class="progress-fill" style:width=move || format!("{:.1}%", value.get().clamp(0.0, 1.0) * 100.0)></div>
         </div>
     }
-}
-
-pub fn t_now(key: Key) -> &'static str {
-    t(use_locale().get_untracked(), key)
 }

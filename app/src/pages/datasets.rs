@@ -9,6 +9,8 @@ use crate::api::{ClassifyUpload, list_datasets};
 use crate::components::{ErrorNote, ProgressBar, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
+// Only the browser moves past `Choose` (the upload runs in it).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Debug, PartialEq)]
 enum Step {
     Choose,

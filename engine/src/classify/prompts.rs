@@ -49,41 +49,36 @@ pub async fn ensure_default_prompt(pool: &PgPool) -> Result<()> {
 
 /// The latest version of `prompt_id`, or of the default prompt when `None`.
 pub async fn latest_version(pool: &PgPool, prompt_id: Option<Uuid>) -> Result<PromptVersion> {
-    let row = sqlx::query!(
-        "SELECT v.id, v.prompt_id, p.name, v.version, v.template, v.categories
-         FROM prompt_versions v JOIN prompts p ON p.id = v.prompt_id
-         WHERE ($1::uuid IS NULL AND p.is_default) OR p.id = $1
-         ORDER BY v.version DESC LIMIT 1",
-        prompt_id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or(EngineError::NotFound { what: "prompt" })?;
-    Ok(PromptVersion {
-        id: row.id,
-        prompt_id: row.prompt_id,
-        name: row.name,
-        version: row.version,
-        template: row.template,
-        categories: serde_json::from_value(row.categories).map_err(EngineError::internal)?,
-    })
+    fetch_version(pool, None, prompt_id).await?.ok_or(EngineError::NotFound { what: "prompt" })
 }
 
 pub async fn version_by_id(pool: &PgPool, id: Uuid) -> Result<PromptVersion> {
+    fetch_version(pool, Some(id), None).await?.ok_or(EngineError::NotFound { what: "prompt version" })
+}
+
+/// One version: by its id, else the latest of a prompt, else the latest of the default prompt.
+async fn fetch_version(pool: &PgPool, version_id: Option<Uuid>, prompt_id: Option<Uuid>) -> Result<Option<PromptVersion>> {
     let row = sqlx::query!(
         "SELECT v.id, v.prompt_id, p.name, v.version, v.template, v.categories
-         FROM prompt_versions v JOIN prompts p ON p.id = v.prompt_id WHERE v.id = $1",
-        id
+         FROM prompt_versions v JOIN prompts p ON p.id = v.prompt_id
+         WHERE CASE WHEN $1::uuid IS NOT NULL THEN v.id = $1
+                    WHEN $2::uuid IS NOT NULL THEN p.id = $2
+                    ELSE p.is_default END
+         ORDER BY v.version DESC LIMIT 1",
+        version_id,
+        prompt_id
     )
     .fetch_optional(pool)
-    .await?
-    .ok_or(EngineError::NotFound { what: "prompt version" })?;
-    Ok(PromptVersion {
-        id: row.id,
-        prompt_id: row.prompt_id,
-        name: row.name,
-        version: row.version,
-        template: row.template,
-        categories: serde_json::from_value(row.categories).map_err(EngineError::internal)?,
+    .await?;
+    row.map(|row| {
+        Ok(PromptVersion {
+            id: row.id,
+            prompt_id: row.prompt_id,
+            name: row.name,
+            version: row.version,
+            template: row.template,
+            categories: serde_json::from_value(row.categories).map_err(EngineError::internal)?,
+        })
     })
+    .transpose()
 }

@@ -85,6 +85,7 @@ keys! {
     SignInTitle => "Entra en tu cuenta", "Sign in to your account";
     SetupTitle => "Crea la primera cuenta de administrador", "Create the first administrator";
     SetupIntro => "Aún no hay usuarios. Esta cuenta podrá crear las demás.", "There are no users yet. This account can create the others.";
+    SetupDone => "Ya existe un administrador; esta página ya no crea cuentas.", "An administrator already exists; this page no longer creates accounts.";
     SetupSubmit => "Crear administrador", "Create administrator";
     Loading => "Cargando…", "Loading…";
     Role => "Rol", "Role";

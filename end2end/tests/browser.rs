@@ -121,6 +121,12 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     page.goto(&server.url("/datasets"), None).await?;
     page.screenshot_to_file(&shots_dir().join("datasets-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
 
+    // First-run is closed for good once an administrator exists.
+    page.goto(&server.url("/setup"), None).await?;
+    expect(page.locator("[data-testid=setup-closed]")).to_be_visible().await?;
+    assert_eq!(page.locator("input[name=password]").count().await?, 0, "no form once setup is closed");
+    page.screenshot_to_file(&shots_dir().join("setup-closed-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+
     browser.close().await?;
     pw.shutdown().await?;
     Ok(())

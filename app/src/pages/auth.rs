@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::{Login, NeedsSetup, SetupAdmin, needs_setup};
+use crate::api::{Login, SetupAdmin, needs_setup};
 use crate::components::{ErrorNote, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
@@ -75,7 +75,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let setup = ServerAction::<SetupAdmin>::new();
-    let _ = std::marker::PhantomData::<NeedsSetup>;
+    let open = Resource::new(|| (), |_| needs_setup());
     Effect::new(move || {
         if setup.value().get().is_some_and(|r| r.is_ok()) {
             browser::go("/datasets");
@@ -84,17 +84,28 @@ pub fn SetupPage() -> impl IntoView {
     view! {
         <section class="panel narrow auth">
             <h1>{tr(Key::SetupTitle)}</h1>
-            <p class="muted">{tr(Key::SetupIntro)}</p>
-            <ActionForm action=setup attr:class="form">
-                <label class="field">
-                    <span>{tr(Key::Username)}</span>
-                    <input type="text" name="username" required minlength="3" autocomplete="username"/>
-                </label>
-                <PasswordField autocomplete="new-password" check_length=true/>
-                <button class="btn btn-primary" type="submit" disabled=move || setup.pending().get()>
-                    {tr(Key::SetupSubmit)}
-                </button>
-            </ActionForm>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match open.await {
+                        Ok(false) => view! {
+                            <p class="note" data-testid="setup-closed">{tr(Key::SetupDone)}" "<A href="/login">{tr(Key::SignIn)}</A></p>
+                        }.into_any(),
+                        _ => view! {
+                            <p class="muted">{tr(Key::SetupIntro)}</p>
+                            <ActionForm action=setup attr:class="form">
+                                <label class="field">
+                                    <span>{tr(Key::Username)}</span>
+                                    <input type="text" name="username" required minlength="3" autocomplete="username"/>
+                                </label>
+                                <PasswordField autocomplete="new-password" check_length=true/>
+                                <button class="btn btn-primary" type="submit" disabled=move || setup.pending().get()>
+                                    {tr(Key::SetupSubmit)}
+                                </button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
             {move || setup.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
         </section>
     }

@@ -13,9 +13,6 @@ pub mod ssr {
     use engine::{EngineError, Services};
     use leptos::prelude::*;
     use tower_sessions::Session;
-    use uuid::Uuid;
-
-    pub const USER_KEY: &str = "user_id";
 
     pub fn fail(e: EngineError) -> ServerFnError {
         if let EngineError::Internal(cause) = &e {
@@ -34,12 +31,7 @@ pub mod ssr {
     }
 
     pub async fn maybe_user() -> Result<Option<CurrentUser>, ServerFnError> {
-        let session = session().await?;
-        let id: Option<Uuid> = session.get(USER_KEY).await.map_err(|e| fail(EngineError::internal(e)))?;
-        match id {
-            None => Ok(None),
-            Some(id) => engine::auth::find_user(&services()?.pool, id).await.map_err(fail),
-        }
+        crate::session::session_user(&session().await?, &services()?.pool).await.map_err(fail)
     }
 
     pub async fn user() -> Result<CurrentUser, ServerFnError> {
@@ -47,9 +39,7 @@ pub mod ssr {
     }
 
     pub async fn sign_in(user: &CurrentUser) -> Result<(), ServerFnError> {
-        let session = session().await?;
-        session.cycle_id().await.map_err(|e| fail(EngineError::internal(e)))?;
-        session.insert(USER_KEY, user.id).await.map_err(|e| fail(EngineError::internal(e)))
+        crate::session::sign_in(&session().await?, user).await.map_err(fail)
     }
 }
 
@@ -73,8 +63,7 @@ pub async fn login(username: String, password: String) -> Result<CurrentUser, Se
 
 #[server]
 pub async fn logout() -> Result<(), ServerFnError> {
-    let session = ssr::session().await?;
-    session.flush().await.map_err(|e| ssr::fail(engine::EngineError::internal(e)))
+    crate::session::sign_out(&ssr::session().await?).await.map_err(ssr::fail)
 }
 
 #[server]

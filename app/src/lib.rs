@@ -5,6 +5,8 @@ pub mod api;
 mod components;
 pub mod i18n;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, MetaTags, Stylesheet, Title, provide_meta_context};

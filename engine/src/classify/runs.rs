@@ -79,18 +79,6 @@ pub async fn run_progress(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result
     Ok(progress)
 }
 
-pub async fn list_runs(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) -> Result<Vec<RunProgress>> {
-    dataset_summary(pool, user, dataset_id).await?;
-    let ids = sqlx::query_scalar!("SELECT id FROM runs WHERE dataset_id = $1 ORDER BY created_at DESC LIMIT 50", dataset_id)
-        .fetch_all(pool)
-        .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(load_progress(pool, id).await?.0);
-    }
-    Ok(out)
-}
-
 async fn load_progress(pool: &PgPool, id: Uuid) -> Result<(RunProgress, Uuid)> {
     let r = sqlx::query!(
         r#"SELECT r.id, r.dataset_id, r.status, r.total, r.error, r.created_at, r.started_at, r.finished_at,

@@ -23,6 +23,7 @@ pub async fn create(
     AuthUser(user): AuthUser,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<UploadSummary>), ApiError> {
+    // Refuse before anything touches the disk; the engine checks again for every other caller.
     user.require(engine::auth::Permission::DatasetCreate)?;
     let limit = state.services.upload_max_bytes;
     let id = Uuid::new_v4();

@@ -55,6 +55,9 @@ pub fn App() -> impl IntoView {
     provide_context(locale);
     let user = Resource::new(|| (), |_| api::whoami());
     provide_context(user);
+    // Effects run only in the browser, after hydration: tests (and scripts) wait for this mark
+    // before using controls whose handlers live in the wasm.
+    Effect::new(|| components::browser::mark_hydrated());
     view! {
         <Stylesheet id="leptos" href="/pkg/dgs.css"/>
         <Title text=move || i18n::t(locale.get(), Key::AppName)/>

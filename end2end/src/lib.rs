@@ -50,6 +50,8 @@ impl TestServer {
             ("LEPTOS_SITE_ROOT".into(), site_root),
             ("DATA_DIR".into(), data_dir.path().display().to_string()),
             ("RUST_LOG".into(), "warn".into()),
+            // Test servers share the machine's Redis; each gets its own queue, as its own database.
+            ("JOB_QUEUE".into(), format!("dgs-runs-{db_name}")),
         ];
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let mut server = TestServer {

@@ -67,6 +67,8 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     page.locator("button[type=submit]").click(None).await?;
     page.wait_for_url("**/datasets", None).await?;
     expect(page.locator("[data-testid=who]")).to_contain_text("admin").await?;
+    // A full navigation: the file input's handler exists only once this page has hydrated too.
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
 
     // Upload: progress, then the file's counts and columns.
     let dir = tempfile::tempdir()?;
@@ -77,6 +79,7 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     page.screenshot_to_file(&shots_dir().join("upload-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
     page.locator("[data-testid=classify]").click(None).await?;
     page.wait_for_url("**/runs/**", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
 
     // Live progress: the counter moves while we watch, and the page is never reloaded.
     page.evaluate_expression("window.__still_here = true").await?;

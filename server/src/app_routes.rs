@@ -27,6 +27,7 @@ pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> R
     let (api, openapi) = crate::api::router(upload_max_bytes);
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
+    let fallback_services = state.services.clone();
     let options = state.leptos_options.clone();
     let sessions = SessionManagerLayer::new(RedisStore::new(state.redis.clone()))
         .with_name("dgs_session")
@@ -60,7 +61,11 @@ pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> R
             move || provide_context(services.clone()),
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        // The 404 page renders the whole app (header, signed-in user), so it needs the same context.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || provide_context(fallback_services.clone()),
+            app::shell,
+        ))
         .layer(sessions)
         .layer(edge)
         .with_state(state)

@@ -11,6 +11,7 @@ use anyhow::Context;
 pub struct Config {
     pub database_url: String,
     pub redis_url: String,
+    pub job_queue: String,
     pub site_addr: SocketAddr,
     pub data_dir: PathBuf,
     pub upload_max_bytes: u64,
@@ -42,6 +43,7 @@ impl Config {
         Ok(Config {
             database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dgs"),
             redis_url: var("REDIS_URL", "redis://127.0.0.1:6379"),
+            job_queue: var("JOB_QUEUE", "dgs-runs"),
             site_addr,
             data_dir: PathBuf::from(var("DATA_DIR", "data")),
             upload_max_bytes: parsed("UPLOAD_MAX_BYTES", "536870912")?,

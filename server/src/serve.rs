@@ -31,7 +31,7 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     let _resubscribe = subscriber.manage_subscriptions();
     subscriber.psubscribe("dgs:run:*").await?;
 
-    let queue = engine::jobs::JobQueue::connect(&config.redis_url).await?;
+    let queue = engine::jobs::JobQueue::connect(&config.redis_url, &config.job_queue).await?;
     let runs = engine::classify::runs::RunContext {
         pool: pool.clone(),
         redis: redis.next().clone(),

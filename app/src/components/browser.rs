@@ -28,6 +28,13 @@ pub fn set_locale_cookie(locale: Locale) {
     let _ = (LOCALE_COOKIE, locale);
 }
 
+pub fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
 /// A full navigation (used after sign-in/out so every resource reloads with the new session).
 pub fn go(path: &str) {
     #[cfg(feature = "hydrate")]

@@ -39,8 +39,10 @@ fn RunView(id: Uuid) -> impl IntoView {
     let live: RwSignal<Option<RunProgress>> = RwSignal::new(None);
     subscribe(id, live);
     let progress = move || live.get().or_else(|| initial.get().and_then(|r| r.ok()));
-    // Tables refresh when the run finishes (and on first load); while running, the bar moves live.
-    let finished = Memo::new(move |_| progress().map(|p| p.status.is_terminal()).unwrap_or(false));
+    // Tables load once, then again when the stream says the run has finished (its first event is the
+    // current state, so an already finished run is covered); while running, the bar moves live.
+    // Reading only `live` here keeps the resource out of non-Suspense code (hydration stays exact).
+    let finished = Memo::new(move |_| live.get().is_some_and(|p| p.status.is_terminal()));
     let offset = RwSignal::new(0i64);
     let results = Resource::new(move || (finished.get(), offset.get()), move |(_, off)| run_results(id, off));
     let categories = Resource::new(move || finished.get(), move |_| run_categories(id));

@@ -14,7 +14,6 @@ use uuid::Uuid;
 use crate::classify::runs::{RunContext, RunOutcome, execute_run};
 use crate::error::{EngineError, Result};
 
-const QUEUE: &str = "dgs-runs";
 /// A worker that misses 3 heartbeats of 5 s is presumed dead and its jobs are re-queued by others.
 const HEARTBEAT: Duration = Duration::from_secs(5);
 const MAX_ATTEMPTS: usize = 5;
@@ -30,11 +29,13 @@ pub struct JobQueue {
 }
 
 impl JobQueue {
-    pub async fn connect(redis_url: &str) -> Result<Self> {
+    /// `queue` names the Redis queue; deployments (or test servers) that share a Redis but not a
+    /// database must use different names, or their workers take each other's runs.
+    pub async fn connect(redis_url: &str, queue: &str) -> Result<Self> {
         let conn = apalis_redis::connect(redis_url)
             .await
             .map_err(|e| EngineError::internal(format!("cannot connect the job queue to Redis: {e}")))?;
-        let config = QueueConfig::default().queue(QUEUE).heartbeat_interval(HEARTBEAT).missed_heartbeats(3).batch_size(2);
+        let config = QueueConfig::default().queue(queue).heartbeat_interval(HEARTBEAT).missed_heartbeats(3).batch_size(2);
         Ok(Self { storage: RedisStorage::new(conn).with_config(config) })
     }
 
@@ -95,6 +96,11 @@ async fn run_job(job: RunJob, state: Data<WorkerState>, attempt: Attempt) -> std
             Ok(())
         }
         Ok(_) => Ok(()),
+        Err(e @ EngineError::NotFound { .. }) => {
+            // The run is not in this database: retrying cannot help.
+            tracing::error!(run_id = %job.run_id, error = %e, "job for an unknown run dropped");
+            Err(AbortError::new(e).into())
+        }
         Err(e) if attempt.current() >= MAX_ATTEMPTS => {
             tracing::error!(run_id = %job.run_id, error = %e, "run failed for good");
             let _ = sqlx::query!(

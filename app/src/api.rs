@@ -87,13 +87,7 @@ pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
 pub async fn classify_upload(upload_id: Uuid, column: String) -> Result<Uuid, ServerFnError> {
     let user = ssr::user().await?;
     let services = ssr::services()?;
-    let req = engine::clean::NewDataset {
-        upload_id,
-        description_column: column,
-        table_id: None,
-        name: None,
-        clean: Default::default(),
-    };
+    let req = engine::clean::NewDataset { upload_id, description_column: Some(column), ..Default::default() };
     let dataset = engine::clean::create_dataset(&services.pool, &user, &req).await.map_err(ssr::fail)?;
     engine::jobs::start_run(&services, &user, dataset.id, None).await.map_err(ssr::fail)
 }

@@ -19,6 +19,11 @@ pub enum EngineError {
     Conflict(String),
     #[error("the file {file} cannot be read: {reason}")]
     UnreadableFile { file: String, reason: String },
+    /// A hostile or oversized archive: nothing of it is kept.
+    #[error("the file {file} was refused: {reason}")]
+    Refused { file: String, reason: String },
+    #[error("the work was cancelled")]
+    Cancelled,
     #[error("the upload is larger than the limit of {limit} bytes")]
     UploadTooLarge { limit: u64 },
     #[error("internal error")]
@@ -36,6 +41,8 @@ pub enum ErrorCode {
     BadCredentials,
     Conflict,
     UnreadableFile,
+    RefusedFile,
+    Cancelled,
     UploadTooLarge,
     Internal,
 }
@@ -50,6 +57,8 @@ impl ErrorCode {
             ErrorCode::BadCredentials => "bad_credentials",
             ErrorCode::Conflict => "conflict",
             ErrorCode::UnreadableFile => "unreadable_file",
+            ErrorCode::RefusedFile => "refused_file",
+            ErrorCode::Cancelled => "cancelled",
             ErrorCode::UploadTooLarge => "upload_too_large",
             ErrorCode::Internal => "internal",
         }
@@ -66,6 +75,8 @@ impl EngineError {
             EngineError::BadCredentials => ErrorCode::BadCredentials,
             EngineError::Conflict(_) => ErrorCode::Conflict,
             EngineError::UnreadableFile { .. } => ErrorCode::UnreadableFile,
+            EngineError::Refused { .. } => ErrorCode::RefusedFile,
+            EngineError::Cancelled => ErrorCode::Cancelled,
             EngineError::UploadTooLarge { .. } => ErrorCode::UploadTooLarge,
             EngineError::Internal(_) => ErrorCode::Internal,
         }

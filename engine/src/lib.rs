@@ -26,4 +26,14 @@ pub struct Services {
     pub chunk_size: i32,
     pub data_dir: std::path::PathBuf,
     pub upload_max_bytes: u64,
+    pub ingest_limits: ingest::IngestLimits,
+    /// Concurrent COPY streams per upload.
+    pub ingest_writers: usize,
+}
+
+#[cfg(feature = "server")]
+impl Services {
+    pub fn pipeline_options(&self) -> ingest::PipelineOptions {
+        ingest::PipelineOptions { writers: self.ingest_writers, ..Default::default() }
+    }
 }

@@ -52,12 +52,13 @@ async fn messy_csv_becomes_a_classified_dataset_that_survives_interruption(pool:
     let path = messy_csv(&dir)?;
     let size = std::fs::metadata(&path)?.len() as i64;
 
-    let upload = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name: "gastos.csv", path: &path, size_bytes: size }).await?;
+    let upload = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name: "gastos.csv", path: &path, size_bytes: size }, &Default::default(), &Default::default()).await?;
     let file = &upload.files[0];
     assert_eq!(file.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["fecha", "concepto", "importe"]);
     assert_eq!((file.rows, file.rejected), (45, 1), "46 data rows read: 45 stored, 1 rejected");
-    let rejected = rejected_rows(&pool, &user, upload.id).await?;
-    assert_eq!(rejected.len(), 1);
+    let rejected = rejected_rows(&pool, &user, upload.id, 0, 100).await?;
+    assert_eq!((rejected.total, rejected.rows.len()), (1, 1));
+    let rejected = rejected.rows;
     assert_eq!(rejected[0].line_no, 6);
     assert!(rejected[0].reason.contains("5 fields where the header has 3"), "{}", rejected[0].reason);
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM upload_rows").fetch_one(&pool).await?;
@@ -65,18 +66,12 @@ async fn messy_csv_becomes_a_classified_dataset_that_survives_interruption(pool:
     let decoded: String = sqlx::query_scalar("SELECT data->>'concepto' FROM upload_rows WHERE line_no = 4").fetch_one(&pool).await?;
     assert_eq!(decoded, "Café del Mar, cena");
 
-    let req = NewDataset {
-        upload_id: upload.id,
-        description_column: "concepto".into(),
-        table_id: None,
-        name: None,
-        clean: Default::default(),
-    };
+    let req = NewDataset { upload_id: upload.id, description_column: Some("concepto".into()), ..Default::default() };
     let dataset = create_dataset(&pool, &user, &req).await?;
     // taxi ×2 → 1, café del mar cena ×2 → 1, licencia 1, proveedor 0..39 → 40
     assert_eq!((dataset.rows, dataset.unique_lines), (45, 43));
 
-    let bad = NewDataset { description_column: "nope".into(), ..req.clone() };
+    let bad = NewDataset { description_column: Some("nope".into()), ..req.clone() };
     let err = create_dataset(&pool, &user, &bad).await.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("'nope' does not exist") && err.contains("concepto"), "{err}");
 
@@ -133,9 +128,9 @@ async fn viewers_cannot_upload_and_others_cannot_see_uploads(pool: PgPool) -> an
     let dir = tempfile::tempdir()?;
     let path = messy_csv(&dir)?;
     let up = |id| NewUpload { id, name: "gastos.csv", path: &path, size_bytes: 1 };
-    let err = ingest_upload(&pool, &viewer, up(Uuid::new_v4())).await.err().map(|e| e.code());
+    let err = ingest_upload(&pool, &viewer, up(Uuid::new_v4()), &Default::default(), &Default::default()).await.err().map(|e| e.code());
     assert_eq!(err, Some(engine::ErrorCode::Forbidden));
-    let upload = ingest_upload(&pool, &owner, up(Uuid::new_v4())).await?;
+    let upload = ingest_upload(&pool, &owner, up(Uuid::new_v4()), &Default::default(), &Default::default()).await?;
     let err = engine::ingest::upload_summary(&pool, &viewer, upload.id).await.err().map(|e| e.code());
     assert_eq!(err, Some(engine::ErrorCode::NotFound));
     let uploads: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads").fetch_one(&pool).await?;
@@ -149,9 +144,9 @@ async fn unreadable_files_are_refused_with_the_reason_and_leave_nothing(pool: Pg
     let dir = tempfile::tempdir()?;
     let empty = dir.path().join("empty.csv");
     std::fs::write(&empty, b"  \n")?;
-    let err = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name: "empty.csv", path: &empty, size_bytes: 3 }).await;
+    let err = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name: "empty.csv", path: &empty, size_bytes: 3 }, &Default::default(), &Default::default()).await;
     assert!(matches!(&err, Err(e) if e.to_string().contains("empty.csv") && e.to_string().contains("empty")), "{err:?}");
-    let err = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name: "x.pdf", path: &empty, size_bytes: 3 }).await;
+    let err = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name: "x.pdf", path: &empty, size_bytes: 3 }, &Default::default(), &Default::default()).await;
     assert!(matches!(&err, Err(e) if e.code() == engine::ErrorCode::UnreadableFile), "{err:?}");
     let uploads: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads").fetch_one(&pool).await?;
     assert_eq!(uploads, 0);

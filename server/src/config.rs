@@ -15,6 +15,8 @@ pub struct Config {
     pub site_addr: SocketAddr,
     pub data_dir: PathBuf,
     pub upload_max_bytes: u64,
+    pub ingest_limits: engine::ingest::IngestLimits,
+    pub ingest_writers: usize,
     pub llm_chunk_size: i32,
     pub offline_chunk_delay: Duration,
     /// Sessions cookies get `Secure` unless the app is served on localhost.
@@ -47,6 +49,13 @@ impl Config {
             site_addr,
             data_dir: PathBuf::from(var("DATA_DIR", "data")),
             upload_max_bytes: parsed("UPLOAD_MAX_BYTES", "536870912")?,
+            ingest_limits: engine::ingest::IngestLimits {
+                max_entries: parsed("ZIP_MAX_ENTRIES", "10000")?,
+                max_entry_bytes: parsed("ZIP_MAX_ENTRY_BYTES", "4294967296")?,
+                max_total_bytes: parsed("ZIP_MAX_TOTAL_BYTES", "17179869184")?,
+                max_ratio: parsed("ZIP_MAX_RATIO", "250")?,
+            },
+            ingest_writers: parsed::<usize>("INGEST_WRITERS", "2")?.clamp(1, 16),
             llm_chunk_size: chunk,
             offline_chunk_delay: Duration::from_millis(parsed("OFFLINE_CHUNK_DELAY_MS", "0")?),
             secure_cookies: !site_addr.ip().is_loopback() && parsed("COOKIE_SECURE", "true")?,

@@ -44,6 +44,8 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         chunk_size: config.llm_chunk_size,
         data_dir: config.data_dir.clone(),
         upload_max_bytes: config.upload_max_bytes,
+        ingest_limits: config.ingest_limits.clone(),
+        ingest_writers: config.ingest_writers,
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));

@@ -173,17 +173,10 @@ pub async fn category_counts(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Res
 pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Vec<u8>> {
     use futures::TryStreamExt;
     let run = run_progress(pool, user, id).await?;
-    let columns: Vec<String> = sqlx::query_scalar!(
-        r#"SELECT t.columns FROM datasets d JOIN upload_tables t ON t.id = d.table_id WHERE d.id = $1"#,
-        run.dataset_id
-    )
-    .fetch_one(pool)
-    .await
-    .map(|v| {
-        v.as_array()
-            .map(|a| a.iter().filter_map(|c| c.get("name")?.as_str().map(String::from)).collect())
-            .unwrap_or_default()
-    })?;
+    let detail = crate::clean::dataset_detail(pool, user, run.dataset_id).await?;
+    // The export carries the original columns; the clean_<name> ones come last and are left out.
+    let originals = detail.columns.len() - detail.summary.description_columns.len();
+    let columns: Vec<String> = detail.columns[..originals].to_vec();
     let mut out = csv::Writer::from_writer(Vec::new());
     let header: Vec<&str> =
         columns.iter().map(String::as_str).chain(["category", "score", "reason"]).collect();
@@ -191,8 +184,7 @@ pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<
     let mut rows = sqlx::query!(
         r#"SELECT ur.data, rr.category, rr.score, rr.reason
            FROM dataset_rows dr
-           JOIN datasets d ON d.id = dr.dataset_id
-           JOIN upload_rows ur ON ur.table_id = d.table_id AND ur.row_no = dr.row_no
+           JOIN upload_rows ur ON ur.table_id = dr.table_id AND ur.row_no = dr.source_row
            JOIN run_results rr ON rr.run_id = $1 AND rr.line_idx = dr.line_idx
            WHERE dr.dataset_id = $2 ORDER BY dr.row_no"#,
         id,
@@ -200,8 +192,8 @@ pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<
     )
     .fetch(pool);
     while let Some(r) = rows.try_next().await? {
-        let mut record: Vec<String> =
-            columns.iter().map(|c| r.data.get(c).and_then(|v| v.as_str()).unwrap_or_default().to_string()).collect();
+        let text = |c: &str| r.data.get(c).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let mut record: Vec<String> = columns.iter().map(|c| text(c)).collect();
         record.extend([r.category, format!("{:.3}", r.score), r.reason]);
         out.write_record(&record).map_err(EngineError::internal)?;
     }

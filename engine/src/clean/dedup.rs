@@ -1,158 +1,222 @@
-//! Building a dataset: the chosen description column of an uploaded table is cleaned, equal cleaned
-//! texts collapse into one unique line, and every original row keeps its link to that line.
+//! Building a dataset: the chosen tables' description columns are cleaned, rows collapse into unique
+//! lines by the chosen strategy, and every original row keeps its link to its line. Rows stream from
+//! PostgreSQL and back into it with COPY; memory grows with the number of distinct lines, not rows.
 
 use std::collections::HashMap;
 
 use futures::TryStreamExt;
-use sqlx::PgPool;
+use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use super::{DatasetSummary, NewDataset, clean_text};
+use super::{DatasetSummary, DedupStrategy, NewDataset, clean_text};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Result};
-use crate::ingest::ColumnInfo;
+use crate::ingest::{FileSummary, upload_summary};
 
-const INSERT_CHUNK: usize = 20_000;
+const COPY_BATCH_BYTES: usize = 1 << 20;
+
+struct UniqueLine {
+    key: String,
+    clean: String,
+    text: String,
+    rows: i32,
+}
+
+/// The text a row is classified by: its description columns' values, joined with a space.
+pub fn description_of(values: &[String]) -> String {
+    let parts: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    parts.join(" ")
+}
+
+/// The key rows are grouped by.
+pub fn dedup_key(strategy: &DedupStrategy, description: &str, clean: &str, key_values: &[String]) -> String {
+    match strategy {
+        DedupStrategy::Exact => description.to_string(),
+        DedupStrategy::Cleaned => clean.to_string(),
+        // The unit separator cannot be typed, so ("a b", "c") and ("a", "b c") stay apart.
+        DedupStrategy::KeyColumns { .. } => key_values.iter().map(|v| v.trim()).collect::<Vec<_>>().join("\u{1f}"),
+    }
+}
 
 pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset) -> Result<DatasetSummary> {
     user.require(Permission::DatasetCreate)?;
-    let table = sqlx::query!(
-        "SELECT t.id, t.name, t.columns, u.owner_id, u.original_name FROM upload_tables t
-         JOIN uploads u ON u.id = t.upload_id
-         WHERE t.upload_id = $1 AND ($2::uuid IS NULL OR t.id = $2) ORDER BY t.position LIMIT 1",
-        req.upload_id,
-        req.table_id
-    )
-    .fetch_optional(pool)
-    .await?
-    .filter(|t| user.may_see(t.owner_id))
-    .ok_or(EngineError::NotFound { what: "upload" })?;
-    let columns: Vec<ColumnInfo> = serde_json::from_value(table.columns).map_err(EngineError::internal)?;
-    if !columns.iter().any(|c| c.name == req.description_column) {
-        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-        return Err(EngineError::invalid(format!(
-            "the column '{}' does not exist in {}; its columns are: {}",
-            req.description_column,
-            table.name,
-            names.join(", ")
-        )));
+    let upload = upload_summary(pool, user, req.upload_id).await?;
+    let tables = chosen_tables(&upload.files, req)?;
+    let descriptions = req.descriptions();
+    if descriptions.is_empty() {
+        return Err(EngineError::invalid("choose at least one description column"));
     }
-
-    let opts = req.clean.clone();
-    let mut index: HashMap<String, i32> = HashMap::new();
-    let mut lines: Vec<(String, String, i32)> = Vec::new(); // (clean, first original, count)
-    let mut mapping: Vec<(i64, i32)> = Vec::new();
-    let mut rows = sqlx::query!(
-        r#"SELECT row_no, coalesce(data->>$2, '') AS "text!" FROM upload_rows WHERE table_id = $1 ORDER BY row_no"#,
-        table.id,
-        req.description_column
-    )
-    .fetch(pool);
-    while let Some(r) = rows.try_next().await? {
-        let clean = clean_text(&r.text, &opts);
-        let idx = match index.get(&clean) {
-            Some(&i) => {
-                lines[i as usize].2 += 1;
-                i
+    let key_columns = match &req.dedup {
+        DedupStrategy::KeyColumns { columns } if columns.is_empty() => {
+            return Err(EngineError::invalid("de-duplication by key columns needs at least one column"));
+        }
+        DedupStrategy::KeyColumns { columns } => columns.clone(),
+        _ => vec![],
+    };
+    for t in &tables {
+        for c in descriptions.iter().chain(&key_columns) {
+            if !t.columns.iter().any(|tc| &tc.name == c) {
+                let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+                return Err(EngineError::invalid(format!(
+                    "the column '{c}' does not exist in {}; its columns are: {}",
+                    t.name,
+                    names.join(", ")
+                )));
             }
-            None => {
-                let i = i32::try_from(lines.len()).map_err(|_| EngineError::invalid("too many unique lines"))?;
-                index.insert(clean.clone(), i);
-                lines.push((clean, r.text.trim().to_string(), 1));
-                i
-            }
-        };
-        mapping.push((r.row_no, idx));
-    }
-    drop(rows);
-    if mapping.is_empty() {
-        return Err(EngineError::invalid(format!("{} has no rows to classify", table.name)));
+        }
     }
 
     let id = Uuid::new_v4();
-    let name = req.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or(table.original_name);
+    let name = req.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| upload.name.clone());
+    let table_ids: Vec<Uuid> = tables.iter().map(|t| t.table_id).collect();
     let mut tx = pool.begin().await?;
     sqlx::query!(
-        "INSERT INTO datasets (id, owner_id, upload_id, table_id, name, description_column, rows, unique_lines)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO datasets (id, owner_id, upload_id, table_id, name, description_column, rows, unique_lines,
+                               table_ids, description_columns, clean_options, dedup)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $9, $10)",
         id,
         user.id,
         req.upload_id,
-        table.id,
+        table_ids[0],
         name,
-        req.description_column,
-        mapping.len() as i64,
-        lines.len() as i64
+        descriptions.join(" + "),
+        &table_ids,
+        &descriptions,
+        serde_json::to_value(&req.clean).map_err(EngineError::internal)?,
+        serde_json::to_value(&req.dedup).map_err(EngineError::internal)?
     )
     .execute(&mut *tx)
     .await?;
-    for (chunk_no, chunk) in lines.chunks(INSERT_CHUNK).enumerate() {
-        let first = (chunk_no * INSERT_CHUNK) as i32;
-        let idxs: Vec<i32> = (first..first + chunk.len() as i32).collect();
-        let cleans: Vec<&str> = chunk.iter().map(|l| l.0.as_str()).collect();
-        let texts: Vec<&str> = chunk.iter().map(|l| l.1.as_str()).collect();
-        let counts: Vec<i32> = chunk.iter().map(|l| l.2).collect();
-        sqlx::query!(
-            "INSERT INTO unique_lines (dataset_id, idx, clean_text, text, row_count)
-             SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::int[])",
-            id,
-            &idxs,
-            &cleans as &[&str],
-            &texts as &[&str],
-            &counts
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    for chunk in mapping.chunks(INSERT_CHUNK) {
-        let row_nos: Vec<i64> = chunk.iter().map(|m| m.0).collect();
-        let idxs: Vec<i32> = chunk.iter().map(|m| m.1).collect();
-        sqlx::query!(
-            "INSERT INTO dataset_rows (dataset_id, row_no, line_idx) SELECT $1, * FROM UNNEST($2::bigint[], $3::int[])",
-            id,
-            &row_nos,
-            &idxs
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    dataset_summary(pool, user, id).await
-}
 
-pub async fn dataset_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DatasetSummary> {
-    user.require(Permission::DatasetRead)?;
-    let d = sqlx::query!(
-        "SELECT id, owner_id, upload_id, name, description_column, rows, unique_lines, created_at FROM datasets WHERE id = $1",
-        id
-    )
-    .fetch_optional(pool)
-    .await?
-    .filter(|d| user.may_see(d.owner_id))
-    .ok_or(EngineError::NotFound { what: "dataset" })?;
-    Ok(DatasetSummary {
-        id: d.id,
-        upload_id: d.upload_id,
-        name: d.name,
-        description_column: d.description_column,
-        rows: d.rows,
-        unique_lines: d.unique_lines,
-        created_at: d.created_at,
-    })
-}
+    let mut index: HashMap<String, i32> = HashMap::new();
+    let mut lines: Vec<UniqueLine> = Vec::new();
+    let mut row_no = 0i64;
+    let mut copy = tx.copy_in_raw("COPY dataset_rows (dataset_id, row_no, line_idx, table_id, source_row) FROM STDIN").await?;
+    let mut buf = Vec::with_capacity(COPY_BATCH_BYTES + 4096);
+    let wanted: Vec<String> = descriptions.iter().chain(&key_columns).cloned().collect();
+    let sql = select_values_sql(wanted.len());
+    for table_id in &table_ids {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(table_id);
+        for c in &wanted {
+            q = q.bind(c);
+        }
+        let mut rows = q.fetch(pool);
+        while let Some(r) = rows.try_next().await? {
+            let source_row: i64 = r.try_get(0)?;
+            let values: Vec<String> = (1..=wanted.len()).map(|i| r.try_get::<String, _>(i)).collect::<Result<_, _>>()?;
+            let (desc_values, key_values) = values.split_at(descriptions.len());
+            let description = description_of(desc_values);
+            let clean = clean_text(&description, &req.clean);
+            let key = dedup_key(&req.dedup, &description, &clean, key_values);
+            let idx = match index.get(&key) {
+                Some(&i) => {
+                    lines[i as usize].rows += 1;
+                    i
+                }
+                None => {
+                    let i = i32::try_from(lines.len()).map_err(|_| EngineError::invalid("too many unique lines"))?;
+                    index.insert(key.clone(), i);
+                    lines.push(UniqueLine { key, clean, text: description, rows: 1 });
+                    i
+                }
+            };
+            row_no += 1;
+            buf.extend_from_slice(format!("{id}\t{row_no}\t{idx}\t{table_id}\t{source_row}\n").as_bytes());
+            if buf.len() >= COPY_BATCH_BYTES {
+                copy.send(std::mem::take(&mut buf)).await?;
+            }
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(std::mem::take(&mut buf)).await?;
+    }
+    copy.finish().await?;
+    drop(index);
+    if row_no == 0 {
+        return Err(EngineError::invalid("the chosen tables have no rows to classify"));
+    }
 
-pub async fn list_datasets(pool: &PgPool, user: &CurrentUser) -> Result<Vec<DatasetSummary>> {
-    user.require(Permission::DatasetRead)?;
-    let all = user.role == crate::auth::Role::Admin;
-    let rows = sqlx::query_as!(
-        DatasetSummary,
-        "SELECT id, upload_id, name, description_column, rows, unique_lines, created_at FROM datasets
-         WHERE $1 OR owner_id = $2 ORDER BY created_at DESC LIMIT 200",
-        all,
-        user.id
+    let mut copy = tx.copy_in_raw("COPY unique_lines (dataset_id, idx, clean_text, text, row_count, dedup_key) FROM STDIN").await?;
+    for (i, l) in lines.iter().enumerate() {
+        buf.extend_from_slice(format!("{id}\t{i}\t").as_bytes());
+        copy_escape(&mut buf, &l.clean);
+        buf.push(b'\t');
+        copy_escape(&mut buf, &l.text);
+        buf.extend_from_slice(format!("\t{}\t", l.rows).as_bytes());
+        copy_escape(&mut buf, &l.key);
+        buf.push(b'\n');
+        if buf.len() >= COPY_BATCH_BYTES {
+            copy.send(std::mem::take(&mut buf)).await?;
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf).await?;
+    }
+    copy.finish().await?;
+    let groups = lines.iter().filter(|l| l.rows > 1).count() as i64;
+    sqlx::query!(
+        "UPDATE datasets SET rows = $2, unique_lines = $3, duplicate_groups = $4 WHERE id = $1",
+        id,
+        row_no,
+        lines.len() as i64,
+        groups
     )
-    .fetch_all(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(rows)
+    tx.commit().await?;
+    super::dataset_summary(pool, user, id).await
 }
 
+fn chosen_tables<'a>(files: &'a [FileSummary], req: &NewDataset) -> Result<Vec<&'a FileSummary>> {
+    let mut wanted = req.table_ids.clone();
+    if wanted.is_empty()
+        && let Some(t) = req.table_id
+    {
+        wanted.push(t);
+    }
+    if wanted.is_empty() {
+        return Ok(files.iter().collect());
+    }
+    wanted
+        .iter()
+        .map(|id| files.iter().find(|f| f.table_id == *id).ok_or(EngineError::NotFound { what: "table" }))
+        .collect()
+}
+
+/// `SELECT row_no, coalesce(data->>$2, ''), … FROM upload_rows WHERE table_id = $1`, with one
+/// placeholder per wanted column: column names travel as parameters, never inside the SQL.
+fn select_values_sql(n: usize) -> String {
+    let cols: Vec<String> = (0..n).map(|i| format!("coalesce(data->>${}, '')", i + 2)).collect();
+    format!("SELECT row_no, {} FROM upload_rows WHERE table_id = $1 ORDER BY row_no", cols.join(", "))
+}
+
+pub(crate) fn copy_escape(out: &mut Vec<u8>, s: &str) {
+    for b in s.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0 => {}
+            _ => out.push(b),
+        }
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clean::CleanOptions;
+
+    #[test]
+    fn keys_follow_the_strategy() {
+        let desc = description_of(&["  Taxi  ".into(), "".into(), "Madrid".into()]);
+        assert_eq!(desc, "Taxi Madrid");
+        let clean = clean_text(&desc, &CleanOptions::default());
+        assert_eq!(dedup_key(&DedupStrategy::Exact, &desc, &clean, &[]), "Taxi Madrid");
+        assert_eq!(dedup_key(&DedupStrategy::Cleaned, &desc, &clean, &[]), "taxi madrid");
+        let k = DedupStrategy::KeyColumns { columns: vec!["a".into(), "b".into()] };
+        assert_ne!(dedup_key(&k, "", "", &["a b".into(), "c".into()]), dedup_key(&k, "", "", &["a".into(), "b c".into()]));
+    }
+}

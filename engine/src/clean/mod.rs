@@ -1,12 +1,17 @@
 //! Cleaning and de-duplication of description text. The normaliser is pure (it also runs in the
-//! browser for live previews); building a dataset's unique lines from stored rows lives in `dedup`.
+//! browser for live previews); building a dataset's unique lines from stored rows lives in `dedup`,
+//! reading datasets back (stats, rows) in `datasets`.
 
+#[cfg(feature = "server")]
+mod datasets;
 #[cfg(feature = "server")]
 mod dedup;
 mod normalise;
 mod wire;
 
 #[cfg(feature = "server")]
-pub use dedup::{create_dataset, dataset_summary, list_datasets};
+pub use datasets::{dataset_detail, dataset_rows, dataset_summary, list_datasets};
+#[cfg(feature = "server")]
+pub use dedup::{create_dataset, dedup_key, description_of};
 pub use normalise::{CleanOptions, clean_text};
-pub use wire::{DatasetSummary, NewDataset};
+pub use wire::*;

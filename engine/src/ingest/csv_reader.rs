@@ -1,74 +1,58 @@
-//! CSV/TSV reading: encoding and delimiter are sniffed from the first bytes, then the file is read as
-//! a stream. A row with more fields than the header is rejected with its reason; a shorter one is
-//! padded, since spreadsheet exports often drop trailing empty cells.
+//! CSV/TSV reading: encoding and delimiter are sniffed from the first bytes, the header row is found
+//! among the first records (titles above it are skipped with a warning), then the rest streams. A row
+//! with more fields than the header is rejected with its reason; a shorter one is padded, since
+//! spreadsheet exports often drop trailing empty cells.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
-use std::path::Path;
+use std::io::{BufReader, Cursor, Read};
 
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
-use super::ColumnType;
+use super::sink::{RAW_TEXT_LIMIT, TableSink, TableStart, detect_header, generic_names, header_names, truncate};
 use crate::error::{EngineError, Result};
 
 const SNIFF_BYTES: usize = 64 * 1024;
-const RAW_TEXT_LIMIT: usize = 500;
+/// Records looked at to find the header row.
+const HEADER_WINDOW: usize = 30;
 
-#[derive(Debug, Clone)]
-pub struct CsvTable {
-    pub columns: Vec<String>,
-    pub types: Vec<ColumnType>,
-    pub delimiter: u8,
-    pub encoding: &'static str,
-    pub rows_read: i64,
-    pub rows_rejected: i64,
-}
-
-/// What the reader hands out, row by row, in file order.
-pub enum CsvEvent<'a> {
-    Header { columns: &'a [String] },
-    Row { line_no: i64, values: &'a [String] },
-    Rejected { line_no: i64, raw: String, reason: String },
-}
-
-/// Reads `path`, calling `sink` for every data row or rejected row. `sink` returning an error stops the
-/// read (used for cancellation and for a closed writer).
-pub fn read_csv(path: &Path, name: &str, mut sink: impl FnMut(CsvEvent<'_>) -> Result<()>) -> Result<CsvTable> {
+/// Reads one delimited text file from `input`, reporting a single table to `sink`.
+pub fn read_csv(mut input: impl Read, name: &str, sink: &mut dyn TableSink) -> Result<()> {
     let unreadable = |reason: String| EngineError::UnreadableFile { file: name.to_string(), reason };
     let mut head = Vec::with_capacity(SNIFF_BYTES);
-    File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
-    if head.iter().all(|b| b.is_ascii_whitespace()) {
+    input.by_ref().take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
+    if head.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
         return Err(unreadable("the file is empty".into()));
     }
     let encoding = sniff_encoding(&head);
     let (decoded_head, _, _) = encoding.decode(&head);
     let delimiter = sniff_delimiter(&decoded_head);
 
-    let decoder = DecodeReaderBytesBuilder::new().encoding(Some(encoding)).bom_override(true).build(File::open(path)?);
+    let decoder =
+        DecodeReaderBytesBuilder::new().encoding(Some(encoding)).bom_override(true).build(Cursor::new(head).chain(input));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(NewlineNormaliser::new(BufReader::with_capacity(256 * 1024, decoder)));
 
+    let delimiter_name = match delimiter {
+        b'\t' => "tab".to_string(),
+        d => format!("'{}'", d as char),
+    };
+    let details = vec![format!("encoding {}", encoding.name()), format!("delimiter {delimiter_name}")];
+
     let mut record = csv::StringRecord::new();
-    let mut header: Option<Vec<String>> = None;
-    let mut types = Vec::new();
-    let (mut rows_read, mut rows_rejected) = (0i64, 0i64);
+    let mut window: Vec<(i64, Vec<String>)> = Vec::new();
+    let mut columns: Option<Vec<String>> = None;
     let mut values: Vec<String> = Vec::new();
     loop {
-        let line_no = reader.position().line() as i64;
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => return Err(unreadable(e.to_string())),
             Err(e) => {
-                if header.is_none() {
-                    return Err(unreadable(format!("the header cannot be read: {e}")));
-                }
-                rows_read += 1;
-                rows_rejected += 1;
-                sink(CsvEvent::Rejected { line_no, raw: String::new(), reason: format!("unreadable row: {e}") })?;
+                let line_no = e.position().map_or(0, |p| p.line() as i64);
+                sink.reject(line_no, "", &format!("unreadable row: {e}"))?;
                 continue;
             }
         }
@@ -77,42 +61,82 @@ pub fn read_csv(path: &Path, name: &str, mut sink: impl FnMut(CsvEvent<'_>) -> R
         // inside its fields.
         let quoted_newlines: usize = record.iter().map(|f| f.bytes().filter(|&b| b == b'\n').count()).sum();
         let line_no = reader.position().line() as i64 - 1 - quoted_newlines as i64;
-        let Some(columns) = &header else {
-            let cols = header_names(&record);
-            types = vec![ColumnType::Empty; cols.len()];
-            sink(CsvEvent::Header { columns: &cols })?;
-            header = Some(cols);
-            continue;
-        };
         if record.iter().all(|f| f.trim().is_empty()) {
             continue; // blank lines are layout, not data
         }
-        rows_read += 1;
-        if record.len() > columns.len() {
-            rows_rejected += 1;
-            let raw: String = record.iter().collect::<Vec<_>>().join(&(delimiter as char).to_string());
-            sink(CsvEvent::Rejected {
-                line_no,
-                raw: truncate(&raw, RAW_TEXT_LIMIT),
-                reason: format!("{} fields where the header has {}", record.len(), columns.len()),
-            })?;
+        let Some(cols) = &columns else {
+            window.push((line_no, record.iter().map(str::to_string).collect()));
+            if window.len() == HEADER_WINDOW {
+                columns = Some(settle_header(&mut window, details.clone(), sink)?);
+                flush_window(&mut window, columns.as_deref().unwrap_or_default(), delimiter, sink)?;
+            }
             continue;
-        }
+        };
         values.clear();
         values.extend(record.iter().map(str::to_string));
-        values.resize(columns.len(), String::new());
-        for (t, v) in types.iter_mut().zip(&values) {
-            *t = t.observe(v);
-        }
-        sink(CsvEvent::Row { line_no, values: &values })?;
+        emit(line_no, cols, &values, delimiter, sink)?;
     }
-    let Some(columns) = header else { return Err(unreadable("the file has no header row".into())) };
-    Ok(CsvTable { columns, types, delimiter, encoding: encoding.name(), rows_read, rows_rejected })
+    if columns.is_none() {
+        if window.is_empty() {
+            return Err(unreadable("the file has no rows".into()));
+        }
+        let cols = settle_header(&mut window, details, sink)?;
+        flush_window(&mut window, &cols, delimiter, sink)?;
+    }
+    sink.end()
+}
+
+/// Picks the header out of the first records, drops what stands above it, and returns the names.
+fn settle_header(
+    window: &mut Vec<(i64, Vec<String>)>,
+    mut details: Vec<String>,
+    sink: &mut dyn TableSink,
+) -> Result<Vec<String>> {
+    let grid: Vec<Vec<String>> = window.iter().map(|(_, r)| r.clone()).collect();
+    let mut warnings = Vec::new();
+    let columns = match detect_header(&grid) {
+        Some(i) => {
+            if i > 0 {
+                warnings.push(format!("{i} line(s) above the header were skipped (titles or notes)"));
+            }
+            let (line, header) = window[i].clone();
+            window.drain(..=i);
+            details.push(format!("header on line {line}"));
+            header_names(header.iter().map(String::as_str))
+        }
+        None => {
+            let width = grid.iter().map(Vec::len).max().unwrap_or(0);
+            warnings.push("no header row found; columns are named column_1, column_2…".to_string());
+            generic_names(width)
+        }
+    };
+    sink.begin(TableStart { sheet: None, details, columns: columns.clone() })?;
+    for w in warnings {
+        sink.warn(w);
+    }
+    Ok(columns)
+}
+
+fn flush_window(window: &mut Vec<(i64, Vec<String>)>, cols: &[String], delimiter: u8, sink: &mut dyn TableSink) -> Result<()> {
+    for (line_no, values) in window.drain(..) {
+        emit(line_no, cols, &values, delimiter, sink)?;
+    }
+    Ok(())
+}
+
+fn emit(line_no: i64, cols: &[String], values: &[String], delimiter: u8, sink: &mut dyn TableSink) -> Result<()> {
+    if values.len() > cols.len() && values[cols.len()..].iter().any(|v| !v.trim().is_empty()) {
+        let raw = values.join(&(delimiter as char).to_string());
+        let reason = format!("{} fields where the header has {}", values.len(), cols.len());
+        return sink.reject(line_no, &truncate(&raw, RAW_TEXT_LIMIT), &reason);
+    }
+    // Trailing empty fields beyond the header (a trailing delimiter) carry nothing.
+    sink.row(line_no, cols, &values[..values.len().min(cols.len())])
 }
 
 /// Turns CRLF and lone CR into LF, and ends the text with LF, before parsing. Then every record ends
 /// with a counted LF and its first line can be computed from where it ends (see `read_csv`).
-struct NewlineNormaliser<R> {
+pub(super) struct NewlineNormaliser<R> {
     inner: R,
     after_cr: bool,
     last: u8,
@@ -121,7 +145,7 @@ struct NewlineNormaliser<R> {
 }
 
 impl<R: Read> NewlineNormaliser<R> {
-    fn new(inner: R) -> Self {
+    pub(super) fn new(inner: R) -> Self {
         Self { inner, after_cr: false, last: b'\n', done: false, buf: vec![0; 64 * 1024] }
     }
 }
@@ -167,6 +191,18 @@ fn sniff_encoding(head: &[u8]) -> &'static Encoding {
     if let Some((enc, _)) = Encoding::for_bom(head) {
         return enc;
     }
+    // UTF-16 without a BOM shows as every other byte being NUL in ASCII-heavy text.
+    let pairs = head.len() / 2;
+    if pairs >= 4 {
+        let even_nul = head.iter().step_by(2).filter(|&&b| b == 0).count();
+        let odd_nul = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+        if odd_nul * 10 >= pairs * 9 && even_nul * 10 < pairs {
+            return UTF_16LE;
+        }
+        if even_nul * 10 >= pairs * 9 && odd_nul * 10 < pairs {
+            return UTF_16BE;
+        }
+    }
     // A multi-byte character may be cut at the end of the sample; only earlier errors count.
     match std::str::from_utf8(head) {
         Ok(_) => UTF_8,
@@ -205,78 +241,57 @@ fn count_outside_quotes(line: &str, d: char) -> usize {
         .count()
 }
 
-fn header_names(record: &csv::StringRecord) -> Vec<String> {
-    let mut names: Vec<String> = Vec::with_capacity(record.len());
-    for (i, raw) in record.iter().enumerate() {
-        let base = raw.trim().trim_start_matches('\u{feff}');
-        let base = if base.is_empty() { format!("column_{}", i + 1) } else { base.to_string() };
-        let mut name = base.clone();
-        let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
-        names.push(name);
-    }
-    names
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::sink::MemorySink;
 
-    fn read(bytes: &[u8]) -> (CsvTable, Vec<(i64, Vec<String>)>, Vec<(i64, String)>) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t.csv");
-        std::fs::write(&path, bytes).expect("write");
-        let (mut rows, mut rejected) = (Vec::new(), Vec::new());
-        let table = read_csv(&path, "t.csv", |e| {
-            match e {
-                CsvEvent::Header { .. } => {}
-                CsvEvent::Row { line_no, values } => rows.push((line_no, values.to_vec())),
-                CsvEvent::Rejected { line_no, reason, .. } => rejected.push((line_no, reason)),
-            }
-            Ok(())
-        })
-        .expect("readable");
-        (table, rows, rejected)
+    fn read(bytes: &[u8]) -> MemorySink {
+        let mut sink = MemorySink::default();
+        read_csv(bytes, "t.csv", &mut sink).expect("readable");
+        sink
     }
 
     #[test]
     fn line_numbers_are_those_of_the_file() {
-        let (_, rows, rejected) = read(b"a,b\n1,2\n\"x\ny\",3\n4,5,6\n7\n");
-        let lines: Vec<i64> = rows.iter().map(|r| r.0).collect();
-        assert_eq!(lines, [2, 3, 6]);
-        assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), [5]);
-        assert_eq!(rows[2].1, ["7", ""], "short rows are padded");
-        let (_, rows, rejected) = read(b"a;b\r\n1;2\r\n3;4\r\n5;6;7\r\n\r\n8;9\r\n");
-        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3, 6]);
-        assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), [4]);
-        let (_, rows, rejected) = read(b"a;b\r1;2\r3;4\r5;6;7\r\r8;9");
-        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3, 6]);
-        assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), [4]);
+        let t = read(b"a,b\n1,2\n\"x\ny\",3\n4,5,6\n7\n");
+        assert_eq!(t.row_lines(), [2, 3, 6]);
+        assert_eq!(t.reject_lines(), [5]);
+        assert_eq!(t.tables[0].rows[2].1, ["7", ""], "short rows are padded");
+        let t = read(b"a;b\r\n1;2\r\n3;4\r\n5;6;7\r\n\r\n8;9\r\n");
+        assert_eq!(t.row_lines(), [2, 3, 6]);
+        assert_eq!(t.reject_lines(), [4]);
+        let t = read(b"a;b\r1;2\r3;4\r5;6;7\r\r8;9");
+        assert_eq!(t.row_lines(), [2, 3, 6]);
+        assert_eq!(t.reject_lines(), [4]);
     }
 
     #[test]
     fn sniffs_delimiter_encoding_and_bom() {
-        let (t, rows, _) = read(b"\xef\xbb\xbfnombre\tcantidad\nJos\xc3\xa9\t1\n");
-        assert_eq!((t.delimiter, t.encoding, t.columns[0].as_str()), (b'\t', "UTF-8", "nombre"));
-        assert_eq!(rows[0].1[0], "José");
-        let (t, rows, _) = read(b"a;b\nPe\xf1a;\"1,5\"\n");
-        assert_eq!((t.delimiter, t.encoding), (b';', "windows-1252"));
-        assert_eq!(rows[0].1, ["Peña", "1,5"]);
+        let t = read(b"\xef\xbb\xbfnombre\tcantidad\nJos\xc3\xa9\t1\n");
+        assert_eq!(t.tables[0].columns, ["nombre", "cantidad"]);
+        assert!(t.tables[0].details.iter().any(|d| d == "delimiter tab"), "{:?}", t.tables[0].details);
+        assert_eq!(t.tables[0].rows[0].1[0], "José");
+        let t = read(b"a;b\nPe\xf1a;\"1,5\"\n");
+        assert!(t.tables[0].details.iter().any(|d| d == "encoding windows-1252"));
+        assert_eq!(t.tables[0].rows[0].1, ["Peña", "1,5"]);
+        let utf16: Vec<u8> = "x,y\n1,ñ\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert_eq!(read(&utf16).tables[0].rows[0].1, ["1", "ñ"]);
+    }
+
+    #[test]
+    fn titles_above_the_header_and_headerless_files() {
+        let t = read(b"Extracto,,\nCuenta: 1,,\nfecha,concepto,importe\n01/02/2024,luz,-4\n");
+        assert_eq!(t.tables[0].columns, ["fecha", "concepto", "importe"]);
+        assert_eq!(t.row_lines(), [4]);
+        assert!(t.warnings.iter().any(|w| w.contains("2 line(s) above the header")));
+        let t = read(b"1,2024-01-01,3\n2,2024-01-02,4\n");
+        assert_eq!(t.tables[0].columns, ["column_1", "column_2", "column_3"]);
+        assert_eq!(t.row_lines(), [1, 2]);
     }
 
     #[test]
     fn blank_and_duplicate_headers_get_names() {
-        let (t, _, _) = read(b"a,,a\n1,2,3\n");
-        assert_eq!(t.columns, ["a", "column_2", "a_2"]);
+        assert_eq!(read(b"a,,a\nx,y,z\n").tables[0].columns, ["a", "column_2", "a_2"]);
     }
 }

@@ -1,16 +1,43 @@
-//! Ingestion: reading uploaded files into rows (plus rejected rows with their reasons), typing their
-//! columns and storing both in PostgreSQL. For every file, rows read = rows stored + rows rejected.
+//! Ingestion: what an upload holds (one file or a ZIP's entries, hostile archives refused), the
+//! streaming readers per format, the concurrent pipeline that stores rows and rejected rows with COPY,
+//! and column typing with its evidence. For every table, rows read = rows stored + rows rejected.
 
 #[cfg(feature = "server")]
-mod csv_reader;
+pub mod archive;
+#[cfg(feature = "server")]
+pub mod csv_reader;
+#[cfg(feature = "server")]
+pub mod json_reader;
+#[cfg(feature = "server")]
+mod pipeline;
+#[cfg(feature = "server")]
+pub mod sheet_reader;
+#[cfg(feature = "server")]
+pub mod sink;
 #[cfg(feature = "server")]
 mod store;
 mod typing;
 mod wire;
 
 #[cfg(feature = "server")]
-pub use csv_reader::{CsvTable, read_csv};
+pub use pipeline::PipelineOptions;
 #[cfg(feature = "server")]
-pub use store::{NewUpload, ingest_upload, rejected_rows, upload_summary};
-pub use typing::{ColumnType, infer_type};
+pub use store::{NewUpload, ingest_upload, override_column_type, rejected_rows, table_preview, upload_summary};
+pub use typing::{ColumnType, TypeEvidence, TypeExample, infer_type};
 pub use wire::*;
+
+/// What an upload may expand to. Defaults fit real ledgers and refuse zip bombs.
+#[derive(Debug, Clone)]
+pub struct IngestLimits {
+    pub max_entries: usize,
+    pub max_entry_bytes: u64,
+    pub max_total_bytes: u64,
+    /// Uncompressed ÷ compressed size, for entries (and archives) over 1 MiB.
+    pub max_ratio: u64,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        Self { max_entries: 10_000, max_entry_bytes: 4 << 30, max_total_bytes: 16 << 30, max_ratio: 250 }
+    }
+}

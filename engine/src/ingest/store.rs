@@ -1,18 +1,18 @@
-//! Storing an upload: the reader runs on a blocking thread and hands rows over a bounded channel to
-//! one COPY into PostgreSQL, all in one transaction, so a failed upload leaves nothing behind.
+//! An upload in PostgreSQL: reading it through the pipeline and recording its tables, skipped and
+//! failed entries; then what the wizard asks of it (summary, preview rows, rejected rows, type fixes).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use sqlx::PgPool;
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::csv_reader::{CsvEvent, read_csv};
-use super::{ColumnInfo, FileSummary, RejectedRow, UploadSummary};
+use super::archive::{InflateBudget, plan};
+use super::pipeline::{self, PipelineOptions, TableReport};
+use super::{ColumnInfo, ColumnType, ColumnTypeOverride, FileSummary, IngestLimits, PreviewRow, RejectedPage, RejectedRow};
+use super::{SkippedEntry, TablePreview, UploadSummary};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Result};
-
-const BATCH_ROWS: usize = 5_000;
 
 pub struct NewUpload<'a> {
     pub id: Uuid,
@@ -21,182 +21,158 @@ pub struct NewUpload<'a> {
     pub size_bytes: i64,
 }
 
-#[derive(Default)]
-struct Batch {
-    copy: Vec<u8>,
-    rows: usize,
-    rejected: Vec<(i64, String, String)>,
-}
-
-/// Reads the uploaded file at `up.path` and stores its rows. Only CSV/TSV for now.
-pub async fn ingest_upload(pool: &PgPool, user: &CurrentUser, up: NewUpload<'_>) -> Result<UploadSummary> {
+/// Reads the uploaded file at `up.path` (any supported format, or a ZIP of them) and stores its rows.
+/// On error nothing of the upload is left behind.
+pub async fn ingest_upload(
+    pool: &PgPool,
+    user: &CurrentUser,
+    up: NewUpload<'_>,
+    limits: &IngestLimits,
+    opts: &PipelineOptions,
+) -> Result<UploadSummary> {
     user.require(Permission::DatasetCreate)?;
-    let format = format_of(up.name).ok_or_else(|| EngineError::UnreadableFile {
-        file: up.name.to_string(),
-        reason: "unsupported format: upload a .csv, .tsv or .txt file".into(),
-    })?;
-    let table_id = Uuid::new_v4();
-    let mut tx = pool.begin().await?;
     sqlx::query!(
-        "INSERT INTO uploads (id, owner_id, original_name, size_bytes) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO uploads (id, owner_id, original_name, size_bytes, status) VALUES ($1, $2, $3, $4, 'ingesting')",
         up.id,
         user.id,
         up.name,
         up.size_bytes
     )
-    .execute(&mut *tx)
+    .execute(pool)
     .await?;
+    let work_dir = up.path.with_extension("work");
+    let created: Arc<std::sync::Mutex<Vec<Uuid>>> = Arc::default();
+    let result = read_and_record(pool, &up, limits, opts, &work_dir, created.clone()).await;
+    let _ = tokio::fs::remove_dir_all(&work_dir).await;
+    if let Err(e) = result {
+        let ids = created.lock().map(|c| c.clone()).unwrap_or_default();
+        discard(pool, up.id, &ids).await;
+        return Err(e);
+    }
+    upload_summary(pool, user, up.id).await
+}
+
+async fn read_and_record(
+    pool: &PgPool,
+    up: &NewUpload<'_>,
+    limits: &IngestLimits,
+    opts: &PipelineOptions,
+    work_dir: &Path,
+    created: Arc<std::sync::Mutex<Vec<Uuid>>>,
+) -> Result<()> {
+    tokio::fs::create_dir_all(work_dir).await?;
+    let budget = Arc::new(InflateBudget::default());
+    let (path, name, dir, limits2, budget2) =
+        (up.path.to_path_buf(), up.name.to_string(), work_dir.to_path_buf(), limits.clone(), budget.clone());
+    let plan = tokio::task::spawn_blocking(move || plan(&path, &name, &limits2, &dir, &budget2))
+        .await
+        .map_err(EngineError::internal)??;
+    let outcome = pipeline::run(pool, plan.entries, limits, budget, work_dir, opts, created).await?;
+    if outcome.tables.is_empty() {
+        let why: Vec<String> = outcome.failed.iter().take(5).map(|f| format!("{}: {}", f.name, f.reason)).collect();
+        return Err(EngineError::UnreadableFile { file: up.name.to_string(), reason: why.join("; ") });
+    }
+
+    let mut tx = pool.begin().await?;
+    let failed_ids: Vec<Uuid> = outcome.failed.iter().flat_map(|f| f.table_ids.iter().copied()).collect();
+    sqlx::query!("DELETE FROM upload_rows WHERE table_id = ANY($1)", &failed_ids).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM rejected_rows WHERE table_id = ANY($1)", &failed_ids).execute(&mut *tx).await?;
+    // Counts come from what the database holds, not from what the readers believe they sent.
+    let ids: Vec<Uuid> = outcome.tables.iter().map(|t| t.id).collect();
+    let stored: Vec<(Uuid, i64)> = sqlx::query!(
+        r#"SELECT table_id, count(*) AS "n!" FROM upload_rows WHERE table_id = ANY($1) GROUP BY table_id"#,
+        &ids
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.table_id, r.n))
+    .collect();
+    for t in &outcome.tables {
+        let in_db = stored.iter().find(|(id, _)| *id == t.id).map_or(0, |s| s.1);
+        if in_db != t.rows_stored {
+            return Err(EngineError::internal(format!("{}: {in_db} rows stored, {} sent", t.file, t.rows_stored)));
+        }
+        insert_table(&mut tx, up.id, t).await?;
+    }
+    let failed: Vec<SkippedEntry> =
+        outcome.failed.iter().map(|f| SkippedEntry { name: f.name.clone(), reason: f.reason.clone() }).collect();
     sqlx::query!(
-        "INSERT INTO upload_tables (id, upload_id, position, name, format, columns, rows_read, rows_stored, rows_rejected)
-         VALUES ($1, $2, 0, $3, $4, '[]', 0, 0, 0)",
-        table_id,
+        "UPDATE uploads SET status = 'ready', skipped = $2, failed = $3 WHERE id = $1",
         up.id,
-        up.name,
-        format
-    )
-    .execute(&mut *tx)
-    .await?;
-
-    let (sender, mut receiver) = mpsc::channel::<Batch>(4);
-    let path = up.path.to_path_buf();
-    let name = up.name.to_string();
-    let reader = tokio::task::spawn_blocking(move || {
-        let mut batch = Batch::default();
-        let mut columns: Vec<String> = Vec::new();
-        let mut row_no = 0i64;
-        let send = |b: Batch| sender.blocking_send(b).map_err(|_| EngineError::internal("the row writer stopped"));
-        let table = read_csv(&path, &name, |event| {
-            match event {
-                CsvEvent::Header { columns: c } => columns = c.to_vec(),
-                CsvEvent::Row { line_no, values } => {
-                    row_no += 1;
-                    encode_copy_row(&mut batch.copy, table_id, row_no, line_no, &columns, values);
-                    batch.rows += 1;
-                }
-                CsvEvent::Rejected { line_no, raw, reason } => batch.rejected.push((line_no, raw, reason)),
-            }
-            if batch.rows >= BATCH_ROWS {
-                send(std::mem::take(&mut batch))?;
-            }
-            Ok(())
-        })?;
-        send(batch)?;
-        Ok::<_, EngineError>(table)
-    });
-
-    let mut copy = tx.copy_in_raw("COPY upload_rows (table_id, row_no, line_no, data) FROM STDIN").await?;
-    let mut rejected: Vec<(i64, String, String)> = Vec::new();
-    let mut write_error = None;
-    while let Some(batch) = receiver.recv().await {
-        if let Err(e) = copy.send(batch.copy).await {
-            write_error = Some(e);
-            break;
-        }
-        rejected.extend(batch.rejected);
-    }
-    drop(receiver);
-    let table = match (reader.await.map_err(EngineError::internal), write_error) {
-        (Ok(Ok(table)), None) => table,
-        (Ok(Err(read_error)), _) => {
-            let _ = copy.abort("read failed").await;
-            return Err(read_error);
-        }
-        (Err(join_error), _) => {
-            let _ = copy.abort("reader crashed").await;
-            return Err(join_error);
-        }
-        (_, Some(e)) => return Err(e.into()),
-    };
-    let stored = copy.finish().await? as i64;
-    if stored != table.rows_read - table.rows_rejected || rejected.len() as i64 != table.rows_rejected {
-        return Err(EngineError::internal(format!(
-            "row counts do not reconcile: read {}, stored {stored}, rejected {}",
-            table.rows_read,
-            rejected.len()
-        )));
-    }
-
-    let seqs: Vec<i64> = (1..=rejected.len() as i64).collect();
-    let (lines, raws, reasons): (Vec<i64>, Vec<String>, Vec<String>) = multiunzip(rejected);
-    sqlx::query!(
-        "INSERT INTO rejected_rows (table_id, seq, line_no, raw, reason)
-         SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[])",
-        table_id,
-        &seqs,
-        &lines,
-        &raws,
-        &reasons
-    )
-    .execute(&mut *tx)
-    .await?;
-    let columns: Vec<ColumnInfo> =
-        table.columns.iter().zip(&table.types).map(|(n, t)| ColumnInfo { name: n.clone(), kind: *t }).collect();
-    sqlx::query!(
-        "UPDATE upload_tables SET columns = $2, rows_read = $3, rows_stored = $4, rows_rejected = $5 WHERE id = $1",
-        table_id,
-        serde_json::to_value(&columns).map_err(EngineError::internal)?,
-        table.rows_read,
-        stored,
-        table.rows_rejected
+        serde_json::to_value(&plan.skipped).map_err(EngineError::internal)?,
+        serde_json::to_value(&failed).map_err(EngineError::internal)?
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    upload_summary(pool, user, up.id).await
+    Ok(())
 }
 
-fn format_of(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".csv") || lower.ends_with(".txt") {
-        Some("csv")
-    } else if lower.ends_with(".tsv") {
-        Some("tsv")
-    } else {
-        None
-    }
-}
-
-fn multiunzip(v: Vec<(i64, String, String)>) -> (Vec<i64>, Vec<String>, Vec<String>) {
-    let mut out = (Vec::with_capacity(v.len()), Vec::with_capacity(v.len()), Vec::with_capacity(v.len()));
-    for (a, b, c) in v {
-        out.0.push(a);
-        out.1.push(b);
-        out.2.push(c);
-    }
-    out
-}
-
-/// One line of COPY text format: tab-separated, with `\`, tab, CR and LF escaped.
-fn encode_copy_row(out: &mut Vec<u8>, table: Uuid, row_no: i64, line_no: i64, columns: &[String], values: &[String]) {
-    let obj: serde_json::Map<String, serde_json::Value> = columns
+async fn insert_table(tx: &mut sqlx::PgConnection, upload_id: Uuid, t: &TableReport) -> Result<()> {
+    let columns: Vec<ColumnInfo> = t
+        .columns
         .iter()
-        .zip(values)
-        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .zip(&t.evidence)
+        .map(|(name, ev)| ColumnInfo { name: name.clone(), kind: ev.detected(), detected: ev.detected(), evidence: ev.clone() })
         .collect();
-    let json = serde_json::Value::Object(obj).to_string();
-    out.extend_from_slice(format!("{table}\t{row_no}\t{line_no}\t").as_bytes());
-    for b in json.bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => out.push(b),
-        }
+    let name = match &t.sheet {
+        Some(s) => format!("{} › {s}", t.file),
+        None => t.file.clone(),
+    };
+    sqlx::query!(
+        "INSERT INTO upload_tables (id, upload_id, position, name, file, sheet, format, columns, details, warnings,
+                                    rows_read, rows_stored, rows_rejected)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        t.id,
+        upload_id,
+        t.position,
+        name,
+        t.file,
+        t.sheet,
+        t.format,
+        serde_json::to_value(&columns).map_err(EngineError::internal)?,
+        serde_json::to_value(&t.details).map_err(EngineError::internal)?,
+        serde_json::to_value(&t.warnings).map_err(EngineError::internal)?,
+        t.rows_read,
+        t.rows_stored,
+        t.rows_rejected
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes whatever a failed or cancelled ingest wrote. Best effort: it runs on the error path.
+async fn discard(pool: &PgPool, upload_id: Uuid, table_ids: &[Uuid]) {
+    let r = async {
+        sqlx::query!("DELETE FROM upload_rows WHERE table_id = ANY($1)", table_ids).execute(pool).await?;
+        sqlx::query!("DELETE FROM rejected_rows WHERE table_id = ANY($1)", table_ids).execute(pool).await?;
+        sqlx::query!("DELETE FROM uploads WHERE id = $1", upload_id).execute(pool).await?;
+        Ok::<_, sqlx::Error>(())
     }
-    out.push(b'\n');
+    .await;
+    if let Err(e) = r {
+        tracing::error!(%upload_id, error = %e, "could not remove a failed upload's rows");
+    }
 }
 
 pub async fn upload_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<UploadSummary> {
     user.require(Permission::DatasetRead)?;
-    let up = sqlx::query!("SELECT id, owner_id, original_name, size_bytes, created_at FROM uploads WHERE id = $1", id)
-        .fetch_optional(pool)
-        .await?
-        .filter(|u| user.may_see(u.owner_id))
-        .ok_or(EngineError::NotFound { what: "upload" })?;
+    let up = sqlx::query!(
+        "SELECT id, owner_id, original_name, size_bytes, created_at, status, skipped, failed FROM uploads WHERE id = $1",
+        id
+    )
+    .fetch_optional(pool)
+    .await?
+    .filter(|u| user.may_see(u.owner_id))
+    .ok_or(EngineError::NotFound { what: "upload" })?;
+    if up.status != "ready" {
+        return Err(EngineError::Conflict("the upload is still being read".into()));
+    }
     let tables = sqlx::query!(
-        "SELECT id, name, format, columns, rows_stored, rows_rejected FROM upload_tables
-         WHERE upload_id = $1 ORDER BY position",
+        "SELECT id, name, file, sheet, format, columns, details, warnings, rows_read, rows_stored, rows_rejected
+         FROM upload_tables WHERE upload_id = $1 ORDER BY position",
         id
     )
     .fetch_all(pool)
@@ -207,10 +183,15 @@ pub async fn upload_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
             Ok(FileSummary {
                 table_id: t.id,
                 name: t.name,
+                file: t.file,
+                sheet: t.sheet,
                 format: t.format,
+                rows_read: t.rows_read,
                 rows: t.rows_stored,
                 rejected: t.rows_rejected,
-                columns: serde_json::from_value(t.columns).map_err(EngineError::internal)?,
+                columns: json(t.columns)?,
+                details: json(t.details)?,
+                warnings: json(t.warnings)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -220,20 +201,79 @@ pub async fn upload_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
         size_bytes: up.size_bytes,
         created_at: up.created_at,
         files,
-        skipped: vec![],
+        skipped: json(up.skipped)?,
+        failed: json(up.failed)?,
     })
 }
 
-pub async fn rejected_rows(pool: &PgPool, user: &CurrentUser, upload_id: Uuid) -> Result<Vec<RejectedRow>> {
-    upload_summary(pool, user, upload_id).await?; // permission and existence
+fn json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T> {
+    serde_json::from_value(v).map_err(EngineError::internal)
+}
+
+pub async fn rejected_rows(pool: &PgPool, user: &CurrentUser, upload_id: Uuid, offset: i64, limit: i64) -> Result<RejectedPage> {
+    let summary = upload_summary(pool, user, upload_id).await?;
     let rows = sqlx::query_as!(
         RejectedRow,
-        r#"SELECT t.name AS file, r.line_no, r.raw, r.reason FROM rejected_rows r
-           JOIN upload_tables t ON t.id = r.table_id WHERE t.upload_id = $1 ORDER BY t.position, r.seq LIMIT 10000"#,
-        upload_id
+        r#"SELECT t.file, t.sheet, r.line_no, r.raw, r.reason FROM rejected_rows r
+           JOIN upload_tables t ON t.id = r.table_id WHERE t.upload_id = $1 ORDER BY t.position, r.seq
+           OFFSET $2 LIMIT $3"#,
+        upload_id,
+        offset.max(0),
+        limit.clamp(1, 1_000)
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows)
+    Ok(RejectedPage { total: summary.rejected(), rows })
 }
 
+/// The first `limit` rows of a table in file order.
+pub async fn table_preview(pool: &PgPool, user: &CurrentUser, upload_id: Uuid, table_id: Uuid, limit: i64) -> Result<TablePreview> {
+    let summary = upload_summary(pool, user, upload_id).await?;
+    let table = summary.files.iter().find(|f| f.table_id == table_id).ok_or(EngineError::NotFound { what: "table" })?;
+    let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+    let rows = sqlx::query!(
+        "SELECT line_no, data FROM upload_rows WHERE table_id = $1 ORDER BY row_no LIMIT $2",
+        table_id,
+        limit.clamp(1, 200)
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| PreviewRow {
+        line_no: r.line_no,
+        values: columns.iter().map(|c| r.data.get(c).and_then(|v| v.as_str()).unwrap_or_default().to_string()).collect(),
+    })
+    .collect();
+    Ok(TablePreview { table_id, columns, rows })
+}
+
+/// Sets a column's type by hand; the evidence stays, so the preview can still show what was detected.
+pub async fn override_column_type(
+    pool: &PgPool,
+    user: &CurrentUser,
+    upload_id: Uuid,
+    table_id: Uuid,
+    change: &ColumnTypeOverride,
+) -> Result<FileSummary> {
+    user.require(Permission::DatasetCreate)?;
+    let summary = upload_summary(pool, user, upload_id).await?;
+    let mut table =
+        summary.files.into_iter().find(|f| f.table_id == table_id).ok_or(EngineError::NotFound { what: "table" })?;
+    if change.kind == ColumnType::Empty {
+        return Err(EngineError::invalid("a column cannot be set to the type 'empty'"));
+    }
+    let col = table
+        .columns
+        .iter_mut()
+        .find(|c| c.name == change.column)
+        .ok_or_else(|| EngineError::invalid(format!("{} has no column '{}'", table.name, change.column)))?;
+    col.kind = change.kind;
+    sqlx::query!(
+        "UPDATE upload_tables SET columns = $2 WHERE id = $1",
+        table_id,
+        serde_json::to_value(&table.columns).map_err(EngineError::internal)?
+    )
+    .execute(pool)
+    .await?;
+    Ok(table)
+}

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnType {
     Empty,
@@ -9,20 +9,100 @@ pub enum ColumnType {
     Integer,
     Decimal,
     Date,
+    Datetime,
     Text,
 }
 
-/// The narrowest type every non-empty value fits. Decimals accept both `1.234,56` and `1,234.56`;
-/// dates accept `yyyy-mm-dd` and `dd/mm/yyyy`.
-pub fn infer_type<'a>(values: impl IntoIterator<Item = &'a str>) -> ColumnType {
-    values.into_iter().fold(ColumnType::Empty, ColumnType::observe)
-}
-
 impl ColumnType {
+    pub const ALL: [ColumnType; 7] = [
+        ColumnType::Empty,
+        ColumnType::Boolean,
+        ColumnType::Integer,
+        ColumnType::Decimal,
+        ColumnType::Date,
+        ColumnType::Datetime,
+        ColumnType::Text,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Empty => "empty",
+            ColumnType::Boolean => "boolean",
+            ColumnType::Integer => "integer",
+            ColumnType::Decimal => "decimal",
+            ColumnType::Date => "date",
+            ColumnType::Datetime => "datetime",
+            ColumnType::Text => "text",
+        }
+    }
+
     /// The type after also seeing `value`; lets readers type columns in one streaming pass.
     pub fn observe(self, value: &str) -> ColumnType {
         let v = value.trim();
         if v.is_empty() || self == ColumnType::Text { self } else { widen(self, value_type(v)) }
+    }
+}
+
+/// The narrowest type every non-empty value fits. Decimals accept both `1.234,56` and `1,234.56`;
+/// dates accept `yyyy-mm-dd` and `dd/mm/yyyy`, datetimes add a time of day.
+pub fn infer_type<'a>(values: impl IntoIterator<Item = &'a str>) -> ColumnType {
+    values.into_iter().fold(ColumnType::Empty, ColumnType::observe)
+}
+
+/// Why a column got its type: how many values fit each kind, and the first value of each kind with
+/// its line, so a preview can say "text because of 'N/A' on line 7".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TypeEvidence {
+    /// Values seen per kind, in the order of `ColumnType::ALL`.
+    pub counts: [u64; 7],
+    pub examples: Vec<TypeExample>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TypeExample {
+    #[serde(rename = "type")]
+    pub kind: ColumnType,
+    pub value: String,
+    pub line: i64,
+}
+
+impl TypeEvidence {
+    pub fn observe(&mut self, value: &str, line: i64) {
+        let v = value.trim();
+        let kind = if v.is_empty() { ColumnType::Empty } else { value_type(v) };
+        let slot = kind as usize;
+        self.counts[slot] += 1;
+        if self.counts[slot] == 1 && kind != ColumnType::Empty {
+            self.examples.push(TypeExample { kind, value: v.chars().take(60).collect(), line });
+        }
+    }
+
+    pub fn merge(&mut self, other: &TypeEvidence) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts) {
+            *a += b;
+        }
+        for ex in &other.examples {
+            match self.examples.iter_mut().find(|e| e.kind == ex.kind) {
+                // Batches are merged out of order; the earliest line is the one worth showing.
+                Some(mine) if mine.line > ex.line => *mine = ex.clone(),
+                Some(_) => {}
+                None => self.examples.push(ex.clone()),
+            }
+        }
+    }
+
+    pub fn count(&self, kind: ColumnType) -> u64 {
+        self.counts[kind as usize]
+    }
+
+    /// The narrowest type all seen values fit.
+    pub fn detected(&self) -> ColumnType {
+        ColumnType::ALL
+            .iter()
+            .filter(|&&k| self.count(k) > 0)
+            .fold(ColumnType::Empty, |acc, &k| widen(acc, k))
     }
 }
 
@@ -32,13 +112,13 @@ fn widen(a: ColumnType, b: ColumnType) -> ColumnType {
         (Empty, x) | (x, Empty) => x,
         (x, y) if x == y => x,
         (Integer, Decimal) | (Decimal, Integer) => Decimal,
+        (Date, Datetime) | (Datetime, Date) => Datetime,
         _ => Text,
     }
 }
 
-fn value_type(v: &str) -> ColumnType {
-    let lower = v.to_ascii_lowercase();
-    if matches!(lower.as_str(), "true" | "false" | "si" | "sí" | "no" | "yes") {
+pub(crate) fn value_type(v: &str) -> ColumnType {
+    if ["true", "false", "si", "sí", "no", "yes"].iter().any(|b| v.eq_ignore_ascii_case(b)) {
         return ColumnType::Boolean;
     }
     let unsigned = v.strip_prefix(['-', '+']).unwrap_or(v);
@@ -48,8 +128,8 @@ fn value_type(v: &str) -> ColumnType {
     if is_decimal(unsigned) {
         return ColumnType::Decimal;
     }
-    if is_date(v) {
-        return ColumnType::Date;
+    if let Some(kind) = date_kind(v) {
+        return kind;
     }
     ColumnType::Text
 }
@@ -78,9 +158,37 @@ fn is_decimal(v: &str) -> bool {
             && groups[1..].iter().all(|g| g.len() == 3)
 }
 
-fn is_date(v: &str) -> bool {
-    let parse = |fmt: &str| chrono::NaiveDate::parse_from_str(v, fmt).is_ok();
-    parse("%Y-%m-%d") || parse("%d/%m/%Y") || parse("%d-%m-%Y") || parse("%Y/%m/%d")
+const DATE_FORMATS: [&str; 4] = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d"];
+const DATETIME_FORMATS: [&str; 8] = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+];
+
+fn date_kind(v: &str) -> Option<ColumnType> {
+    // Cheap gate first: parsing every text cell with eight formats would dominate ingest time.
+    let first = v.as_bytes().first()?;
+    if !first.is_ascii_digit() || v.len() < 8 || !v.contains(['-', '/']) {
+        return None;
+    }
+    if v.len() <= 10 {
+        return DATE_FORMATS
+            .iter()
+            .any(|f| chrono::NaiveDate::parse_from_str(v, f).is_ok())
+            .then_some(ColumnType::Date);
+    }
+    let v = v.strip_suffix('Z').unwrap_or(v);
+    if DATETIME_FORMATS.iter().any(|f| chrono::NaiveDateTime::parse_from_str(v, f).is_ok())
+        || chrono::DateTime::parse_from_rfc3339(v).is_ok()
+    {
+        return Some(ColumnType::Datetime);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -94,10 +202,31 @@ mod tests {
         assert_eq!(infer_type(["1.234,56", "1234,5"]), ColumnType::Decimal);
         assert_eq!(infer_type(["1,234.56", "12.5"]), ColumnType::Decimal);
         assert_eq!(infer_type(["31/12/2024", "2024-01-05"]), ColumnType::Date);
-        assert_eq!(infer_type(["true", "no"]), ColumnType::Boolean);
+        assert_eq!(infer_type(["31/12/2024 10:30", "2024-01-05"]), ColumnType::Datetime);
+        assert_eq!(infer_type(["2024-01-05T10:30:00Z", "2024-01-05T10:30:00+01:00"]), ColumnType::Datetime);
+        assert_eq!(infer_type(["true", "no", "SÍ"]), ColumnType::Text, "accented capitals are not ascii");
+        assert_eq!(infer_type(["true", "No"]), ColumnType::Boolean);
         assert_eq!(infer_type(["", "  "]), ColumnType::Empty);
         assert_eq!(infer_type(["12", "taxi"]), ColumnType::Text);
         assert_eq!(infer_type(["1.2.3"]), ColumnType::Text);
         assert_eq!(infer_type(["31/02/2024"]), ColumnType::Text);
+    }
+
+    #[test]
+    fn evidence_explains_the_type_and_merges_in_line_order() {
+        let mut a = TypeEvidence::default();
+        for (i, v) in ["12", "", "7"].iter().enumerate() {
+            a.observe(v, 10 + i as i64);
+        }
+        let mut b = TypeEvidence::default();
+        b.observe("3", 2);
+        b.observe("N/A", 5);
+        a.merge(&b);
+        assert_eq!(a.detected(), ColumnType::Text);
+        assert_eq!((a.count(ColumnType::Integer), a.count(ColumnType::Empty), a.count(ColumnType::Text)), (3, 1, 1));
+        let int_example = a.examples.iter().find(|e| e.kind == ColumnType::Integer).expect("integer example");
+        assert_eq!((int_example.value.as_str(), int_example.line), ("3", 2));
+        assert!(a.examples.iter().any(|e| e.kind == ColumnType::Text && e.value == "N/A" && e.line == 5));
+        assert_eq!(a.detected(), infer_type(["12", "", "7", "3", "N/A"]));
     }
 }

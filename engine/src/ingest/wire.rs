@@ -1,28 +1,52 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::ColumnType;
+use super::{ColumnType, TypeEvidence};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnInfo {
     pub name: String,
+    /// The type in use: the user's choice when they overrode it, else the detected one.
     #[serde(rename = "type")]
     pub kind: ColumnType,
+    /// What the values say.
+    #[serde(default = "text_type")]
+    pub detected: ColumnType,
+    #[serde(default)]
+    pub evidence: TypeEvidence,
 }
 
-/// One readable table of an upload (a file; a sheet, for workbooks).
+fn text_type() -> ColumnType {
+    ColumnType::Text
+}
+
+/// One readable table of an upload: a CSV/JSON file, a workbook's sheet, or an array in a JSON file.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileSummary {
     pub table_id: Uuid,
+    /// `file` or `file › sheet`.
     pub name: String,
+    /// The path of the file (inside the ZIP, when there is one).
+    #[serde(default)]
+    pub file: String,
+    #[serde(default)]
+    pub sheet: Option<String>,
     pub format: String,
+    /// Rows read = rows stored + rows rejected.
+    #[serde(default)]
+    pub rows_read: i64,
     /// Rows stored.
     pub rows: i64,
     /// Rows that could not be read, kept aside with their reason.
     pub rejected: i64,
     pub columns: Vec<ColumnInfo>,
+    /// What the reader detected (encoding, delimiter, header row, sheet visibility).
+    #[serde(default)]
+    pub details: Vec<String>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -40,14 +64,61 @@ pub struct UploadSummary {
     pub size_bytes: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub files: Vec<FileSummary>,
+    /// Entries not read: folders' system files, unsupported formats, encrypted entries.
     pub skipped: Vec<SkippedEntry>,
+    /// Files that were meant to be read but are corrupt; the rest of the upload is kept.
+    #[serde(default)]
+    pub failed: Vec<SkippedEntry>,
+}
+
+impl UploadSummary {
+    pub fn rows(&self) -> i64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+    pub fn rejected(&self) -> i64 {
+        self.files.iter().map(|f| f.rejected).sum()
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RejectedRow {
     pub file: String,
+    #[serde(default)]
+    pub sheet: Option<String>,
     pub line_no: i64,
     pub raw: String,
     pub reason: String,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedPage {
+    pub total: i64,
+    pub rows: Vec<RejectedRow>,
+}
+
+/// The first rows of a table, for the wizard's preview.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TablePreview {
+    pub table_id: Uuid,
+    pub columns: Vec<String>,
+    pub rows: Vec<PreviewRow>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewRow {
+    pub line_no: i64,
+    pub values: Vec<String>,
+}
+
+/// A user's correction of a detected column type.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnTypeOverride {
+    pub column: String,
+    #[serde(rename = "type")]
+    pub kind: ColumnType,
 }

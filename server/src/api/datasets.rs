@@ -1,15 +1,20 @@
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use engine::clean::{DatasetSummary, NewDataset, create_dataset, dataset_summary, list_datasets};
+use engine::clean::{
+    DatasetDetail, DatasetRowsPage, DatasetSummary, NewDataset, RowsQuery, create_dataset, dataset_detail, dataset_rows,
+    list_datasets,
+};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
 use super::session::AuthUser;
 use crate::state::AppState;
 
-/// Clean and de-duplicate one column of an uploaded table into a dataset of unique lines.
+/// Build a dataset from an upload: the chosen tables (all when `table_ids` is empty), the description
+/// column(s), cleaning options and a de-duplication strategy (`exact`, `cleaned`, or `key_columns`).
 #[utoipa::path(post, path = "/datasets", tag = "datasets", request_body = NewDataset,
     responses((status = 201, body = DatasetSummary), (status = 404), (status = 422)))]
 pub async fn create(
@@ -21,13 +26,41 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(create_dataset(&state.services.pool, &user, &req).await?)))
 }
 
+/// A dataset with its choices and statistics: rows, unique lines, duplicate groups, largest groups.
 #[utoipa::path(get, path = "/datasets/{id}", tag = "datasets", params(("id" = Uuid, Path)),
-    responses((status = 200, body = DatasetSummary), (status = 404)))]
-pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<DatasetSummary>, ApiError> {
-    Ok(Json(dataset_summary(&state.services.pool, &user, id).await?))
+    responses((status = 200, body = DatasetDetail), (status = 404)))]
+pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<DatasetDetail>, ApiError> {
+    Ok(Json(dataset_detail(&state.services.pool, &user, id).await?))
 }
 
 #[utoipa::path(get, path = "/datasets", tag = "datasets", responses((status = 200, body = Vec<DatasetSummary>)))]
 pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<DatasetSummary>>, ApiError> {
     Ok(Json(list_datasets(&state.services.pool, &user).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RowsParams {
+    #[serde(default)]
+    offset: i64,
+    limit: Option<i64>,
+    /// A column name, `row_no` or `group_rows`.
+    sort: Option<String>,
+    #[serde(default)]
+    desc: bool,
+    /// Text to search for in every column.
+    q: Option<String>,
+}
+
+/// A page of the dataset's rows with their original columns, `clean_<name>` columns and unique line.
+#[utoipa::path(get, path = "/datasets/{id}/rows", tag = "datasets", params(("id" = Uuid, Path), RowsParams),
+    responses((status = 200, body = DatasetRowsPage), (status = 404), (status = 422)))]
+pub async fn rows(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<Uuid>,
+    p: Result<Query<RowsParams>, QueryRejection>,
+) -> Result<Json<DatasetRowsPage>, ApiError> {
+    let Query(p) = p?;
+    let q = RowsQuery { offset: p.offset, limit: p.limit, sort: p.sort, desc: p.desc, q: p.q };
+    Ok(Json(dataset_rows(&state.services.pool, &user, id, &q).await?))
 }

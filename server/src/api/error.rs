@@ -26,7 +26,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated | ErrorCode::BadCredentials => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::Conflict => StatusCode::CONFLICT,
-        ErrorCode::UnreadableFile => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::UnreadableFile | ErrorCode::RefusedFile => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Cancelled => StatusCode::CONFLICT,
         ErrorCode::UploadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -42,7 +43,9 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %cause, "internal error");
                 ("internal error; quote the request id when reporting it".to_string(), json!({ "request_id": request_id }))
             }
-            EngineError::UnreadableFile { file, reason } => (self.0.to_string(), json!({ "file": file, "reason": reason })),
+            EngineError::UnreadableFile { file, reason } | EngineError::Refused { file, reason } => {
+                (self.0.to_string(), json!({ "file": file, "reason": reason }))
+            }
             other => (other.to_string(), serde_json::Value::Null),
         };
         (status, Json(json!({ "error": { "code": code.as_str(), "message": message, "details": details } }))).into_response()

@@ -2,10 +2,16 @@
 //! then read by the engine. The byte limit is enforced while streaming.
 
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use engine::EngineError;
-use engine::ingest::{NewUpload, RejectedRow, UploadSummary, ingest_upload, rejected_rows, upload_summary};
+use engine::ingest::{
+    ColumnTypeOverride, FileSummary, NewUpload, PipelineOptions, RejectedPage, TablePreview, UploadSummary,
+    ingest_upload, override_column_type, rejected_rows, table_preview, upload_summary,
+};
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
@@ -14,10 +20,14 @@ use super::session::AuthUser;
 use crate::state::AppState;
 
 /// Upload a file (multipart field `file`): it is read, typed and stored; unreadable rows are kept aside.
+/// A ZIP's entries are each read; entries that are not data are listed under `skipped`, corrupt files
+/// under `failed`, and a hostile archive (zip bomb, path traversal) is refused as a whole.
 #[utoipa::path(post, path = "/uploads", tag = "uploads",
-    request_body(content_type = "multipart/form-data", description = "field `file`: a .csv, .tsv or .txt file"),
-    responses((status = 201, body = UploadSummary), (status = 413, description = "Larger than UPLOAD_MAX_BYTES"),
-              (status = 422, description = "The file cannot be read")))]
+    request_body(content_type = "multipart/form-data",
+                 description = "field `file`: .csv .tsv .txt .json .jsonl .ndjson .xlsx .xlsm .xls .xlsb .ods or a .zip of them"),
+    responses((status = 201, body = UploadSummary), (status = 400, description = "Not a multipart upload"),
+              (status = 413, description = "Larger than UPLOAD_MAX_BYTES"),
+              (status = 422, description = "The file cannot be read or was refused; `details` names the file and the reason")))]
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -57,19 +67,22 @@ pub async fn create(
             let _ = tokio::fs::remove_dir_all(&dir).await;
             return Err(e);
         }
-        let summary = ingest_upload(
-            &state.services.pool,
-            &user,
-            NewUpload { id, name: &name, path: &path, size_bytes: size as i64 },
-        )
-        .await;
-        return match summary {
-            Ok(s) => Ok((StatusCode::CREATED, Json(s))),
-            Err(e) => {
+        // The ingest runs as its own task so that a client hanging up cancels it (through the guard)
+        // and it still cleans up after itself, instead of being dropped halfway.
+        let cancel = CancellationToken::new();
+        let _cancel_on_drop = cancel.clone().drop_guard();
+        let services = state.services.clone();
+        let task = tokio::spawn(async move {
+            let opts = PipelineOptions { cancel, ..services.pipeline_options() };
+            let up = NewUpload { id, name: &name, path: &path, size_bytes: size as i64 };
+            let summary = ingest_upload(&services.pool, &user, up, &services.ingest_limits, &opts).await;
+            if summary.is_err() {
                 let _ = tokio::fs::remove_dir_all(&dir).await;
-                Err(e.into())
             }
-        };
+            summary
+        });
+        let summary = task.await.map_err(EngineError::internal)?;
+        return Ok((StatusCode::CREATED, Json(summary?)));
     }
 }
 
@@ -95,11 +108,57 @@ pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(i
     Ok(Json(upload_summary(&state.services.pool, &user, id).await?))
 }
 
-/// Rows that could not be read, with file, line, raw text and reason.
-#[utoipa::path(get, path = "/uploads/{id}/rejected", tag = "uploads", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<RejectedRow>), (status = 404)))]
-pub async fn rejected(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<Vec<RejectedRow>>, ApiError> {
-    Ok(Json(rejected_rows(&state.services.pool, &user, id).await?))
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    #[serde(default)]
+    offset: i64,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    100
+}
+
+/// Rows that could not be read, with file, sheet, line, raw text (truncated) and reason, in file order.
+#[utoipa::path(get, path = "/uploads/{id}/rejected", tag = "uploads", params(("id" = Uuid, Path), Paging),
+    responses((status = 200, body = RejectedPage), (status = 404)))]
+pub async fn rejected(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<Uuid>,
+    p: Result<Query<Paging>, QueryRejection>,
+) -> Result<Json<RejectedPage>, ApiError> {
+    let Query(p) = p?;
+    Ok(Json(rejected_rows(&state.services.pool, &user, id, p.offset, p.limit).await?))
+}
+
+/// The first rows of one table of an upload (at most 200), for a preview.
+#[utoipa::path(get, path = "/uploads/{id}/tables/{table_id}/preview", tag = "uploads",
+    params(("id" = Uuid, Path), ("table_id" = Uuid, Path), Paging),
+    responses((status = 200, body = TablePreview), (status = 404)))]
+pub async fn preview(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((id, table_id)): Path<(Uuid, Uuid)>,
+    p: Result<Query<Paging>, QueryRejection>,
+) -> Result<Json<TablePreview>, ApiError> {
+    let Query(p) = p?;
+    Ok(Json(table_preview(&state.services.pool, &user, id, table_id, p.limit).await?))
+}
+
+/// Overrides the detected type of one column.
+#[utoipa::path(put, path = "/uploads/{id}/tables/{table_id}/column-type", tag = "uploads",
+    params(("id" = Uuid, Path), ("table_id" = Uuid, Path)), request_body = ColumnTypeOverride,
+    responses((status = 200, body = FileSummary), (status = 404), (status = 422)))]
+pub async fn set_column_type(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((id, table_id)): Path<(Uuid, Uuid)>,
+    body: Result<Json<ColumnTypeOverride>, JsonRejection>,
+) -> Result<Json<FileSummary>, ApiError> {
+    let Json(change) = body?;
+    Ok(Json(override_column_type(&state.services.pool, &user, id, table_id, &change).await?))
 }
 
 #[cfg(test)]

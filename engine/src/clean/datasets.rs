@@ -1,0 +1,171 @@
+//! Reading datasets back: summaries, the detail with its de-duplication statistics, and pages of rows
+//! (paged, sorted, searched) with their cleaned description columns.
+
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use super::{CleanOptions, DatasetDetail, DatasetRow, DatasetRowsPage, DatasetSummary, DedupStrategy, LineGroup, RowsQuery};
+use super::clean_text;
+use crate::auth::{CurrentUser, Permission, Role};
+use crate::error::{EngineError, Result};
+use crate::ingest::ColumnInfo;
+
+pub async fn dataset_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DatasetSummary> {
+    user.require(Permission::DatasetRead)?;
+    let d = sqlx::query!(
+        "SELECT id, owner_id, upload_id, name, description_column, description_columns, table_ids, rows, unique_lines,
+                duplicate_groups, created_at
+         FROM datasets WHERE id = $1",
+        id
+    )
+    .fetch_optional(pool)
+    .await?
+    .filter(|d| user.may_see(d.owner_id))
+    .ok_or(EngineError::NotFound { what: "dataset" })?;
+    Ok(DatasetSummary {
+        id: d.id,
+        upload_id: d.upload_id,
+        name: d.name,
+        description_column: d.description_column,
+        description_columns: d.description_columns,
+        table_ids: d.table_ids,
+        rows: d.rows,
+        unique_lines: d.unique_lines,
+        duplicate_groups: d.duplicate_groups,
+        created_at: d.created_at,
+    })
+}
+
+pub async fn list_datasets(pool: &PgPool, user: &CurrentUser) -> Result<Vec<DatasetSummary>> {
+    user.require(Permission::DatasetRead)?;
+    let all = user.role == Role::Admin;
+    let rows = sqlx::query_as!(
+        DatasetSummary,
+        "SELECT id, upload_id, name, description_column, description_columns, table_ids, rows, unique_lines,
+                duplicate_groups, created_at
+         FROM datasets WHERE $1 OR owner_id = $2 ORDER BY created_at DESC LIMIT 200",
+        all,
+        user.id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}
+
+struct Settings {
+    clean: CleanOptions,
+    dedup: DedupStrategy,
+    columns: Vec<String>,
+}
+
+async fn settings(pool: &PgPool, summary: &DatasetSummary) -> Result<Settings> {
+    let r = sqlx::query!("SELECT clean_options, dedup FROM datasets WHERE id = $1", summary.id).fetch_one(pool).await?;
+    let tables = sqlx::query_scalar!(
+        "SELECT columns FROM upload_tables WHERE id = ANY($1) ORDER BY position",
+        &summary.table_ids
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut columns: Vec<String> = Vec::new();
+    for t in tables {
+        let cols: Vec<ColumnInfo> = serde_json::from_value(t).map_err(EngineError::internal)?;
+        for c in cols {
+            if !columns.contains(&c.name) {
+                columns.push(c.name);
+            }
+        }
+    }
+    Ok(Settings {
+        clean: serde_json::from_value(r.clean_options).map_err(EngineError::internal)?,
+        dedup: serde_json::from_value(r.dedup).map_err(EngineError::internal)?,
+        columns,
+    })
+}
+
+fn clean_columns(descriptions: &[String]) -> Vec<String> {
+    descriptions.iter().map(|c| format!("clean_{c}")).collect()
+}
+
+pub async fn dataset_detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DatasetDetail> {
+    let summary = dataset_summary(pool, user, id).await?;
+    let s = settings(pool, &summary).await?;
+    let largest_groups = sqlx::query_as!(
+        LineGroup,
+        r#"SELECT idx, text, clean_text, row_count AS rows FROM unique_lines
+           WHERE dataset_id = $1 AND row_count > 1 ORDER BY row_count DESC, idx LIMIT 10"#,
+        id
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut columns = s.columns;
+    columns.extend(clean_columns(&summary.description_columns));
+    Ok(DatasetDetail {
+        duplicate_rows: summary.rows - summary.unique_lines,
+        summary,
+        clean: s.clean,
+        dedup: s.dedup,
+        largest_groups,
+        columns,
+    })
+}
+
+/// A page of rows. Sorting by a column compares its text; searching looks in every original column.
+pub async fn dataset_rows(pool: &PgPool, user: &CurrentUser, id: Uuid, q: &RowsQuery) -> Result<DatasetRowsPage> {
+    let summary = dataset_summary(pool, user, id).await?;
+    let s = settings(pool, &summary).await?;
+    let sort = q.sort.as_deref().unwrap_or("row_no");
+    if sort != "row_no" && sort != "group_rows" && !s.columns.iter().any(|c| c == sort) {
+        return Err(EngineError::invalid(format!("cannot sort by '{sort}': no such column")));
+    }
+    let search = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| format!("%{}%", like_escape(t)));
+    let dir = if q.desc { "DESC" } else { "ASC" };
+    let order = match sort {
+        "row_no" => format!("dr.row_no {dir}"),
+        "group_rows" => format!("ul.row_count {dir}, dr.row_no"),
+        // The column name is a bound parameter ($5), never spliced into the SQL.
+        _ => format!("ur.data->>$5 {dir} NULLS LAST, dr.row_no"),
+    };
+    let sql = format!(
+        "SELECT dr.row_no, t.name AS file, ur.line_no, dr.line_idx, ul.row_count, ur.data, count(*) OVER () AS total
+         FROM dataset_rows dr
+         JOIN upload_rows ur ON ur.table_id = dr.table_id AND ur.row_no = dr.source_row
+         JOIN upload_tables t ON t.id = dr.table_id
+         JOIN unique_lines ul ON ul.dataset_id = dr.dataset_id AND ul.idx = dr.line_idx
+         WHERE dr.dataset_id = $1 AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_each_text(ur.data) e WHERE e.value ILIKE $2))
+         ORDER BY {order} OFFSET $3 LIMIT $4"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(&search)
+        .bind(q.offset.max(0))
+        .bind(q.limit.unwrap_or(50).clamp(1, 500))
+        .bind(sort)
+        .fetch_all(pool)
+        .await?;
+    let mut total = if search.is_none() { summary.rows } else { 0 };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let data: serde_json::Value = r.try_get("data")?;
+        if search.is_some() {
+            total = r.try_get("total")?;
+        }
+        let text = |c: &str| data.get(c).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let mut values: Vec<String> = s.columns.iter().map(|c| text(c)).collect();
+        values.extend(summary.description_columns.iter().map(|c| clean_text(&text(c), &s.clean)));
+        out.push(DatasetRow {
+            row_no: r.try_get("row_no")?,
+            file: r.try_get("file")?,
+            line_no: r.try_get("line_no")?,
+            line_idx: r.try_get("line_idx")?,
+            group_rows: r.try_get("row_count")?,
+            values,
+        });
+    }
+    let mut columns = s.columns;
+    columns.extend(clean_columns(&summary.description_columns));
+    Ok(DatasetRowsPage { total, columns, rows: out })
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

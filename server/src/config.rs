@@ -53,7 +53,7 @@ impl Config {
                 max_entries: parsed("ZIP_MAX_ENTRIES", "10000")?,
                 max_entry_bytes: parsed("ZIP_MAX_ENTRY_BYTES", "4294967296")?,
                 max_total_bytes: parsed("ZIP_MAX_TOTAL_BYTES", "17179869184")?,
-                max_ratio: parsed("ZIP_MAX_RATIO", "250")?,
+                max_ratio: parsed("ZIP_MAX_RATIO", "100")?,
             },
             ingest_writers: parsed::<usize>("INGEST_WRITERS", "2")?.clamp(1, 16),
             llm_chunk_size: chunk,

@@ -265,10 +265,12 @@ pub fn with_zip_entry<T>(
     let entry = zip
         .by_index(index)
         .map_err(|e| EngineError::UnreadableFile { file: name.into(), reason: format!("the entry cannot be opened ({e})") })?;
+    // Headers can lie about sizes; what is actually inflated is held to the same ratio.
+    let ratio_cap = entry.compressed_size().saturating_mul(limits.max_ratio).saturating_add(1 << 20);
     let mut limited = Limited {
         inner: entry,
         read: 0,
-        max: limits.max_entry_bytes,
+        max: limits.max_entry_bytes.min(ratio_cap),
         budget: budget.clone(),
         max_total: limits.max_total_bytes,
         name: name.into(),

@@ -98,6 +98,10 @@ pub fn read_json(input: impl Read, name: &str, sink: &mut dyn TableSink) -> Resu
     if buffered.fill_buf()?.starts_with(b"\xef\xbb\xbf") {
         buffered.consume(3); // a BOM is not JSON
     }
+    // Many exports name JSON Lines files `.json`; read them as what they are.
+    if is_json_lines(buffered.fill_buf()?) {
+        return read_jsonl(buffered, name, sink);
+    }
     let counted = LineCounter { inner: buffered, line: line.clone() };
     let mut de = serde_json::Deserializer::from_reader(counted);
     let mut state = JsonState { sink, line, tables: 0, error: None, scalars: RowBuilder::default() };
@@ -126,6 +130,21 @@ pub fn read_json(input: impl Read, name: &str, sink: &mut dyn TableSink) -> Resu
         state.sink.end()?;
     }
     Ok(())
+}
+
+/// One object, then a line break, then another object: JSON Lines, whatever the file is called.
+fn is_json_lines(head: &[u8]) -> bool {
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+    if head.get(start) != Some(&b'{') {
+        return false;
+    }
+    let mut values = serde_json::Deserializer::from_slice(&head[start..]).into_iter::<de::IgnoredAny>();
+    if !matches!(values.next(), Some(Ok(_))) {
+        return false;
+    }
+    let rest = &head[start + values.byte_offset()..];
+    let gap = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    rest[..gap].contains(&b'\n') && rest.get(gap) == Some(&b'{')
 }
 
 fn describe(e: &serde_json::Error) -> String {

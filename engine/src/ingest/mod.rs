@@ -38,6 +38,6 @@ pub struct IngestLimits {
 
 impl Default for IngestLimits {
     fn default() -> Self {
-        Self { max_entries: 10_000, max_entry_bytes: 4 << 30, max_total_bytes: 16 << 30, max_ratio: 250 }
+        Self { max_entries: 10_000, max_entry_bytes: 4 << 30, max_total_bytes: 16 << 30, max_ratio: 100 }
     }
 }

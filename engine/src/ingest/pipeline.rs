@@ -205,7 +205,11 @@ fn parse_files(
     loop {
         let Some((idx, entry)) = queue.lock().map_err(EngineError::internal)?.pop_front() else { return Ok(()) };
         let mut sink = PipelineSink::new(tx, cancel, idx, &entry, created);
-        let result = parse_entry(&entry, idx, limits, budget, work_dir, &mut sink);
+        // A parser library panicking on a malformed file must fail that file, not the whole upload.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse_entry(&entry, idx, limits, budget, work_dir, &mut sink)
+        }))
+        .unwrap_or_else(|_| Err(EngineError::UnreadableFile { file: entry.name.clone(), reason: "the file is malformed (its reader gave up)".into() }));
         if let Some(reason) = budget.breach() {
             return Err(EngineError::Refused { file: entry.name.clone(), reason });
         }

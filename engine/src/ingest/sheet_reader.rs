@@ -25,7 +25,15 @@ pub enum WorkbookKind {
     Ods,
 }
 
+/// Reads every sheet of the workbook at `path`. A workbook that makes the parser library panic (fuzzed
+/// or truncated files do) is reported as unreadable rather than taking the process down.
 pub fn read_workbook(path: &Path, kind: WorkbookKind, name: &str, sink: &mut dyn TableSink) -> Result<()> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(path, kind, name, sink))).unwrap_or_else(|_| {
+        Err(EngineError::UnreadableFile { file: name.to_string(), reason: "the workbook is malformed or truncated".into() })
+    })
+}
+
+fn read_sheets(path: &Path, kind: WorkbookKind, name: &str, sink: &mut dyn TableSink) -> Result<()> {
     let unreadable = |reason: String| EngineError::UnreadableFile { file: name.to_string(), reason };
     let open = || File::open(path).map(|f| BufReader::with_capacity(256 * 1024, f));
     let mut tables = 0usize;

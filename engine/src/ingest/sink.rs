@@ -29,22 +29,24 @@ pub trait TableSink {
     fn end(&mut self) -> Result<()>;
 }
 
-/// Which of the first rows is the header: the first one about as wide as the widest and mostly made of
-/// text. Rows above it are titles or notes. `None` when the rows look like data (no header at all).
+/// Which of the first rows is the header. Narrow rows at the top (titles, notes, "Account: 123") and
+/// banners (one text repeated across a merged range) are skipped; the first row about as wide as the
+/// widest then decides: mostly words, it is the header; numbers or dates, the file has no header
+/// (`None`) and every row is data.
 pub fn detect_header(rows: &[Vec<String>]) -> Option<usize> {
     let width = |r: &Vec<String>| r.iter().filter(|v| !v.trim().is_empty()).count();
     let widest = rows.iter().map(width).max().unwrap_or(0);
     if widest == 0 {
         return None;
     }
-    let wide_enough = |r: &Vec<String>| width(r) * 10 >= widest * 6;
-    let first_wide = rows.iter().position(wide_enough)?;
-    let header = rows.iter().enumerate().skip(first_wide).find(|(_, r)| wide_enough(r) && looks_like_header(r));
-    match header {
-        Some((i, _)) if i <= first_wide + 10 => Some(i),
-        _ if looks_like_header(&rows[first_wide]) => Some(first_wide),
-        _ => None,
-    }
+    // A merged title is filled into every cell it covers: one value repeated in adjacent cells.
+    let banner = |r: &Vec<String>| {
+        let used: Vec<&str> = r.iter().map(|v| v.trim()).skip_while(|v| v.is_empty()).collect();
+        let used: Vec<&str> = used.into_iter().rev().skip_while(|v| v.is_empty()).collect();
+        used.len() >= 2 && used.iter().all(|c| *c == used[0])
+    };
+    let first_wide = rows.iter().position(|r| width(r) * 10 >= widest * 6 && !banner(r))?;
+    looks_like_header(&rows[first_wide]).then_some(first_wide)
 }
 
 /// At least half of the non-empty cells are words rather than numbers, dates or booleans.

@@ -3,7 +3,8 @@
 
 use engine::auth::CurrentUser;
 use engine::classify::{CategoryCount, ResultsPage, RunProgress};
-use engine::clean::DatasetSummary;
+use engine::clean::{DatasetDetail, DatasetRowsPage, DatasetSummary, NewDataset, RowsQuery};
+use engine::ingest::{ColumnType, FileSummary, RejectedPage, TablePreview, UploadSummary};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -82,14 +83,55 @@ pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
     engine::clean::list_datasets(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
 }
 
-/// Builds the dataset from the chosen column and queues its classification; returns the run id.
 #[server]
-pub async fn classify_upload(upload_id: Uuid, column: String) -> Result<Uuid, ServerFnError> {
+pub async fn get_upload(id: Uuid) -> Result<UploadSummary, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::ingest::upload_summary(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn preview_table(upload_id: Uuid, table_id: Uuid) -> Result<TablePreview, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::ingest::table_preview(&ssr::services()?.pool, &user, upload_id, table_id, 12).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn set_column_type(upload_id: Uuid, table_id: Uuid, column: String, kind: ColumnType) -> Result<FileSummary, ServerFnError> {
+    let user = ssr::user().await?;
+    let change = engine::ingest::ColumnTypeOverride { column, kind };
+    engine::ingest::override_column_type(&ssr::services()?.pool, &user, upload_id, table_id, &change).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn upload_rejected(upload_id: Uuid, offset: i64) -> Result<RejectedPage, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::ingest::rejected_rows(&ssr::services()?.pool, &user, upload_id, offset, 50).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn build_dataset(req: NewDataset) -> Result<DatasetSummary, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::clean::create_dataset(&ssr::services()?.pool, &user, &req).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn get_dataset(id: Uuid) -> Result<DatasetDetail, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::clean::dataset_detail(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn get_dataset_rows(id: Uuid, query: RowsQuery) -> Result<DatasetRowsPage, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::clean::dataset_rows(&ssr::services()?.pool, &user, id, &query).await.map_err(ssr::fail)
+}
+
+/// Queues the classification of a dataset with the default prompt; returns the run id.
+#[server]
+pub async fn classify_dataset(dataset_id: Uuid) -> Result<Uuid, ServerFnError> {
     let user = ssr::user().await?;
     let services = ssr::services()?;
-    let req = engine::clean::NewDataset { upload_id, description_column: Some(column), ..Default::default() };
-    let dataset = engine::clean::create_dataset(&services.pool, &user, &req).await.map_err(ssr::fail)?;
-    engine::jobs::start_run(&services, &user, dataset.id, None).await.map_err(ssr::fail)
+    engine::jobs::start_run(&services, &user, dataset_id, None).await.map_err(ssr::fail)
 }
 
 #[server]

@@ -1,6 +1,8 @@
 //! The Leptos application: the frame (navigation, language, account), the pages, and the server
 //! functions they call. Server-only code sits behind the `ssr` feature; the browser build hydrates.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 mod components;
 pub mod i18n;
@@ -69,6 +71,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=path!("/") view=pages::datasets::DatasetsPage/>
                     <Route path=path!("/datasets") view=pages::datasets::DatasetsPage/>
+                    <Route path=path!("/datasets/:id") view=pages::dataset::DatasetPage/>
                     <Route path=path!("/login") view=pages::auth::LoginPage/>
                     <Route path=path!("/setup") view=pages::auth::SetupPage/>
                     <Route path=path!("/runs/:id") view=pages::run::RunPage/>

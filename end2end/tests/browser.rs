@@ -70,13 +70,40 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     // A full navigation: the file input's handler exists only once this page has hydrated too.
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
 
-    // Upload: progress, then the file's counts and columns.
+    // Upload: progress, then the table's counts, detected columns and first rows.
     let dir = tempfile::tempdir()?;
     let csv = ledger_csv(&dir)?;
     page.locator("[data-testid=file-input]").set_input_files(&csv, None).await?;
     expect(page.locator("[data-testid=rows-stored]")).with_timeout(Duration::from_secs(20)).to_contain_text("60").await?;
     expect(page.locator("[data-testid=rows-rejected]")).to_contain_text("0").await?;
-    page.screenshot_to_file(&shots_dir().join("upload-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.locator("[data-testid=show-preview]").click(None).await?;
+    expect(page.locator("[data-testid=preview] tbody tr").first()).to_contain_text("Taxi aeropuerto").await?;
+    page.screenshot_to_file(&shots_dir().join("upload-review-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+
+    // Cleaning: the description column is guessed, and the preview follows the options as they change.
+    page.locator("[data-testid=to-clean]").click(None).await?;
+    expect(page.locator("[data-testid=desc-concepto]")).to_be_checked().await?;
+    expect(page.locator("[data-testid=sample-unique]")).to_contain_text("12").await?;
+    page.screenshot_to_file(&shots_dir().join("upload-clean-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.locator("[data-testid=opt-noise]").check(None).await?;
+    // Without the numbers, the twelve sample lines are six suppliers.
+    expect(page.locator("[data-testid=sample-unique]")).to_contain_text("6 ").await?;
+    page.locator("[data-testid=opt-noise]").uncheck(None).await?;
+    page.locator("[data-testid=to-confirm]").click(None).await?;
+    expect(page.locator("[data-testid=confirm-rows]")).to_contain_text("60").await?;
+    page.locator("[data-testid=create-dataset]").click(None).await?;
+    page.wait_for_url("**/datasets/**", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+
+    // The dataset: statistics, and rows that page, sort and search.
+    expect(page.locator("[data-testid=stat-rows]")).to_contain_text("60").await?;
+    expect(page.locator("[data-testid=stat-unique]")).to_contain_text("60").await?;
+    expect(page.locator("[data-testid=rows-range]")).to_contain_text("1–50").await?;
+    page.locator("[data-testid=rows-search]").fill("Iberdrola", None).await?;
+    page.locator("[data-testid=rows-search]").press("Enter", None).await?;
+    expect(page.locator("[data-testid=rows-range]")).to_contain_text("1–10").await?;
+    expect(page.locator("[data-testid=rows-table] tbody tr").first()).to_contain_text("factura iberdrola luz").await?;
+    page.screenshot_to_file(&shots_dir().join("dataset-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
     page.locator("[data-testid=classify]").click(None).await?;
     page.wait_for_url("**/runs/**", None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;

@@ -108,7 +108,7 @@ impl From<fred::error::Error> for EngineError {
     }
 }
 
-#[cfg(feature = "server")]
+#[cfg(feature = "readers")]
 impl From<std::io::Error> for EngineError {
     fn from(e: std::io::Error) -> Self {
         EngineError::Internal(format!("io: {e}"))

@@ -77,3 +77,12 @@ pub fn upload_file(
     on_end.forget();
     xhr.send_with_opt_form_data(Some(&form)).map_err(|_| "cannot send".to_string())
 }
+
+/// The message of a REST error body (`{"error": {"message"}}`), or the status when there is none.
+#[cfg_attr(feature = "ssr", allow(dead_code))]
+pub fn api_error_message(status: u16, body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(String::from))
+        .unwrap_or_else(|| if status == 0 { "the server could not be reached".into() } else { format!("HTTP {status}") })
+}

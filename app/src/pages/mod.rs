@@ -1,8 +1,11 @@
 //! One module per screen.
 
 pub mod auth;
+pub mod dataset;
 pub mod datasets;
 pub mod run;
+pub mod upload;
+mod upload_tables;
 
 use leptos::prelude::*;
 use leptos_router::components::A;

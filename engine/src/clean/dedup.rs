@@ -8,7 +8,7 @@ use futures::TryStreamExt;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use super::{DatasetSummary, DedupStrategy, NewDataset, clean_text};
+use super::{DatasetSummary, description_text, DedupStrategy, NewDataset, clean_text};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Result};
 use crate::ingest::{FileSummary, upload_summary};
@@ -20,12 +20,6 @@ struct UniqueLine {
     clean: String,
     text: String,
     rows: i32,
-}
-
-/// The text a row is classified by: its description columns' values, joined with a space.
-pub fn description_of(values: &[String]) -> String {
-    let parts: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
-    parts.join(" ")
 }
 
 /// The key rows are grouped by.
@@ -105,7 +99,7 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
             let source_row: i64 = r.try_get(0)?;
             let values: Vec<String> = (1..=wanted.len()).map(|i| r.try_get::<String, _>(i)).collect::<Result<_, _>>()?;
             let (desc_values, key_values) = values.split_at(descriptions.len());
-            let description = description_of(desc_values);
+            let description = description_text(desc_values);
             let clean = clean_text(&description, &req.clean);
             let key = dedup_key(&req.dedup, &description, &clean, key_values);
             let idx = match index.get(&key) {
@@ -211,7 +205,7 @@ mod tests {
 
     #[test]
     fn keys_follow_the_strategy() {
-        let desc = description_of(&["  Taxi  ".into(), "".into(), "Madrid".into()]);
+        let desc = description_text(&["  Taxi  ".into(), "".into(), "Madrid".into()]);
         assert_eq!(desc, "Taxi Madrid");
         let clean = clean_text(&desc, &CleanOptions::default());
         assert_eq!(dedup_key(&DedupStrategy::Exact, &desc, &clean, &[]), "Taxi Madrid");

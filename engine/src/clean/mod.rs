@@ -12,6 +12,6 @@ mod wire;
 #[cfg(feature = "server")]
 pub use datasets::{dataset_detail, dataset_rows, dataset_summary, list_datasets};
 #[cfg(feature = "server")]
-pub use dedup::{create_dataset, dedup_key, description_of};
-pub use normalise::{CleanOptions, clean_text};
+pub use dedup::{create_dataset, dedup_key};
+pub use normalise::{CleanOptions, clean_text, description_text};
 pub use wire::*;

@@ -44,6 +44,12 @@ pub fn clean_text(input: &str, opts: &CleanOptions) -> String {
     }
 }
 
+/// The text a row is classified by: its description columns' values, trimmed and joined with a space.
+pub fn description_text(values: &[String]) -> String {
+    let parts: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    parts.join(" ")
+}
+
 fn is_combining_mark(c: char) -> bool {
     matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }

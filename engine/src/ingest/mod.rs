@@ -2,17 +2,17 @@
 //! streaming readers per format, the concurrent pipeline that stores rows and rejected rows with COPY,
 //! and column typing with its evidence. For every table, rows read = rows stored + rows rejected.
 
-#[cfg(feature = "server")]
+#[cfg(feature = "readers")]
 pub mod archive;
-#[cfg(feature = "server")]
+#[cfg(feature = "readers")]
 pub mod csv_reader;
-#[cfg(feature = "server")]
+#[cfg(feature = "readers")]
 pub mod json_reader;
 #[cfg(feature = "server")]
 mod pipeline;
-#[cfg(feature = "server")]
+#[cfg(feature = "readers")]
 pub mod sheet_reader;
-#[cfg(feature = "server")]
+#[cfg(feature = "readers")]
 pub mod sink;
 #[cfg(feature = "server")]
 mod store;

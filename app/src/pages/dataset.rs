@@ -1,0 +1,180 @@
+//! A dataset: its de-duplication statistics, the largest groups of duplicates, every row (paged,
+//! sortable, searchable) with its cleaned description and the size of its group, the upload's
+//! rejected rows, and the button that starts classification.
+
+use engine::clean::RowsQuery;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use super::datasets::fmt_int;
+use super::upload_tables::RejectedList;
+use crate::api::{ClassifyDataset, get_dataset, get_dataset_rows};
+use crate::components::{ErrorNote, browser};
+use crate::i18n::{Key, tr};
+
+const PAGE: i64 = 50;
+
+#[component]
+pub fn DatasetPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
+    let detail = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_dataset(id).await,
+            None => Err(ServerFnError::ServerError("not_found|dataset not found".into())),
+        }
+    });
+    let classify = ServerAction::<ClassifyDataset>::new();
+    Effect::new(move || {
+        if let Some(Ok(run)) = classify.value().get() {
+            browser::go(&format!("/runs/{run}"));
+        }
+    });
+    view! {
+        <Suspense fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    Ok(d) => {
+                        let s = d.summary.clone();
+                        let dataset_id = s.id;
+                        let saved = if s.rows > 0 { 100.0 * (s.rows - s.unique_lines) as f64 / s.rows as f64 } else { 0.0 };
+                        view! {
+                            <div class="stack">
+                                <section class="panel">
+                                    <div class="title-row">
+                                        <h1 data-testid="dataset-title">{s.name.clone()}</h1>
+                                        <button class="btn btn-primary" data-testid="classify" disabled=move || classify.pending().get()
+                                            on:click=move |_| { classify.dispatch(ClassifyDataset { dataset_id }); }>
+                                            {move || if classify.pending().get() { tr(Key::Working)() } else { tr(Key::Classify)() }}
+                                        </button>
+                                    </div>
+                                    {move || classify.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+                                    <div class="stats">
+                                        <div class="stat"><span class="stat-value" data-testid="stat-rows">{fmt_int(s.rows)}</span><span class="stat-label">{tr(Key::Rows)}</span></div>
+                                        <div class="stat"><span class="stat-value" data-testid="stat-unique">{fmt_int(s.unique_lines)}</span><span class="stat-label">{tr(Key::UniqueLines)}</span></div>
+                                        <div class="stat"><span class="stat-value">{fmt_int(s.duplicate_groups)}</span><span class="stat-label">{tr(Key::DuplicateGroups)}</span></div>
+                                        <div class="stat"><span class="stat-value">{fmt_int(d.duplicate_rows)}</span><span class="stat-label">{tr(Key::DuplicateRows)}" ("{format!("{saved:.1} %")}")"</span></div>
+                                    </div>
+                                    <p class="muted">{tr(Key::DescriptionColumns)}": "<code>{s.description_columns.join(" + ")}</code></p>
+                                </section>
+                                {(!d.largest_groups.is_empty()).then(|| view! {
+                                    <section class="panel">
+                                        <h2>{tr(Key::LargestGroups)}</h2>
+                                        <div class="table-wrap"><table class="table table-compact">
+                                            <thead><tr>
+                                                <th scope="col" class="num">{tr(Key::Rows)}</th>
+                                                <th scope="col">{tr(Key::Line)}</th>
+                                                <th scope="col">{tr(Key::CleanValue)}</th>
+                                            </tr></thead>
+                                            <tbody>{d.largest_groups.iter().map(|g| view! {
+                                                <tr><td class="num">{fmt_int(i64::from(g.rows))}</td><td>{g.text.clone()}</td><td><code>{g.clean_text.clone()}</code></td></tr>
+                                            }).collect_view()}</tbody>
+                                        </table></div>
+                                    </section>
+                                })}
+                                <RowsTable dataset_id total=s.rows/>
+                                <section class="panel"><h2>{tr(Key::RejectedRows)}</h2><RejectedList upload_id=s.upload_id/></section>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RowsTable(dataset_id: Uuid, total: i64) -> impl IntoView {
+    let query = RwSignal::new(RowsQuery { limit: Some(PAGE), ..Default::default() });
+    let search = RwSignal::new(String::new());
+    let page = Resource::new(move || query.get(), move |q| get_dataset_rows(dataset_id, q));
+    let sort_by = move |col: String| {
+        query.update(|q| {
+            if q.sort.as_deref() == Some(col.as_str()) {
+                q.desc = !q.desc;
+            } else {
+                q.sort = Some(col);
+                q.desc = false;
+            }
+            q.offset = 0;
+        })
+    };
+    let arrow = move |col: &str| {
+        let q = query.get();
+        match (q.sort.as_deref() == Some(col), q.desc) {
+            (true, false) => " ▲",
+            (true, true) => " ▼",
+            _ => "",
+        }
+    };
+    view! {
+        <section class="panel" aria-labelledby="rows-title">
+            <div class="title-row">
+                <h2 id="rows-title">{tr(Key::Rows)}</h2>
+                <form class="search" on:submit=move |ev| {
+                    ev.prevent_default();
+                    let text = search.get_untracked();
+                    query.update(|q| { q.q = Some(text).filter(|t| !t.trim().is_empty()); q.offset = 0; });
+                }>
+                    <input type="search" aria-label=tr(Key::Search) placeholder=tr(Key::SearchHint) data-testid="rows-search"
+                        prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
+                    <button class="btn" type="submit">{tr(Key::Search)}</button>
+                </form>
+            </div>
+            <Transition fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                        Ok(p) if p.rows.is_empty() => view! { <p class="muted">{tr(Key::NoRows)}</p> }.into_any(),
+                        Ok(p) => {
+                            let shown = p.total;
+                            view! {
+                                <div class="table-wrap"><table class="table table-compact" data-testid="rows-table">
+                                    <thead><tr>
+                                        <th scope="col" class="num"><button class="th-sort" on:click=move |_| sort_by("row_no".into())>"#"{move || arrow("row_no")}</button></th>
+                                        <th scope="col">{tr(Key::File)}</th>
+                                        <th scope="col" class="num"><button class="th-sort" on:click=move |_| sort_by("group_rows".into())>{tr(Key::Group)}{move || arrow("group_rows")}</button></th>
+                                        {p.columns.iter().map(|c| {
+                                            let col = c.clone();
+                                            let label = c.clone();
+                                            let sortable = !c.starts_with("clean_");
+                                            view! {
+                                                <th scope="col" class:clean=!sortable>
+                                                    {if sortable {
+                                                        let key = col.clone();
+                                                        view! { <button class="th-sort" on:click=move |_| sort_by(col.clone())>{label}{move || arrow(&key)}</button> }.into_any()
+                                                    } else { view! { <span>{label}</span> }.into_any() }}
+                                                </th>
+                                            }
+                                        }).collect_view()}
+                                    </tr></thead>
+                                    <tbody>{p.rows.into_iter().map(|r| view! {
+                                        <tr>
+                                            <td class="num muted">{r.row_no}</td>
+                                            <td class="muted" title=format!("line {}", r.line_no)>{r.file}</td>
+                                            <td class="num">{(r.group_rows > 1).then(|| format!("×{}", r.group_rows))}</td>
+                                            {r.values.into_iter().map(|v| view! { <td>{v}</td> }).collect_view()}
+                                        </tr>
+                                    }).collect_view()}</tbody>
+                                </table></div>
+                                <div class="pager">
+                                    <button class="btn" disabled=move || query.get().offset == 0
+                                        on:click=move |_| query.update(|q| q.offset = (q.offset - PAGE).max(0))>{tr(Key::Previous)}</button>
+                                    <span class="muted" data-testid="rows-range">
+                                        {move || format!("{}–{}", query.get().offset + 1, (query.get().offset + PAGE).min(shown))}
+                                        " "{tr(Key::RowsOf)}" "{fmt_int(shown)}
+                                        {(shown != total).then(|| format!(" (/{})", fmt_int(total)))}
+                                    </span>
+                                    <button class="btn" disabled=move || query.get().offset + PAGE >= shown
+                                        on:click=move |_| query.update(|q| q.offset += PAGE)>{tr(Key::Next)}</button>
+                                </div>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,174 @@
+//! Ingest benchmark: `cargo bench -p engine --bench ingest [-- ROWS]` (default 1,000,000).
+//!
+//! Makes a ZIP of ledger rows split over CSV (50%), JSONL (30%) and XLSX (20%), then ingests, cleans
+//! and de-duplicates it into PostgreSQL through the same engine functions an upload uses. The
+//! baseline, measured in the same run: the same rows as one plain CSV loaded with `psql \copy` into
+//! an ordinary (logged) table. Prints rows/s, the ratio to the baseline and the peak memory (RSS
+//! high-water mark, reset after the input files are generated). Needs `psql` and `DATABASE_URL`.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use engine::auth::{Password, Role, Username, create_user};
+use engine::clean::{NewDataset, create_dataset};
+use engine::ingest::{NewUpload, ingest_upload};
+use uuid::Uuid;
+
+const SUPPLIERS: [&str; 12] = [
+    "IBERDROLA CLIENTES", "Telefonica de Espana", "AMAZON EU SARL", "Repsol Estacion", "Mercadona", "RENFE Viajeros",
+    "Vodafone", "El Corte Ingles", "Endesa Energia", "Microsoft Ireland", "Cafe del Mar", "Taxi Madrid",
+];
+const CONCEPTS: [&str; 10] = [
+    "factura luz", "cuota mensual", "compra material oficina", "combustible", "comida equipo", "billete AVE",
+    "licencia software", "suministro agua", "reparacion", "dietas",
+];
+
+/// One deterministic ledger row: descriptions repeat (a few thousand distinct), as real ledgers do.
+fn row(i: u64) -> [String; 6] {
+    let s = SUPPLIERS[(i * 7 % 12) as usize];
+    let c = CONCEPTS[(i * 13 % 10) as usize];
+    let variant = i * 2_654_435_761 % 4_000;
+    [
+        format!("2024-{:02}-{:02}", i % 12 + 1, i % 28 + 1),
+        format!("62{:04}", i % 97),
+        s.to_string(),
+        format!("{s} {c} ref {variant}"),
+        format!("{}.{:02}", i * 37 % 5_000, i % 100),
+        format!("F-{i:08}"),
+    ]
+}
+
+const HEADER: [&str; 6] = ["fecha", "cuenta", "proveedor", "concepto", "importe", "referencia"];
+
+fn generate(dir: &Path, rows: u64) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let csv_rows = rows / 2;
+    let jsonl_rows = rows * 3 / 10;
+    let plain = dir.join("plain.csv");
+    let mut baseline = csv::Writer::from_writer(BufWriter::new(std::fs::File::create(&plain)?));
+    baseline.write_record(HEADER)?;
+
+    let zip_path = dir.join("ledger.zip");
+    let mut zip = zip::ZipWriter::new(BufWriter::new(std::fs::File::create(&zip_path)?));
+    let opts = zip::write::SimpleFileOptions::default().large_file(true);
+
+    zip.start_file("ledger/part-1.csv", opts)?;
+    {
+        let mut w = csv::Writer::from_writer(&mut zip);
+        w.write_record(HEADER)?;
+        for i in 0..csv_rows {
+            let r = row(i);
+            w.write_record(&r)?;
+            baseline.write_record(&r)?;
+        }
+        w.flush()?;
+    }
+    zip.start_file("ledger/part-2.jsonl", opts)?;
+    for i in csv_rows..csv_rows + jsonl_rows {
+        let r = row(i);
+        let obj: serde_json::Map<String, serde_json::Value> =
+            HEADER.iter().zip(&r).map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
+        serde_json::to_writer(&mut zip, &obj)?;
+        zip.write_all(b"\n")?;
+        baseline.write_record(&r)?;
+    }
+    // XLSX in constant-memory mode, then copied into the ZIP.
+    let xlsx = dir.join("part-3.xlsx");
+    {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet_with_constant_memory();
+        for (c, h) in HEADER.iter().enumerate() {
+            sheet.write_string(0, c as u16, *h)?;
+        }
+        for (n, i) in (csv_rows + jsonl_rows..rows).enumerate() {
+            let r = row(i);
+            for (c, v) in r.iter().enumerate() {
+                sheet.write_string(n as u32 + 1, c as u16, v)?;
+            }
+            baseline.write_record(&r)?;
+        }
+        book.save(&xlsx)?;
+    }
+    zip.start_file("ledger/part-3.xlsx", opts)?;
+    std::io::copy(&mut std::fs::File::open(&xlsx)?, &mut zip)?;
+    zip.finish()?;
+    baseline.flush()?;
+    Ok((zip_path, plain))
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let rows: u64 = std::env::args().skip(1).find_map(|a| a.replace('_', "").parse().ok()).unwrap_or(1_000_000);
+    let admin_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let db = "dgs_bench";
+    let admin = sqlx::PgPool::connect(&admin_url).await.context("DATABASE_URL")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).execute(&admin).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await?;
+    let url = match admin_url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{db}"),
+        None => anyhow::bail!("DATABASE_URL has no database name"),
+    };
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(8).connect(&url).await?;
+    engine::store::MIGRATOR.run(&pool).await?;
+
+    let dir = tempfile::tempdir()?;
+    eprintln!("generating {rows} rows …");
+    let (zip_path, plain) = generate(dir.path(), rows)?;
+    let zip_mb = std::fs::metadata(&zip_path)?.len() as f64 / 1e6;
+    let plain_mb = std::fs::metadata(&plain)?.len() as f64 / 1e6;
+
+    // Baseline: psql \copy of the same rows into an ordinary logged table.
+    sqlx::query("CREATE TABLE bench_plain (fecha text, cuenta text, proveedor text, concepto text, importe text, referencia text)")
+        .execute(&pool)
+        .await?;
+    let started = Instant::now();
+    let status = std::process::Command::new("psql")
+        .args([url.as_str(), "-qc", &format!("\\copy bench_plain FROM '{}' CSV HEADER", plain.display())])
+        .status()
+        .context("running psql")?;
+    anyhow::ensure!(status.success(), "psql \\copy failed");
+    let baseline = started.elapsed().as_secs_f64();
+
+    // Forget the generation phase's memory: what counts is the ingest.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let name = Username::parse("bench")?;
+    let user = create_user(&pool, &name, &Password::parse("benchmark password", &name)?, Role::Analyst).await?;
+    let started = Instant::now();
+    let size = std::fs::metadata(&zip_path)?.len() as i64;
+    let upload = ingest_upload(
+        &pool,
+        &user,
+        NewUpload { id: Uuid::new_v4(), name: "ledger.zip", path: &zip_path, size_bytes: size },
+        &Default::default(),
+        &Default::default(),
+    )
+    .await?;
+    let ingest = started.elapsed().as_secs_f64();
+    let req = NewDataset { upload_id: upload.id, description_column: Some("concepto".into()), ..Default::default() };
+    let dataset = create_dataset(&pool, &user, &req).await?;
+    let total = started.elapsed().as_secs_f64();
+    let peak = peak_rss_mb();
+
+    anyhow::ensure!(upload.rows() as u64 == rows && dataset.rows as u64 == rows, "row counts do not reconcile");
+    println!("ingest benchmark: {rows} rows, ZIP {zip_mb:.1} MB (plain CSV {plain_mb:.1} MB)");
+    for f in &upload.files {
+        println!("  {:<40} {:>9} rows  {:>5} rejected", f.name, f.rows, f.rejected);
+    }
+    println!("  baseline psql \\copy           {baseline:>7.2} s  {:>10.0} rows/s", rows as f64 / baseline);
+    println!("  ingest (read+type+COPY)       {ingest:>7.2} s  {:>10.0} rows/s", rows as f64 / ingest);
+    println!("  clean + dedup                 {:>7.2} s  ({} unique lines)", total - ingest, dataset.unique_lines);
+    println!("  end to end                    {total:>7.2} s  {:>10.0} rows/s", rows as f64 / total);
+    println!("  ratio to baseline             {:>7.2}×  (target ≤ 3×)", total / baseline);
+    println!("  peak memory (RSS high-water)  {peak:>7.0} MB  (target < 300 MB)");
+    pool.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).execute(&admin).await?;
+    Ok(())
+}

@@ -133,6 +133,9 @@ keys! {
     SampleUnique => "líneas únicas en la muestra de", "unique lines in the sample of";
     DatasetName => "Nombre del conjunto", "Dataset name";
     TablesKept => "Tablas", "Tables";
+    TablesCount => "tabla(s)", "table(s)";
+    ForExample => "p. ej.", "e.g.";
+    LineWord => "línea", "line";
     CreateDatasetOnly => "Crear conjunto de datos", "Create dataset";
     Classify => "Clasificar", "Classify";
     DuplicateGroups => "Grupos de duplicados", "Duplicate groups";

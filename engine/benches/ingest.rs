@@ -77,7 +77,7 @@ fn generate(dir: &Path, rows: u64) -> anyhow::Result<(std::path::PathBuf, std::p
     let xlsx = dir.join("part-3.xlsx");
     {
         let mut book = rust_xlsxwriter::Workbook::new();
-        let sheet = book.add_worksheet_with_constant_memory();
+        let sheet = book.add_worksheet_with_constant_memory()?;
         for (c, h) in HEADER.iter().enumerate() {
             sheet.write_string(0, c as u16, *h)?;
         }

@@ -29,11 +29,16 @@ pub struct Services {
     pub ingest_limits: ingest::IngestLimits,
     /// Concurrent COPY streams per upload.
     pub ingest_writers: usize,
+    pub workbook_sandbox: Option<std::sync::Arc<ingest::isolate::WorkbookSandbox>>,
 }
 
 #[cfg(feature = "server")]
 impl Services {
     pub fn pipeline_options(&self) -> ingest::PipelineOptions {
-        ingest::PipelineOptions { writers: self.ingest_writers, ..Default::default() }
+        ingest::PipelineOptions {
+            writers: self.ingest_writers,
+            workbook_sandbox: self.workbook_sandbox.clone(),
+            ..Default::default()
+        }
     }
 }

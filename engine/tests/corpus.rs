@@ -12,7 +12,12 @@ use engine::ingest::IngestLimits;
 use engine::ingest::archive::{Format, InflateBudget, plan};
 use engine::ingest::csv_reader::read_csv;
 use engine::ingest::json_reader::{read_json, read_jsonl};
-use engine::ingest::sheet_reader::read_workbook;
+use engine::ingest::isolate::{WorkbookSandbox, read_workbook_isolated};
+use engine::ingest::sheet_reader::{WorkbookKind, read_workbook};
+
+fn sandbox() -> WorkbookSandbox {
+    WorkbookSandbox { program: env!("CARGO_BIN_EXE_engine-read-workbook").into(), args: vec![], memory_limit_bytes: 1 << 30 }
+}
 use engine::ingest::sink::MemorySink;
 
 fn corpus() -> PathBuf {
@@ -47,7 +52,9 @@ fn read_any(path: &Path) -> Result<MemorySink, EngineError> {
                 Some(Format::Csv | Format::Tsv) => std::fs::File::open(&p).map_err(EngineError::from).and_then(|f| read_csv(f, &name, &mut sink)),
                 Some(Format::Json) => std::fs::File::open(&p).map_err(EngineError::from).and_then(|f| read_json(f, &name, &mut sink)),
                 Some(Format::Jsonl) => std::fs::File::open(&p).map_err(EngineError::from).and_then(|f| read_jsonl(f, &name, &mut sink)),
-                Some(Format::Workbook(kind)) => read_workbook(&p, kind, &name, &mut sink),
+                // As in the server: whole-sheet formats are read in the memory-capped child.
+                Some(Format::Workbook(WorkbookKind::Xlsx)) => read_workbook(&p, WorkbookKind::Xlsx, &name, &mut sink),
+                Some(Format::Workbook(kind)) => read_workbook_isolated(&sandbox(), &p, kind, &name, &mut sink),
                 _ => Err(EngineError::invalid("not a data file")),
             };
             r.map(|()| sink)
@@ -192,8 +199,6 @@ fn xlsx2csv_pairs_give_the_same_rows() {
     assert!(mismatched.is_empty(), "{mismatched:#?}");
 }
 
-const OOM_WORKBOOKS: [&str; 4] = ["test_git_issue_382_oom.xls", "oom_alloc.xls", "oom_alloc2.xls", "oom_alloc3.xls"];
-
 #[test]
 fn every_workbook_reads_or_is_refused_clearly_and_encrypted_ones_say_so() {
     let mut read = 0;
@@ -201,13 +206,6 @@ fn every_workbook_reads_or_is_refused_clearly_and_encrypted_ones_say_so() {
     for path in files_under(&corpus().join("03_spreadsheets")).into_iter().chain(files_under(&corpus().join("01_transactions"))) {
         let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
         if !matches!(Format::of(&name), Some(Format::Workbook(_))) {
-            continue;
-        }
-        // KNOWN GAP: calamine parses every .xls sheet while opening and allocates rows × columns of
-        // the cells' extent; these regression files declare extents that need tens of GB. Reading
-        // .xls in a memory-capped child process is the fix still to build; until then they are
-        // listed here rather than hidden.
-        if OOM_WORKBOOKS.iter().any(|o| name == *o) {
             continue;
         }
         if std::env::var_os("CORPUS_TRACE").is_some() {
@@ -233,6 +231,15 @@ fn every_workbook_reads_or_is_refused_clearly_and_encrypted_ones_say_so() {
     }
     assert!(read > 300, "read {read}");
     assert!(encrypted >= 5, "encrypted workbooks recognised: {encrypted}");
+}
+
+#[test]
+fn a_workbook_claiming_gigabytes_fails_alone_with_a_reason() {
+    // calamine would allocate tens of GB for this regression file; the capped child fails instead.
+    let p = files_under(&corpus().join("03_spreadsheets/ExcelDataReader")).into_iter().find(|p| p.ends_with("Test_git_issue_382_oom.xls"));
+    let p = p.expect("the OOM regression workbook");
+    let err = read_any(&p).expect_err("refused");
+    assert!(err.to_string().contains("memory"), "{err}");
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub struct Config {
     pub upload_max_bytes: u64,
     pub ingest_limits: engine::ingest::IngestLimits,
     pub ingest_writers: usize,
+    pub workbook_memory_limit_mb: u64,
     pub llm_chunk_size: i32,
     pub offline_chunk_delay: Duration,
     /// Sessions cookies get `Secure` unless the app is served on localhost.
@@ -56,6 +57,7 @@ impl Config {
                 max_ratio: parsed("ZIP_MAX_RATIO", "100")?,
             },
             ingest_writers: parsed::<usize>("INGEST_WRITERS", "2")?.clamp(1, 16),
+            workbook_memory_limit_mb: parsed::<u64>("WORKBOOK_MEMORY_LIMIT_MB", "1024")?.max(128),
             llm_chunk_size: chunk,
             offline_chunk_delay: Duration::from_millis(parsed("OFFLINE_CHUNK_DELAY_MS", "0")?),
             secure_cookies: !site_addr.ip().is_loopback() && parsed("COOKIE_SECURE", "true")?,

@@ -9,8 +9,13 @@ mod observability;
 mod serve;
 mod state;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // `dgs read-workbook <kind> <path>` is the memory-capped child the ingest pipeline starts for old
+    // workbook formats: no runtime, no logging, just JSON lines on stdout.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(engine::ingest::isolate::CHILD_COMMAND) {
+        std::process::exit(engine::ingest::isolate::child_main(&args[2..]));
+    }
     observability::init_logging();
-    cli::run().await
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(cli::run())
 }

@@ -46,6 +46,13 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         upload_max_bytes: config.upload_max_bytes,
         ingest_limits: config.ingest_limits.clone(),
         ingest_writers: config.ingest_writers,
+        workbook_sandbox: std::env::current_exe().ok().map(|program| {
+            std::sync::Arc::new(engine::ingest::isolate::WorkbookSandbox {
+                program,
+                args: vec![engine::ingest::isolate::CHILD_COMMAND.to_string()],
+                memory_limit_bytes: config.workbook_memory_limit_mb << 20,
+            })
+        }),
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));

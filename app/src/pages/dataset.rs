@@ -167,7 +167,7 @@ fn RowsTable(dataset_id: Uuid, total: i64) -> impl IntoView {
                                         " "{tr(Key::RowsOf)}" "{fmt_int(shown)}
                                         {(shown != total).then(|| format!(" (/{})", fmt_int(total)))}
                                     </span>
-                                    <button class="btn" disabled=move || query.get().offset + PAGE >= shown
+                                    <button class="btn" disabled=move || { query.get().offset + PAGE >= shown }
                                         on:click=move |_| query.update(|q| q.offset += PAGE)>{tr(Key::Next)}</button>
                                 </div>
                             }.into_any()

@@ -224,7 +224,7 @@ fn ReviewStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
     view! {
         <div class="stack">
             <p class="muted" data-testid="upload-totals">
-                {summary.name.clone()}" · "{fmt_int(summary.files.len() as i64)}" "{tr(Key::TablesKept)}" · "
+                {summary.name.clone()}" · "{fmt_int(summary.files.len() as i64)}" "{tr(Key::TablesCount)}" · "
                 {fmt_int(summary.rows())}" "{tr(Key::Stored)}" · "{fmt_int(summary.rejected())}" "{tr(Key::Rejected)}
             </p>
             {summary.files.iter().cloned().map(|f| view! { <TableCard upload_id table=f kept=choices.kept/> }).collect_view()}

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::datasets::fmt_int;
 use crate::api::{SetColumnType, preview_table, upload_rejected};
 use crate::components::ErrorNote;
-use crate::i18n::{Key, tr};
+use crate::i18n::{Key, Locale, t, tr, use_locale};
 
 #[component]
 pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>) -> impl IntoView {
@@ -27,6 +27,7 @@ pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>)
         }
     });
     let reconciles = table.rows_read == table.rows + table.rejected;
+    let locale = use_locale();
     view! {
         <article class="file-card-lg" data-testid="table-card">
             <header class="file-head">
@@ -62,6 +63,7 @@ pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>)
                 <tbody>
                     {move || columns.get().into_iter().map(|c| {
                         let name = c.name.clone();
+                        let ev = c.clone();
                         view! {
                             <tr>
                                 <td><code>{c.name.clone()}</code></td>
@@ -79,7 +81,7 @@ pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>)
                                         }).collect_view()}
                                     </select>
                                 </td>
-                                <td class="muted">{evidence_text(&c)}</td>
+                                <td class="muted">{move || evidence_text(&ev, locale.get())}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -117,7 +119,7 @@ pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>)
 
 /// "412 integer · 3 empty · e.g. 12 (line 2)"; for a text column, the first value that was not a
 /// number or date, so a user sees why.
-fn evidence_text(c: &ColumnInfo) -> String {
+fn evidence_text(c: &ColumnInfo, locale: Locale) -> String {
     let counts: Vec<String> = ColumnType::ALL
         .iter()
         .filter(|k| c.evidence.count(**k) > 0)
@@ -128,7 +130,7 @@ fn evidence_text(c: &ColumnInfo) -> String {
         .examples
         .iter()
         .find(|e| e.kind == c.detected)
-        .map(|e| format!(" · e.g. “{}” (line {})", e.value, e.line))
+        .map(|e| format!(" · {} “{}” ({} {})", t(locale, Key::ForExample), e.value, t(locale, Key::LineWord), e.line))
         .unwrap_or_default();
     format!("{}{example}", counts.join(" · "))
 }
@@ -175,7 +177,7 @@ pub fn RejectedList(upload_id: Uuid) -> impl IntoView {
                                     <button class="btn" disabled=move || offset.get() == 0
                                         on:click=move |_| offset.update(|o| *o = (*o - 50).max(0))>{tr(Key::Previous)}</button>
                                     <span class="muted">{move || format!("{}–{}", offset.get() + 1, (offset.get() + 50).min(total))}" "{tr(Key::PageOf)}" "{fmt_int(total)}</span>
-                                    <button class="btn" disabled=move || offset.get() + 50 >= total
+                                    <button class="btn" disabled=move || { offset.get() + 50 >= total }
                                         on:click=move |_| offset.update(|o| *o += 50)>{tr(Key::Next)}</button>
                                 </div>
                             }.into_any()

@@ -7,6 +7,8 @@ pub mod archive;
 #[cfg(feature = "readers")]
 pub mod csv_reader;
 #[cfg(feature = "readers")]
+pub mod isolate;
+#[cfg(feature = "readers")]
 pub mod json_reader;
 #[cfg(feature = "server")]
 mod pipeline;

@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::archive::{Entry, Format, InflateBudget, Source, copy_entry, with_zip_entry};
+use super::isolate::{WorkbookSandbox, read_workbook_isolated};
+use super::sheet_reader::WorkbookKind;
 use super::sink::{TableSink, TableStart};
 use super::typing::TypeEvidence;
 use super::{IngestLimits, csv_reader, json_reader, sheet_reader};
@@ -33,12 +35,20 @@ pub struct PipelineOptions {
     pub transformers: usize,
     pub writers: usize,
     pub cancel: CancellationToken,
+    /// Reads .xls/.xlsb/.ods in a memory-capped child process; in-process when absent.
+    pub workbook_sandbox: Option<Arc<WorkbookSandbox>>,
 }
 
 impl Default for PipelineOptions {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self { parsers: cores, transformers: cores.div_ceil(2), writers: 2, cancel: CancellationToken::new() }
+        Self {
+            parsers: cores,
+            transformers: cores.div_ceil(2),
+            writers: 2,
+            cancel: CancellationToken::new(),
+            workbook_sandbox: None,
+        }
     }
 }
 
@@ -114,9 +124,9 @@ pub async fn run(
     let mut parser_tasks = Vec::new();
     for _ in 0..parsers {
         let (queue, tx, cancel, limits, budget) = (queue.clone(), parsed_tx.clone(), opts.cancel.clone(), limits.clone(), budget.clone());
-        let (work_dir, created) = (work_dir.to_path_buf(), created.clone());
+        let (work_dir, created, sandbox) = (work_dir.to_path_buf(), created.clone(), opts.workbook_sandbox.clone());
         parser_tasks.push(tokio::task::spawn_blocking(move || {
-            let r = parse_files(&queue, &tx, &cancel, &limits, &budget, &work_dir, &created);
+            let r = parse_files(&queue, &tx, &cancel, &limits, &budget, &work_dir, &created, sandbox.as_deref());
             if r.is_err() {
                 cancel.cancel(); // the writers must roll back rather than commit a partial upload
             }
@@ -193,6 +203,7 @@ pub async fn run(
     Ok(outcome)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn parse_files(
     queue: &Mutex<VecDeque<(usize, Entry)>>,
     tx: &mpsc::Sender<Parsed>,
@@ -201,13 +212,14 @@ fn parse_files(
     budget: &Arc<InflateBudget>,
     work_dir: &std::path::Path,
     created: &Mutex<Vec<Uuid>>,
+    sandbox: Option<&WorkbookSandbox>,
 ) -> Result<()> {
     loop {
         let Some((idx, entry)) = queue.lock().map_err(EngineError::internal)?.pop_front() else { return Ok(()) };
         let mut sink = PipelineSink::new(tx, cancel, idx, &entry, created);
         // A parser library panicking on a malformed file must fail that file, not the whole upload.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            parse_entry(&entry, idx, limits, budget, work_dir, &mut sink)
+            parse_entry(&entry, idx, limits, budget, work_dir, sandbox, &mut sink)
         }))
         .unwrap_or_else(|_| Err(EngineError::UnreadableFile { file: entry.name.clone(), reason: "the file is malformed (its reader gave up)".into() }));
         if let Some(reason) = budget.breach() {
@@ -232,9 +244,15 @@ fn parse_entry(
     limits: &IngestLimits,
     budget: &Arc<InflateBudget>,
     work_dir: &std::path::Path,
+    sandbox: Option<&WorkbookSandbox>,
     sink: &mut PipelineSink<'_>,
 ) -> Result<()> {
     let name = entry.name.as_str();
+    let workbook = |path: &std::path::Path, kind: WorkbookKind, sink: &mut PipelineSink<'_>| match sandbox {
+        // .xlsx streams cell by cell; the whole-sheet formats go to the capped child.
+        Some(sb) if kind != WorkbookKind::Xlsx => read_workbook_isolated(sb, path, kind, name, sink),
+        _ => sheet_reader::read_workbook(path, kind, name, sink),
+    };
     let read_stream = |r: &mut dyn std::io::Read, sink: &mut PipelineSink<'_>| match entry.format {
         Format::Csv | Format::Tsv => csv_reader::read_csv(r, name, sink),
         Format::Json => json_reader::read_json(r, name, sink),
@@ -242,11 +260,11 @@ fn parse_entry(
         Format::Workbook(_) | Format::Zip => Err(EngineError::internal("not a stream format")),
     };
     match (&entry.source, entry.format) {
-        (Source::File(path), Format::Workbook(kind)) => sheet_reader::read_workbook(path, kind, name, sink),
+        (Source::File(path), Format::Workbook(kind)) => workbook(path, kind, sink),
         (Source::Zip { archive, index }, Format::Workbook(kind)) => {
             let tmp = work_dir.join(format!("entry-{idx}"));
             copy_entry(archive, *index, &tmp, name, limits, budget)?;
-            let r = sheet_reader::read_workbook(&tmp, kind, name, sink);
+            let r = workbook(&tmp, kind, sink);
             let _ = std::fs::remove_file(&tmp);
             r
         }

@@ -83,6 +83,10 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
     .await?;
 
     let mut index: HashMap<String, i32> = HashMap::new();
+    // Ledgers repeat the same raw text endlessly; clean each distinct text once. (Key columns group
+    // by other values, so only the description-based strategies can use this.)
+    let mut seen_raw: HashMap<String, i32> = HashMap::new();
+    let by_description = !matches!(req.dedup, DedupStrategy::KeyColumns { .. });
     let mut lines: Vec<UniqueLine> = Vec::new();
     let mut row_no = 0i64;
     let mut copy = tx.copy_in_raw("COPY dataset_rows (dataset_id, row_no, line_idx, table_id, source_row) FROM STDIN").await?;
@@ -100,20 +104,28 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
             let values: Vec<String> = (1..=wanted.len()).map(|i| r.try_get::<String, _>(i)).collect::<Result<_, _>>()?;
             let (desc_values, key_values) = values.split_at(descriptions.len());
             let description = description_text(desc_values);
-            let clean = clean_text(&description, &req.clean);
-            let key = dedup_key(&req.dedup, &description, &clean, key_values);
-            let idx = match index.get(&key) {
-                Some(&i) => {
-                    lines[i as usize].rows += 1;
-                    i
-                }
+            let known = if by_description { seen_raw.get(&description).copied() } else { None };
+            let idx = match known {
+                Some(i) => i,
                 None => {
-                    let i = i32::try_from(lines.len()).map_err(|_| EngineError::invalid("too many unique lines"))?;
-                    index.insert(key.clone(), i);
-                    lines.push(UniqueLine { key, clean, text: description, rows: 1 });
+                    let clean = clean_text(&description, &req.clean);
+                    let key = dedup_key(&req.dedup, &description, &clean, key_values);
+                    let i = match index.get(&key) {
+                        Some(&i) => i,
+                        None => {
+                            let i = i32::try_from(lines.len()).map_err(|_| EngineError::invalid("too many unique lines"))?;
+                            index.insert(key.clone(), i);
+                            lines.push(UniqueLine { key, clean, text: description.clone(), rows: 0 });
+                            i
+                        }
+                    };
+                    if by_description {
+                        seen_raw.insert(description, i);
+                    }
                     i
                 }
             };
+            lines[idx as usize].rows += 1;
             row_no += 1;
             buf.extend_from_slice(format!("{id}\t{row_no}\t{idx}\t{table_id}\t{source_row}\n").as_bytes());
             if buf.len() >= COPY_BATCH_BYTES {
@@ -125,7 +137,7 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
         copy.send(std::mem::take(&mut buf)).await?;
     }
     copy.finish().await?;
-    drop(index);
+    drop((index, seen_raw));
     if row_no == 0 {
         return Err(EngineError::invalid("the chosen tables have no rows to classify"));
     }
@@ -147,6 +159,18 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
         copy.send(buf).await?;
     }
     copy.finish().await?;
+    // Unique lines are numbered 0..n and keyed by (dataset, idx), so rows whose line_idx lies in
+    // [0, n) all point at a real line: one range check replaces a foreign-key probe per row.
+    let bad: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM dataset_rows WHERE dataset_id = $1 AND (line_idx < 0 OR line_idx >= $2)"#,
+        id,
+        lines.len() as i32
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if bad > 0 {
+        return Err(EngineError::internal(format!("{bad} dataset rows point at no unique line")));
+    }
     let groups = lines.iter().filter(|l| l.rows > 1).count() as i64;
     sqlx::query!(
         "UPDATE datasets SET rows = $2, unique_lines = $3, duplicate_groups = $4 WHERE id = $1",

@@ -96,15 +96,20 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
 
     // The dataset: statistics, and rows that page, sort and search.
+    page.locator("[data-testid=classify][data-ready=true]").wait_for(None).await?;
     expect(page.locator("[data-testid=stat-rows]")).to_contain_text("60").await?;
     expect(page.locator("[data-testid=stat-unique]")).to_contain_text("60").await?;
     expect(page.locator("[data-testid=rows-range]")).to_contain_text("1–50").await?;
     page.locator("[data-testid=rows-search]").fill("Iberdrola", None).await?;
     page.locator("[data-testid=rows-search]").press("Enter", None).await?;
-    expect(page.locator("[data-testid=rows-range]")).to_contain_text("1–10").await?;
+    if let Err(e) = expect(page.locator("[data-testid=rows-range]")).to_contain_text("1–10").await {
+        page.screenshot_to_file(&shots_dir().join("search-failed.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+        let value = page.locator("[data-testid=rows-search]").input_value(None).await.unwrap_or_default();
+        anyhow::bail!("{e}; url {} input {value:?}", page.url());
+    }
     expect(page.locator("[data-testid=rows-table] tbody tr").first()).to_contain_text("factura iberdrola luz").await?;
     page.screenshot_to_file(&shots_dir().join("dataset-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
-    page.locator("[data-testid=classify]").click(None).await?;
+    page.locator("[data-testid=classify][data-ready=true]").click(None).await?;
     page.wait_for_url("**/runs/**", None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
 

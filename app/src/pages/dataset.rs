@@ -4,7 +4,7 @@
 
 use engine::clean::RowsQuery;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use super::datasets::fmt_int;
@@ -32,6 +32,7 @@ pub fn DatasetPage() -> impl IntoView {
         }
     });
     view! {
+      <div class="stack">
         <Suspense fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -39,13 +40,18 @@ pub fn DatasetPage() -> impl IntoView {
                     Ok(d) => {
                         let s = d.summary.clone();
                         let dataset_id = s.id;
+                        // Effects run only once this part of the page is live in the browser: tests
+                        // wait for the mark before clicking.
+                        let ready = RwSignal::new(false);
+                        Effect::new(move || ready.set(true));
                         let saved = if s.rows > 0 { 100.0 * (s.rows - s.unique_lines) as f64 / s.rows as f64 } else { 0.0 };
                         view! {
                             <div class="stack">
                                 <section class="panel">
                                     <div class="title-row">
                                         <h1 data-testid="dataset-title">{s.name.clone()}</h1>
-                                        <button class="btn btn-primary" data-testid="classify" disabled=move || classify.pending().get()
+                                        <button class="btn btn-primary" data-testid="classify" data-ready=move || ready.get().to_string()
+                                            disabled=move || classify.pending().get()
                                             on:click=move |_| { classify.dispatch(ClassifyDataset { dataset_id }); }>
                                             {move || if classify.pending().get() { tr(Key::Working)() } else { tr(Key::Classify)() }}
                                         </button>
@@ -74,21 +80,35 @@ pub fn DatasetPage() -> impl IntoView {
                                         </table></div>
                                     </section>
                                 })}
-                                <RowsTable dataset_id total=s.rows/>
-                                <section class="panel"><h2>{tr(Key::RejectedRows)}</h2><RejectedList upload_id=s.upload_id/></section>
                             </div>
                         }.into_any()
                     }
                 }
             })}
         </Suspense>
+        // Outside the Suspense above, so its resource is created while the page renders: the server
+        // sends its first page along, and the browser does not fetch it again on hydration (a late
+        // answer to that second fetch could overwrite a search typed meanwhile).
+        {move || id().map(|dataset_id| view! { <RowsTable dataset_id/> })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                detail.await.ok().map(|d| view! {
+                    <section class="panel"><h2>{tr(Key::RejectedRows)}</h2><RejectedList upload_id=d.summary.upload_id/></section>
+                })
+            })}
+        </Suspense>
+      </div>
     }
 }
 
 #[component]
-fn RowsTable(dataset_id: Uuid, total: i64) -> impl IntoView {
-    let query = RwSignal::new(RowsQuery { limit: Some(PAGE), ..Default::default() });
-    let search = RwSignal::new(String::new());
+fn RowsTable(dataset_id: Uuid) -> impl IntoView {
+    // The search lives in the URL too (`?q=`): the form works before the page hydrates, and a
+    // filtered view can be bookmarked or shared.
+    let from_url = use_query_map().with_untracked(|m| m.get("q")).filter(|q| !q.trim().is_empty());
+    let query = RwSignal::new(RowsQuery { limit: Some(PAGE), q: from_url.clone(), ..Default::default() });
+    // Read from the element on submit: text typed before the page hydrated counts too.
+    let search_input = NodeRef::<leptos::html::Input>::new();
     let page = Resource::new(move || query.get(), move |q| get_dataset_rows(dataset_id, q));
     let sort_by = move |col: String| {
         query.update(|q| {
@@ -113,13 +133,13 @@ fn RowsTable(dataset_id: Uuid, total: i64) -> impl IntoView {
         <section class="panel" aria-labelledby="rows-title">
             <div class="title-row">
                 <h2 id="rows-title">{tr(Key::Rows)}</h2>
-                <form class="search" on:submit=move |ev| {
+                <form class="search" method="get" on:submit=move |ev| {
                     ev.prevent_default();
-                    let text = search.get_untracked();
+                    let text = search_input.get().map(|i| i.value()).unwrap_or_default();
                     query.update(|q| { q.q = Some(text).filter(|t| !t.trim().is_empty()); q.offset = 0; });
                 }>
-                    <input type="search" aria-label=tr(Key::Search) placeholder=tr(Key::SearchHint) data-testid="rows-search"
-                        prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
+                    <input type="search" name="q" aria-label=tr(Key::Search) placeholder=tr(Key::SearchHint) data-testid="rows-search"
+                        value=from_url.clone().unwrap_or_default() node_ref=search_input/>
                     <button class="btn" type="submit">{tr(Key::Search)}</button>
                 </form>
             </div>
@@ -165,7 +185,6 @@ fn RowsTable(dataset_id: Uuid, total: i64) -> impl IntoView {
                                     <span class="muted" data-testid="rows-range">
                                         {move || format!("{}–{}", query.get().offset + 1, (query.get().offset + PAGE).min(shown))}
                                         " "{tr(Key::RowsOf)}" "{fmt_int(shown)}
-                                        {(shown != total).then(|| format!(" (/{})", fmt_int(total)))}
                                     </span>
                                     <button class="btn" disabled=move || { query.get().offset + PAGE >= shown }
                                         on:click=move |_| query.update(|q| q.offset += PAGE)>{tr(Key::Next)}</button>

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use futures::TryStreamExt;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::readback::RowStream;
 use super::{DatasetSummary, description_text, DedupStrategy, NewDataset, clean_text};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Result};
@@ -92,16 +92,9 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
     let mut copy = tx.copy_in_raw("COPY dataset_rows (dataset_id, row_no, line_idx, table_id, source_row) FROM STDIN").await?;
     let mut buf = Vec::with_capacity(COPY_BATCH_BYTES + 4096);
     let wanted: Vec<String> = descriptions.iter().chain(&key_columns).cloned().collect();
-    let sql = select_values_sql(wanted.len());
     for table_id in &table_ids {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(table_id);
-        for c in &wanted {
-            q = q.bind(c);
-        }
-        let mut rows = q.fetch(pool);
-        while let Some(r) = rows.try_next().await? {
-            let source_row: i64 = r.try_get(0)?;
-            let values: Vec<String> = (1..=wanted.len()).map(|i| r.try_get::<String, _>(i)).collect::<Result<_, _>>()?;
+        let mut rows = RowStream::open(pool, *table_id, &wanted).await?;
+        while let Some((source_row, values)) = rows.next().await? {
             let (desc_values, key_values) = values.split_at(descriptions.len());
             let description = description_text(desc_values);
             let known = if by_description { seen_raw.get(&description).copied() } else { None };
@@ -199,13 +192,6 @@ fn chosen_tables<'a>(files: &'a [FileSummary], req: &NewDataset) -> Result<Vec<&
         .iter()
         .map(|id| files.iter().find(|f| f.table_id == *id).ok_or(EngineError::NotFound { what: "table" }))
         .collect()
-}
-
-/// `SELECT row_no, coalesce(data->>$2, ''), … FROM upload_rows WHERE table_id = $1`, with one
-/// placeholder per wanted column: column names travel as parameters, never inside the SQL.
-fn select_values_sql(n: usize) -> String {
-    let cols: Vec<String> = (0..n).map(|i| format!("coalesce(data->>${}, '')", i + 2)).collect();
-    format!("SELECT row_no, {} FROM upload_rows WHERE table_id = $1 ORDER BY row_no", cols.join(", "))
 }
 
 pub(crate) fn copy_escape(out: &mut Vec<u8>, s: &str) {

@@ -6,6 +6,8 @@
 mod datasets;
 #[cfg(feature = "server")]
 mod dedup;
+#[cfg(feature = "server")]
+mod readback;
 mod normalise;
 mod wire;
 

@@ -79,6 +79,9 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     page.locator("[data-testid=show-preview]").click(None).await?;
     expect(page.locator("[data-testid=preview] tbody tr").first()).to_contain_text("Taxi aeropuerto").await?;
     page.screenshot_to_file(&shots_dir().join("upload-review-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
+    page.screenshot_to_file(&shots_dir().join("upload-review-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 1280, height: 900 }).await?;
 
     // Cleaning: the description column is guessed, and the preview follows the options as they change.
     page.locator("[data-testid=to-clean]").click(None).await?;
@@ -109,6 +112,9 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     }
     expect(page.locator("[data-testid=rows-table] tbody tr").first()).to_contain_text("factura iberdrola luz").await?;
     page.screenshot_to_file(&shots_dir().join("dataset-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
+    page.screenshot_to_file(&shots_dir().join("dataset-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 1280, height: 900 }).await?;
     page.locator("[data-testid=classify][data-ready=true]").click(None).await?;
     page.wait_for_url("**/runs/**", None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;

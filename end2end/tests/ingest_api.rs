@@ -173,3 +173,38 @@ async fn hostile_uploads_are_refused_with_the_file_and_the_reason() -> anyhow::R
     assert_eq!(left, (0, 0), "refused uploads leave nothing behind");
     Ok(())
 }
+
+/// `shared/corpus` beside the checkout or any folder above it (or `DGS_CORPUS`).
+fn corpus_file(rel: &str) -> anyhow::Result<std::path::PathBuf> {
+    let base = match std::env::var_os("DGS_CORPUS") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|a| a.join("shared/corpus"))
+            .find(|p| p.is_dir())
+            .ok_or_else(|| anyhow::anyhow!("shared/corpus not found; set DGS_CORPUS"))?,
+    };
+    Ok(base.join(rel))
+}
+
+#[tokio::test]
+async fn old_workbooks_are_read_in_a_capped_child_and_a_crafted_one_fails_alone() -> anyhow::Result<()> {
+    let server = TestServer::start(&[("WORKBOOK_MEMORY_LIMIT_MB", "512")]).await?;
+    server.create_user("ana", "analyst", PASSWORD)?;
+    let ana = server.client("ana", PASSWORD).await?;
+    let dir = "03_spreadsheets/ExcelDataReader/src/TestData";
+
+    let r = upload(&ana, &server, "Test10x10000.xls", std::fs::read(corpus_file(&format!("{dir}/Test10x10000.xls"))?)?).await?;
+    assert_eq!(r.status(), 201, "{}", r.text().await?);
+    let up: Value = r.json().await?;
+    let rows: i64 = up["files"].as_array().map(|f| f.iter().filter_map(|t| t["rows"].as_i64()).sum()).unwrap_or(0);
+    assert!(rows >= 9_999, "a 10,000-row .xls is read whole: {rows}");
+
+    // calamine would need tens of GB for this file; the child hits its cap, the server carries on.
+    let r = upload(&ana, &server, "oom.xls", std::fs::read(corpus_file(&format!("{dir}/Test_git_issue_382_oom.xls"))?)?).await?;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await?;
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("memory")), "{body}");
+    assert_eq!(reqwest::get(server.url("/healthz")).await?.status(), 200, "the server survived");
+    Ok(())
+}

@@ -45,24 +45,23 @@ ALTER TABLE unique_lines ALTER COLUMN dedup_key SET NOT NULL;
 ALTER TABLE unique_lines DROP CONSTRAINT unique_lines_dataset_id_clean_text_key;
 ALTER TABLE unique_lines ADD CONSTRAINT unique_lines_dataset_key UNIQUE (dataset_id, dedup_key);
 
--- row_no numbers a dataset's rows across its tables; (table_id, source_row) finds the original row.
-ALTER TABLE dataset_rows ADD COLUMN table_id UUID, ADD COLUMN source_row BIGINT;
-UPDATE dataset_rows dr SET table_id = d.table_id, source_row = dr.row_no FROM datasets d WHERE d.id = dr.dataset_id;
-ALTER TABLE dataset_rows ALTER COLUMN table_id SET NOT NULL, ALTER COLUMN source_row SET NOT NULL;
-
--- A dataset's rows stream in before its unique lines exist. A foreign key probed per row doubled the
--- cost of building a dataset; instead unique lines are numbered 0..n (primary key) and the build
--- checks every row's line_idx lies in that range before it commits (clean::dedup).
-ALTER TABLE dataset_rows DROP CONSTRAINT dataset_rows_dataset_id_line_idx_fkey;
+-- Every original row keeps the link to its unique line: per table of the dataset, one array of line
+-- indexes in row order (element n belongs to row n of that table). A million links are one 4 MB value
+-- written at once instead of a million rows with their index entries; rows are numbered across the
+-- dataset's tables from first_row.
+CREATE TABLE dataset_maps (
+    dataset_id UUID NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    position   INT NOT NULL,
+    table_id   UUID NOT NULL REFERENCES upload_tables(id),
+    first_row  BIGINT NOT NULL CHECK (first_row >= 1),
+    line_idx   INT[] NOT NULL,
+    PRIMARY KEY (dataset_id, position)
+);
+INSERT INTO dataset_maps (dataset_id, position, table_id, first_row, line_idx)
+SELECT dr.dataset_id, 0, d.table_id, 1, array_agg(dr.line_idx ORDER BY dr.row_no)
+FROM dataset_rows dr JOIN datasets d ON d.id = dr.dataset_id
+GROUP BY dr.dataset_id, d.table_id;
+DROP TABLE dataset_rows;
+-- Unique lines are numbered 0..n (primary key (dataset_id, idx)); a dataset build checks every link
+-- lies in that range before it commits (clean::dedup), which a per-element foreign key cannot do.
 ALTER TABLE unique_lines ADD CONSTRAINT unique_lines_idx_non_negative CHECK (idx >= 0);
-
--- Same for the link to the dataset itself: a foreign-key probe per row tripled the cost of writing a
--- million rows. The rows are written in the transaction that creates their dataset, and go with it.
-ALTER TABLE dataset_rows DROP CONSTRAINT dataset_rows_dataset_id_fkey;
-CREATE FUNCTION delete_dataset_rows() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM dataset_rows WHERE dataset_id = OLD.id;
-    RETURN OLD;
-END $$;
-CREATE TRIGGER datasets_delete_rows AFTER DELETE ON datasets
-    FOR EACH ROW EXECUTE FUNCTION delete_dataset_rows();

@@ -131,11 +131,13 @@ pub async fn results_page(pool: &PgPool, user: &CurrentUser, id: Uuid, offset: i
     let run = run_progress(pool, user, id).await?;
     let rows = sqlx::query_as!(
         ResultRow,
-        r#"SELECT dr.row_no, ul.text AS line, rr.category, rr.score, rr.reason
-           FROM dataset_rows dr
-           JOIN unique_lines ul ON ul.dataset_id = dr.dataset_id AND ul.idx = dr.line_idx
-           JOIN run_results rr ON rr.run_id = $1 AND rr.line_idx = dr.line_idx
-           WHERE dr.dataset_id = $2 ORDER BY dr.row_no OFFSET $3 LIMIT $4"#,
+        r#"SELECT m.first_row + o.n - 1 AS "row_no!", ul.text AS line, rr.category, rr.score, rr.reason
+           FROM dataset_maps m
+           CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
+           JOIN unique_lines ul ON ul.dataset_id = m.dataset_id AND ul.idx = o.line_idx
+           JOIN run_results rr ON rr.run_id = $1 AND rr.line_idx = o.line_idx
+           WHERE m.dataset_id = $2 AND m.first_row + o.n - 1 BETWEEN $3::bigint + 1 AND $3::bigint + $4::bigint
+           ORDER BY 1"#,
         id,
         run.dataset_id,
         offset.max(0),
@@ -183,10 +185,11 @@ pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<
     out.write_record(&header).map_err(EngineError::internal)?;
     let mut rows = sqlx::query!(
         r#"SELECT ur.data, rr.category, rr.score, rr.reason
-           FROM dataset_rows dr
-           JOIN upload_rows ur ON ur.table_id = dr.table_id AND ur.row_no = dr.source_row
-           JOIN run_results rr ON rr.run_id = $1 AND rr.line_idx = dr.line_idx
-           WHERE dr.dataset_id = $2 ORDER BY dr.row_no"#,
+           FROM dataset_maps m
+           CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
+           JOIN upload_rows ur ON ur.table_id = m.table_id AND ur.row_no = o.n
+           JOIN run_results rr ON rr.run_id = $1 AND rr.line_idx = o.line_idx
+           WHERE m.dataset_id = $2 ORDER BY m.position, o.n"#,
         id,
         run.dataset_id
     )

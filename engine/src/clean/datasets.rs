@@ -119,26 +119,34 @@ pub async fn dataset_rows(pool: &PgPool, user: &CurrentUser, id: Uuid, q: &RowsQ
     }
     let search = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| format!("%{}%", like_escape(t)));
     let dir = if q.desc { "DESC" } else { "ASC" };
+    let (offset, limit) = (q.offset.max(0), q.limit.unwrap_or(50).clamp(1, 500));
+    // In row order without a search, the page is a range of row numbers: only its rows are joined.
+    let plain = sort == "row_no" && !q.desc && search.is_none();
     let order = match sort {
-        "row_no" => format!("dr.row_no {dir}"),
-        "group_rows" => format!("ul.row_count {dir}, dr.row_no"),
+        "row_no" => format!("m.first_row + o.n {dir}"),
+        "group_rows" => format!("ul.row_count {dir}, m.first_row + o.n"),
         // The column name is a bound parameter ($5), never spliced into the SQL.
-        _ => format!("ur.data->>$5 {dir} NULLS LAST, dr.row_no"),
+        _ => format!("ur.data->>$5 {dir} NULLS LAST, m.first_row + o.n"),
     };
+    let window = if plain { "AND m.first_row + o.n - 1 BETWEEN $3::bigint + 1 AND $3::bigint + $4::bigint" } else { "" };
+    let paging = if plain { "LIMIT $4" } else { "OFFSET $3 LIMIT $4" };
     let sql = format!(
-        "SELECT dr.row_no, t.name AS file, ur.line_no, dr.line_idx, ul.row_count, ur.data, count(*) OVER () AS total
-         FROM dataset_rows dr
-         JOIN upload_rows ur ON ur.table_id = dr.table_id AND ur.row_no = dr.source_row
-         JOIN upload_tables t ON t.id = dr.table_id
-         JOIN unique_lines ul ON ul.dataset_id = dr.dataset_id AND ul.idx = dr.line_idx
-         WHERE dr.dataset_id = $1 AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_each_text(ur.data) e WHERE e.value ILIKE $2))
-         ORDER BY {order} OFFSET $3 LIMIT $4"
+        "SELECT m.first_row + o.n - 1 AS row_no, t.name AS file, ur.line_no, o.line_idx, ul.row_count, ur.data,
+                count(*) OVER () AS total
+         FROM dataset_maps m
+         CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
+         JOIN upload_rows ur ON ur.table_id = m.table_id AND ur.row_no = o.n
+         JOIN upload_tables t ON t.id = m.table_id
+         JOIN unique_lines ul ON ul.dataset_id = m.dataset_id AND ul.idx = o.line_idx
+         WHERE m.dataset_id = $1 {window}
+           AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_each_text(ur.data) e WHERE e.value ILIKE $2))
+         ORDER BY {order} {paging}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .bind(&search)
-        .bind(q.offset.max(0))
-        .bind(q.limit.unwrap_or(50).clamp(1, 500))
+        .bind(offset)
+        .bind(limit)
         .bind(sort)
         .fetch_all(pool)
         .await?;

@@ -89,12 +89,17 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
     let by_description = !matches!(req.dedup, DedupStrategy::KeyColumns { .. });
     let mut lines: Vec<UniqueLine> = Vec::new();
     let mut row_no = 0i64;
-    let mut copy = tx.copy_in_raw("COPY dataset_rows (dataset_id, row_no, line_idx, table_id, source_row) FROM STDIN").await?;
     let mut buf = Vec::with_capacity(COPY_BATCH_BYTES + 4096);
     let wanted: Vec<String> = descriptions.iter().chain(&key_columns).cloned().collect();
-    for table_id in &table_ids {
+    for (position, table_id) in table_ids.iter().enumerate() {
+        let first_row = row_no + 1;
+        // Element n of the map is stored row n of the table (rows are numbered 1.. without gaps).
+        let mut map: Vec<i32> = Vec::new();
         let mut rows = RowStream::open(pool, *table_id, &wanted).await?;
         while let Some((source_row, values)) = rows.next().await? {
+            if source_row != map.len() as i64 + 1 {
+                return Err(EngineError::internal(format!("row {source_row} of a table arrived out of order")));
+            }
             let (desc_values, key_values) = values.split_at(descriptions.len());
             let description = description_text(desc_values);
             let known = if by_description { seen_raw.get(&description).copied() } else { None };
@@ -120,16 +125,21 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
             };
             lines[idx as usize].rows += 1;
             row_no += 1;
-            buf.extend_from_slice(format!("{id}\t{row_no}\t{idx}\t{table_id}\t{source_row}\n").as_bytes());
-            if buf.len() >= COPY_BATCH_BYTES {
-                copy.send(std::mem::take(&mut buf)).await?;
-            }
+            map.push(idx);
+        }
+        if !map.is_empty() {
+            sqlx::query!(
+                "INSERT INTO dataset_maps (dataset_id, position, table_id, first_row, line_idx) VALUES ($1, $2, $3, $4, $5)",
+                id,
+                position as i32,
+                table_id,
+                first_row,
+                &map
+            )
+            .execute(&mut *tx)
+            .await?;
         }
     }
-    if !buf.is_empty() {
-        copy.send(std::mem::take(&mut buf)).await?;
-    }
-    copy.finish().await?;
     drop((index, seen_raw));
     if row_no == 0 {
         return Err(EngineError::invalid("the chosen tables have no rows to classify"));
@@ -152,10 +162,11 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
         copy.send(buf).await?;
     }
     copy.finish().await?;
-    // Unique lines are numbered 0..n and keyed by (dataset, idx), so rows whose line_idx lies in
-    // [0, n) all point at a real line: one range check replaces a foreign-key probe per row.
+    // Unique lines are numbered 0..n and keyed by (dataset, idx), so links that lie in [0, n) all
+    // point at a real line: the database checks the range of every element before the commit.
     let bad: i64 = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM dataset_rows WHERE dataset_id = $1 AND (line_idx < 0 OR line_idx >= $2)"#,
+        r#"SELECT count(*) AS "n!" FROM dataset_maps m, unnest(m.line_idx) AS x(i)
+           WHERE m.dataset_id = $1 AND (x.i < 0 OR x.i >= $2)"#,
         id,
         lines.len() as i32
     )

@@ -45,20 +45,21 @@ ALTER TABLE unique_lines ALTER COLUMN dedup_key SET NOT NULL;
 ALTER TABLE unique_lines DROP CONSTRAINT unique_lines_dataset_id_clean_text_key;
 ALTER TABLE unique_lines ADD CONSTRAINT unique_lines_dataset_key UNIQUE (dataset_id, dedup_key);
 
--- Every original row keeps the link to its unique line: per table of the dataset, one array of line
--- indexes in row order (element n belongs to row n of that table). A million links are one 4 MB value
--- written at once instead of a million rows with their index entries; rows are numbered across the
--- dataset's tables from first_row.
+-- Every original row keeps the link to its unique line, as arrays of line indexes in row order, in
+-- segments of at most 262,144 rows: element n of a segment belongs to row source_first + n - 1 of its
+-- table, and is row first_row + n - 1 of the dataset. A million links are four 1 MB values written at
+-- once instead of a million rows with their index entries.
 CREATE TABLE dataset_maps (
-    dataset_id UUID NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
-    position   INT NOT NULL,
-    table_id   UUID NOT NULL REFERENCES upload_tables(id),
-    first_row  BIGINT NOT NULL CHECK (first_row >= 1),
-    line_idx   INT[] NOT NULL,
+    dataset_id   UUID NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    position     INT NOT NULL,
+    table_id     UUID NOT NULL REFERENCES upload_tables(id),
+    first_row    BIGINT NOT NULL CHECK (first_row >= 1),
+    source_first BIGINT NOT NULL CHECK (source_first >= 1),
+    line_idx     INT[] NOT NULL,
     PRIMARY KEY (dataset_id, position)
 );
-INSERT INTO dataset_maps (dataset_id, position, table_id, first_row, line_idx)
-SELECT dr.dataset_id, 0, d.table_id, 1, array_agg(dr.line_idx ORDER BY dr.row_no)
+INSERT INTO dataset_maps (dataset_id, position, table_id, first_row, source_first, line_idx)
+SELECT dr.dataset_id, 0, d.table_id, 1, 1, array_agg(dr.line_idx ORDER BY dr.row_no)
 FROM dataset_rows dr JOIN datasets d ON d.id = dr.dataset_id
 GROUP BY dr.dataset_id, d.table_id;
 DROP TABLE dataset_rows;

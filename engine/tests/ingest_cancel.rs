@@ -1,16 +1,18 @@
-//! Cancelling an ingest (a client hanging up) stops every stage and leaves nothing behind.
+//! Cancelling an ingest (a client hanging up) stops every stage and leaves nothing behind; the same
+//! file read whole becomes a dataset whose row links span several segments.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 use engine::auth::{Password, Role, Username, create_user};
+use engine::clean::{NewDataset, RowsQuery, create_dataset, dataset_rows};
 use engine::ingest::{NewUpload, PipelineOptions, ingest_upload};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 #[sqlx::test(migrator = "engine::store::MIGRATOR")]
-async fn a_cancelled_ingest_stops_and_leaves_nothing(pool: PgPool) -> anyhow::Result<()> {
+async fn a_cancelled_ingest_stops_and_leaves_nothing_and_a_big_dataset_pages_across_segments(pool: PgPool) -> anyhow::Result<()> {
     let name = Username::parse("ana")?;
     let user = create_user(&pool, &name, &Password::parse("a long enough secret", &name)?, Role::Analyst).await?;
     let dir = tempfile::tempdir()?;
@@ -50,5 +52,21 @@ async fn a_cancelled_ingest_stops_and_leaves_nothing(pool: PgPool) -> anyhow::Re
     let up = NewUpload { id: Uuid::new_v4(), name: "big.csv", path: &path, size_bytes: size };
     let done = ingest_upload(&pool, &user, up, &Default::default(), &Default::default()).await?;
     assert_eq!(done.rows(), 600_000);
+
+    // A dataset this size spans several link segments; rows on both sides of a boundary (262,144)
+    // still find their original line and their unique line.
+    let req = NewDataset { upload_id: done.id, description_column: Some("concepto".into()), ..Default::default() };
+    let ds = create_dataset(&pool, &user, &req).await?;
+    assert_eq!((ds.rows, ds.unique_lines), (600_000, 600_000));
+    let q = RowsQuery { offset: 262_140, limit: Some(10), ..Default::default() };
+    let page = dataset_rows(&pool, &user, ds.id, &q).await?;
+    let concepto = page.columns.iter().position(|c| c == "concepto").expect("concepto column");
+    assert_eq!(page.rows.len(), 10);
+    for r in &page.rows {
+        let i = r.row_no - 1;
+        assert_eq!(r.line_no, r.row_no + 1, "the header is line 1");
+        assert_eq!(r.values[concepto], format!("Proveedor {} factura {i}", i % 500));
+    }
+    assert_eq!(page.rows.first().map(|r| r.row_no), Some(262_141));
     Ok(())
 }

@@ -136,7 +136,9 @@ pub async fn results_page(pool: &PgPool, user: &CurrentUser, id: Uuid, offset: i
            CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
            JOIN unique_lines ul ON ul.dataset_id = m.dataset_id AND ul.idx = o.line_idx
            JOIN run_results rr ON rr.run_id = $1 AND rr.line_idx = o.line_idx
-           WHERE m.dataset_id = $2 AND m.first_row + o.n - 1 BETWEEN $3::bigint + 1 AND $3::bigint + $4::bigint
+           WHERE m.dataset_id = $2
+             AND m.first_row <= $3::bigint + $4::bigint AND m.first_row + cardinality(m.line_idx) > $3::bigint
+             AND m.first_row + o.n - 1 BETWEEN $3::bigint + 1 AND $3::bigint + $4::bigint
            ORDER BY 1"#,
         id,
         run.dataset_id,
@@ -187,7 +189,7 @@ pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<
         r#"SELECT ur.data, rr.category, rr.score, rr.reason
            FROM dataset_maps m
            CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
-           JOIN upload_rows ur ON ur.table_id = m.table_id AND ur.row_no = o.n
+           JOIN upload_rows ur ON ur.table_id = m.table_id AND ur.row_no = m.source_first + o.n - 1
            JOIN run_results rr ON rr.run_id = $1 AND rr.line_idx = o.line_idx
            WHERE m.dataset_id = $2 ORDER BY m.position, o.n"#,
         id,

@@ -128,14 +128,20 @@ pub async fn dataset_rows(pool: &PgPool, user: &CurrentUser, id: Uuid, q: &RowsQ
         // The column name is a bound parameter ($5), never spliced into the SQL.
         _ => format!("ur.data->>$5 {dir} NULLS LAST, m.first_row + o.n"),
     };
-    let window = if plain { "AND m.first_row + o.n - 1 BETWEEN $3::bigint + 1 AND $3::bigint + $4::bigint" } else { "" };
+    // Segments that cannot hold the page are skipped before their arrays are unnested.
+    let window = if plain {
+        "AND m.first_row <= $3::bigint + $4::bigint AND m.first_row + cardinality(m.line_idx) > $3::bigint
+         AND m.first_row + o.n - 1 BETWEEN $3::bigint + 1 AND $3::bigint + $4::bigint"
+    } else {
+        ""
+    };
     let paging = if plain { "LIMIT $4" } else { "OFFSET $3 LIMIT $4" };
     let sql = format!(
         "SELECT m.first_row + o.n - 1 AS row_no, t.name AS file, ur.line_no, o.line_idx, ul.row_count, ur.data,
                 count(*) OVER () AS total
          FROM dataset_maps m
          CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
-         JOIN upload_rows ur ON ur.table_id = m.table_id AND ur.row_no = o.n
+         JOIN upload_rows ur ON ur.table_id = m.table_id AND ur.row_no = m.source_first + o.n - 1
          JOIN upload_tables t ON t.id = m.table_id
          JOIN unique_lines ul ON ul.dataset_id = m.dataset_id AND ul.idx = o.line_idx
          WHERE m.dataset_id = $1 {window}

@@ -14,6 +14,8 @@ use crate::error::{EngineError, Result};
 use crate::ingest::{FileSummary, upload_summary};
 
 const COPY_BATCH_BYTES: usize = 1 << 20;
+/// Links per dataset_maps segment: memory stays bounded however many rows a table has.
+const MAP_SEGMENT: usize = 262_144;
 
 struct UniqueLine {
     key: String,
@@ -91,15 +93,16 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
     let mut row_no = 0i64;
     let mut buf = Vec::with_capacity(COPY_BATCH_BYTES + 4096);
     let wanted: Vec<String> = descriptions.iter().chain(&key_columns).cloned().collect();
-    for (position, table_id) in table_ids.iter().enumerate() {
-        let first_row = row_no + 1;
-        // Element n of the map is stored row n of the table (rows are numbered 1.. without gaps).
-        let mut map: Vec<i32> = Vec::new();
+    let mut segment = Segment { position: 0, first_row: 1, source_first: 1, links: Vec::with_capacity(MAP_SEGMENT) };
+    for table_id in &table_ids {
+        // Stored rows are numbered 1.. without gaps, so the n-th link belongs to row n.
+        let mut expected_row = 1i64;
         let mut rows = RowStream::open(pool, *table_id, &wanted).await?;
         while let Some((source_row, values)) = rows.next().await? {
-            if source_row != map.len() as i64 + 1 {
+            if source_row != expected_row {
                 return Err(EngineError::internal(format!("row {source_row} of a table arrived out of order")));
             }
+            expected_row += 1;
             let (desc_values, key_values) = values.split_at(descriptions.len());
             let description = description_text(desc_values);
             let known = if by_description { seen_raw.get(&description).copied() } else { None };
@@ -125,20 +128,12 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
             };
             lines[idx as usize].rows += 1;
             row_no += 1;
-            map.push(idx);
+            segment.links.push(idx);
+            if segment.links.len() == MAP_SEGMENT {
+                segment.flush(&mut tx, id, *table_id, row_no + 1, source_row + 1).await?;
+            }
         }
-        if !map.is_empty() {
-            sqlx::query!(
-                "INSERT INTO dataset_maps (dataset_id, position, table_id, first_row, line_idx) VALUES ($1, $2, $3, $4, $5)",
-                id,
-                position as i32,
-                table_id,
-                first_row,
-                &map
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
+        segment.flush(&mut tx, id, *table_id, row_no + 1, 1).await?;
     }
     drop((index, seen_raw));
     if row_no == 0 {
@@ -187,6 +182,39 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
     .await?;
     tx.commit().await?;
     super::dataset_summary(pool, user, id).await
+}
+
+/// The links being gathered for one dataset_maps row.
+struct Segment {
+    position: i32,
+    first_row: i64,
+    source_first: i64,
+    links: Vec<i32>,
+}
+
+impl Segment {
+    /// Stores the gathered links (if any) and starts the next segment at the given rows.
+    async fn flush(&mut self, tx: &mut sqlx::PgConnection, dataset: Uuid, table: Uuid, next_row: i64, next_source: i64) -> Result<()> {
+        if !self.links.is_empty() {
+            sqlx::query!(
+                "INSERT INTO dataset_maps (dataset_id, position, table_id, first_row, source_first, line_idx)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                dataset,
+                self.position,
+                table,
+                self.first_row,
+                self.source_first,
+                &self.links
+            )
+            .execute(&mut *tx)
+            .await?;
+            self.position += 1;
+            self.links.clear();
+        }
+        self.first_row = next_row;
+        self.source_first = next_source;
+        Ok(())
+    }
 }
 
 fn chosen_tables<'a>(files: &'a [FileSummary], req: &NewDataset) -> Result<Vec<&'a FileSummary>> {

@@ -509,7 +509,7 @@ fn encode_row(out: &mut Vec<u8>, json: &mut Vec<u8>, table: Uuid, row: &ParsedRo
 
 /// PostgreSQL text cannot hold NUL; files with NUL padding are common (old exports).
 fn strip_nul(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains('\0') { s.replace('\0', "").into() } else { s.into() }
+    if s.as_bytes().contains(&0) { s.replace('\0', "").into() } else { s.into() }
 }
 
 fn copy_escape(out: &mut Vec<u8>, s: &str) {

@@ -135,27 +135,31 @@ pub(crate) fn value_type(v: &str) -> ColumnType {
 }
 
 fn is_decimal(v: &str) -> bool {
-    let digits_and_seps = !v.is_empty()
-        && v.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
-        && v.bytes().any(|b| b.is_ascii_digit());
-    if !digits_and_seps {
+    let b = v.as_bytes();
+    if b.is_empty() || !b.iter().all(|c| c.is_ascii_digit() || *c == b'.' || *c == b',') {
         return false;
     }
-    // The last separator is the decimal one; every earlier one must be the other kind, in groups of 3.
-    let Some(dec_pos) = v.rfind(['.', ',']) else { return false };
-    let dec_sep = v.as_bytes()[dec_pos];
-    let (int_part, frac) = (&v[..dec_pos], &v[dec_pos + 1..]);
-    if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    // The last separator is the decimal one; every earlier one must be the other kind, with groups
+    // of three digits after the first group of one to three. No allocation: this runs for every cell.
+    let Some(dec_pos) = b.iter().rposition(|c| *c == b'.' || *c == b',') else { return false };
+    let (int_part, frac) = (&b[..dec_pos], &b[dec_pos + 1..]);
+    if frac.is_empty() || !frac.iter().all(u8::is_ascii_digit) || int_part.is_empty() {
         return false;
     }
-    let thousands = if dec_sep == b'.' { ',' } else { '.' };
-    let groups: Vec<&str> = int_part.split(thousands).collect();
-    if groups.iter().any(|g| g.contains(dec_sep as char)) {
+    let thousands = if b[dec_pos] == b'.' { b',' } else { b'.' };
+    if int_part.contains(&b[dec_pos]) {
         return false;
     }
-    groups.len() == 1 && !groups[0].is_empty()
-        || groups.first().is_some_and(|g| (1..=3).contains(&g.len()))
-            && groups[1..].iter().all(|g| g.len() == 3)
+    let mut groups = int_part.split(|c| *c == thousands);
+    let first = groups.next().unwrap_or_default();
+    let mut any_rest = false;
+    for g in groups {
+        any_rest = true;
+        if g.len() != 3 {
+            return false;
+        }
+    }
+    if any_rest { (1..=3).contains(&first.len()) } else { !first.is_empty() }
 }
 
 const DATE_FORMATS: [&str; 4] = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d"];

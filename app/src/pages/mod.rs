@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod datasets;
 pub mod run;
 pub mod upload;
+mod upload_clean;
 mod upload_tables;
 
 use leptos::prelude::*;

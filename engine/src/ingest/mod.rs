@@ -9,6 +9,8 @@ pub mod csv_reader;
 #[cfg(feature = "readers")]
 pub mod isolate;
 #[cfg(feature = "readers")]
+mod json_flatten;
+#[cfg(feature = "readers")]
 pub mod json_reader;
 #[cfg(feature = "server")]
 mod pipeline;

@@ -21,13 +21,15 @@ use uuid::Uuid;
 use super::archive::{Entry, Format, InflateBudget, Source, copy_entry, with_zip_entry};
 use super::isolate::{WorkbookSandbox, read_workbook_isolated};
 use super::sheet_reader::WorkbookKind;
-use super::sink::{TableSink, TableStart};
 use super::typing::TypeEvidence;
 use super::{IngestLimits, csv_reader, json_reader, sheet_reader};
 use crate::error::{EngineError, Result};
+use encode::{transform, write_copy};
+use sink::PipelineSink;
 
-const BATCH_ROWS: usize = 4_000;
-const BATCH_BYTES: usize = 2 << 20;
+mod encode;
+mod sink;
+
 const CHANNEL_DEPTH: usize = 8;
 
 pub struct PipelineOptions {
@@ -82,20 +84,20 @@ pub struct PipelineOutcome {
     pub failed: Vec<FailedFile>,
 }
 
-struct ParsedRow {
+pub(super) struct ParsedRow {
     row_no: i64,
     line_no: i64,
     values: Vec<String>,
 }
 
-struct RowBatch {
+pub(super) struct RowBatch {
     table_id: Uuid,
     columns: Arc<Vec<String>>,
     rows: Vec<ParsedRow>,
     rejects: Vec<(i64, i64, String, String)>, // (seq, line, raw, reason)
 }
 
-enum Parsed {
+pub(super) enum Parsed {
     Rows(RowBatch),
     TableDone(TableReport),
     FileFailed(FailedFile),
@@ -271,283 +273,4 @@ fn parse_entry(
         (Source::File(path), _) => read_stream(&mut std::fs::File::open(path)?, sink),
         (Source::Zip { archive, index }, _) => with_zip_entry(archive, *index, name, limits, budget, |r| read_stream(r, sink)),
     }
-}
-
-/// The parser side of the pipeline: numbers rows, batches them and keeps each table's counts.
-struct PipelineSink<'a> {
-    tx: &'a mpsc::Sender<Parsed>,
-    cancel: &'a CancellationToken,
-    entry_idx: usize,
-    file: String,
-    format: &'static str,
-    tables: Vec<Uuid>,
-    current: Option<TableReport>,
-    columns: Arc<Vec<String>>,
-    batch: Vec<ParsedRow>,
-    batch_bytes: usize,
-    rejects: Vec<(i64, i64, String, String)>,
-    loose_warnings: Vec<String>,
-    created: &'a Mutex<Vec<Uuid>>,
-}
-
-impl<'a> PipelineSink<'a> {
-    fn new(
-        tx: &'a mpsc::Sender<Parsed>,
-        cancel: &'a CancellationToken,
-        entry_idx: usize,
-        entry: &Entry,
-        created: &'a Mutex<Vec<Uuid>>,
-    ) -> Self {
-        Self {
-            tx,
-            cancel,
-            entry_idx,
-            file: entry.name.clone(),
-            format: entry.format.label(),
-            tables: Vec::new(),
-            current: None,
-            columns: Arc::default(),
-            batch: Vec::new(),
-            batch_bytes: 0,
-            rejects: Vec::new(),
-            loose_warnings: Vec::new(),
-            created,
-        }
-    }
-
-    fn table_ids(&self) -> Vec<Uuid> {
-        self.tables.clone()
-    }
-
-    fn table(&mut self) -> Result<&mut TableReport> {
-        self.current.as_mut().ok_or_else(|| EngineError::internal("a reader reported a row outside a table"))
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        if self.cancel.is_cancelled() {
-            return Err(EngineError::Cancelled);
-        }
-        let Some(t) = &self.current else { return Ok(()) };
-        if self.batch.is_empty() && self.rejects.is_empty() {
-            return Ok(());
-        }
-        metrics::counter!("dgs_ingest_rows_total", "stage" => "read").increment(self.batch.len() as u64);
-        let batch = RowBatch {
-            table_id: t.id,
-            columns: self.columns.clone(),
-            rows: std::mem::take(&mut self.batch),
-            rejects: std::mem::take(&mut self.rejects),
-        };
-        self.batch_bytes = 0;
-        gauge_depth("parsed", self.tx);
-        self.tx.blocking_send(Parsed::Rows(batch)).map_err(|_| EngineError::Cancelled)
-    }
-}
-
-fn gauge_depth<T>(queue: &'static str, tx: &mpsc::Sender<T>) {
-    metrics::gauge!("dgs_ingest_queue_depth", "queue" => queue).set((tx.max_capacity() - tx.capacity()) as f64);
-}
-
-impl TableSink for PipelineSink<'_> {
-    fn begin(&mut self, table: TableStart) -> Result<()> {
-        let id = Uuid::new_v4();
-        let position = i32::try_from(self.entry_idx * 1_000 + self.tables.len().min(999)).unwrap_or(i32::MAX);
-        self.tables.push(id);
-        self.created.lock().map_err(EngineError::internal)?.push(id);
-        self.columns = Arc::new(table.columns.clone());
-        self.current = Some(TableReport {
-            id,
-            position,
-            file: self.file.clone(),
-            sheet: table.sheet,
-            format: self.format,
-            details: table.details,
-            warnings: std::mem::take(&mut self.loose_warnings),
-            columns: table.columns,
-            evidence: vec![],
-            rows_read: 0,
-            rows_stored: 0,
-            rows_rejected: 0,
-        });
-        Ok(())
-    }
-
-    fn row(&mut self, line_no: i64, columns: &[String], values: &[String]) -> Result<()> {
-        if columns.len() != self.columns.len() {
-            self.columns = Arc::new(columns.to_vec());
-        }
-        let t = self.table()?;
-        t.rows_read += 1;
-        t.rows_stored += 1;
-        let row_no = t.rows_stored;
-        self.batch_bytes += values.iter().map(String::len).sum::<usize>() + 16;
-        self.batch.push(ParsedRow { row_no, line_no, values: values.to_vec() });
-        if self.batch.len() >= BATCH_ROWS || self.batch_bytes >= BATCH_BYTES {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn reject(&mut self, line_no: i64, raw: &str, reason: &str) -> Result<()> {
-        let t = self.table()?;
-        t.rows_read += 1;
-        t.rows_rejected += 1;
-        let seq = t.rows_rejected;
-        self.rejects.push((seq, line_no, raw.to_string(), reason.to_string()));
-        metrics::counter!("dgs_ingest_rows_rejected_total").increment(1);
-        if self.rejects.len() >= BATCH_ROWS {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn warn(&mut self, message: String) {
-        match &mut self.current {
-            Some(t) => t.warnings.push(message),
-            None => self.loose_warnings.push(message),
-        }
-    }
-
-    fn end(&mut self) -> Result<()> {
-        self.flush()?;
-        let mut t = self.current.take().ok_or_else(|| EngineError::internal("a table ended twice"))?;
-        t.columns = self.columns.to_vec();
-        self.tx.blocking_send(Parsed::TableDone(t)).map_err(|_| EngineError::Cancelled)
-    }
-}
-
-fn transform(
-    rx: &Mutex<mpsc::Receiver<Parsed>>,
-    rows_tx: &mpsc::Sender<Vec<u8>>,
-    rejects_tx: &mpsc::Sender<Vec<u8>>,
-    done_tx: &mpsc::UnboundedSender<Parsed>,
-    evidence: &Mutex<HashMap<Uuid, Vec<TypeEvidence>>>,
-) -> Result<()> {
-    loop {
-        let msg = rx.lock().map_err(EngineError::internal)?.blocking_recv();
-        let Some(msg) = msg else { return Ok(()) };
-        let batch = match msg {
-            Parsed::Rows(b) => b,
-            other => {
-                done_tx.send(other).map_err(|_| EngineError::Cancelled)?;
-                continue;
-            }
-        };
-        let mut local = vec![TypeEvidence::default(); batch.columns.len()];
-        let mut out = Vec::with_capacity(batch.rows.len() * 128);
-        let mut json = Vec::with_capacity(512);
-        for row in &batch.rows {
-            for (ev, v) in local.iter_mut().zip(&row.values) {
-                ev.observe(v, row.line_no);
-            }
-            // Columns the row lacks are empty too; count them so the evidence adds up to the rows.
-            for ev in local.iter_mut().skip(row.values.len()) {
-                ev.observe("", row.line_no);
-            }
-            encode_row(&mut out, &mut json, batch.table_id, row, &batch.columns)?;
-        }
-        {
-            let mut all = evidence.lock().map_err(EngineError::internal)?;
-            let mine = all.entry(batch.table_id).or_default();
-            if mine.len() < local.len() {
-                // Columns added later were absent (empty) in rows merged before they appeared; those rows
-                // are missing from the new columns' counts, which only matters for the empty count.
-                mine.resize(local.len(), TypeEvidence::default());
-            }
-            for (m, l) in mine.iter_mut().zip(&local) {
-                m.merge(l);
-            }
-        }
-        metrics::counter!("dgs_ingest_rows_total", "stage" => "transform").increment(batch.rows.len() as u64);
-        if !out.is_empty() {
-            gauge_depth("encoded", rows_tx);
-            rows_tx.blocking_send(out).map_err(|_| EngineError::Cancelled)?;
-        }
-        if !batch.rejects.is_empty() {
-            let mut rej = Vec::new();
-            for (seq, line, raw, reason) in &batch.rejects {
-                rej.extend_from_slice(format!("{}\t{seq}\t{line}\t", batch.table_id).as_bytes());
-                copy_escape(&mut rej, &strip_nul(raw));
-                rej.push(b'\t');
-                copy_escape(&mut rej, &strip_nul(reason));
-                rej.push(b'\n');
-            }
-            rejects_tx.blocking_send(rej).map_err(|_| EngineError::Cancelled)?;
-        }
-    }
-}
-
-/// One line of COPY text: table, row, line and the row as a JSON object of its non-empty values.
-fn encode_row(out: &mut Vec<u8>, json: &mut Vec<u8>, table: Uuid, row: &ParsedRow, columns: &[String]) -> Result<()> {
-    json.clear();
-    json.push(b'{');
-    let mut first = true;
-    for (name, value) in columns.iter().zip(&row.values) {
-        if value.is_empty() {
-            continue;
-        }
-        if !first {
-            json.push(b',');
-        }
-        first = false;
-        serde_json::to_writer(&mut *json, &*strip_nul(name)).map_err(EngineError::internal)?;
-        json.push(b':');
-        serde_json::to_writer(&mut *json, &*strip_nul(value)).map_err(EngineError::internal)?;
-    }
-    json.push(b'}');
-    out.extend_from_slice(format!("{table}\t{}\t{}\t", row.row_no, row.line_no).as_bytes());
-    // JSON has already escaped control characters; COPY text format only needs backslashes doubled.
-    for &b in json.iter() {
-        if b == b'\\' {
-            out.push(b'\\');
-        }
-        out.push(b);
-    }
-    out.push(b'\n');
-    Ok(())
-}
-
-/// PostgreSQL text cannot hold NUL; files with NUL padding are common (old exports).
-fn strip_nul(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.as_bytes().contains(&0) { s.replace('\0', "").into() } else { s.into() }
-}
-
-fn copy_escape(out: &mut Vec<u8>, s: &str) {
-    for b in s.bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => out.push(b),
-        }
-    }
-}
-
-/// One COPY per writer for the whole upload: it commits when the last batch is in, or not at all.
-async fn write_copy(
-    pool: &PgPool,
-    statement: &'static str,
-    rx: &tokio::sync::Mutex<mpsc::Receiver<Vec<u8>>>,
-    cancel: &CancellationToken,
-    what: &'static str,
-) -> Result<()> {
-    let mut conn = pool.acquire().await?;
-    let mut copy = conn.copy_in_raw(statement).await?;
-    loop {
-        let next = rx.lock().await.recv().await;
-        let Some(bytes) = next else { break };
-        let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-        if let Err(e) = copy.send(bytes).await {
-            let _ = copy.abort("write failed").await;
-            return Err(e.into());
-        }
-        metrics::counter!("dgs_ingest_rows_total", "stage" => "store", "what" => what).increment(lines);
-    }
-    if cancel.is_cancelled() {
-        let _ = copy.abort("cancelled").await;
-        return Err(EngineError::Cancelled);
-    }
-    copy.finish().await?;
-    Ok(())
 }

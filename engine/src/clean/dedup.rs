@@ -11,6 +11,7 @@ use super::readback::RowStream;
 use super::{DatasetSummary, description_text, DedupStrategy, NewDataset, clean_text};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Result};
+use crate::store::copy_escape;
 use crate::ingest::{FileSummary, upload_summary};
 
 const COPY_BATCH_BYTES: usize = 1 << 20;
@@ -232,20 +233,6 @@ fn chosen_tables<'a>(files: &'a [FileSummary], req: &NewDataset) -> Result<Vec<&
         .map(|id| files.iter().find(|f| f.table_id == *id).ok_or(EngineError::NotFound { what: "table" }))
         .collect()
 }
-
-pub(crate) fn copy_escape(out: &mut Vec<u8>, s: &str) {
-    for b in s.bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            0 => {}
-            _ => out.push(b),
-        }
-    }
-}
-
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::sink::gauge_depth;
 use super::{Parsed, ParsedRow};
 use crate::error::{EngineError, Result};
+use crate::store::copy_escape;
 use crate::ingest::typing::TypeEvidence;
 
 pub(super) fn transform(
@@ -65,9 +66,9 @@ pub(super) fn transform(
             let mut rej = Vec::new();
             for (seq, line, raw, reason) in &batch.rejects {
                 rej.extend_from_slice(format!("{}\t{seq}\t{line}\t", batch.table_id).as_bytes());
-                copy_escape(&mut rej, &strip_nul(raw));
+                copy_escape(&mut rej, raw);
                 rej.push(b'\t');
-                copy_escape(&mut rej, &strip_nul(reason));
+                copy_escape(&mut rej, reason);
                 rej.push(b'\n');
             }
             rejects_tx.blocking_send(rej).map_err(|_| EngineError::Cancelled)?;
@@ -108,18 +109,6 @@ fn encode_row(out: &mut Vec<u8>, json: &mut Vec<u8>, table: Uuid, row: &ParsedRo
 /// PostgreSQL text cannot hold NUL; files with NUL padding are common (old exports).
 fn strip_nul(s: &str) -> std::borrow::Cow<'_, str> {
     if s.as_bytes().contains(&0) { s.replace('\0', "").into() } else { s.into() }
-}
-
-fn copy_escape(out: &mut Vec<u8>, s: &str) {
-    for b in s.bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => out.push(b),
-        }
-    }
 }
 
 /// One COPY per writer for the whole upload: it commits when the last batch is in, or not at all.

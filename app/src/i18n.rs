@@ -134,6 +134,14 @@ keys! {
     DatasetName => "Nombre del conjunto", "Dataset name";
     TablesKept => "Tablas", "Tables";
     TablesCount => "tabla(s)", "table(s)";
+    TypeEmpty => "vacía", "empty";
+    TypeBoolean => "sí/no", "boolean";
+    TypeInteger => "entero", "integer";
+    TypeDecimal => "decimal", "decimal";
+    TypeDate => "fecha", "date";
+    TypeDatetime => "fecha y hora", "date-time";
+    TypeText => "texto", "text";
+    Detected => "detectado", "detected";
     ForExample => "p. ej.", "e.g.";
     LineWord => "línea", "line";
     CreateDatasetOnly => "Crear conjunto de datos", "Create dataset";
@@ -218,4 +226,19 @@ mod tests {
         assert_ne!(t(Locale::Es, Key::SignIn), t(Locale::En, Key::SignIn));
         assert_eq!(t(Locale::Es, Key::ApiDocs), t(Locale::En, Key::ApiDocs));
     }
+}
+
+/// The name of a column type in the reader's language.
+pub fn type_name(locale: Locale, kind: engine::ingest::ColumnType) -> &'static str {
+    use engine::ingest::ColumnType as C;
+    let key = match kind {
+        C::Empty => Key::TypeEmpty,
+        C::Boolean => Key::TypeBoolean,
+        C::Integer => Key::TypeInteger,
+        C::Decimal => Key::TypeDecimal,
+        C::Date => Key::TypeDate,
+        C::Datetime => Key::TypeDatetime,
+        C::Text => Key::TypeText,
+    };
+    t(locale, key)
 }

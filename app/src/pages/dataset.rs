@@ -92,8 +92,11 @@ pub fn DatasetPage() -> impl IntoView {
         {move || id().map(|dataset_id| view! { <RowsTable dataset_id/> })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                detail.await.ok().map(|d| view! {
-                    <section class="panel"><h2>{tr(Key::RejectedRows)}</h2><RejectedList upload_id=d.summary.upload_id/></section>
+                detail.await.ok().filter(|d| d.rejected_rows > 0).map(|d| view! {
+                    <section class="panel">
+                        <h2>{tr(Key::RejectedRows)}" ("{fmt_int(d.rejected_rows)}")"</h2>
+                        <RejectedList upload_id=d.summary.upload_id/>
+                    </section>
                 })
             })}
         </Suspense>

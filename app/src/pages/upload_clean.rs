@@ -9,7 +9,7 @@ use super::datasets::fmt_int;
 use super::upload::{Choices, Step};
 use crate::api::preview_table;
 use crate::components::ErrorNote;
-use crate::i18n::{Key, tr};
+use crate::i18n::{Key, tr, type_name, use_locale};
 
 fn toggle(list: RwSignal<Vec<String>>, name: &str, on: bool) {
     list.update(|l| {
@@ -107,6 +107,7 @@ pub(super) fn CleanStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView
 }
 
 fn column_checks(columns: Vec<(String, ColumnType)>, list: RwSignal<Vec<String>>, prefix: &'static str) -> impl IntoView {
+    let locale = use_locale();
     columns
         .into_iter()
         .map(|(name, kind)| {
@@ -116,7 +117,7 @@ fn column_checks(columns: Vec<(String, ColumnType)>, list: RwSignal<Vec<String>>
                 <label class="check">
                     <input type="checkbox" data-testid=format!("{prefix}-{name}") prop:checked=move || list.get().contains(&n)
                         on:change=move |ev| toggle(list, &n2, event_target_checked(&ev))/>
-                    <code>{name.clone()}</code>" "<span class="badge">{kind.as_str()}</span>
+                    <code>{name.clone()}</code>" "<span class="badge">{move || type_name(locale.get(), kind)}</span>
                 </label>
             }
         })

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::datasets::fmt_int;
 use crate::api::{SetColumnType, preview_table, upload_rejected};
 use crate::components::ErrorNote;
-use crate::i18n::{Key, Locale, t, tr, use_locale};
+use crate::i18n::{Key, Locale, t, tr, type_name, use_locale};
 
 #[component]
 pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>) -> impl IntoView {
@@ -61,7 +61,7 @@ pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>)
                     <th scope="col">{tr(Key::Evidence)}</th>
                 </tr></thead>
                 <tbody>
-                    {move || columns.get().into_iter().map(|c| {
+                    {move || { let loc = locale.get(); columns.get().into_iter().map(move |c| {
                         let name = c.name.clone();
                         let ev = c.clone();
                         view! {
@@ -76,7 +76,7 @@ pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>)
                                         }>
                                         {ColumnType::ALL.iter().filter(|k| **k != ColumnType::Empty || c.kind == ColumnType::Empty).map(|k| view! {
                                             <option value=k.as_str() selected=*k == c.kind>
-                                                {k.as_str()}{(*k == c.detected && c.kind != c.detected).then_some(" (detected)")}
+                                                {type_name(loc, *k)}{(*k == c.detected && c.kind != c.detected).then(|| format!(" ({})", t(loc, Key::Detected)))}
                                             </option>
                                         }).collect_view()}
                                     </select>
@@ -84,7 +84,7 @@ pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>)
                                 <td class="muted">{move || evidence_text(&ev, locale.get())}</td>
                             </tr>
                         }
-                    }).collect_view()}
+                    }).collect_view() }}
                 </tbody>
             </table></div>
             {move || set_type.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
@@ -123,7 +123,7 @@ fn evidence_text(c: &ColumnInfo, locale: Locale) -> String {
     let counts: Vec<String> = ColumnType::ALL
         .iter()
         .filter(|k| c.evidence.count(**k) > 0)
-        .map(|k| format!("{} {}", fmt_int(c.evidence.count(*k) as i64), k.as_str()))
+        .map(|k| format!("{} {}", fmt_int(c.evidence.count(*k) as i64), type_name(locale, *k)))
         .collect();
     let example = c
         .evidence

@@ -97,9 +97,16 @@ pub async fn dataset_detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
     )
     .fetch_all(pool)
     .await?;
+    let rejected_rows = sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(rows_rejected), 0)::bigint AS "n!" FROM upload_tables WHERE id = ANY($1)"#,
+        &summary.table_ids
+    )
+    .fetch_one(pool)
+    .await?;
     let mut columns = s.columns;
     columns.extend(clean_columns(&summary.description_columns));
     Ok(DatasetDetail {
+        rejected_rows,
         duplicate_rows: summary.rows - summary.unique_lines,
         summary,
         clean: s.clean,

@@ -88,6 +88,9 @@ pub struct DatasetDetail {
     pub largest_groups: Vec<LineGroup>,
     /// Every column of the kept tables, in order, then the `clean_<name>` columns.
     pub columns: Vec<String>,
+    /// Rows of the kept tables that could not be read (see the upload's rejected rows).
+    #[serde(default)]
+    pub rejected_rows: i64,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -191,12 +191,21 @@ async fn main() -> anyhow::Result<()> {
     let user = create_user(&pool, &name, &Password::parse("benchmark password", &name)?, Role::Analyst).await?;
     let started = Instant::now();
     let size = std::fs::metadata(&zip_path)?.len() as i64;
+    // INGEST_WRITERS / INGEST_TRANSFORMERS / INGEST_PARSERS try other stage widths.
+    let width = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
+    let defaults = engine::ingest::PipelineOptions::default();
+    let opts = engine::ingest::PipelineOptions {
+        writers: width("INGEST_WRITERS").unwrap_or(defaults.writers),
+        transformers: width("INGEST_TRANSFORMERS").unwrap_or(defaults.transformers),
+        parsers: width("INGEST_PARSERS").unwrap_or(defaults.parsers),
+        ..defaults
+    };
     let upload = ingest_upload(
         &pool,
         &user,
         NewUpload { id: Uuid::new_v4(), name: "ledger.zip", path: &zip_path, size_bytes: size },
         &Default::default(),
-        &Default::default(),
+        &opts,
     )
     .await?;
     let ingest = started.elapsed().as_secs_f64();

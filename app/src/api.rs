@@ -4,7 +4,7 @@
 use engine::auth::CurrentUser;
 use engine::classify::{CategoryCount, ResultsPage, RunProgress};
 use engine::clean::{DatasetDetail, DatasetRowsPage, DatasetSummary, NewDataset, RowsQuery};
-use engine::ingest::{ColumnType, FileSummary, RejectedPage, TablePreview, UploadSummary};
+use engine::ingest::{ColumnType, FileSummary, RejectedPage, TablePreview, UploadListItem, UploadSummary};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -81,6 +81,12 @@ pub async fn setup_admin(username: String, password: String) -> Result<CurrentUs
 pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
     let user = ssr::user().await?;
     engine::clean::list_datasets(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn recent_uploads() -> Result<Vec<UploadListItem>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::ingest::list_uploads(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
 }
 
 #[server]

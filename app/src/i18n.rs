@@ -134,6 +134,7 @@ keys! {
     DatasetName => "Nombre del conjunto", "Dataset name";
     TablesKept => "Tablas", "Tables";
     TablesCount => "tabla(s)", "table(s)";
+    RecentUploads => "Subidas recientes", "Recent uploads";
     TypeEmpty => "vacía", "empty";
     TypeBoolean => "sí/no", "boolean";
     TypeInteger => "entero", "integer";

@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::datasets::DatasetsPage/>
                     <Route path=path!("/datasets") view=pages::datasets::DatasetsPage/>
                     <Route path=path!("/datasets/:id") view=pages::dataset::DatasetPage/>
+                    <Route path=path!("/uploads/:id") view=pages::upload::UploadPage/>
                     <Route path=path!("/login") view=pages::auth::LoginPage/>
                     <Route path=path!("/setup") view=pages::auth::SetupPage/>
                     <Route path=path!("/runs/:id") view=pages::run::RunPage/>

@@ -161,6 +161,10 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     page.screenshot_to_file(&shots_dir().join("run-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
     page.goto(&server.url("/datasets"), None).await?;
     page.screenshot_to_file(&shots_dir().join("datasets-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    // An earlier upload opens again in the wizard, at its review step.
+    page.locator("[data-testid=uploads] a").first().click(None).await?;
+    page.wait_for_url("**/uploads/**", None).await?;
+    expect(page.locator("[data-testid=rows-stored]")).to_contain_text("60").await?;
 
     // First-run is closed for good once an administrator exists.
     page.goto(&server.url("/setup"), None).await?;

@@ -3,13 +3,14 @@
 use leptos::prelude::*;
 
 use super::upload::UploadWizard;
-use crate::api::list_datasets;
+use crate::api::{list_datasets, recent_uploads};
 use crate::components::ErrorNote;
 use crate::i18n::{Key, tr, use_locale};
 
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
     let datasets = Resource::new(|| (), |_| list_datasets());
+    let uploads = Resource::new(|| (), |_| recent_uploads());
     let locale = use_locale();
     view! {
         <div class="stack">
@@ -47,6 +48,37 @@ pub fn DatasetsPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    uploads.await.ok().filter(|u| !u.is_empty()).map(|list| view! {
+                        <section class="panel" aria-labelledby="uploads-title">
+                            <h2 id="uploads-title">{tr(Key::RecentUploads)}</h2>
+                            <div class="table-wrap"><table class="table table-compact" data-testid="uploads">
+                                <thead><tr>
+                                    <th scope="col">{tr(Key::File)}</th>
+                                    <th scope="col" class="num">{tr(Key::TablesKept)}</th>
+                                    <th scope="col" class="num">{tr(Key::Rows)}</th>
+                                    <th scope="col" class="num">{tr(Key::RejectedRows)}</th>
+                                    <th scope="col" class="num">{tr(Key::DatasetsTitle)}</th>
+                                    <th scope="col">{tr(Key::Created)}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|u| view! {
+                                        <tr>
+                                            <td><a href=format!("/uploads/{}", u.id)>{u.name}</a></td>
+                                            <td class="num">{fmt_int(u.tables)}</td>
+                                            <td class="num">{fmt_int(u.rows)}</td>
+                                            <td class="num">{fmt_int(u.rejected)}</td>
+                                            <td class="num">{fmt_int(u.datasets)}</td>
+                                            <td>{u.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                        </section>
+                    })
+                })}
+            </Suspense>
             <span hidden>{move || locale.get().code()}</span>
         </div>
     }

@@ -86,7 +86,6 @@ impl Choices {
         })
     }
 
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn start(&self, summary: UploadSummary) {
         self.kept.set(summary.files.iter().filter(|f| f.rows > 0).map(|f| f.table_id).collect());
         // A good first guess for the description: the text column with the longest examples.
@@ -104,9 +103,10 @@ impl Choices {
     }
 }
 
+/// The wizard; with `resume`, it opens on the review step of an upload made earlier.
 #[component]
-pub fn UploadWizard() -> impl IntoView {
-    let step = RwSignal::new(Step::Choose);
+pub fn UploadWizard(#[prop(optional)] resume: Option<UploadSummary>) -> impl IntoView {
+    let step = RwSignal::new(if resume.is_some() { Step::Review } else { Step::Choose });
     let choices = Choices {
         summary: RwSignal::new(None),
         kept: RwSignal::new(vec![]),
@@ -116,6 +116,9 @@ pub fn UploadWizard() -> impl IntoView {
         keys: RwSignal::new(vec![]),
         name: RwSignal::new(String::new()),
     };
+    if let Some(summary) = resume {
+        choices.start(summary);
+    }
     let step_class = move |n: u8| {
         let current = step.get().number();
         if n < current { "step done" } else if n == current { "step current" } else { "step" }
@@ -296,5 +299,28 @@ fn ConfirmStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
             </div>
             {move || build.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
         </div>
+    }
+}
+
+/// `/uploads/:id`: an earlier upload, back in the wizard at its review step.
+#[component]
+pub fn UploadPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
+    let upload = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => crate::api::get_upload(id).await,
+            None => Err(ServerFnError::ServerError("not_found|upload not found".into())),
+        }
+    });
+    view! {
+        <Suspense fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match upload.await {
+                    Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    Ok(summary) => view! { <UploadWizard resume=summary/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

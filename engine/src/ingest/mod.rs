@@ -26,7 +26,9 @@ mod wire;
 #[cfg(feature = "server")]
 pub use pipeline::PipelineOptions;
 #[cfg(feature = "server")]
-pub use store::{NewUpload, ingest_upload, override_column_type, rejected_rows, table_preview, upload_summary};
+pub use store::{
+    NewUpload, ingest_upload, list_uploads, override_column_type, rejected_rows, table_preview, upload_summary,
+};
 pub use typing::{ColumnType, TypeEvidence, TypeExample, infer_type};
 pub use wire::*;
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::archive::{InflateBudget, plan};
 use super::pipeline::{self, PipelineOptions, TableReport};
 use super::{ColumnInfo, ColumnType, ColumnTypeOverride, FileSummary, IngestLimits, PreviewRow, RejectedPage, RejectedRow};
-use super::{SkippedEntry, TablePreview, UploadSummary};
+use super::{SkippedEntry, TablePreview, UploadListItem, UploadSummary};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Result};
 
@@ -204,6 +204,27 @@ pub async fn upload_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
         skipped: json(up.skipped)?,
         failed: json(up.failed)?,
     })
+}
+
+/// The caller's recent uploads (every upload, for an administrator), newest first.
+pub async fn list_uploads(pool: &PgPool, user: &CurrentUser) -> Result<Vec<UploadListItem>> {
+    user.require(Permission::DatasetRead)?;
+    let all = user.role == crate::auth::Role::Admin;
+    let rows = sqlx::query_as!(
+        UploadListItem,
+        r#"SELECT u.id, u.original_name AS name, u.size_bytes, u.created_at,
+                  (SELECT count(*) FROM upload_tables t WHERE t.upload_id = u.id) AS "tables!",
+                  (SELECT coalesce(sum(rows_stored), 0)::bigint FROM upload_tables t WHERE t.upload_id = u.id) AS "rows!",
+                  (SELECT coalesce(sum(rows_rejected), 0)::bigint FROM upload_tables t WHERE t.upload_id = u.id) AS "rejected!",
+                  (SELECT count(*) FROM datasets d WHERE d.upload_id = u.id) AS "datasets!"
+           FROM uploads u WHERE u.status = 'ready' AND ($1 OR u.owner_id = $2)
+           ORDER BY u.created_at DESC LIMIT 50"#,
+        all,
+        user.id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
 }
 
 fn json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T> {

@@ -122,3 +122,17 @@ pub struct ColumnTypeOverride {
     #[serde(rename = "type")]
     pub kind: ColumnType,
 }
+
+/// An upload in the list of recent ones: what it holds and how many datasets were built from it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadListItem {
+    pub id: Uuid,
+    pub name: String,
+    pub size_bytes: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub tables: i64,
+    pub rows: i64,
+    pub rejected: i64,
+    pub datasets: i64,
+}

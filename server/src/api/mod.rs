@@ -33,7 +33,7 @@ pub fn router(upload_max_bytes: u64) -> (Router<AppState>, utoipa::openapi::Open
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
-        .routes(routes!(uploads::create))
+        .routes(routes!(uploads::create, uploads::list))
         .routes(routes!(uploads::get))
         .routes(routes!(uploads::rejected))
         .routes(routes!(uploads::preview))

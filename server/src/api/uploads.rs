@@ -7,8 +7,8 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use engine::EngineError;
 use engine::ingest::{
-    ColumnTypeOverride, FileSummary, NewUpload, PipelineOptions, RejectedPage, TablePreview, UploadSummary,
-    ingest_upload, override_column_type, rejected_rows, table_preview, upload_summary,
+    ColumnTypeOverride, FileSummary, NewUpload, PipelineOptions, RejectedPage, TablePreview, UploadListItem, UploadSummary,
+    ingest_upload, list_uploads, override_column_type, rejected_rows, table_preview, upload_summary,
 };
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
@@ -99,6 +99,12 @@ fn sanitise_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
     if clean.trim().is_empty() { "upload".into() } else { clean }
+}
+
+/// The caller's recent uploads, newest first, with their counts and how many datasets use them.
+#[utoipa::path(get, path = "/uploads", tag = "uploads", responses((status = 200, body = Vec<UploadListItem>)))]
+pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<UploadListItem>>, ApiError> {
+    Ok(Json(list_uploads(&state.services.pool, &user).await?))
 }
 
 /// An upload with its files, columns and counts.

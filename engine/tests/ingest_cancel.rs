@@ -68,5 +68,19 @@ async fn a_cancelled_ingest_stops_and_leaves_nothing_and_a_big_dataset_pages_acr
         assert_eq!(r.values[concepto], format!("Proveedor {} factura {i}", i % 500));
     }
     assert_eq!(page.rows.first().map(|r| r.row_no), Some(262_141));
+
+    // An upload a dead process left half-read is swept once it is old enough, and only then.
+    sqlx::query("INSERT INTO uploads (id, owner_id, original_name, size_bytes, status, created_at)
+                 VALUES ($1, $2, 'stuck.csv', 1, 'ingesting', now() - interval '7 hours'),
+                        ($3, $2, 'running.csv', 1, 'ingesting', now())")
+        .bind(Uuid::new_v4())
+        .bind(user.id)
+        .bind(Uuid::new_v4())
+        .execute(&pool)
+        .await?;
+    let swept = engine::ingest::sweep_abandoned_uploads(&pool, Duration::from_secs(6 * 3600)).await?;
+    assert_eq!(swept, 1);
+    let names: Vec<String> = sqlx::query_scalar("SELECT original_name FROM uploads WHERE status = 'ingesting'").fetch_all(&pool).await?;
+    assert_eq!(names, ["running.csv"]);
     Ok(())
 }

@@ -56,6 +56,16 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
+    {
+        let pool = services.pool.clone();
+        tokio::spawn(async move {
+            match engine::ingest::sweep_abandoned_uploads(&pool, Duration::from_secs(6 * 3600)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(uploads = n, "removed uploads left half-read by a stopped process"),
+                Err(e) => tracing::error!(error = %e, "could not sweep abandoned uploads"),
+            }
+        });
+    }
 
     let workers = (role != Role::Web).then(|| {
         tokio::spawn(engine::jobs::run_workers(runs, queue, shutdown.clone(), 4, config.shutdown_timeout))

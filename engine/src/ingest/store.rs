@@ -206,6 +206,20 @@ pub async fn upload_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
     })
 }
 
+/// Removes uploads left 'ingesting' by a process that died mid-read, once they are older than
+/// `older_than` (an ingest still running elsewhere is younger). Their rows were never committed: the
+/// writers' COPY transactions end with the process. Returns how many were removed.
+pub async fn sweep_abandoned_uploads(pool: &PgPool, older_than: std::time::Duration) -> Result<u64> {
+    let secs = older_than.as_secs_f64();
+    let done = sqlx::query!(
+        "DELETE FROM uploads WHERE status = 'ingesting' AND created_at < now() - make_interval(secs => $1)",
+        secs
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The caller's recent uploads (every upload, for an administrator), newest first.
 pub async fn list_uploads(pool: &PgPool, user: &CurrentUser) -> Result<Vec<UploadListItem>> {
     user.require(Permission::DatasetRead)?;

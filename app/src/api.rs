@@ -132,6 +132,19 @@ pub async fn get_dataset_rows(id: Uuid, query: RowsQuery) -> Result<DatasetRowsP
     engine::clean::dataset_rows(&ssr::services()?.pool, &user, id, &query).await.map_err(ssr::fail)
 }
 
+#[server]
+pub async fn remove_dataset(id: Uuid) -> Result<(), ServerFnError> {
+    let user = ssr::user().await?;
+    engine::clean::delete_dataset(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn remove_upload(id: Uuid) -> Result<(), ServerFnError> {
+    let user = ssr::user().await?;
+    let services = ssr::services()?;
+    engine::ingest::delete_upload(&services.pool, &user, id, &services.data_dir).await.map_err(ssr::fail)
+}
+
 /// Queues the classification of a dataset with the default prompt; returns the run id.
 #[server]
 pub async fn classify_dataset(dataset_id: Uuid) -> Result<Uuid, ServerFnError> {

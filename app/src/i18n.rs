@@ -135,6 +135,9 @@ keys! {
     TablesKept => "Tablas", "Tables";
     TablesCount => "tabla(s)", "table(s)";
     RecentUploads => "Subidas recientes", "Recent uploads";
+    Delete => "Eliminar", "Delete";
+    ConfirmDeleteDataset => "¿Eliminar este conjunto de datos con sus clasificaciones? No se puede deshacer.", "Delete this dataset and its classifications? This cannot be undone.";
+    ConfirmDeleteUpload => "¿Eliminar esta subida y sus filas? No se puede deshacer.", "Delete this upload and its rows? This cannot be undone.";
     TypeEmpty => "vacía", "empty";
     TypeBoolean => "sí/no", "boolean";
     TypeInteger => "entero", "integer";

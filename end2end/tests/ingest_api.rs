@@ -135,6 +135,24 @@ async fn a_zip_of_every_format_is_read_counted_and_deduplicated() -> anyhow::Res
 
     let metrics = reqwest::get(server.url("/metrics")).await?.text().await?;
     assert!(metrics.contains("dgs_ingest_rows_total"), "ingest metrics are exported");
+
+    // Deleting: an upload with datasets is kept (409) until they are gone; then it goes with its rows.
+    let r = ana.delete(server.url(&format!("/api/v1/uploads/{id}"))).send().await?;
+    assert_eq!(r.status(), 409);
+    for d in [&ds, &exact] {
+        let r = ana.delete(server.url(&format!("/api/v1/datasets/{}", d["id"].as_str().unwrap_or_default()))).send().await?;
+        assert_eq!(r.status(), 204);
+    }
+    let r = ana.delete(server.url(&format!("/api/v1/uploads/{id}"))).send().await?;
+    assert_eq!(r.status(), 204);
+    assert_eq!(ana.get(server.url(&format!("/api/v1/uploads/{id}"))).send().await?.status(), 404);
+    let pool = server.db().await?;
+    let left: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM upload_rows), (SELECT count(*) FROM rejected_rows), (SELECT count(*) FROM dataset_maps)",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(left, (0, 0, 0), "rows, rejected rows and links go with their upload and datasets");
     Ok(())
 }
 

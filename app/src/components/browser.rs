@@ -86,3 +86,17 @@ pub fn api_error_message(status: u16, body: &str) -> String {
         .and_then(|v| v["error"]["message"].as_str().map(String::from))
         .unwrap_or_else(|| if status == 0 { "the server could not be reached".into() } else { format!("HTTP {status}") })
 }
+
+/// Asks the browser's own confirmation dialog (keyboard-accessible, localised by the caller).
+#[cfg_attr(feature = "ssr", allow(dead_code))]
+pub fn confirm(message: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        return web_sys::window().and_then(|w| w.confirm_with_message(message).ok()).unwrap_or(false);
+    }
+    #[allow(unreachable_code)]
+    {
+        let _ = message;
+        false
+    }
+}

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use super::datasets::fmt_int;
 use super::upload_tables::RejectedList;
-use crate::api::{ClassifyDataset, get_dataset, get_dataset_rows};
+use crate::api::{ClassifyDataset, RemoveDataset, get_dataset, get_dataset_rows};
 use crate::components::{ErrorNote, browser};
-use crate::i18n::{Key, tr};
+use crate::i18n::{Key, t, tr, use_locale};
 
 const PAGE: i64 = 50;
 
@@ -26,6 +26,13 @@ pub fn DatasetPage() -> impl IntoView {
         }
     });
     let classify = ServerAction::<ClassifyDataset>::new();
+    let remove = ServerAction::<RemoveDataset>::new();
+    let locale = use_locale();
+    Effect::new(move || {
+        if let Some(Ok(())) = remove.value().get() {
+            browser::go("/datasets");
+        }
+    });
     Effect::new(move || {
         if let Some(Ok(run)) = classify.value().get() {
             browser::go(&format!("/runs/{run}"));
@@ -50,13 +57,22 @@ pub fn DatasetPage() -> impl IntoView {
                                 <section class="panel">
                                     <div class="title-row">
                                         <h1 data-testid="dataset-title">{s.name.clone()}</h1>
+                                        <div class="actions">
+                                        <button class="btn btn-ghost" data-testid="delete-dataset" disabled=move || remove.pending().get()
+                                            on:click=move |_| {
+                                                if browser::confirm(t(locale.get_untracked(), Key::ConfirmDeleteDataset)) {
+                                                    remove.dispatch(RemoveDataset { id: dataset_id });
+                                                }
+                                            }>{tr(Key::Delete)}</button>
                                         <button class="btn btn-primary" data-testid="classify" data-ready=move || ready.get().to_string()
                                             disabled=move || classify.pending().get()
                                             on:click=move |_| { classify.dispatch(ClassifyDataset { dataset_id }); }>
                                             {move || if classify.pending().get() { tr(Key::Working)() } else { tr(Key::Classify)() }}
                                         </button>
+                                        </div>
                                     </div>
                                     {move || classify.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+                                    {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
                                     <div class="stats">
                                         <div class="stat"><span class="stat-value" data-testid="stat-rows">{fmt_int(s.rows)}</span><span class="stat-label">{tr(Key::Rows)}</span></div>
                                         <div class="stat"><span class="stat-value" data-testid="stat-unique">{fmt_int(s.unique_lines)}</span><span class="stat-label">{tr(Key::UniqueLines)}</span></div>

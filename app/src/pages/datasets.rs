@@ -3,14 +3,15 @@
 use leptos::prelude::*;
 
 use super::upload::UploadWizard;
-use crate::api::{list_datasets, recent_uploads};
-use crate::components::ErrorNote;
-use crate::i18n::{Key, tr, use_locale};
+use crate::api::{RemoveUpload, list_datasets, recent_uploads};
+use crate::components::{ErrorNote, browser};
+use crate::i18n::{Key, t, tr, use_locale};
 
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
     let datasets = Resource::new(|| (), |_| list_datasets());
-    let uploads = Resource::new(|| (), |_| recent_uploads());
+    let remove = ServerAction::<RemoveUpload>::new();
+    let uploads = Resource::new(move || remove.version().get(), |_| recent_uploads());
     let locale = use_locale();
     view! {
         <div class="stack">
@@ -61,6 +62,7 @@ pub fn DatasetsPage() -> impl IntoView {
                                     <th scope="col" class="num">{tr(Key::RejectedRows)}</th>
                                     <th scope="col" class="num">{tr(Key::DatasetsTitle)}</th>
                                     <th scope="col">{tr(Key::Created)}</th>
+                                    <th scope="col"><span class="visually-hidden">{tr(Key::Delete)}</span></th>
                                 </tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|u| view! {
@@ -71,6 +73,13 @@ pub fn DatasetsPage() -> impl IntoView {
                                             <td class="num">{fmt_int(u.rejected)}</td>
                                             <td class="num">{fmt_int(u.datasets)}</td>
                                             <td>{u.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                            <td>{(u.datasets == 0).then(|| view! {
+                                                <button class="btn btn-ghost" data-testid="delete-upload" on:click=move |_| {
+                                                    if browser::confirm(t(locale.get_untracked(), Key::ConfirmDeleteUpload)) {
+                                                        remove.dispatch(RemoveUpload { id: u.id });
+                                                    }
+                                                }>{tr(Key::Delete)}</button>
+                                            })}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -79,6 +88,7 @@ pub fn DatasetsPage() -> impl IntoView {
                     })
                 })}
             </Suspense>
+            {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
             <span hidden>{move || locale.get().code()}</span>
         </div>
     }

@@ -187,6 +187,26 @@ pub async fn dataset_rows(pool: &PgPool, user: &CurrentUser, id: Uuid, q: &RowsQ
     Ok(DatasetRowsPage { total, columns, rows: out })
 }
 
+/// Deletes a dataset with its unique lines, links and runs. Refused while one of its runs is queued
+/// or running: cancel it first.
+pub async fn delete_dataset(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<()> {
+    user.require(Permission::DatasetCreate)?;
+    dataset_summary(pool, user, id).await?; // existence and visibility
+    let mut tx = pool.begin().await?;
+    let active = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM runs WHERE dataset_id = $1 AND status IN ('queued', 'running')"#,
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if active > 0 {
+        return Err(EngineError::Conflict("a classification of this dataset is still running; cancel it first".into()));
+    }
+    sqlx::query!("DELETE FROM datasets WHERE id = $1", id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -27,7 +27,7 @@ mod wire;
 pub use pipeline::PipelineOptions;
 #[cfg(feature = "server")]
 pub use store::{
-    NewUpload, ingest_upload, list_uploads, override_column_type, rejected_rows, sweep_abandoned_uploads, table_preview,
+    NewUpload, delete_upload, ingest_upload, list_uploads, override_column_type, rejected_rows, sweep_abandoned_uploads, table_preview,
     upload_summary,
 };
 pub use typing::{ColumnType, TypeEvidence, TypeExample, infer_type};

@@ -206,6 +206,29 @@ pub async fn upload_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
     })
 }
 
+/// Deletes an upload: its tables, rows and the file kept under `data_dir`. Refused while datasets are
+/// built from it: they would lose their rows.
+pub async fn delete_upload(pool: &PgPool, user: &CurrentUser, id: Uuid, data_dir: &Path) -> Result<()> {
+    user.require(Permission::DatasetCreate)?;
+    upload_summary(pool, user, id).await?; // existence and visibility
+    let mut tx = pool.begin().await?;
+    let datasets = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM datasets WHERE upload_id = $1"#, id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if datasets > 0 {
+        return Err(EngineError::Conflict(format!("{datasets} dataset(s) are built from this upload; delete them first")));
+    }
+    sqlx::query!("DELETE FROM uploads WHERE id = $1", id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    let dir = data_dir.join("uploads").join(id.to_string());
+    if let Err(e) = tokio::fs::remove_dir_all(&dir).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(upload_id = %id, error = %e, "the upload's file could not be removed");
+    }
+    Ok(())
+}
+
 /// Removes uploads left 'ingesting' by a process that died mid-read, once they are older than
 /// `older_than` (an ingest still running elsewhere is younger). Their rows were never committed: the
 /// writers' COPY transactions end with the process. Returns how many were removed.

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use engine::clean::{
     DatasetDetail, DatasetRowsPage, DatasetSummary, NewDataset, RowsQuery, create_dataset, dataset_detail, dataset_rows,
-    list_datasets,
+    delete_dataset, list_datasets,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -31,6 +31,14 @@ pub async fn create(
     responses((status = 200, body = DatasetDetail), (status = 404)))]
 pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<DatasetDetail>, ApiError> {
     Ok(Json(dataset_detail(&state.services.pool, &user, id).await?))
+}
+
+/// Deletes a dataset with its unique lines and runs; 409 while one of its runs is active.
+#[utoipa::path(delete, path = "/datasets/{id}", tag = "datasets", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404), (status = 409)))]
+pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+    delete_dataset(&state.services.pool, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/datasets", tag = "datasets", responses((status = 200, body = Vec<DatasetSummary>)))]

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use engine::EngineError;
 use engine::ingest::{
     ColumnTypeOverride, FileSummary, NewUpload, PipelineOptions, RejectedPage, TablePreview, UploadListItem, UploadSummary,
-    ingest_upload, list_uploads, override_column_type, rejected_rows, table_preview, upload_summary,
+    delete_upload, ingest_upload, list_uploads, override_column_type, rejected_rows, table_preview, upload_summary,
 };
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
@@ -105,6 +105,14 @@ fn sanitise_name(raw: &str) -> String {
 #[utoipa::path(get, path = "/uploads", tag = "uploads", responses((status = 200, body = Vec<UploadListItem>)))]
 pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<UploadListItem>>, ApiError> {
     Ok(Json(list_uploads(&state.services.pool, &user).await?))
+}
+
+/// Deletes an upload and its rows; 409 while datasets are built from it.
+#[utoipa::path(delete, path = "/uploads/{id}", tag = "uploads", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404), (status = 409)))]
+pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+    delete_upload(&state.services.pool, &user, id, &state.services.data_dir).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// An upload with its files, columns and counts.

@@ -109,7 +109,7 @@ async fn api_errors_are_json_with_the_right_status() -> anyhow::Result<()> {
     assert_eq!(uploads, 0, "refused uploads leave nothing behind");
 
     let openapi: serde_json::Value = anonymous.get(server.url("/api/v1/openapi.json")).send().await?.json().await?;
-    for path in ["/api/v1/auth/login", "/api/v1/uploads", "/api/v1/datasets", "/api/v1/runs", "/api/v1/runs/{id}/results"] {
+    for path in ["/api/v1/auth/login", "/api/v1/uploads", "/api/v1/datasets", "/api/v1/datasets/{id}/rows", "/api/v1/prompts", "/api/v1/runs", "/api/v1/runs/{id}/results"] {
         assert!(openapi["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
     let metrics = anonymous.get(server.url("/metrics")).send().await?.text().await?;

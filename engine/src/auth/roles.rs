@@ -40,6 +40,10 @@ pub enum Permission {
     DatasetRead,
     DatasetCreate,
     RunCreate,
+    /// Write prompts: create, save new versions, duplicate, share one's own.
+    PromptEdit,
+    /// Choose the default prompt and edit anyone's.
+    PromptAdmin,
     UserAdmin,
 }
 
@@ -49,6 +53,8 @@ impl Permission {
             Permission::DatasetRead => "dataset:read",
             Permission::DatasetCreate => "dataset:create",
             Permission::RunCreate => "run:create",
+            Permission::PromptEdit => "prompt:edit",
+            Permission::PromptAdmin => "prompt:admin",
             Permission::UserAdmin => "user:admin",
         }
     }
@@ -57,7 +63,7 @@ impl Permission {
         use Permission::*;
         match role {
             Role::Admin => true,
-            Role::Analyst => matches!(self, DatasetRead | DatasetCreate | RunCreate),
+            Role::Analyst => matches!(self, DatasetRead | DatasetCreate | RunCreate | PromptEdit),
             Role::Viewer => matches!(self, DatasetRead),
         }
     }
@@ -95,12 +101,12 @@ mod tests {
     fn role_matrix() {
         use Permission::*;
         let table = [
-            (Role::Admin, [true, true, true, true]),
-            (Role::Analyst, [true, true, true, false]),
-            (Role::Viewer, [true, false, false, false]),
+            (Role::Admin, [true, true, true, true, true, true]),
+            (Role::Analyst, [true, true, true, true, false, false]),
+            (Role::Viewer, [true, false, false, false, false, false]),
         ];
         for (role, expected) in table {
-            let got = [DatasetRead, DatasetCreate, RunCreate, UserAdmin].map(|p| p.granted_to(role));
+            let got = [DatasetRead, DatasetCreate, RunCreate, PromptEdit, PromptAdmin, UserAdmin].map(|p| p.granted_to(role));
             assert_eq!(got, expected, "{role:?}");
         }
     }

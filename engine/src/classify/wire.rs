@@ -84,3 +84,48 @@ pub struct CategoryCount {
     pub category: String,
     pub lines: i64,
 }
+
+/// A prompt in a list: its latest version and whether it is the default or shared.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub label: String,
+    pub is_default: bool,
+    pub is_shared: bool,
+    /// The owner's username; none for the built-in prompt.
+    pub owner: Option<String>,
+    pub latest_version: i32,
+    pub latest_version_id: Uuid,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One immutable version of a prompt, with what the model reads.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptVersionDetail {
+    pub id: Uuid,
+    pub prompt_id: Uuid,
+    pub version: i32,
+    pub template: String,
+    pub categories: Vec<super::Category>,
+    pub compiled: String,
+    pub created_by: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A new prompt, or the content of a prompt's next version (`name`, `label` and `shared` are then
+/// optional changes).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PromptDraft {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    pub template: String,
+    pub categories: Vec<super::Category>,
+    #[serde(default)]
+    pub shared: Option<bool>,
+}

@@ -3,6 +3,7 @@
 
 mod auth;
 mod datasets;
+mod prompts;
 pub mod error;
 mod runs;
 pub mod session;
@@ -22,7 +23,7 @@ use crate::state::AppState;
          description = "Upload ledger lines, clean and de-duplicate them, classify them. Errors are \
                         `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticate with the session \
                         cookie from `POST /auth/login`."),
-    tags((name = "auth"), (name = "uploads"), (name = "datasets"), (name = "runs"))
+    tags((name = "auth"), (name = "uploads"), (name = "datasets"), (name = "prompts"), (name = "runs"))
 )]
 struct ApiDoc;
 
@@ -41,6 +42,11 @@ pub fn router(upload_max_bytes: u64) -> (Router<AppState>, utoipa::openapi::Open
         .routes(routes!(datasets::create, datasets::list))
         .routes(routes!(datasets::get, datasets::delete))
         .routes(routes!(datasets::rows))
+        .routes(routes!(prompts::list, prompts::create))
+        .routes(routes!(prompts::versions, prompts::save))
+        .routes(routes!(prompts::version))
+        .routes(routes!(prompts::make_default))
+        .routes(routes!(prompts::duplicate))
         .routes(routes!(runs::create))
         .routes(routes!(runs::get))
         .routes(routes!(runs::cancel))

@@ -2,7 +2,7 @@
 //! same engine functions the REST API calls. Errors travel as `code|message` so the UI can translate.
 
 use engine::auth::CurrentUser;
-use engine::classify::{CategoryCount, ResultsPage, RunProgress};
+use engine::classify::{CategoryCount, PromptDraft, PromptSummary, PromptVersionDetail, ResultsPage, RunProgress};
 use engine::clean::{DatasetDetail, DatasetRowsPage, DatasetSummary, NewDataset, RowsQuery};
 use engine::ingest::{ColumnType, FileSummary, RejectedPage, TablePreview, UploadListItem, UploadSummary};
 use leptos::prelude::*;
@@ -143,6 +143,42 @@ pub async fn remove_upload(id: Uuid) -> Result<(), ServerFnError> {
     let user = ssr::user().await?;
     let services = ssr::services()?;
     engine::ingest::delete_upload(&services.pool, &user, id, &services.data_dir).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn get_prompts() -> Result<Vec<PromptSummary>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::classify::prompt_edit::list_prompts(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn get_prompt_versions(id: Uuid) -> Result<Vec<PromptVersionDetail>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::classify::prompt_edit::prompt_versions(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+}
+
+/// Creates a prompt when `id` is none, else saves the next version of prompt `id`.
+#[server]
+pub async fn save_prompt(id: Option<Uuid>, draft: PromptDraft) -> Result<PromptVersionDetail, ServerFnError> {
+    let user = ssr::user().await?;
+    let pool = ssr::services()?.pool;
+    match id {
+        None => engine::classify::prompt_edit::create_prompt(&pool, &user, &draft).await,
+        Some(id) => engine::classify::prompt_edit::save_version(&pool, &user, id, &draft).await,
+    }
+    .map_err(ssr::fail)
+}
+
+#[server]
+pub async fn copy_prompt(id: Uuid) -> Result<PromptVersionDetail, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::classify::prompt_edit::duplicate_prompt(&ssr::services()?.pool, &user, id, None).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn make_default_prompt(id: Uuid) -> Result<(), ServerFnError> {
+    let user = ssr::user().await?;
+    engine::classify::prompt_edit::set_default_prompt(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
 /// Queues the classification of a dataset with the default prompt; returns the run id.

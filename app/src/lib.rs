@@ -76,7 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::auth::LoginPage/>
                     <Route path=path!("/setup") view=pages::auth::SetupPage/>
                     <Route path=path!("/runs/:id") view=pages::run::RunPage/>
-                    <Route path=path!("/prompts") view=|| view! { <pages::Coming title=Key::NavPrompts body=Key::ComingPrompts/> }/>
+                    <Route path=path!("/prompts") view=pages::prompts::PromptsPage/>
                     <Route path=path!("/reviews") view=|| view! { <pages::Coming title=Key::NavReviews body=Key::ComingReviews/> }/>
                     <Route path=path!("/tables") view=|| view! { <pages::Coming title=Key::NavTables body=Key::ComingTables/> }/>
                     <Route path=path!("/reports") view=|| view! { <pages::Coming title=Key::NavReports body=Key::ComingReports/> }/>

@@ -166,6 +166,30 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     page.wait_for_url("**/uploads/**", None).await?;
     expect(page.locator("[data-testid=rows-stored]")).to_contain_text("60").await?;
 
+    // Prompts: write one, see what the model will read, save two versions.
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 1280, height: 900 }).await?;
+    page.goto(&server.url("/prompts"), None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    expect(page.locator("[data-testid=prompt-list]")).to_contain_text("Gastos generales").await?;
+    page.locator("[data-testid=new-prompt]").click(None).await?;
+    page.locator("[data-testid=prompt-name]").fill("Mis gastos", None).await?;
+    page.locator("[data-testid=category-name]").first().fill("Viajes", None).await?;
+    page.locator("[data-testid=keyword-input]").first().fill("taxi", None).await?;
+    page.locator("[data-testid=keyword-input]").first().press("Enter", None).await?;
+    page.evaluate_expression("document.querySelector('[data-testid=compiled]').closest('details').open = true").await?;
+    expect(page.locator("[data-testid=compiled]")).to_contain_text("1. Viajes").await?;
+    expect(page.locator("[data-testid=compiled]")).to_contain_text("Keywords: taxi").await?;
+    page.locator("[data-testid=save-prompt]").click(None).await?;
+    expect(page.locator("[data-testid=saved]")).to_contain_text("1").await?;
+    page.locator("[data-testid=add-category]").click(None).await?;
+    page.locator("[data-testid=category-name]").nth(1).fill("Suministros", None).await?;
+    page.locator("[data-testid=save-prompt]").click(None).await?;
+    expect(page.locator("[data-testid=saved]")).to_contain_text("2").await?;
+    expect(page.locator("[data-testid=history] li")).to_have_count(2).await?;
+    page.screenshot_to_file(&shots_dir().join("prompts-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
+    page.screenshot_to_file(&shots_dir().join("prompts-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+
     // First-run is closed for good once an administrator exists.
     page.goto(&server.url("/setup"), None).await?;
     expect(page.locator("[data-testid=setup-closed]")).to_be_visible().await?;

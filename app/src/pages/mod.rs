@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod dataset;
 pub mod datasets;
+pub mod prompts;
 pub mod run;
 pub mod upload;
 mod upload_clean;

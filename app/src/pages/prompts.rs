@@ -1,0 +1,237 @@
+//! Prompts: the list a user can use, and the editor. Editing changes a draft; saving stores it as
+//! the next immutable version. The compiled text (what the model reads) follows the draft as you type.
+
+use engine::classify::{Category, PromptDraft, PromptSummary, compile_prompt};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::api::{CopyPrompt, MakeDefaultPrompt, SavePrompt, get_prompt_versions, get_prompts};
+use crate::components::ErrorNote;
+use crate::i18n::{Key, tr};
+
+fn blank_draft() -> PromptDraft {
+    PromptDraft {
+        name: Some(String::new()),
+        label: None,
+        template: "Clasifica cada línea de gasto en una de las categorías.".into(),
+        categories: vec![Category { name: String::new(), description: String::new(), keywords: vec![], priority: 0 }],
+        shared: Some(false),
+    }
+}
+
+#[component]
+pub fn PromptsPage() -> impl IntoView {
+    let save = ServerAction::<SavePrompt>::new();
+    let copy = ServerAction::<CopyPrompt>::new();
+    let make_default = ServerAction::<MakeDefaultPrompt>::new();
+    let list = Resource::new(
+        move || (save.version().get(), copy.version().get(), make_default.version().get()),
+        |_| get_prompts(),
+    );
+    let selected = RwSignal::new(None::<Uuid>);
+    let draft = RwSignal::new(blank_draft());
+    let versions = Resource::new(move || (selected.get(), save.version().get()), |(id, _)| async move {
+        match id {
+            Some(id) => get_prompt_versions(id).await,
+            None => Ok(vec![]),
+        }
+    });
+    // After a save or a copy, the editor follows the prompt that was written.
+    Effect::new(move || {
+        if let Some(Ok(v)) = save.value().get() {
+            selected.set(Some(v.prompt_id));
+        }
+    });
+    Effect::new(move || {
+        if let Some(Ok(v)) = copy.value().get() {
+            selected.set(Some(v.prompt_id));
+            draft.update(|d| {
+                d.template = v.template.clone();
+                d.categories = v.categories.clone();
+            });
+        }
+    });
+    let open = move |p: PromptSummary| {
+        selected.set(Some(p.id));
+        draft.set(PromptDraft { name: Some(p.name), label: Some(p.label), template: String::new(), categories: vec![], shared: Some(p.is_shared) });
+    };
+    // Load the latest version into the draft when a prompt is opened.
+    Effect::new(move || {
+        if let Some(Ok(vs)) = versions.get()
+            && let Some(latest) = vs.first()
+            && draft.with_untracked(|d| d.template.is_empty())
+        {
+            draft.update(|d| {
+                d.template = latest.template.clone();
+                d.categories = latest.categories.clone();
+            });
+        }
+    });
+    view! {
+        <div class="prompts-layout">
+            <section class="panel" aria-labelledby="prompts-title">
+                <div class="title-row">
+                    <h1 id="prompts-title">{tr(Key::NavPrompts)}</h1>
+                    <button class="btn" data-testid="new-prompt" on:click=move |_| { selected.set(None); draft.set(blank_draft()); }>
+                        {tr(Key::NewPrompt)}
+                    </button>
+                </div>
+                <Transition fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
+                    {move || Suspend::new(async move {
+                        match list.await {
+                            Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                            Ok(prompts) => view! {
+                                <ul class="prompt-list" data-testid="prompt-list">
+                                    {prompts.into_iter().map(|p| {
+                                        let id = p.id;
+                                        let item = p.clone();
+                                        view! {
+                                            <li class:active=move || selected.get() == Some(id)>
+                                                <button class="prompt-item" on:click=move |_| open(item.clone())>
+                                                    <strong>{p.name.clone()}</strong>
+                                                    <span class="muted">" v"{p.latest_version}</span>
+                                                    {p.is_default.then(|| view! { <span class="badge">{tr(Key::DefaultBadge)}</span> })}
+                                                    {p.is_shared.then(|| view! { <span class="chip">{tr(Key::SharedBadge)}</span> })}
+                                                </button>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+            <PromptEditor draft selected save copy make_default versions/>
+        </div>
+    }
+}
+
+#[component]
+fn PromptEditor(
+    draft: RwSignal<PromptDraft>,
+    selected: RwSignal<Option<Uuid>>,
+    save: ServerAction<SavePrompt>,
+    copy: ServerAction<CopyPrompt>,
+    make_default: ServerAction<MakeDefaultPrompt>,
+    versions: Resource<Result<Vec<engine::classify::PromptVersionDetail>, ServerFnError>>,
+) -> impl IntoView {
+    let compiled = move || draft.with(|d| compile_prompt(&d.template, &d.categories));
+    let count = move || draft.with(|d| d.categories.len());
+    view! {
+        <section class="panel stack" aria-labelledby="editor-title">
+            <h2 id="editor-title">{move || if selected.get().is_some() { tr(Key::EditPrompt)() } else { tr(Key::NewPrompt)() }}</h2>
+            <label class="field">
+                <span>{tr(Key::Name)}</span>
+                <input type="text" data-testid="prompt-name" prop:value=move || draft.with(|d| d.name.clone().unwrap_or_default())
+                    on:input=move |ev| draft.update(|d| d.name = Some(event_target_value(&ev)))/>
+            </label>
+            <label class="field">
+                <span>{tr(Key::Template)}</span>
+                <textarea rows="4" data-testid="prompt-template" prop:value=move || draft.with(|d| d.template.clone())
+                    on:input=move |ev| draft.update(|d| d.template = event_target_value(&ev))></textarea>
+            </label>
+            <fieldset class="fieldset">
+                <legend>{tr(Key::Categories)}" ("{count}")"</legend>
+                <div class="stack-sm">
+                    {move || (0..count()).map(|i| view! { <CategoryRow draft i/> }).collect_view()}
+                </div>
+                <button class="btn" data-testid="add-category" on:click=move |_| draft.update(|d| d.categories.push(Category {
+                    name: String::new(), description: String::new(), keywords: vec![], priority: 0,
+                }))>{tr(Key::AddCategory)}</button>
+            </fieldset>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || draft.with(|d| d.shared.unwrap_or(false))
+                    on:change=move |ev| draft.update(|d| d.shared = Some(event_target_checked(&ev)))/>
+                {tr(Key::ShareWithTeam)}
+            </label>
+            <div class="actions">
+                <button class="btn btn-primary" data-testid="save-prompt" disabled=move || save.pending().get()
+                    on:click=move |_| { save.dispatch(SavePrompt { id: selected.get_untracked(), draft: draft.get_untracked() }); }>
+                    {tr(Key::SaveVersion)}
+                </button>
+                {move || selected.get().map(|id| view! {
+                    <button class="btn" on:click=move |_| { copy.dispatch(CopyPrompt { id }); }>{tr(Key::Duplicate)}</button>
+                    <button class="btn btn-ghost" on:click=move |_| { make_default.dispatch(MakeDefaultPrompt { id }); }>{tr(Key::MakeDefault)}</button>
+                })}
+            </div>
+            {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+            {move || make_default.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+            {move || save.value().get().and_then(|r| r.ok()).map(|v| view! {
+                <p class="note" role="status" data-testid="saved">{tr(Key::SavedVersion)}" "{v.version}</p>
+            })}
+            <details>
+                <summary>{tr(Key::CompiledPrompt)}</summary>
+                <pre class="compiled" data-testid="compiled">{compiled}</pre>
+            </details>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    versions.await.ok().filter(|v| !v.is_empty()).map(|vs| view! {
+                        <h3>{tr(Key::History)}</h3>
+                        <ul class="history" data-testid="history">
+                            {vs.into_iter().map(|v| view! {
+                                <li>
+                                    <strong>"v"{v.version}</strong>" · "{v.categories.len()}" "{tr(Key::Categories)}" · "
+                                    {v.created_by.unwrap_or_default()}" · "{v.created_at.format("%Y-%m-%d %H:%M").to_string()}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    })
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// One category: name, description, keywords as chips (Enter adds one), move up/down, remove.
+#[component]
+fn CategoryRow(draft: RwSignal<PromptDraft>, i: usize) -> impl IntoView {
+    let get = move |f: fn(&Category) -> String| draft.with(|d| d.categories.get(i).map(f).unwrap_or_default());
+    let keyword = RwSignal::new(String::new());
+    let add_keyword = move || {
+        let k = keyword.get_untracked().trim().to_string();
+        if !k.is_empty() {
+            draft.update(|d| {
+                if let Some(c) = d.categories.get_mut(i)
+                    && !c.keywords.contains(&k)
+                {
+                    c.keywords.push(k);
+                }
+            });
+            keyword.set(String::new());
+        }
+    };
+    view! {
+        <div class="category-row" data-testid="category-row">
+            <span class="muted num">{i + 1}"."</span>
+            <input type="text" aria-label=tr(Key::Name) placeholder=tr(Key::Name) data-testid="category-name"
+                prop:value=move || get(|c| c.name.clone())
+                on:input=move |ev| draft.update(|d| if let Some(c) = d.categories.get_mut(i) { c.name = event_target_value(&ev) })/>
+            <input type="text" aria-label=tr(Key::Description) placeholder=tr(Key::Description)
+                prop:value=move || get(|c| c.description.clone())
+                on:input=move |ev| draft.update(|d| if let Some(c) = d.categories.get_mut(i) { c.description = event_target_value(&ev) })/>
+            <div class="chips">
+                {move || draft.with(|d| d.categories.get(i).map(|c| c.keywords.clone()).unwrap_or_default()).into_iter().map(|k| {
+                    let key = k.clone();
+                    view! {
+                        <span class="chip">{k.clone()}
+                            <button class="chip-x" aria-label=format!("× {k}")
+                                on:click=move |_| draft.update(|d| if let Some(c) = d.categories.get_mut(i) { c.keywords.retain(|x| *x != key) })>"×"</button>
+                        </span>
+                    }
+                }).collect_view()}
+                <input type="text" class="chip-input" placeholder=tr(Key::AddKeyword) data-testid="keyword-input"
+                    prop:value=move || keyword.get() on:input=move |ev| keyword.set(event_target_value(&ev))
+                    on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); add_keyword(); }/>
+            </div>
+            <div class="row-actions">
+                <button class="btn btn-ghost" aria-label="↑" disabled=move || i == 0
+                    on:click=move |_| draft.update(|d| d.categories.swap(i, i - 1))>"↑"</button>
+                <button class="btn btn-ghost" aria-label="↓" disabled=move || { draft.with(|d| i + 1 >= d.categories.len()) }
+                    on:click=move |_| draft.update(|d| d.categories.swap(i, i + 1))>"↓"</button>
+                <button class="btn btn-ghost" aria-label=tr(Key::Delete)
+                    on:click=move |_| draft.update(|d| { if i < d.categories.len() { d.categories.remove(i); } })>"✕"</button>
+            </div>
+        </div>
+    }
+}

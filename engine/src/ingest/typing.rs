@@ -35,18 +35,17 @@ impl ColumnType {
             ColumnType::Text => "text",
         }
     }
-
-    /// The type after also seeing `value`; lets readers type columns in one streaming pass.
-    pub fn observe(self, value: &str) -> ColumnType {
-        let v = value.trim();
-        if v.is_empty() || self == ColumnType::Text { self } else { widen(self, value_type(v)) }
-    }
 }
 
 /// The narrowest type every non-empty value fits. Decimals accept both `1.234,56` and `1,234.56`;
-/// dates accept `yyyy-mm-dd` and `dd/mm/yyyy`, datetimes add a time of day.
+/// dates accept `yyyy-mm-dd` and `dd/mm/yyyy`, datetimes add a time of day. The same rule the
+/// ingest pipeline applies through `TypeEvidence`.
 pub fn infer_type<'a>(values: impl IntoIterator<Item = &'a str>) -> ColumnType {
-    values.into_iter().fold(ColumnType::Empty, ColumnType::observe)
+    let mut evidence = TypeEvidence::default();
+    for v in values {
+        evidence.observe(v, 0);
+    }
+    evidence.detected()
 }
 
 /// Why a column got its type: how many values fit each kind, and the first value of each kind with

@@ -12,13 +12,19 @@ use uuid::Uuid;
 use super::sink::gauge_depth;
 use super::{Parsed, ParsedRow};
 use crate::error::{EngineError, Result};
-use crate::store::copy_escape;
 use crate::ingest::typing::TypeEvidence;
+use crate::store::copy_escape;
+
+/// COPY text for some rows, with how many rows it holds (for the store-stage metric).
+pub(super) struct Encoded {
+    pub(super) text: Vec<u8>,
+    pub(super) rows: u64,
+}
 
 pub(super) fn transform(
     rx: &Mutex<mpsc::Receiver<Parsed>>,
-    rows_tx: &mpsc::Sender<Vec<u8>>,
-    rejects_tx: &mpsc::Sender<Vec<u8>>,
+    rows_tx: &mpsc::Sender<Encoded>,
+    rejects_tx: &mpsc::Sender<Encoded>,
     done_tx: &mpsc::UnboundedSender<Parsed>,
     evidence: &Mutex<HashMap<Uuid, Vec<TypeEvidence>>>,
 ) -> Result<()> {
@@ -60,7 +66,8 @@ pub(super) fn transform(
         metrics::counter!("dgs_ingest_rows_total", "stage" => "transform").increment(batch.rows.len() as u64);
         if !out.is_empty() {
             gauge_depth("encoded", rows_tx);
-            rows_tx.blocking_send(out).map_err(|_| EngineError::Cancelled)?;
+            let rows = batch.rows.len() as u64;
+            rows_tx.blocking_send(Encoded { text: out, rows }).map_err(|_| EngineError::Cancelled)?;
         }
         if !batch.rejects.is_empty() {
             let mut rej = Vec::new();
@@ -71,7 +78,8 @@ pub(super) fn transform(
                 copy_escape(&mut rej, reason);
                 rej.push(b'\n');
             }
-            rejects_tx.blocking_send(rej).map_err(|_| EngineError::Cancelled)?;
+            let rows = batch.rejects.len() as u64;
+            rejects_tx.blocking_send(Encoded { text: rej, rows }).map_err(|_| EngineError::Cancelled)?;
         }
     }
 }
@@ -115,7 +123,7 @@ fn strip_nul(s: &str) -> std::borrow::Cow<'_, str> {
 pub(super) async fn write_copy(
     pool: &PgPool,
     statement: &'static str,
-    rx: &tokio::sync::Mutex<mpsc::Receiver<Vec<u8>>>,
+    rx: &tokio::sync::Mutex<mpsc::Receiver<Encoded>>,
     cancel: &CancellationToken,
     what: &'static str,
 ) -> Result<()> {
@@ -123,13 +131,12 @@ pub(super) async fn write_copy(
     let mut copy = conn.copy_in_raw(statement).await?;
     loop {
         let next = rx.lock().await.recv().await;
-        let Some(bytes) = next else { break };
-        let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-        if let Err(e) = copy.send(bytes).await {
+        let Some(Encoded { text, rows }) = next else { break };
+        if let Err(e) = copy.send(text).await {
             let _ = copy.abort("write failed").await;
             return Err(e.into());
         }
-        metrics::counter!("dgs_ingest_rows_total", "stage" => "store", "what" => what).increment(lines);
+        metrics::counter!("dgs_ingest_rows_total", "stage" => "store", "what" => what).increment(rows);
     }
     if cancel.is_cancelled() {
         let _ = copy.abort("cancelled").await;

@@ -24,7 +24,7 @@ use super::sheet_reader::WorkbookKind;
 use super::typing::TypeEvidence;
 use super::{IngestLimits, csv_reader, json_reader, sheet_reader};
 use crate::error::{EngineError, Result};
-use encode::{transform, write_copy};
+use encode::{Encoded, transform, write_copy};
 use sink::PipelineSink;
 
 mod encode;
@@ -118,8 +118,8 @@ pub async fn run(
     let queue = Arc::new(Mutex::new(entries.into_iter().enumerate().collect::<VecDeque<_>>()));
     let parsers = opts.parsers.max(1).min(queue.lock().map_or(1, |q| q.len()).max(1));
     let (parsed_tx, parsed_rx) = mpsc::channel::<Parsed>(CHANNEL_DEPTH);
-    let (rows_tx, rows_rx) = mpsc::channel::<Vec<u8>>(CHANNEL_DEPTH);
-    let (rejects_tx, rejects_rx) = mpsc::channel::<Vec<u8>>(CHANNEL_DEPTH);
+    let (rows_tx, rows_rx) = mpsc::channel::<Encoded>(CHANNEL_DEPTH);
+    let (rejects_tx, rejects_rx) = mpsc::channel::<Encoded>(CHANNEL_DEPTH);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Parsed>();
     let evidence: Arc<Mutex<HashMap<Uuid, Vec<TypeEvidence>>>> = Arc::default();
 

@@ -177,10 +177,7 @@ pub async fn category_counts(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Res
 pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Vec<u8>> {
     use futures::TryStreamExt;
     let run = run_progress(pool, user, id).await?;
-    let detail = crate::clean::dataset_detail(pool, user, run.dataset_id).await?;
-    // The export carries the original columns; the clean_<name> ones come last and are left out.
-    let originals = detail.columns.len() - detail.summary.description_columns.len();
-    let columns: Vec<String> = detail.columns[..originals].to_vec();
+    let columns = crate::clean::original_columns(pool, user, run.dataset_id).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let header: Vec<&str> =
         columns.iter().map(String::as_str).chain(["category", "score", "reason"]).collect();

@@ -82,6 +82,12 @@ async fn settings(pool: &PgPool, summary: &DatasetSummary) -> Result<Settings> {
     })
 }
 
+/// The columns of the dataset's tables, in table order, without the `clean_<name>` ones.
+pub async fn original_columns(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Vec<String>> {
+    let summary = dataset_summary(pool, user, id).await?;
+    Ok(settings(pool, &summary).await?.columns)
+}
+
 fn clean_columns(descriptions: &[String]) -> Vec<String> {
     descriptions.iter().map(|c| format!("clean_{c}")).collect()
 }

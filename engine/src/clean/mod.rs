@@ -12,7 +12,7 @@ mod normalise;
 mod wire;
 
 #[cfg(feature = "server")]
-pub use datasets::{dataset_detail, dataset_rows, dataset_summary, delete_dataset, list_datasets};
+pub use datasets::{dataset_detail, dataset_rows, dataset_summary, delete_dataset, list_datasets, original_columns};
 #[cfg(feature = "server")]
 pub use dedup::{create_dataset, dedup_key};
 pub use normalise::{CleanOptions, clean_text, description_text};

@@ -106,3 +106,28 @@ pub fn ProgressBar(#[prop(into)] value: Signal<f64>, #[prop(into)] label: Signal
         </div>
     }
 }
+
+/// Previous / "first–last of total" / Next, for any list shown `page` rows at a time.
+#[component]
+pub fn Pager(
+    #[prop(into)] offset: Signal<i64>,
+    #[prop(into)] on_page: Callback<i64>,
+    page: i64,
+    total: i64,
+    /// The word between the range and the total ("de", "filas de").
+    label: Key,
+    #[prop(optional)] testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="pager">
+            <button class="btn" disabled=move || offset.get() == 0
+                on:click=move |_| on_page.run((offset.get_untracked() - page).max(0))>{tr(Key::Previous)}</button>
+            <span class="muted" data-testid=testid>
+                {move || format!("{}–{}", offset.get() + 1, (offset.get() + page).min(total))}" "{tr(label)}" "
+                {crate::pages::datasets::fmt_int(total)}
+            </span>
+            <button class="btn" disabled=move || { offset.get() + page >= total }
+                on:click=move |_| on_page.run(offset.get_untracked() + page)>{tr(Key::Next)}</button>
+        </div>
+    }
+}

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::datasets::fmt_int;
 use super::upload_tables::RejectedList;
 use crate::api::{ClassifyDataset, RemoveDataset, get_dataset, get_dataset_rows};
-use crate::components::{ErrorNote, browser};
+use crate::components::{ErrorNote, Pager, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
 const PAGE: i64 = 50;
@@ -198,16 +198,8 @@ fn RowsTable(dataset_id: Uuid) -> impl IntoView {
                                         </tr>
                                     }).collect_view()}</tbody>
                                 </table></div>
-                                <div class="pager">
-                                    <button class="btn" disabled=move || query.get().offset == 0
-                                        on:click=move |_| query.update(|q| q.offset = (q.offset - PAGE).max(0))>{tr(Key::Previous)}</button>
-                                    <span class="muted" data-testid="rows-range">
-                                        {move || format!("{}–{}", query.get().offset + 1, (query.get().offset + PAGE).min(shown))}
-                                        " "{tr(Key::RowsOf)}" "{fmt_int(shown)}
-                                    </span>
-                                    <button class="btn" disabled=move || { query.get().offset + PAGE >= shown }
-                                        on:click=move |_| query.update(|q| q.offset += PAGE)>{tr(Key::Next)}</button>
-                                </div>
+                                <Pager offset=Signal::derive(move || query.get().offset) on_page=move |o| query.update(|q| q.offset = o)
+                                    page=PAGE total=shown label=Key::RowsOf testid="rows-range"/>
                             }.into_any()
                         }
                     }

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::api::{CancelRun, get_run_progress, run_categories, run_results};
-use crate::components::{ErrorNote, ProgressBar};
+use crate::components::{ErrorNote, Pager, ProgressBar};
 use crate::i18n::{Key, t, tr, use_locale};
 use crate::pages::datasets::fmt_int;
 
@@ -138,13 +138,7 @@ fn RunView(id: Uuid) -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table></div>
-                                    <div class="pager">
-                                        <button class="btn" disabled=move || offset.get() == 0
-                                            on:click=move |_| offset.update(|o| *o = (*o - 50).max(0))>{tr(Key::Previous)}</button>
-                                        <span class="muted">{move || format!("{}–{}", offset.get() + 1, (offset.get() + 50).min(total))}" "{tr(Key::PageOf)}" "{fmt_int(total)}</span>
-                                        <button class="btn" disabled=move || { offset.get() + 50 >= total }
-                                            on:click=move |_| offset.update(|o| *o += 50)>{tr(Key::Next)}</button>
-                                    </div>
+                                    <Pager offset on_page=move |o| offset.set(o) page=50 total label=Key::PageOf/>
                                 }.into_any()
                             }
                         }

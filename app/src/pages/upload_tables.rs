@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::datasets::fmt_int;
 use crate::api::{SetColumnType, preview_table, upload_rejected};
-use crate::components::ErrorNote;
+use crate::components::{ErrorNote, Pager};
 use crate::i18n::{Key, Locale, t, tr, type_name, use_locale};
 
 #[component]
@@ -173,13 +173,7 @@ pub fn RejectedList(upload_id: Uuid) -> impl IntoView {
                                         </tr>
                                     }).collect_view()}</tbody>
                                 </table></div>
-                                <div class="pager">
-                                    <button class="btn" disabled=move || offset.get() == 0
-                                        on:click=move |_| offset.update(|o| *o = (*o - 50).max(0))>{tr(Key::Previous)}</button>
-                                    <span class="muted">{move || format!("{}–{}", offset.get() + 1, (offset.get() + 50).min(total))}" "{tr(Key::PageOf)}" "{fmt_int(total)}</span>
-                                    <button class="btn" disabled=move || { offset.get() + 50 >= total }
-                                        on:click=move |_| offset.update(|o| *o += 50)>{tr(Key::Next)}</button>
-                                </div>
+                                <Pager offset on_page=move |o| offset.set(o) page=50 total label=Key::PageOf/>
                             }.into_any()
                         }
                     }

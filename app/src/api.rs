@@ -2,11 +2,26 @@
 //! same engine functions the REST API calls. Errors travel as `code|message` so the UI can translate.
 
 use engine::auth::CurrentUser;
-use engine::classify::{CategoryCount, PromptDraft, PromptSummary, PromptVersionDetail, ResultsPage, RunProgress};
+use engine::classify::{
+    CategoryCount, NewRun, PromptDiff, PromptDraft, PromptSummary, PromptVersionDetail, ResultsPage, RunDefaults, RunPlan,
+    RunProgress,
+};
+use engine::review::{Comparison, Iteration, SampleItem, SampleMetrics, SampleSummary, VerdictInput};
 use engine::clean::{DatasetDetail, DatasetRowsPage, DatasetSummary, NewDataset, RowsQuery};
 use engine::ingest::{ColumnType, FileSummary, RejectedPage, TablePreview, UploadListItem, UploadSummary};
 use leptos::prelude::*;
 use uuid::Uuid;
+
+/// Everything the review screen starts from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Review {
+    pub sample: SampleSummary,
+    pub items: Vec<SampleItem>,
+    pub categories: Vec<String>,
+    /// (version id, version number) of the sampled prompt, newest first.
+    pub versions: Vec<(Uuid, i32)>,
+    pub prompt_name: String,
+}
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -181,12 +196,142 @@ pub async fn make_default_prompt(id: Uuid) -> Result<(), ServerFnError> {
     engine::classify::prompt_edit::set_default_prompt(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
-/// Queues the classification of a dataset with the default prompt; returns the run id.
 #[server]
-pub async fn classify_dataset(dataset_id: Uuid) -> Result<Uuid, ServerFnError> {
+pub async fn get_run_defaults() -> Result<RunDefaults, ServerFnError> {
+    ssr::user().await?;
+    let runs = ssr::services()?.runs;
+    Ok(RunDefaults { settings: runs.defaults.clone(), openai_available: runs.openai.is_some() })
+}
+
+/// What a run with these choices would send and cost; nothing is started.
+// JSON bodies: the run request flattens its overrides, which form encoding cannot carry as numbers.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn plan_classification(req: NewRun) -> Result<RunPlan, ServerFnError> {
     let user = ssr::user().await?;
-    let services = ssr::services()?;
-    engine::jobs::start_run(&services, &user, dataset_id, None).await.map_err(ssr::fail)
+    engine::classify::runs::plan_run(&ssr::services()?.runs, &user, &req).await.map_err(ssr::fail)
+}
+
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn start_classification(req: NewRun) -> Result<Uuid, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::jobs::start_run(&ssr::services()?, &user, &req).await.map_err(ssr::fail)
+}
+
+/// Continues a cancelled or failed run; with `retry_failed`, the failed chunks go out again too.
+#[server]
+pub async fn resume_run(id: Uuid, retry_failed: bool) -> Result<RunProgress, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::jobs::resume_run(&ssr::services()?, &user, id, retry_failed).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn diff_prompt_versions(from: Uuid, to: Uuid) -> Result<PromptDiff, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::classify::prompt_diff::prompt_diff(&ssr::services()?.pool, &user, from, to).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn draw_sample(run_id: Uuid) -> Result<Uuid, ServerFnError> {
+    let user = ssr::user().await?;
+    let req = engine::review::NewSample {
+        run_id,
+        confidence: None,
+        margin: None,
+        size: None,
+        seed: None,
+        min_per_category: None,
+        oversample_low: None,
+    };
+    let sample = engine::review::samples::create_sample(&ssr::services()?.pool, &user, &req).await.map_err(ssr::fail)?;
+    Ok(sample.id)
+}
+
+/// A sample with its items and the categories a verdict may name (the sampled run's prompt).
+#[server]
+pub async fn get_review(id: Uuid) -> Result<Review, ServerFnError> {
+    let user = ssr::user().await?;
+    let pool = ssr::services()?.pool;
+    let sample = engine::review::samples::sample_summary(&pool, &user, id).await.map_err(ssr::fail)?;
+    let items = engine::review::verdicts::sample_items(&pool, &user, id).await.map_err(ssr::fail)?;
+    let run = engine::classify::runs::run_progress(&pool, &user, sample.run_id).await.map_err(ssr::fail)?;
+    let version = engine::classify::prompt_edit::version_detail(&pool, &user, run.prompt_version_id).await.map_err(ssr::fail)?;
+    let versions = engine::classify::prompt_edit::prompt_versions(&pool, &user, version.prompt_id).await.map_err(ssr::fail)?;
+    Ok(Review {
+        sample,
+        items,
+        categories: version.categories.into_iter().map(|c| c.name).collect(),
+        versions: versions.into_iter().map(|v| (v.id, v.version)).collect(),
+        prompt_name: run.prompt_name,
+    })
+}
+
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn give_verdict(sample_id: Uuid, item_id: Uuid, input: Option<VerdictInput>) -> Result<SampleItem, ServerFnError> {
+    let user = ssr::user().await?;
+    let pool = ssr::services()?.pool;
+    match input {
+        Some(input) => engine::review::verdicts::put_verdict(&pool, &user, sample_id, item_id, &input).await,
+        None => engine::review::verdicts::clear_verdict(&pool, &user, sample_id, item_id).await,
+    }
+    .map_err(ssr::fail)
+}
+
+/// The prompt a sample's run used, so the editor can open it with the corrections beside it.
+#[server]
+pub async fn get_sample_prompt(id: Uuid) -> Result<Uuid, ServerFnError> {
+    let user = ssr::user().await?;
+    let pool = ssr::services()?.pool;
+    let sample = engine::review::samples::sample_summary(&pool, &user, id).await.map_err(ssr::fail)?;
+    let run = engine::classify::runs::run_progress(&pool, &user, sample.run_id).await.map_err(ssr::fail)?;
+    let version = engine::classify::prompt_edit::version_detail(&pool, &user, run.prompt_version_id).await.map_err(ssr::fail)?;
+    Ok(version.prompt_id)
+}
+
+#[server]
+pub async fn get_corrections(id: Uuid) -> Result<Vec<engine::review::CorrectionGroup>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::review::corrections::corrections(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+}
+
+/// Saves the sampled prompt's next version with the corrected lines as examples; returns it.
+#[server]
+pub async fn add_correction_examples(id: Uuid) -> Result<(Uuid, i32), ServerFnError> {
+    let user = ssr::user().await?;
+    let v = engine::review::corrections::save_with_examples(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)?;
+    Ok((v.id, v.version))
+}
+
+#[server]
+pub async fn get_sample_metrics(id: Uuid, run_id: Option<Uuid>) -> Result<SampleMetrics, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::review::metrics::sample_metrics(&ssr::services()?.pool, &user, id, run_id).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn get_iterations(id: Uuid) -> Result<Vec<Iteration>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::review::iterations::iterations(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn rerun_sample(id: Uuid, prompt_version_id: Uuid) -> Result<Uuid, ServerFnError> {
+    let user = ssr::user().await?;
+    let req = engine::review::SampleRerun { prompt_version_id, overrides: Default::default() };
+    engine::jobs::start_iteration(&ssr::services()?, &user, id, &req).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn compare_iterations(id: Uuid, before: Uuid, after: Uuid) -> Result<Comparison, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::review::iterations::compare(&ssr::services()?.pool, &user, id, before, after).await.map_err(ssr::fail)
+}
+
+/// Runs a prompt version on the whole dataset (cached lines cost nothing).
+#[server]
+pub async fn apply_version(dataset_id: Uuid, prompt_version_id: Uuid) -> Result<Uuid, ServerFnError> {
+    let user = ssr::user().await?;
+    let req = NewRun { dataset_id, prompt_id: None, prompt_version_id: Some(prompt_version_id), overrides: Default::default() };
+    engine::jobs::start_run(&ssr::services()?, &user, &req).await.map_err(ssr::fail)
 }
 
 #[server]
@@ -196,9 +341,16 @@ pub async fn get_run_progress(id: Uuid) -> Result<RunProgress, ServerFnError> {
 }
 
 #[server]
-pub async fn run_results(id: Uuid, offset: i64) -> Result<ResultsPage, ServerFnError> {
+pub async fn run_results(
+    id: Uuid,
+    offset: i64,
+    category: Option<String>,
+    min_score: Option<f64>,
+    max_score: Option<f64>,
+) -> Result<ResultsPage, ServerFnError> {
     let user = ssr::user().await?;
-    engine::classify::runs::results_page(&ssr::services()?.pool, &user, id, offset, 50).await.map_err(ssr::fail)
+    let filter = engine::classify::runs::ResultsFilter { category, min_score, max_score };
+    engine::classify::runs::results_page(&ssr::services()?.pool, &user, id, &filter, offset, 50).await.map_err(ssr::fail)
 }
 
 #[server]

@@ -72,10 +72,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::datasets::DatasetsPage/>
                     <Route path=path!("/datasets") view=pages::datasets::DatasetsPage/>
                     <Route path=path!("/datasets/:id") view=pages::dataset::DatasetPage/>
+                    <Route path=path!("/datasets/:id/classify") view=pages::classify::ClassifyPage/>
                     <Route path=path!("/uploads/:id") view=pages::upload::UploadPage/>
                     <Route path=path!("/login") view=pages::auth::LoginPage/>
                     <Route path=path!("/setup") view=pages::auth::SetupPage/>
                     <Route path=path!("/runs/:id") view=pages::run::RunPage/>
+                    <Route path=path!("/samples/:id") view=pages::review::ReviewPage/>
                     <Route path=path!("/prompts") view=pages::prompts::PromptsPage/>
                     <Route path=path!("/reviews") view=|| view! { <pages::Coming title=Key::NavReviews body=Key::ComingReviews/> }/>
                     <Route path=path!("/tables") view=|| view! { <pages::Coming title=Key::NavTables body=Key::ComingTables/> }/>

@@ -2,19 +2,15 @@
 //! administrator, upload a CSV, pick the column, watch the run progress live without a reload, see
 //! the results and download them. Screenshots land in `$CARGO_TARGET_DIR/screenshots/`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
+use common::{launch, shots_dir};
 use end2end::TestServer;
 use playwright_rs::protocol::Download;
-use playwright_rs::{BrowserContextOptions, LaunchOptions, Playwright, ScreenshotOptions, expect};
-
-fn shots_dir() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "../target".into());
-    let dir = PathBuf::from(target).join("screenshots");
-    let _ = std::fs::create_dir_all(&dir);
-    dir
-}
+use playwright_rs::{ScreenshotOptions, expect};
 
 fn ledger_csv(dir: &tempfile::TempDir) -> anyhow::Result<PathBuf> {
     let mut csv = String::from("fecha,concepto,importe\n");
@@ -29,21 +25,13 @@ fn ledger_csv(dir: &tempfile::TempDir) -> anyhow::Result<PathBuf> {
 
 #[tokio::test]
 async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::Result<()> {
-    let server = TestServer::start(&[("OFFLINE_CHUNK_DELAY_MS", "250"), ("LLM_CHUNK_SIZE", "3")]).await?;
-    let pw = Playwright::launch().await?;
-    let options = LaunchOptions::new()
-        .headless(true)
-        .executable_path("/usr/bin/chromium".to_string())
-        .chromium_sandbox(false)
-        .args(
-            ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-                .map(String::from)
-                .to_vec(),
-        );
-    let browser = pw.chromium().launch_with_options(options).await?;
-    let ctx = browser.new_context_with_options(BrowserContextOptions::builder().accept_downloads(true).build()).await?;
-    let page = ctx.new_page().await?;
-    page.set_default_timeout(15_000.0).await;
+    // The model server is real HTTP speaking the OpenAI protocol; the default provider stays offline.
+    let model = llm_testserver::LlmTestServer::start().await?;
+    model.set_latency(Duration::from_millis(200));
+    let base = model.base_url();
+    let env = [("OFFLINE_CHUNK_DELAY_MS", "250"), ("LLM_CHUNK_SIZE", "3"), ("LLM_PROVIDER", "offline"), ("OPENAI_BASE_URL", base.as_str()), ("LLM_CONCURRENCY_LIMIT", "2")];
+    let server = TestServer::start(&env).await?;
+    let (pw, browser, page) = launch().await?;
 
     // First run: no user exists, so the setup page creates the administrator.
     page.goto(&server.url("/setup"), None).await?;
@@ -116,6 +104,15 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     page.screenshot_to_file(&shots_dir().join("dataset-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 1280, height: 900 }).await?;
     page.locator("[data-testid=classify][data-ready=true]").click(None).await?;
+    page.wait_for_url("**/classify", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    // The plan before anything starts: 60 unique lines in chunks of 3.
+    if let Err(e) = expect(page.locator("[data-testid=plan-calls]")).to_contain_text("20").await {
+        page.screenshot_to_file(&shots_dir().join("classify-failed.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+        anyhow::bail!("{e}; url {}", page.url());
+    }
+    page.screenshot_to_file(&shots_dir().join("classify-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.locator("[data-testid=start-run]").click(None).await?;
     page.wait_for_url("**/runs/**", None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
 
@@ -183,12 +180,68 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     expect(page.locator("[data-testid=saved]")).to_contain_text("1").await?;
     page.locator("[data-testid=add-category]").click(None).await?;
     page.locator("[data-testid=category-name]").nth(1).fill("Suministros", None).await?;
+    page.locator("[data-testid=keyword-input]").nth(1).fill("iberdrola", None).await?;
+    page.locator("[data-testid=keyword-input]").nth(1).press("Enter", None).await?;
     page.locator("[data-testid=save-prompt]").click(None).await?;
     expect(page.locator("[data-testid=saved]")).to_contain_text("2").await?;
     expect(page.locator("[data-testid=history] li")).to_have_count(2).await?;
+    // Any two versions compared: v1 → v2 added a category.
+    expect(page.locator("[data-testid=diff-lines]")).to_contain_text("+ 2. Suministros").await?;
+    expect(page.locator("[data-testid=version-diff]")).to_contain_text("Suministros").await?;
     page.screenshot_to_file(&shots_dir().join("prompts-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
     page.screenshot_to_file(&shots_dir().join("prompts-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+
+    // Run the new prompt with the OpenAI-compatible model: choose it, watch it, export XLSX.
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 1280, height: 900 }).await?;
+    page.goto(&server.url("/datasets"), None).await?;
+    page.locator("[data-testid=datasets] a").first().click(None).await?;
+    page.locator("[data-testid=classify][data-ready=true]").click(None).await?;
+    page.wait_for_url("**/classify", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    let mine = page.locator("[data-testid=run-prompt] option:has-text('Mis gastos · v2')").get_attribute("value").await?.unwrap_or_default();
+    if let Err(e) = page.locator("[data-testid=run-prompt]").select_option(mine.as_str(), None).await {
+        page.screenshot_to_file(&shots_dir().join("classify-failed.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+        let options = page.locator("[data-testid=run-prompt]").inner_html().await.unwrap_or_default();
+        anyhow::bail!("{e}; url {} options {options}", page.url());
+    }
+    page.locator("[data-testid=provider-openai]").check(None).await?;
+    expect(page.locator("[data-testid=plan-cost]")).not().to_have_text("0").await?;
+    page.screenshot_to_file(&shots_dir().join("classify-openai-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
+    page.screenshot_to_file(&shots_dir().join("classify-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 1280, height: 900 }).await?;
+    page.locator("[data-testid=start-run]").click(None).await?;
+    page.wait_for_url("**/runs/**", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    let mut in_flight_seen = false;
+    for _ in 0..100 {
+        let flight = page.locator("[data-testid=stat-in-flight]").text_content().await?.unwrap_or_default();
+        in_flight_seen |= flight.trim() != "0";
+        if page.locator("[data-testid=run-status]").text_content().await?.unwrap_or_default().contains("Terminada") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    expect(page.locator("[data-testid=run-status]")).with_timeout(Duration::from_secs(30)).to_contain_text("Terminada").await?;
+    assert!(in_flight_seen, "calls in flight were shown while the run went on");
+    expect(page.locator("[data-testid=stat-tokens]")).not().to_have_text("0 / 0").await?;
+    expect(page.locator("[data-testid=distribution]")).to_contain_text("Suministros").await?;
+    page.screenshot_to_file(&shots_dir().join("run-openai-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+    let waiter = page.expect_download(Some(30_000.0)).await?;
+    page.locator("[data-testid=download-xlsx]").click(None).await?;
+    let download: Download = waiter.wait().await?;
+    let saved = dir.path().join("results.xlsx");
+    download.save_as(&saved).await?;
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&saved)?;
+    let sheet = book.worksheet_range("Results 1")?;
+    let header: Vec<String> = sheet.rows().next().map(|r| r.iter().map(|c| c.to_string()).collect()).unwrap_or_default();
+    assert_eq!(header, ["fecha", "concepto", "importe", "category", "score", "reason"]);
+    assert_eq!(sheet.height(), 61, "a header and one row per original row");
+    let iberdrola = sheet.rows().find(|r| r[1].to_string().contains("Iberdrola")).map(|r| r[3].to_string());
+    assert_eq!(iberdrola.as_deref(), Some("Suministros"));
+    assert!(model.calls().len() >= 20, "the model was called: {}", model.calls().len());
 
     // First-run is closed for good once an administrator exists.
     page.goto(&server.url("/setup"), None).await?;

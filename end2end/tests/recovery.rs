@@ -19,7 +19,8 @@ fn ledger(lines: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn run_survives_sigterm_and_sigkill_with_one_result_per_line() -> anyhow::Result<()> {
-    let mut server = TestServer::start(&[("OFFLINE_CHUNK_DELAY_MS", "120"), ("LLM_CHUNK_SIZE", "10")]).await?;
+    // One chunk at a time, so the kills land mid-run.
+    let mut server = TestServer::start(&[("OFFLINE_CHUNK_DELAY_MS", "120"), ("LLM_CHUNK_SIZE", "10"), ("LLM_CONCURRENCY_LIMIT", "1")]).await?;
     server.create_user("ana", "analyst", PASSWORD)?;
     let client = server.client("ana", PASSWORD).await?;
     let (dataset, run) = upload_and_run(&server, &client, "ledger.csv", ledger(400), "concepto").await?;
@@ -57,6 +58,45 @@ async fn run_survives_sigterm_and_sigkill_with_one_result_per_line() -> anyhow::
     let csv = client.get(server.url(&format!("/api/v1/runs/{run_id}/results?format=csv"))).send().await?.text().await?;
     assert_eq!(csv.lines().count(), 401, "a header and one result per original row");
     assert!(csv.lines().skip(1).all(|l| l.contains("Viajes y transporte")), "taxi lines are travel");
+    Ok(())
+}
+
+/// The model is an OpenAI-compatible server (started here, real HTTP) answering after 100 ms. The
+/// worker is killed mid-run; after the restart the run completes, and no chunk that had been stored
+/// before the kill is ever sent to the model again.
+#[tokio::test]
+async fn openai_run_killed_mid_way_completes_without_resending_stored_chunks() -> anyhow::Result<()> {
+    let model = llm_testserver::LlmTestServer::start().await?;
+    model.set_latency(Duration::from_millis(100));
+    let base = model.base_url();
+    let env = [("OPENAI_BASE_URL", base.as_str()), ("LLM_PROVIDER", "openai"), ("LLM_CHUNK_SIZE", "10"), ("LLM_CONCURRENCY_LIMIT", "3")];
+    let mut server = TestServer::start(&env).await?;
+    server.create_user("ana", "analyst", PASSWORD)?;
+    let client = server.client("ana", PASSWORD).await?;
+    let (_, run) = upload_and_run(&server, &client, "ledger.csv", ledger(600), "concepto").await?;
+    let run_id = run["id"].as_str().unwrap_or_default().to_string();
+    wait_run(&server, &client, &run_id, Duration::from_secs(30), |r| r["done"].as_i64().unwrap_or(0) >= 100).await?;
+    server.kill()?;
+
+    let pool = server.db().await?;
+    let stored: Vec<Vec<i32>> = sqlx::query_scalar("SELECT line_idx FROM run_chunks WHERE status = 'done'").fetch_all(&pool).await?;
+    assert!(!stored.is_empty() && stored.len() < 54, "killed too early or too late: {} of 54 chunks", stored.len());
+    let calls_before_restart = model.calls().len();
+
+    server.spawn().await?;
+    let client = server.client("ana", PASSWORD).await?;
+    let done = wait_run(&server, &client, &run_id, Duration::from_secs(60), |r| r["status"] == "succeeded").await?;
+    assert_eq!((done["done"].as_i64(), done["total"].as_i64(), done["missing"].as_i64()), (Some(540), Some(540), Some(0)));
+    let per_line: Vec<(i32, i64)> = sqlx::query_as("SELECT line_idx, count(*) FROM run_results GROUP BY 1").fetch_all(&pool).await?;
+    assert_eq!(per_line.len(), 540);
+    assert!(per_line.iter().all(|(_, n)| *n == 1), "a line has more than one result");
+
+    let resent: Vec<i64> = model.calls()[calls_before_restart..].iter().map(|c| c.row_indexes[0]).collect();
+    for chunk in &stored {
+        let first = chunk[0] as i64;
+        assert!(!resent.contains(&first), "chunk starting at {first} was stored before the kill and sent again");
+    }
+    eprintln!("{} chunks stored before the kill, {} calls after the restart", stored.len(), resent.len());
     Ok(())
 }
 

@@ -10,6 +10,8 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
+mod common;
+
 use anyhow::Context;
 use engine::auth::{Password, Role, Username, create_user};
 use engine::clean::{NewDataset, create_dataset};
@@ -149,17 +151,8 @@ fn peak_rss_mb() -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let rows: u64 = std::env::args().skip(1).find_map(|a| a.replace('_', "").parse().ok()).unwrap_or(1_000_000);
-    let admin_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let db = "dgs_bench";
-    let admin = sqlx::PgPool::connect(&admin_url).await.context("DATABASE_URL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).execute(&admin).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await?;
-    let url = match admin_url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{db}"),
-        None => anyhow::bail!("DATABASE_URL has no database name"),
-    };
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(8).connect(&url).await?;
-    engine::store::MIGRATOR.run(&pool).await?;
+    let db = common::ScratchDb::create("dgs_bench", 8).await?;
+    let (pool, url) = (db.pool.clone(), db.url.clone());
 
     let dir = tempfile::tempdir()?;
     eprintln!("generating {rows} rows …");
@@ -226,7 +219,6 @@ async fn main() -> anyhow::Result<()> {
     println!("  end to end                    {total:>7.2} s  {:>10.0} rows/s", rows as f64 / total);
     println!("  ratio to baseline             {:>7.2}×  (target ≤ 3×)", total / baseline);
     println!("  peak memory (RSS high-water)  {peak:>7.0} MB  (target < 300 MB)");
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).execute(&admin).await?;
-    Ok(())
+    drop(pool);
+    db.drop().await
 }

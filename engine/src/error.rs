@@ -86,6 +86,10 @@ impl EngineError {
         EngineError::Invalid(msg.into())
     }
 
+    pub fn conflict(msg: impl Into<String>) -> Self {
+        EngineError::Conflict(msg.into())
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         EngineError::Internal(cause.to_string())
     }

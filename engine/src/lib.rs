@@ -9,6 +9,7 @@ pub mod classify;
 pub mod clean;
 pub mod error;
 pub mod ingest;
+pub mod review;
 #[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]
@@ -23,7 +24,6 @@ pub struct Services {
     pub pool: sqlx::PgPool,
     pub queue: jobs::JobQueue,
     pub runs: classify::runs::RunContext,
-    pub chunk_size: i32,
     pub data_dir: std::path::PathBuf,
     pub upload_max_bytes: u64,
     pub ingest_limits: ingest::IngestLimits,

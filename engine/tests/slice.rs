@@ -4,27 +4,17 @@
 use std::io::Write;
 use std::time::Duration;
 
-use engine::auth::{CurrentUser, Password, Role, Username, create_user};
-use engine::classify::runs::{RunContext, RunOutcome, create_run, execute_run, results_csv, results_page, run_progress};
-use engine::classify::{RunStatus, prompts::ensure_default_prompt};
+mod support;
+
+use engine::auth::{Password, Role, Username, create_user};
+use engine::classify::runs::{RunOutcome, create_run, execute_run, results_csv, results_page, run_progress};
+use engine::classify::{NewRun, RunOverrides, RunStatus, prompts::ensure_default_prompt};
 use engine::clean::{NewDataset, create_dataset};
 use engine::ingest::{NewUpload, ingest_upload, rejected_rows};
-use fred::interfaces::ClientLike;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+use support::{analyst, context};
 use uuid::Uuid;
-
-async fn analyst(pool: &PgPool) -> anyhow::Result<CurrentUser> {
-    let name = Username::parse("ana")?;
-    Ok(create_user(pool, &name, &Password::parse("a long enough secret", &name)?, Role::Analyst).await?)
-}
-
-async fn redis() -> anyhow::Result<fred::clients::Client> {
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let client = fred::clients::Client::new(fred::types::config::Config::from_url(&url)?, None, None, None);
-    client.init().await?;
-    Ok(client)
-}
 
 /// Semicolon-delimited, Windows-1252 encoded (é = 0xE9), with a row too long and one too short.
 fn messy_csv(dir: &tempfile::TempDir) -> anyhow::Result<std::path::PathBuf> {
@@ -75,8 +65,9 @@ async fn messy_csv_becomes_a_classified_dataset_that_survives_interruption(pool:
     let err = create_dataset(&pool, &user, &bad).await.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("'nope' does not exist") && err.contains("concepto"), "{err}");
 
-    let run_id = create_run(&pool, &user, dataset.id, None, 10).await?;
-    let ctx = RunContext { pool: pool.clone(), redis: redis().await?, offline_chunk_delay: Duration::from_millis(150) };
+    let ctx = engine::classify::runs::RunContext { offline_chunk_delay: Duration::from_millis(150), ..context(&pool, None).await? };
+    let overrides = RunOverrides { chunk_size: Some(10), ..Default::default() };
+    let run_id = create_run(&ctx, &user, &NewRun { dataset_id: dataset.id, prompt_id: None, prompt_version_id: None, overrides }).await?;
 
     // Interrupt after the first chunks, as a shutdown would.
     let stop = CancellationToken::new();
@@ -84,7 +75,7 @@ async fn messy_csv_becomes_a_classified_dataset_that_survives_interruption(pool:
         let (stop, pool) = (stop.clone(), pool.clone());
         tokio::spawn(async move {
             // Stop as soon as the first chunk is stored, well before the other four are.
-            while sqlx::query_scalar::<_, i64>("SELECT count(*) FROM run_chunks").fetch_one(&pool).await.unwrap_or(0) == 0 {
+            while sqlx::query_scalar::<_, i64>("SELECT count(*) FROM run_chunks WHERE status = 'done'").fetch_one(&pool).await.unwrap_or(0) == 0 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             stop.cancel();
@@ -106,11 +97,11 @@ async fn messy_csv_becomes_a_classified_dataset_that_survives_interruption(pool:
     assert_eq!(per_line.len(), 43);
     assert!(per_line.iter().all(|(_, n)| *n == 1));
 
-    let page = results_page(&pool, &user, run_id, 0, 100).await?;
+    let page = results_page(&pool, &user, run_id, &Default::default(), 0, 100).await?;
     assert_eq!((page.total_rows, page.rows.len()), (45, 45), "one result per original row");
     assert_eq!(page.rows[0].category, "Viajes y transporte");
     assert_eq!(page.rows[0].category, page.rows[1].category, "duplicates share their line's result");
-    let csv = String::from_utf8(results_csv(&pool, &user, run_id).await?)?;
+    let csv = String::from_utf8(results_csv(&pool, &user, run_id, None).await?)?;
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("fecha,concepto,importe,category,score,reason"));
     assert_eq!(csv.lines().count(), 46);

@@ -21,6 +21,23 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Measure the offline classifier on a labelled CSV or workbook: accuracy on a held-out share
+    /// before and after it learns from the rest of the labels.
+    EvaluateOffline {
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// The text column(s) to classify (repeat for several).
+        #[arg(long = "text", required = true)]
+        text: Vec<String>,
+        /// The column holding the right category.
+        #[arg(long)]
+        label: String,
+        /// Share of the rows it learns from (the rest is the test set).
+        #[arg(long, default_value_t = 0.5)]
+        learn_share: f64,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -48,9 +65,15 @@ pub enum Role {
 
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::EvaluateOffline { file, text, label, learn_share, seed }) = &cli.command {
+        let rows = engine::classify::evaluate::load_labelled(file, text, label)?;
+        println!("{}", engine::classify::evaluate::evaluate(&rows, *learn_share, *seed)?);
+        return Ok(());
+    }
     let config = Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve { role: Role::All }) {
         Command::Serve { role } => crate::serve::serve(config, role).await,
+        Command::EvaluateOffline { .. } => Ok(()),
         Command::Migrate => {
             let pool = engine::store::connect_postgres(&config.database_url, 2).await?;
             engine::store::migrate(&pool).await?;

@@ -18,7 +18,9 @@ pub struct Config {
     pub ingest_limits: engine::ingest::IngestLimits,
     pub ingest_writers: usize,
     pub workbook_memory_limit_mb: u64,
-    pub llm_chunk_size: i32,
+    /// What a run starts from: provider, model, chunk size, concurrency... (each overridable per run).
+    pub llm: engine::classify::RunSettings,
+    pub openai: Option<engine::classify::provider::OpenAiConfig>,
     pub offline_chunk_delay: Duration,
     /// Sessions cookies get `Secure` unless the app is served on localhost.
     pub secure_cookies: bool,
@@ -41,8 +43,7 @@ impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let _ = dotenvy::dotenv();
         let site_addr: SocketAddr = parsed("LEPTOS_SITE_ADDR", "127.0.0.1:3000")?;
-        let chunk: i32 = parsed("LLM_CHUNK_SIZE", "50")?;
-        anyhow::ensure!((1..=10_000).contains(&chunk), "LLM_CHUNK_SIZE must be between 1 and 10000");
+        let (llm, openai) = llm_from_env()?;
         Ok(Config {
             database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dgs"),
             redis_url: var("REDIS_URL", "redis://127.0.0.1:6379"),
@@ -58,7 +59,8 @@ impl Config {
             },
             ingest_writers: parsed::<usize>("INGEST_WRITERS", "2")?.clamp(1, 16),
             workbook_memory_limit_mb: parsed::<u64>("WORKBOOK_MEMORY_LIMIT_MB", "1024")?.max(128),
-            llm_chunk_size: chunk,
+            llm,
+            openai,
             offline_chunk_delay: Duration::from_millis(parsed("OFFLINE_CHUNK_DELAY_MS", "0")?),
             secure_cookies: !site_addr.ip().is_loopback() && parsed("COOKIE_SECURE", "true")?,
             shutdown_timeout: Duration::from_secs(parsed("SHUTDOWN_TIMEOUT_SECS", "8")?),
@@ -69,4 +71,42 @@ impl Config {
             Ok(c)
         })
     }
+}
+
+/// DESIGN §5's provider settings. Without a key and a base URL the offline classifier is the default,
+/// so the whole flow works on a fresh machine; a base URL alone is enough for keyless servers (Ollama).
+fn llm_from_env() -> anyhow::Result<(engine::classify::RunSettings, Option<engine::classify::provider::OpenAiConfig>)> {
+    use engine::classify::{ProviderKind, RunSettings};
+    let key = std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.trim().is_empty());
+    let base = std::env::var("OPENAI_BASE_URL").ok().filter(|b| !b.trim().is_empty());
+    let openai = (key.is_some() || base.is_some()).then(|| engine::classify::provider::OpenAiConfig {
+        base_url: base.unwrap_or_else(|| "https://api.openai.com/v1".into()),
+        api_key: key.map(secrecy::SecretString::from),
+    });
+    let default_provider = if openai.is_some() { "openai" } else { "offline" };
+    let provider_name = var("LLM_PROVIDER", default_provider);
+    let provider = ProviderKind::parse(&provider_name)
+        .ok_or_else(|| anyhow::anyhow!("LLM_PROVIDER={provider_name:?} is not valid: use openai or offline"))?;
+    anyhow::ensure!(
+        provider == ProviderKind::Offline || openai.is_some(),
+        "LLM_PROVIDER=openai needs OPENAI_API_KEY or OPENAI_BASE_URL"
+    );
+    let d = RunSettings::default();
+    let settings = RunSettings {
+        provider,
+        model: var("LLM_MODEL", &d.model),
+        chunk_size: parsed("LLM_CHUNK_SIZE", &d.chunk_size.to_string())?,
+        concurrency: parsed("LLM_CONCURRENCY_LIMIT", &d.concurrency.to_string())?,
+        temperature: parsed("LLM_TEMPERATURE", &d.temperature.to_string())?,
+        max_retries: parsed("LLM_MAX_RETRIES", &d.max_retries.to_string())?,
+        timeout_secs: parsed("LLM_TIMEOUT_SECS", &d.timeout_secs.to_string())?,
+        price_in_per_1k: parsed("LLM_PRICE_IN_PER_1K", &d.price_in_per_1k.to_string())?,
+        price_out_per_1k: parsed("LLM_PRICE_OUT_PER_1K", &d.price_out_per_1k.to_string())?,
+        requests_per_minute: parsed("LLM_REQUESTS_PER_MINUTE", "0")?,
+        tokens_per_minute: parsed("LLM_TOKENS_PER_MINUTE", "0")?,
+        use_cache: parsed("LLM_USE_CACHE", "true")?,
+        retry_base_ms: parsed("LLM_RETRY_BASE_MS", &d.retry_base_ms.to_string())?,
+    };
+    settings.validate().map_err(|e| anyhow::anyhow!("LLM settings: {e}"))?;
+    Ok((settings, openai))
 }

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! `dgs`: the Data Governance Service. `dgs serve` runs the web app and the job workers (or one of
 //! them, with `--role`); `dgs user create` adds an account from a script; `dgs migrate` only migrates.
 

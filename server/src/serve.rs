@@ -35,13 +35,14 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     let runs = engine::classify::runs::RunContext {
         pool: pool.clone(),
         redis: redis.next().clone(),
+        defaults: config.llm.clone(),
+        openai: config.openai.clone(),
         offline_chunk_delay: config.offline_chunk_delay,
     };
     let services = engine::Services {
         pool,
         queue: queue.clone(),
         runs: runs.clone(),
-        chunk_size: config.llm_chunk_size,
         data_dir: config.data_dir.clone(),
         upload_max_bytes: config.upload_max_bytes,
         ingest_limits: config.ingest_limits.clone(),

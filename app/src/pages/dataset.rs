@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::datasets::fmt_int;
 use super::upload_tables::RejectedList;
-use crate::api::{ClassifyDataset, RemoveDataset, get_dataset, get_dataset_rows};
+use crate::api::{RemoveDataset, get_dataset, get_dataset_rows};
 use crate::components::{ErrorNote, Pager, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
@@ -25,17 +25,11 @@ pub fn DatasetPage() -> impl IntoView {
             None => Err(ServerFnError::ServerError("not_found|dataset not found".into())),
         }
     });
-    let classify = ServerAction::<ClassifyDataset>::new();
     let remove = ServerAction::<RemoveDataset>::new();
     let locale = use_locale();
     Effect::new(move || {
         if let Some(Ok(())) = remove.value().get() {
             browser::go("/datasets");
-        }
-    });
-    Effect::new(move || {
-        if let Some(Ok(run)) = classify.value().get() {
-            browser::go(&format!("/runs/{run}"));
         }
     });
     view! {
@@ -64,14 +58,10 @@ pub fn DatasetPage() -> impl IntoView {
                                                     remove.dispatch(RemoveDataset { id: dataset_id });
                                                 }
                                             }>{tr(Key::Delete)}</button>
-                                        <button class="btn btn-primary" data-testid="classify" data-ready=move || ready.get().to_string()
-                                            disabled=move || classify.pending().get()
-                                            on:click=move |_| { classify.dispatch(ClassifyDataset { dataset_id }); }>
-                                            {move || if classify.pending().get() { tr(Key::Working)() } else { tr(Key::Classify)() }}
-                                        </button>
+                                        <a class="btn btn-primary" data-testid="classify" data-ready=move || ready.get().to_string()
+                                            href=format!("/datasets/{dataset_id}/classify")>{tr(Key::Classify)}</a>
                                         </div>
                                     </div>
-                                    {move || classify.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
                                     {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
                                     <div class="stats">
                                         <div class="stat"><span class="stat-value" data-testid="stat-rows">{fmt_int(s.rows)}</span><span class="stat-label">{tr(Key::Rows)}</span></div>

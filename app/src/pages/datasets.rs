@@ -24,7 +24,7 @@ pub fn DatasetsPage() -> impl IntoView {
                             Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                             Ok(list) if list.is_empty() => view! { <p class="muted">{tr(Key::NoDatasets)}</p> }.into_any(),
                             Ok(list) => view! {
-                                <div class="table-wrap"><table class="table">
+                                <div class="table-wrap"><table class="table" data-testid="datasets">
                                     <thead><tr>
                                         <th scope="col">{tr(Key::Name)}</th>
                                         <th scope="col" class="num">{tr(Key::Rows)}</th>
@@ -92,6 +92,11 @@ pub fn DatasetsPage() -> impl IntoView {
             <span hidden>{move || locale.get().code()}</span>
         </div>
     }
+}
+
+/// An estimated cost: small amounts keep four decimals so they do not read as zero.
+pub fn fmt_money(x: f64) -> String {
+    if x == 0.0 { "0".into() } else if x < 0.01 { format!("{x:.4}") } else { format!("{x:.2}") }
 }
 
 pub fn fmt_int(n: i64) -> String {

@@ -1,10 +1,15 @@
 //! One module per screen.
 
 pub mod auth;
+pub mod classify;
 pub mod dataset;
 pub mod datasets;
+mod prompt_diff;
 pub mod prompts;
+pub mod review;
+mod review_metrics;
 pub mod run;
+mod run_results;
 pub mod upload;
 mod upload_clean;
 mod upload_tables;

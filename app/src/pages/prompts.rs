@@ -5,7 +5,7 @@ use engine::classify::{Category, PromptDraft, PromptSummary, compile_prompt};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::api::{CopyPrompt, MakeDefaultPrompt, SavePrompt, get_prompt_versions, get_prompts};
+use crate::api::{CopyPrompt, MakeDefaultPrompt, SavePrompt, get_prompt_versions, get_prompts, get_sample_prompt};
 use crate::components::ErrorNote;
 use crate::i18n::{Key, tr};
 
@@ -55,6 +55,23 @@ pub fn PromptsPage() -> impl IntoView {
         selected.set(Some(p.id));
         draft.set(PromptDraft { name: Some(p.name), label: Some(p.label), template: String::new(), categories: vec![], shared: Some(p.is_shared) });
     };
+    // Opened from a review (`?sample=…`): the sampled prompt opens with the corrections beside it.
+    let query = leptos_router::hooks::use_query_map();
+    let sample = move || query.with(|q| q.get("sample").and_then(|s| Uuid::parse_str(&s).ok()));
+    let sample_prompt = Resource::new(sample, |s| async move {
+        match s {
+            Some(s) => get_sample_prompt(s).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    Effect::new(move || {
+        if let (Some(Ok(Some(prompt_id))), Some(Ok(prompts))) = (sample_prompt.get(), list.get())
+            && selected.get_untracked().is_none()
+            && let Some(p) = prompts.into_iter().find(|p| p.id == prompt_id)
+        {
+            open(p);
+        }
+    });
     // Load the latest version into the draft when a prompt is opened.
     Effect::new(move || {
         if let Some(Ok(vs)) = versions.get()
@@ -103,6 +120,7 @@ pub fn PromptsPage() -> impl IntoView {
                 </Transition>
             </section>
             <PromptEditor draft selected save copy make_default versions/>
+            {move || sample().map(|sample_id| view! { <super::review_metrics::SampleCorrections sample_id/> })}
         </div>
     }
 }
@@ -167,6 +185,7 @@ fn PromptEditor(
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     versions.await.ok().filter(|v| !v.is_empty()).map(|vs| view! {
+                        {(vs.len() > 1).then(|| view! { <super::prompt_diff::VersionDiff versions=vs.clone()/> })}
                         <h3>{tr(Key::History)}</h3>
                         <ul class="history" data-testid="history">
                             {vs.into_iter().map(|v| view! {

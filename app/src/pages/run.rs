@@ -1,17 +1,20 @@
-//! A classification run: live progress pushed from the server (Server-Sent Events), the category
-//! distribution, the results table and the CSV download.
+//! A classification run: live progress pushed from the server (Server-Sent Events) with throughput,
+//! ETA, calls in flight, tokens, cost, retries and failures; cancel, resume and retry; the category
+//! distribution growing as results arrive; the results table and the CSV/XLSX downloads.
 
 use engine::classify::{RunProgress, RunStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use crate::api::{CancelRun, get_run_progress, run_categories, run_results};
-use crate::components::{ErrorNote, Pager, ProgressBar};
+use super::classify::Stat;
+use super::run_results::{Distribution, ResultsTable};
+use crate::api::{CancelRun, DrawSample, ResumeRun, get_run_progress, run_categories};
+use crate::components::{ErrorNote, ProgressBar};
 use crate::i18n::{Key, t, tr, use_locale};
-use crate::pages::datasets::fmt_int;
+use crate::pages::datasets::{fmt_int, fmt_money};
 
-fn status_key(s: RunStatus) -> Key {
+pub(crate) fn status_key(s: RunStatus) -> Key {
     match s {
         RunStatus::Queued => Key::StatusQueued,
         RunStatus::Running => Key::StatusRunning,
@@ -33,21 +36,43 @@ pub fn RunPage() -> impl IntoView {
     }
 }
 
+/// "1 h 02 min", "3 min 10 s", "42 s".
+fn duration_text(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+    }
+}
+
 #[component]
 fn RunView(id: Uuid) -> impl IntoView {
     let initial = Resource::new(move || id, get_run_progress);
     let live: RwSignal<Option<RunProgress>> = RwSignal::new(None);
     subscribe(id, live);
     let progress = move || live.get().or_else(|| initial.get().and_then(|r| r.ok()));
-    // Tables load once, then again when the stream says the run has finished (its first event is the
-    // current state, so an already finished run is covered); while running, the bar moves live.
-    // Reading only `live` here keeps the resource out of non-Suspense code (hydration stays exact).
+    // Tables follow the stream: the distribution refreshes about twenty times over a run and once
+    // more at the end; the results table when the run finishes. Reading only `live` keeps the
+    // resources out of non-Suspense code (hydration stays exact).
     let finished = Memo::new(move |_| live.get().is_some_and(|p| p.status.is_terminal()));
-    let offset = RwSignal::new(0i64);
-    let results = Resource::new(move || (finished.get(), offset.get()), move |(_, off)| run_results(id, off));
-    let categories = Resource::new(move || finished.get(), move |_| run_categories(id));
+    let step = Memo::new(move |_| live.get().map(|p| (p.done / (p.total / 20).max(1), p.status.is_terminal())));
+    let categories = Resource::new(move || step.get(), move |_| run_categories(id));
     let cancel = ServerAction::<CancelRun>::new();
+    let resume = ServerAction::<ResumeRun>::new();
+    let sample = ServerAction::<DrawSample>::new();
     let locale = use_locale();
+    Effect::new(move || {
+        if let Some(Ok(s)) = sample.value().get() {
+            crate::components::browser::go(&format!("/samples/{s}"));
+        }
+    });
+    // A resumed run streams again from the start: reopen the page to subscribe anew.
+    Effect::new(move || {
+        if let Some(Ok(_)) = resume.value().get() {
+            crate::components::browser::go(&format!("/runs/{id}"));
+        }
+    });
 
     view! {
         <div class="stack">
@@ -60,91 +85,81 @@ fn RunView(id: Uuid) -> impl IntoView {
                             {move || progress().map(|p| {
                                 let ratio = if p.total > 0 { p.done as f64 / p.total as f64 } else { 1.0 };
                                 let status = p.status;
+                                let active = !status.is_terminal();
+                                let failed_chunks = !p.failures.is_empty();
+                                let resumable = status.is_terminal() && p.done + p.failed < p.total;
                                 view! {
                                     <div class="run-head">
                                         <h1>{format!("{} v{}", p.prompt_name, p.prompt_version)}</h1>
                                         <span class=format!("status status-{}", status.as_str()) data-testid="run-status">
                                             {move || t(locale.get(), status_key(status))}
                                         </span>
-                                        {(!status.is_terminal()).then(|| view! { <span class="live" aria-hidden="true">{tr(Key::Live)}</span> })}
+                                        {active.then(|| view! { <span class="live" aria-hidden="true">{tr(Key::Live)}</span> })}
+                                        <span class="muted">{format!("{} · {}", p.provider.as_str(), p.model)}</span>
                                     </div>
                                     <ProgressBar value=Signal::derive(move || ratio) label=Signal::derive(move || t(locale.get(), Key::LinesDone).to_string())/>
                                     <p class="counts" data-testid="run-counts" aria-live="polite">
                                         <strong>{fmt_int(p.done)}</strong>" "{tr(Key::LinesDone)}" "<strong>{fmt_int(p.total)}</strong>
                                         {(p.failed > 0).then(|| view! { <span class="warn">" · "{fmt_int(p.failed)}" "{tr(Key::Failed)}</span> })}
+                                        {p.lines_per_second.map(|r| view! { <span>" · "{format!("{r:.1}")}" "{tr(Key::Throughput)}</span> })}
+                                        {p.eta_secs.map(|s| view! { <span>" · "{tr(Key::Eta)}" "{duration_text(s)}</span> })}
                                     </p>
-                                    {p.error.clone().map(|e| view! { <p class="note note-error">{e}</p> })}
+                                    <div class="stats stats-compact" data-testid="run-stats">
+                                        <Stat label=Key::InFlight value=fmt_int(p.in_flight) testid="stat-in-flight"/>
+                                        <Stat label=Key::Chunks value=format!("{} / {}", fmt_int(p.chunks_done), fmt_int(p.chunks_total)) testid="stat-chunks"/>
+                                        <Stat label=Key::Tokens value=format!("{} / {}", fmt_int(p.tokens_in), fmt_int(p.tokens_out)) testid="stat-tokens"/>
+                                        <Stat label=Key::Cost value=fmt_money(p.cost) testid="stat-cost"/>
+                                        <Stat label=Key::Retries value=fmt_int(p.retries) testid="stat-retries"/>
+                                        <Stat label=Key::Cached value=fmt_int(p.cached) testid="stat-cached"/>
+                                        <Stat label=Key::Repaired value=fmt_int(p.repaired) testid="stat-repaired"/>
+                                        <Stat label=Key::Missing value=fmt_int(p.missing) testid="stat-missing"/>
+                                        <Stat label=Key::Discarded value=fmt_int(p.discarded) testid="stat-discarded"/>
+                                    </div>
+                                    {p.error.clone().map(|e| view! { <p class="note note-error" data-testid="run-error">{e}</p> })}
+                                    {failed_chunks.then(|| view! {
+                                        <details class="failures" open>
+                                            <summary>{tr(Key::Failures)}" ("{p.failures.len()}")"</summary>
+                                            <ul>
+                                                {p.failures.iter().map(|f| view! {
+                                                    <li><strong>{format!("#{}", f.chunk_no)}</strong>
+                                                        {format!(" · {} ", f.lines)}{tr(Key::UniqueLinesLower)}
+                                                        {format!(" · {} ", f.attempts)}{tr(Key::Attempts)}
+                                                        <code>{f.error.clone()}</code></li>
+                                                }).collect_view()}
+                                            </ul>
+                                        </details>
+                                    })}
                                     <div class="actions">
-                                        {(!status.is_terminal()).then(|| view! {
-                                            <button class="btn" on:click=move |_| { cancel.dispatch(CancelRun { id }); }>{tr(Key::Cancel)}</button>
+                                        {active.then(|| view! {
+                                            <button class="btn" data-testid="cancel-run" on:click=move |_| { cancel.dispatch(CancelRun { id }); }>{tr(Key::Cancel)}</button>
+                                        })}
+                                        {resumable.then(|| view! {
+                                            <button class="btn" data-testid="resume-run" on:click=move |_| { resume.dispatch(ResumeRun { id, retry_failed: false }); }>{tr(Key::Resume)}</button>
+                                        })}
+                                        {(status.is_terminal() && failed_chunks).then(|| view! {
+                                            <button class="btn" data-testid="retry-failed" on:click=move |_| { resume.dispatch(ResumeRun { id, retry_failed: true }); }>{tr(Key::RetryFailed)}</button>
                                         })}
                                         {(status == RunStatus::Succeeded).then(|| view! {
-                                            <a class="btn btn-primary" data-testid="download-csv" rel="external" download
+                                            <button class="btn" data-testid="review-sample" disabled=move || sample.pending().get()
+                                                on:click=move |_| { sample.dispatch(DrawSample { run_id: id }); }>{tr(Key::ReviewSample)}</button>
+                                        })}
+                                        {(p.done > 0).then(|| view! {
+                                            <a class="btn" data-testid="download-csv" rel="external" download
                                                 href=format!("/api/v1/runs/{id}/results?format=csv")>{tr(Key::DownloadCsv)}</a>
+                                            <a class="btn btn-primary" data-testid="download-xlsx" rel="external" download
+                                                href=format!("/api/v1/runs/{id}/results?format=xlsx")>{tr(Key::DownloadXlsx)}</a>
                                         })}
                                     </div>
                                 }
                             })}
+                            {move || resume.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+                            {move || sample.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
                         }.into_any()
                     })}
                 </Suspense>
             </section>
-            <section class="panel">
-                <h2>{tr(Key::Distribution)}</h2>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let cats = categories.await.unwrap_or_default();
-                        let max = cats.iter().map(|c| c.lines).max().unwrap_or(1).max(1);
-                        view! {
-                            <ul class="bars">
-                                {cats.into_iter().map(|c| view! {
-                                    <li>
-                                        <span class="bar-label">{c.category.clone()}</span>
-                                        <span class="bar"><span class="bar-fill" style:width=format!("{:.1}%", c.lines as f64 * 100.0 / max as f64)></span></span>
-                                        <span class="num">{fmt_int(c.lines)}</span>
-                                    </li>
-                                }).collect_view()}
-                            </ul>
-                        }
-                    })}
-                </Transition>
-            </section>
-            <section class="panel">
-                <h2>{tr(Key::Results)}</h2>
-                <Transition fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
-                    {move || Suspend::new(async move {
-                        match results.await {
-                            Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                            Ok(page) => {
-                                let total = page.total_rows;
-                                view! {
-                                    <div class="table-wrap"><table class="table" data-testid="results">
-                                        <thead><tr>
-                                            <th scope="col" class="num">"#"</th>
-                                            <th scope="col">{tr(Key::Line)}</th>
-                                            <th scope="col">{tr(Key::Category)}</th>
-                                            <th scope="col" class="num">{tr(Key::Score)}</th>
-                                            <th scope="col">{tr(Key::Reason)}</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {page.rows.into_iter().map(|r| view! {
-                                                <tr>
-                                                    <td class="num">{r.row_no}</td>
-                                                    <td>{r.line}</td>
-                                                    <td><span class="chip">{r.category}</span></td>
-                                                    <td class="num">{format!("{:.2}", r.score)}</td>
-                                                    <td class="muted">{r.reason}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table></div>
-                                    <Pager offset on_page=move |o| offset.set(o) page=50 total label=Key::PageOf/>
-                                }.into_any()
-                            }
-                        }
-                    })}
-                </Transition>
-            </section>
+            <Distribution categories/>
+            <ResultsTable id finished categories/>
         </div>
     }
 }

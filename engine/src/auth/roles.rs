@@ -40,6 +40,8 @@ pub enum Permission {
     DatasetRead,
     DatasetCreate,
     RunCreate,
+    /// Draw samples from runs and give verdicts.
+    SampleReview,
     /// Write prompts: create, save new versions, duplicate, share one's own.
     PromptEdit,
     /// Choose the default prompt and edit anyone's.
@@ -53,6 +55,7 @@ impl Permission {
             Permission::DatasetRead => "dataset:read",
             Permission::DatasetCreate => "dataset:create",
             Permission::RunCreate => "run:create",
+            Permission::SampleReview => "sample:review",
             Permission::PromptEdit => "prompt:edit",
             Permission::PromptAdmin => "prompt:admin",
             Permission::UserAdmin => "user:admin",
@@ -63,7 +66,7 @@ impl Permission {
         use Permission::*;
         match role {
             Role::Admin => true,
-            Role::Analyst => matches!(self, DatasetRead | DatasetCreate | RunCreate | PromptEdit),
+            Role::Analyst => matches!(self, DatasetRead | DatasetCreate | RunCreate | SampleReview | PromptEdit),
             Role::Viewer => matches!(self, DatasetRead),
         }
     }

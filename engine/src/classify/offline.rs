@@ -1,8 +1,10 @@
-//! The classifier that needs no model: it scores a line against each category's keywords, and
-//! against its name, description and keywords by character-trigram similarity, and says why.
+//! The classifier that needs no model: it scores a line against each category's keywords, against
+//! its name, description and keywords by character-trigram similarity, and against lines people
+//! have validated (nearest neighbours, see `neighbours`), and says why.
 
 use std::collections::HashSet;
 
+use super::neighbours::Neighbours;
 use super::prompt::Category;
 use crate::clean::{CleanOptions, clean_text};
 
@@ -23,7 +25,12 @@ struct Profile {
 pub struct OfflineClassifier {
     profiles: Vec<Profile>,
     opts: CleanOptions,
+    memory: Neighbours,
 }
+
+/// A validated line at least this similar decides on its own; below it, only without keyword hits.
+const STRONG_NEIGHBOUR: f64 = 0.6;
+const WEAK_NEIGHBOUR: f64 = 0.1;
 
 /// Below this similarity a line is too unlike every category to mean anything.
 const MIN_SIMILARITY: f64 = 0.08;
@@ -45,10 +52,45 @@ impl OfflineClassifier {
                 }
             })
             .collect();
-        Self { profiles, opts }
+        Self { profiles, opts, memory: Neighbours::new() }
+    }
+
+    /// Remembers lines whose right category a person gave (or confirmed). Categories the prompt does
+    /// not define are ignored.
+    pub fn learn<'a>(&mut self, examples: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        for (text, category) in examples {
+            let Some(p) = self.profiles.iter().find(|p| p.name == category) else { continue };
+            let name = p.name.clone();
+            self.memory.add(text, trigrams(&clean_text(text, &self.opts)), &name);
+        }
+    }
+
+    /// How many validated lines the classifier remembers.
+    pub fn learned(&self) -> usize {
+        self.memory.len()
     }
 
     pub fn classify(&self, text: &str) -> Classification {
+        let by_rules = self.classify_by_rules(text);
+        let Some(near) = self.memory.nearest(&trigrams(&clean_text(text, &self.opts))) else { return by_rules };
+        let keyword_hit = by_rules.score >= 0.55;
+        if near.similarity >= STRONG_NEIGHBOUR || (near.similarity >= WEAK_NEIGHBOUR && !keyword_hit) {
+            let score = (0.35 + 0.6 * near.similarity * near.agreement).min(0.99);
+            return Classification {
+                category: near.category.clone(),
+                score: round3(score),
+                reason: format!(
+                    "se parece a una línea validada: «{}» → {} (similitud {:.2})",
+                    near.example.chars().take(80).collect::<String>(),
+                    quote(&near.category),
+                    near.similarity
+                ),
+            };
+        }
+        by_rules
+    }
+
+    fn classify_by_rules(&self, text: &str) -> Classification {
         let clean = clean_text(text, &self.opts);
         let padded = format!(" {clean} ");
         let tokens: Vec<&str> = clean.split(' ').filter(|t| !t.is_empty()).collect();
@@ -133,7 +175,7 @@ fn stem_match(token: &str, kw: &str) -> bool {
     token.len() >= 4 && (token.starts_with(kw) || (kw.starts_with(token) && token.len() >= 5))
 }
 
-fn trigrams(text: &str) -> HashSet<String> {
+pub(crate) fn trigrams(text: &str) -> HashSet<String> {
     let mut out = HashSet::new();
     // One-letter words ("y", "a", "&") are connectives, not evidence.
     for word in text.split(' ').filter(|w| w.chars().count() > 1) {
@@ -199,6 +241,21 @@ mod tests {
             let r = c.classify(line);
             assert!((0.0..=1.0).contains(&r.score), "{line:?} -> {}", r.score);
         }
+    }
+
+    #[test]
+    fn validated_lines_teach_it_what_keywords_do_not_say() {
+        let mut c = classifier();
+        let before = c.classify("ACME HOLDINGS LTD ref 4411");
+        assert_eq!(before.category, "Otros gastos");
+        c.learn([("ACME HOLDINGS LTD ref 1200", "Servicios profesionales"), ("nonsense", "No such category")]);
+        assert_eq!(c.learned(), 1, "unknown categories are not learned");
+        let after = c.classify("Acme Holdings Ltd ref 4411");
+        assert_eq!(after.category, "Servicios profesionales");
+        assert!(after.reason.contains("línea validada"), "{}", after.reason);
+        assert!((0.0..=1.0).contains(&after.score));
+        // A line unlike every example keeps its keyword answer.
+        assert_eq!(c.classify("TAXI Madrid aeropuerto").category, "Viajes y transporte");
     }
 
     #[test]

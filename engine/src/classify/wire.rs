@@ -39,27 +39,6 @@ impl RunStatus {
     }
 }
 
-/// A run's state as the API returns it and the run page streams it.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunProgress {
-    pub id: Uuid,
-    pub dataset_id: Uuid,
-    pub status: RunStatus,
-    /// Unique lines to classify.
-    pub total: i64,
-    /// Unique lines with a stored result.
-    pub done: i64,
-    /// Unique lines whose chunk failed.
-    pub failed: i64,
-    pub error: Option<String>,
-    pub prompt_name: String,
-    pub prompt_version: i32,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
 /// One result per original row: results fan back out through the dedup mapping.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,4 +107,34 @@ pub struct PromptDraft {
     pub categories: Vec<super::Category>,
     #[serde(default)]
     pub shared: Option<bool>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffLineKind {
+    Same,
+    Added,
+    Removed,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiffLine {
+    pub kind: DiffLineKind,
+    pub text: String,
+}
+
+/// Two versions of one prompt compared: the compiled text line by line, and the categories.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptDiff {
+    pub from_version: i32,
+    pub to_version: i32,
+    pub template_changed: bool,
+    pub lines: Vec<DiffLine>,
+    pub added_categories: Vec<String>,
+    pub removed_categories: Vec<String>,
+    /// Same name, different description, keywords or priority.
+    pub changed_categories: Vec<String>,
 }

@@ -11,6 +11,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::classify::NewRun;
 use crate::classify::runs::{RunContext, RunOutcome, execute_run};
 use crate::error::{EngineError, Result};
 
@@ -173,15 +174,38 @@ pub async fn run_workers(
 
 /// Creates a run and queues it. If the queue cannot be reached the run stays `queued` and the
 /// workers' recovery sweep starts it once Redis is back, so the caller still gets its id.
-pub async fn start_run(
+pub async fn start_run(services: &crate::Services, user: &crate::auth::CurrentUser, req: &NewRun) -> Result<Uuid> {
+    let id = crate::classify::runs::create_run(&services.runs, user, req).await?;
+    queue_or_defer(&services.queue, id).await;
+    Ok(id)
+}
+
+/// Re-opens a cancelled or failed run (optionally with its failed chunks) and queues it.
+pub async fn resume_run(
     services: &crate::Services,
     user: &crate::auth::CurrentUser,
-    dataset_id: Uuid,
-    prompt_id: Option<Uuid>,
+    id: Uuid,
+    retry_failed: bool,
+) -> Result<crate::classify::RunProgress> {
+    let progress = crate::classify::runs::reopen_run(&services.runs, user, id, retry_failed).await?;
+    queue_or_defer(&services.queue, id).await;
+    Ok(progress)
+}
+
+/// Creates an iteration of a review sample (another prompt version on its items only) and queues it.
+pub async fn start_iteration(
+    services: &crate::Services,
+    user: &crate::auth::CurrentUser,
+    sample_id: Uuid,
+    req: &crate::review::SampleRerun,
 ) -> Result<Uuid> {
-    let id = crate::classify::runs::create_run(&services.pool, user, dataset_id, prompt_id, services.chunk_size).await?;
-    if let Err(e) = services.queue.enqueue_run(id).await {
-        tracing::warn!(run_id = %id, error = %e, "run created but not queued yet; recovery will queue it");
-    }
+    let id = crate::review::iterations::create_iteration(&services.runs, user, sample_id, req).await?;
+    queue_or_defer(&services.queue, id).await;
     Ok(id)
+}
+
+async fn queue_or_defer(queue: &JobQueue, id: Uuid) {
+    if let Err(e) = queue.enqueue_run(id).await {
+        tracing::warn!(run_id = %id, error = %e, "run stored but not queued yet; recovery will queue it");
+    }
 }

@@ -6,6 +6,7 @@ mod datasets;
 mod prompts;
 pub mod error;
 mod runs;
+mod samples;
 pub mod session;
 mod uploads;
 
@@ -23,7 +24,7 @@ use crate::state::AppState;
          description = "Upload ledger lines, clean and de-duplicate them, classify them. Errors are \
                         `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticate with the session \
                         cookie from `POST /auth/login`."),
-    tags((name = "auth"), (name = "uploads"), (name = "datasets"), (name = "prompts"), (name = "runs"))
+    tags((name = "auth"), (name = "uploads"), (name = "datasets"), (name = "prompts"), (name = "runs"), (name = "review"))
 )]
 struct ApiDoc;
 
@@ -47,11 +48,26 @@ pub fn router(upload_max_bytes: u64) -> (Router<AppState>, utoipa::openapi::Open
         .routes(routes!(prompts::version))
         .routes(routes!(prompts::make_default))
         .routes(routes!(prompts::duplicate))
+        .routes(routes!(prompts::diff))
         .routes(routes!(runs::create))
+        .routes(routes!(runs::plan))
         .routes(routes!(runs::get))
         .routes(routes!(runs::cancel))
+        .routes(routes!(runs::resume))
+        .routes(routes!(runs::retry_failed))
+        .routes(routes!(runs::categories))
         .routes(routes!(runs::results))
         .routes(routes!(runs::events))
+        .routes(routes!(samples::create))
+        .routes(routes!(samples::get))
+        .routes(routes!(samples::items))
+        .routes(routes!(samples::verdict))
+        .routes(routes!(samples::undo))
+        .routes(routes!(samples::metrics))
+        .routes(routes!(samples::rerun, samples::list_iterations))
+        .routes(routes!(samples::compare_iterations))
+        .routes(routes!(samples::list_corrections))
+        .routes(routes!(samples::add_examples))
         .layer(DefaultBodyLimit::max(body_limit));
     let (router, api_doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).split_for_parts();
     (router, api_doc)

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use engine::classify::prompt_edit::{
     create_prompt, duplicate_prompt, list_prompts, prompt_versions, save_version, set_default_prompt, version_detail,
 };
-use engine::classify::{PromptDraft, PromptSummary, PromptVersionDetail};
+use engine::classify::{PromptDiff, PromptDraft, PromptSummary, PromptVersionDetail};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -85,4 +85,24 @@ pub async fn duplicate(
 ) -> Result<(StatusCode, Json<PromptVersionDetail>), ApiError> {
     let name = body.and_then(|Json(b)| b.name);
     Ok((StatusCode::CREATED, Json(duplicate_prompt(&state.services.pool, &user, id, name.as_deref()).await?)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct DiffQuery {
+    /// The older version's id.
+    from: Uuid,
+    /// The newer version's id.
+    to: Uuid,
+}
+
+/// Two versions of a prompt compared: the compiled text line by line and the category changes.
+#[utoipa::path(get, path = "/prompt-versions/diff", tag = "prompts", params(DiffQuery),
+    responses((status = 200, body = PromptDiff), (status = 404), (status = 422)))]
+pub async fn diff(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    query: Result<axum::extract::Query<DiffQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<PromptDiff>, ApiError> {
+    let axum::extract::Query(q) = query?;
+    Ok(Json(engine::classify::prompt_diff::prompt_diff(&state.services.pool, &user, q.from, q.to).await?))
 }

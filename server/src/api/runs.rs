@@ -6,9 +6,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use engine::classify::runs::{cancel_run, events_channel, results_csv, results_page, run_progress};
-use engine::classify::{ResultsPage, RunProgress};
-use engine::jobs::start_run;
+use engine::classify::runs::{
+    ResultsFilter, cancel_run, category_counts, events_channel, plan_run, results_csv, results_page, results_xlsx,
+    run_progress,
+};
+use engine::classify::{CategoryCount, NewRun, ResultsPage, RunPlan, RunProgress};
+use engine::jobs::{resume_run, start_run};
 use fred::interfaces::EventInterface;
 use fred::prelude::FromValue;
 use futures::stream::{self, Stream, StreamExt};
@@ -21,32 +24,38 @@ use super::error::{ApiError, bad_request};
 use super::session::AuthUser;
 use crate::state::AppState;
 
-#[derive(Deserialize, ToSchema)]
-pub struct NewRun {
-    dataset_id: Uuid,
-    /// The prompt to use (its latest version); the default prompt when absent.
-    prompt_id: Option<Uuid>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct RunCreated {
     id: Uuid,
 }
 
-/// Queue a classification run of a dataset's unique lines.
+/// Queue a classification run of a dataset's unique lines, with optional per-run settings.
 #[utoipa::path(post, path = "/runs", tag = "runs", request_body = NewRun,
-    responses((status = 202, body = RunCreated), (status = 404)))]
+    responses((status = 202, body = RunCreated), (status = 400), (status = 404)))]
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     body: Result<Json<NewRun>, JsonRejection>,
 ) -> Result<(StatusCode, Json<RunCreated>), ApiError> {
     let Json(req) = body?;
-    let id = start_run(&state.services, &user, req.dataset_id, req.prompt_id).await?;
+    let id = start_run(&state.services, &user, &req).await?;
     Ok((StatusCode::ACCEPTED, Json(RunCreated { id })))
 }
 
-/// A run's status and counters.
+/// What a run would send and cost, without starting it: the first call's messages, the number of
+/// calls after dedup and cache, estimated tokens and cost.
+#[utoipa::path(post, path = "/runs/plan", tag = "runs", request_body = NewRun,
+    responses((status = 200, body = RunPlan), (status = 400), (status = 404)))]
+pub async fn plan(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    body: Result<Json<NewRun>, JsonRejection>,
+) -> Result<Json<RunPlan>, ApiError> {
+    let Json(req) = body?;
+    Ok(Json(plan_run(&state.services.runs, &user, &req).await?))
+}
+
+/// A run's status and counters (cached, repaired, missing, discarded, retries, tokens, cost...).
 #[utoipa::path(get, path = "/runs/{id}", tag = "runs", params(("id" = Uuid, Path)),
     responses((status = 200, body = RunProgress), (status = 404)))]
 pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<RunProgress>, ApiError> {
@@ -60,18 +69,58 @@ pub async fn cancel(State(state): State<AppState>, AuthUser(user): AuthUser, Pat
     Ok(Json(cancel_run(&state.services.runs, &user, id).await?))
 }
 
+/// Continue a cancelled or failed run with the chunks it has not done.
+#[utoipa::path(post, path = "/runs/{id}/resume", tag = "runs", params(("id" = Uuid, Path)),
+    responses((status = 202, body = RunProgress), (status = 404), (status = 409)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<RunProgress>), ApiError> {
+    Ok((StatusCode::ACCEPTED, Json(resume_run(&state.services, &user, id, false).await?)))
+}
+
+/// Send again only the chunks that exhausted their retries (and any still pending).
+#[utoipa::path(post, path = "/runs/{id}/retry-failed", tag = "runs", params(("id" = Uuid, Path)),
+    responses((status = 202, body = RunProgress), (status = 404), (status = 409)))]
+pub async fn retry_failed(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<RunProgress>), ApiError> {
+    Ok((StatusCode::ACCEPTED, Json(resume_run(&state.services, &user, id, true).await?)))
+}
+
+/// Original rows per category, largest first.
+#[utoipa::path(get, path = "/runs/{id}/categories", tag = "runs", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<CategoryCount>), (status = 404)))]
+pub async fn categories(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<CategoryCount>>, ApiError> {
+    Ok(Json(category_counts(&state.services.pool, &user, id).await?))
+}
+
 #[derive(Deserialize, IntoParams)]
 pub struct ResultsQuery {
-    /// `json` (default, paged) or `csv` (every row, as a download).
+    /// `json` (default, paged), `csv` or `xlsx` (every row, as a download).
     format: Option<String>,
     offset: Option<i64>,
-    /// At most 10000 rows per page (default 1000).
+    /// At most 1000 rows per page (default 100).
     limit: Option<i64>,
+    /// Only rows of this category.
+    category: Option<String>,
+    min_score: Option<f64>,
+    max_score: Option<f64>,
+    /// For csv/xlsx: a review sample of this run whose verdicts give the final category (adds
+    /// model_category, verdict, reviewed_by and prompt_version columns).
+    sample_id: Option<Uuid>,
 }
 
 /// One result per original row (duplicates share their unique line's result).
 #[utoipa::path(get, path = "/runs/{id}/results", tag = "runs", params(("id" = Uuid, Path), ResultsQuery),
-    responses((status = 200, body = ResultsPage, description = "JSON page, or text/csv with format=csv"), (status = 404)))]
+    responses((status = 200, body = ResultsPage, description = "JSON page, or a CSV/XLSX download"), (status = 404)))]
 pub async fn results(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -79,20 +128,24 @@ pub async fn results(
     query: Result<Query<ResultsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
+    let pool = &state.services.pool;
+    let download = |mime: &str, ext: &str, body: Vec<u8>| {
+        let disposition = format!("attachment; filename=\"run-{id}.{ext}\"");
+        ([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
+    };
     match q.format.as_deref().unwrap_or("json") {
         "json" => {
-            let page = results_page(&state.services.pool, &user, id, q.offset.unwrap_or(0), q.limit.unwrap_or(1000)).await?;
+            let filter = ResultsFilter { category: q.category, min_score: q.min_score, max_score: q.max_score };
+            let page = results_page(pool, &user, id, &filter, q.offset.unwrap_or(0), q.limit.unwrap_or(100)).await?;
             Ok(Json(page).into_response())
         }
-        "csv" => {
-            let body = results_csv(&state.services.pool, &user, id).await?;
-            let disposition = format!("attachment; filename=\"run-{id}.csv\"");
-            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
-                .into_response())
-        }
-        other => Err(bad_request(format!("unknown format '{other}': use json or csv"))),
+        "csv" => Ok(download("text/csv; charset=utf-8", "csv", results_csv(pool, &user, id, q.sample_id).await?)),
+        "xlsx" => Ok(download(XLSX_MIME, "xlsx", results_xlsx(pool, &user, id, q.sample_id).await?)),
+        other => Err(bad_request(format!("unknown format '{other}': use json, csv or xlsx"))),
     }
 }
+
+const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Server-Sent Events: a `progress` event with the run's state now and after every stored chunk;
 /// the stream ends once the run has finished.

@@ -1,0 +1,294 @@
+//! The review screen's lower half: honest metrics (accuracy with its interval, the estimate for the
+//! whole run, per-category scores, the confusion matrix as a heat map) and the iterations of the
+//! prompt on the same items (re-run a version, compare two, apply one to the whole dataset).
+
+use engine::review::{Iteration, SampleMetrics, SampleSummary};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::api::{AddCorrectionExamples, ApplyVersion, RerunSample, compare_iterations, get_corrections, get_iterations, get_sample_metrics};
+use crate::components::{ErrorNote, browser};
+use crate::i18n::{Key, t, tr, use_locale};
+use crate::pages::run::status_key;
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+#[component]
+pub fn MetricsPanel(sample_id: Uuid, refresh: RwSignal<u32>) -> impl IntoView {
+    // Loaded in the browser, again whenever verdicts settle: an explicit fetch into a signal, so a
+    // fast reviewer's stream of changes never leaves a stale answer on screen.
+    let metrics: RwSignal<Option<Result<SampleMetrics, ServerFnError>>> = RwSignal::new(None);
+    let load = Action::new(move |_: &u32| async move { metrics.set(Some(get_sample_metrics(sample_id, None).await)) });
+    Effect::new(move |_| {
+        load.dispatch(refresh.get());
+    });
+    view! {
+        <section class="panel" data-testid="metrics">
+            <h2>{tr(Key::Metrics)}</h2>
+            {move || match metrics.get() {
+                None => view! { <p class="muted">{tr(Key::Loading)}</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
+                Some(Ok(m)) => view! { <MetricsView m/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn MetricsView(m: SampleMetrics) -> impl IntoView {
+    let max = m.confusion.iter().flatten().copied().max().unwrap_or(1).max(1);
+    let labels = m.labels.clone();
+    view! {
+        <div class="stats">
+            <div class="stat"><span class="stat-value" data-testid="accuracy">{m.accuracy.map(pct).unwrap_or_else(|| "—".into())}</span>
+                <span class="stat-label">{tr(Key::Accuracy)}{m.accuracy_ci.map(|[lo, hi]| format!(" · IC 95 %: {}–{}", pct(lo), pct(hi)))}</span></div>
+            <div class="stat"><span class="stat-value">{m.population_estimate.map(pct).unwrap_or_else(|| "—".into())}</span>
+                <span class="stat-label">{tr(Key::WholeRunEstimate)}{m.population_ci.map(|[lo, hi]| format!(" · {}–{}", pct(lo), pct(hi)))}</span></div>
+            <div class="stat"><span class="stat-value">{m.reviewed}</span><span class="stat-label">{tr(Key::Reviewed)}</span></div>
+            <div class="stat"><span class="stat-value">{m.skipped}</span><span class="stat-label">{tr(Key::VerdictSkipped)}</span></div>
+        </div>
+        {(!m.most_confused.is_empty()).then(|| view! {
+            <p class="diff-summary"><span class="muted">{tr(Key::MostConfused)}": "</span>
+                {m.most_confused.iter().map(|c| view! { <span class="chip">{format!("{} → {} ({})", c.truth, c.predicted, c.count)}</span>" " }).collect_view()}
+            </p>
+        })}
+        <div class="table-wrap"><table class="table table-compact" data-testid="per-category">
+            <thead><tr><th scope="col">{tr(Key::Category)}</th><th class="num">"P"</th><th class="num">"R"</th><th class="num">"F1"</th><th class="num">{tr(Key::Support)}</th></tr></thead>
+            <tbody>
+                {m.per_category.iter().map(|c| view! {
+                    <tr><td>{c.category.clone()}</td><td class="num">{format!("{:.2}", c.precision)}</td><td class="num">{format!("{:.2}", c.recall)}</td>
+                        <td class="num">{format!("{:.2}", c.f1)}</td><td class="num">{c.support}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table></div>
+        {(!labels.is_empty()).then(|| view! {
+            <h3>{tr(Key::Confusion)}</h3>
+            <div class="table-wrap"><table class="heatmap" data-testid="confusion">
+                <thead><tr><th scope="col" class="muted">{tr(Key::TruthVsPredicted)}</th>
+                    {labels.iter().map(|l| view! { <th scope="col">{l.clone()}</th> }).collect_view()}</tr></thead>
+                <tbody>
+                    {m.confusion.iter().enumerate().map(|(r, row)| view! {
+                        <tr><th scope="row">{labels[r].clone()}</th>
+                            {row.iter().enumerate().map(|(c, n)| {
+                                let alpha = *n as f64 / max as f64;
+                                let tone = if r == c { "31, 111, 92" } else { "164, 38, 44" };
+                                view! { <td class="num" style:background=format!("rgba({tone}, {:.2})", alpha * 0.85)
+                                    style:color={if alpha > 0.5 { "#fff" } else { "inherit" }}>{*n}</td> }
+                            }).collect_view()}
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table></div>
+        })}
+    }
+}
+
+#[component]
+pub fn IterationsPanel(sample: SampleSummary, versions: RwSignal<Vec<(Uuid, i32)>>, refresh: RwSignal<u32>) -> impl IntoView {
+    let sample_id = sample.id;
+    let tick = RwSignal::new(0u32);
+    // Accuracy per iteration moves with every verdict, and with the refresh button.
+    let list: RwSignal<Option<Result<Vec<Iteration>, ServerFnError>>> = RwSignal::new(None);
+    let load = Action::new(move |_: &(u32, u32)| async move { list.set(Some(get_iterations(sample_id).await)) });
+    Effect::new(move |_| {
+        load.dispatch((tick.get(), refresh.get()));
+    });
+    let locale = use_locale();
+    let chosen = RwSignal::new(versions.with_untracked(|v| v.first().map(|v| v.0).unwrap_or_default()));
+    // A version saved from the corrections becomes the one to re-run.
+    Effect::new(move |_| {
+        if let Some(first) = versions.with(|v| v.first().map(|v| v.0)) {
+            chosen.set(first);
+        }
+    });
+    let before: RwSignal<Option<Uuid>> = RwSignal::new(None);
+    let after: RwSignal<Option<Uuid>> = RwSignal::new(None);
+    let rerun = ServerAction::<RerunSample>::new();
+    let apply = ServerAction::<ApplyVersion>::new();
+    Effect::new(move || {
+        if let Some(Ok(run)) = apply.value().get() {
+            browser::go(&format!("/runs/{run}"));
+        }
+    });
+    Effect::new(move || {
+        if rerun.value().get().is_some_and(|r| r.is_ok()) {
+            tick.update(|t| *t += 1);
+        }
+    });
+    let dataset_id = sample.dataset_id;
+    view! {
+        <section class="panel" data-testid="iterations">
+            <div class="title-row">
+                <h2>{tr(Key::Iterations)}</h2>
+                <button class="btn btn-ghost" data-testid="refresh-iterations" on:click=move |_| tick.update(|t| *t += 1)>{tr(Key::Refresh)}</button>
+            </div>
+            <div class="filters">
+                <select data-testid="iteration-version" on:change=move |ev| if let Ok(id) = Uuid::parse_str(&event_target_value(&ev)) { chosen.set(id) }>
+                    {move || versions.get().into_iter().map(|(id, v)| view! {
+                        <option value=id.to_string() selected=move || chosen.get() == id>{format!("v{v}")}</option>
+                    }).collect_view()}
+                </select>
+                <button class="btn" data-testid="rerun-sample" disabled=move || rerun.pending().get()
+                    on:click=move |_| { rerun.dispatch(RerunSample { id: sample_id, prompt_version_id: chosen.get_untracked() }); }>{tr(Key::RerunOnSample)}</button>
+                <button class="btn btn-primary" data-testid="apply-all" disabled=move || apply.pending().get()
+                    on:click=move |_| { apply.dispatch(ApplyVersion { dataset_id, prompt_version_id: chosen.get_untracked() }); }>{tr(Key::ApplyToAll)}</button>
+            </div>
+            {move || rerun.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+            {move || apply.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+            {move || {
+                    let its = match list.get() {
+                        None => return view! { <p class="muted">{tr(Key::Loading)}</p> }.into_any(),
+                        Some(Ok(i)) => i,
+                        Some(Err(e)) => return view! { <ErrorNote error=e/> }.into_any(),
+                    };
+                    let max_n = its.len();
+                    // Any two iterations; by default the first against the last.
+                    let pair = (its.len() >= 2).then(|| {
+                        let a = before.get().filter(|b| its.iter().any(|i| i.run_id == *b)).unwrap_or(its[0].run_id);
+                        let b = after.get().filter(|b| its.iter().any(|i| i.run_id == *b)).unwrap_or(its[its.len() - 1].run_id);
+                        (a, b)
+                    });
+                    let labels: Vec<(Uuid, String)> = its.iter().map(|i| (i.run_id, format!("#{} · v{}", i.number, i.prompt_version))).collect();
+                    let picker = move |signal: RwSignal<Option<Uuid>>, current: Uuid, testid: &'static str| {
+                        let options = labels.clone();
+                        view! {
+                            <select data-testid=testid on:change=move |ev| signal.set(Uuid::parse_str(&event_target_value(&ev)).ok())>
+                                {options.into_iter().map(|(id, label)| view! { <option value=id.to_string() selected=id == current>{label}</option> }).collect_view()}
+                            </select>
+                        }
+                    };
+                    view! {
+                        <ol class="history-chart" data-testid="iteration-list">
+                            {its.into_iter().map(|i| {
+                                let width = i.accuracy.map_or(0.0, |a| a * 100.0);
+                                view! {
+                                    <li>
+                                        <span class="bar-label">{format!("#{} · {} v{} · ", i.number, i.prompt_name, i.prompt_version)}
+                                            <span data-testid="iteration-status">{move || t(locale.get(), status_key(i.status))}</span></span>
+                                        <span class="bar"><span class="bar-fill" style:width=format!("{width:.1}%")></span></span>
+                                        <span class="num" data-testid="iteration-accuracy">{i.accuracy.map(pct).unwrap_or_else(|| "—".into())}</span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ol>
+                        {pair.map(|(a, b)| view! {
+                            <div class="filters">
+                                <span class="muted">{tr(Key::CompareTitle)}</span>
+                                {picker(before, a, "compare-before")}<span class="muted">"→"</span>{picker(after, b, "compare-after")}
+                            </div>
+                            <CompareView sample_id before=a after=b/>
+                        })}
+                        {(max_n < 2).then(|| view! { <p class="hint">{tr(Key::IterationsHint)}</p> })}
+                    }.into_any()
+                }}
+        </section>
+    }
+}
+
+#[component]
+fn CompareView(sample_id: Uuid, before: Uuid, after: Uuid) -> impl IntoView {
+    let cmp = Resource::new(move || (before, after), move |(a, b)| compare_iterations(sample_id, a, b));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let c = match cmp.await { Ok(c) => c, Err(e) => return view! { <ErrorNote error=e/> }.into_any() };
+                let delta = match (c.before.accuracy, c.after.accuracy) { (Some(a), Some(b)) => format!("{:+.1} pts", (b - a) * 100.0), _ => "—".into() };
+                view! {
+                    <p><span class="chip" data-testid="accuracy-delta">{delta}</span>
+                        <span class="muted">{format!(" {} → {}", c.before.accuracy.map(pct).unwrap_or_else(|| "—".into()), c.after.accuracy.map(pct).unwrap_or_else(|| "—".into()))}</span></p>
+                    <div class="compare-grid">
+                        <div><h4>{tr(Key::Fixed)}" ("{c.fixed.len()}")"</h4>
+                            <ul class="changed" data-testid="fixed">{c.fixed.iter().map(|l| view! { <li>{l.line.clone()}<span class="muted">{format!(" {} → {}", l.before, l.after)}</span></li> }).collect_view()}</ul></div>
+                        <div><h4>{tr(Key::Broken)}" ("{c.broken.len()}")"</h4>
+                            <ul class="changed" data-testid="broken">{c.broken.iter().map(|l| view! { <li>{l.line.clone()}<span class="muted">{format!(" {} → {}", l.before, l.after)}</span></li> }).collect_view()}</ul></div>
+                    </div>
+                    <div class="table-wrap"><table class="table table-compact">
+                        <thead><tr><th>{tr(Key::Category)}</th><th class="num">"F1 ←"</th><th class="num">"F1 →"</th><th class="num">"Δ"</th></tr></thead>
+                        <tbody>{c.per_category.iter().map(|d| view! {
+                            <tr><td>{d.category.clone()}</td><td class="num">{format!("{:.2}", d.f1_before)}</td><td class="num">{format!("{:.2}", d.f1_after)}</td>
+                                <td class="num">{format!("{:+.2}", d.f1_after - d.f1_before)}</td></tr>
+                        }).collect_view()}</tbody>
+                    </table></div>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+/// The lines the model got wrong, grouped by the right category, and the way to turn them into
+/// few-shot examples in the prompt's next version.
+#[component]
+pub fn CorrectionsPanel(sample_id: Uuid, refresh: RwSignal<u32>, versions: RwSignal<Vec<(Uuid, i32)>>) -> impl IntoView {
+    let groups: RwSignal<Option<Result<Vec<engine::review::CorrectionGroup>, ServerFnError>>> = RwSignal::new(None);
+    let load = Action::new(move |_: &u32| async move { groups.set(Some(get_corrections(sample_id).await)) });
+    Effect::new(move |_| {
+        load.dispatch(refresh.get());
+    });
+    let add = ServerAction::<AddCorrectionExamples>::new();
+    Effect::new(move |_| {
+        if let Some(Ok((id, version))) = add.value().get() {
+            versions.update(|v| if !v.iter().any(|x| x.0 == id) { v.insert(0, (id, version)) });
+        }
+    });
+    view! {
+        <section class="panel" data-testid="corrections">
+            <div class="title-row">
+                <h2>{tr(Key::Corrections)}</h2>
+                <div class="actions">
+                    <a class="btn btn-ghost" data-testid="open-editor" href=format!("/prompts?sample={sample_id}")>{tr(Key::OpenPromptEditor)}</a>
+                    <button class="btn" data-testid="add-examples" disabled=move || add.pending().get()
+                        on:click=move |_| { add.dispatch(AddCorrectionExamples { id: sample_id }); }>{tr(Key::AddAsExamples)}</button>
+                </div>
+            </div>
+            {move || add.value().get().map(|r| match r {
+                Ok((_, v)) => view! { <p class="note" role="status" data-testid="examples-saved">{tr(Key::SavedVersion)}" "{v}</p> }.into_any(),
+                Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+            })}
+            {move || match groups.get() {
+                None => view! { <p class="muted">{tr(Key::Loading)}</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
+                Some(Ok(g)) if g.is_empty() => view! { <p class="hint">{tr(Key::NoCorrections)}</p> }.into_any(),
+                Some(Ok(g)) => view! { <CorrectionGroups groups=g/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn CorrectionGroups(groups: Vec<engine::review::CorrectionGroup>) -> impl IntoView {
+    view! {
+        <div class="compare-grid" data-testid="correction-groups">
+            {groups.into_iter().map(|group| view! {
+                <div><h4>{group.category.clone()}" ("{group.lines.len()}")"</h4>
+                    <ul class="changed">{group.lines.into_iter().map(|l| view! {
+                        <li>{l.line}<span class="muted">{format!(" ({})", l.predicted)}</span>
+                            {l.note.map(|n| view! { <em class="muted">{format!(" — {n}")}</em> })}</li>
+                    }).collect_view()}</ul></div>
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// The corrections of a review beside the prompt editor (`/prompts?sample=…`).
+#[component]
+pub fn SampleCorrections(sample_id: Uuid) -> impl IntoView {
+    let groups = Resource::new(move || sample_id, get_corrections);
+    view! {
+        <section class="panel" data-testid="editor-corrections">
+            <h2>{tr(Key::Corrections)}</h2>
+            <p class="hint">{tr(Key::CorrectionsHint)}</p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match groups.await {
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                        Ok(g) if g.is_empty() => view! { <p class="hint">{tr(Key::NoCorrections)}</p> }.into_any(),
+                        Ok(g) => view! { <CorrectionGroups groups=g/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <a class="btn btn-ghost" href=format!("/samples/{sample_id}")>{tr(Key::BackToReview)}</a>
+        </section>
+    }
+}

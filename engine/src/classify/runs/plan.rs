@@ -1,0 +1,82 @@
+//! The plan shown before a run starts: the exact messages of the first call, the number of calls
+//! after dedup and cache, and the estimated tokens and cost, so nobody spends money blind.
+
+use super::{RunContext, resolve};
+use crate::auth::{CurrentUser, Permission};
+use crate::classify::protocol::{LineIn, user_message};
+use crate::classify::provider::estimate_tokens;
+use crate::classify::{NewRun, PlanMessage, ProviderKind, RunPlan, compile_prompt};
+use crate::clean::dataset_summary;
+use crate::error::Result;
+
+/// Tokens a model typically writes per line: the JSON keys, a category and a short reason.
+const OUTPUT_TOKENS_PER_LINE: i64 = 30;
+/// JSON punctuation and the `row_index` key around each line's text.
+const INPUT_OVERHEAD_PER_LINE: i64 = 8;
+
+pub async fn plan_run(ctx: &RunContext, user: &CurrentUser, req: &NewRun) -> Result<RunPlan> {
+    user.require(Permission::RunCreate)?;
+    let dataset = dataset_summary(&ctx.pool, user, req.dataset_id).await?;
+    let (version, settings) = resolve(ctx, user, req).await?;
+    let use_cache = settings.caches();
+    let model = settings.model_key();
+    // The lines a run would send: not cached, in index order, with their total size.
+    let todo = sqlx::query!(
+        r#"SELECT count(*) AS "lines!", coalesce(sum(char_length(ul.text)), 0)::bigint AS "chars!"
+           FROM unique_lines ul
+           WHERE ul.dataset_id = $1
+             AND NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.prompt_version_id = $3 AND c.model = $4
+                                       AND c.line_key = md5(ul.clean_text)::uuid))"#,
+        dataset.id,
+        use_cache,
+        version.id,
+        model
+    )
+    .fetch_one(&ctx.pool)
+    .await?;
+    let first = sqlx::query!(
+        r#"SELECT ul.idx, ul.text FROM unique_lines ul
+           WHERE ul.dataset_id = $1
+             AND NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.prompt_version_id = $3 AND c.model = $4
+                                       AND c.line_key = md5(ul.clean_text)::uuid))
+           ORDER BY ul.idx LIMIT $5"#,
+        dataset.id,
+        use_cache,
+        version.id,
+        model,
+        settings.chunk_size as i64
+    )
+    .fetch_all(&ctx.pool)
+    .await?;
+    let system = compile_prompt(&version.template, &version.categories);
+    let lines: Vec<LineIn> = first.into_iter().map(|r| LineIn { row_index: r.idx as i64, text: r.text }).collect();
+    let chunk = settings.chunk_size as i64;
+    let calls = (todo.lines + chunk - 1) / chunk;
+    let est_tokens_in = calls * estimate_tokens(&system) + todo.chars / 4 + todo.lines * INPUT_OVERHEAD_PER_LINE;
+    let est_tokens_out = todo.lines * OUTPUT_TOKENS_PER_LINE;
+    let (est_tokens_in, est_tokens_out) = match settings.provider {
+        ProviderKind::Offline => (0, 0),
+        ProviderKind::Openai => (est_tokens_in, est_tokens_out),
+    };
+    let concurrency = settings.concurrency.max(1) as i64;
+    Ok(RunPlan {
+        prompt_version_id: version.id,
+        lines: dataset.unique_lines,
+        rows: dataset.rows,
+        cached: dataset.unique_lines - todo.lines,
+        calls,
+        first_call: if lines.is_empty() {
+            Vec::new()
+        } else {
+            vec![
+                PlanMessage { role: "system".into(), content: system },
+                PlanMessage { role: "user".into(), content: user_message(&lines) },
+            ]
+        },
+        est_tokens_in,
+        est_tokens_out,
+        est_cost: settings.cost(est_tokens_in, est_tokens_out),
+        rounds: (calls + concurrency - 1) / concurrency,
+        settings,
+    })
+}

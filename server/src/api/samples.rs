@@ -1,0 +1,156 @@
+//! Samples for review: draw one from a finished run, list its items, give or take back verdicts,
+//! and read its metrics (for the sampled run or any later run on the same items).
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use engine::review::corrections::{corrections, save_with_examples};
+use engine::review::iterations::{compare, iterations};
+use engine::review::metrics::sample_metrics;
+use engine::review::samples::{create_sample, sample_summary};
+use engine::review::verdicts::{clear_verdict, put_verdict, sample_items};
+use engine::review::{Comparison, CorrectionGroup, Iteration, NewSample, SampleItem, SampleMetrics, SampleRerun, SampleSummary, VerdictInput};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::session::AuthUser;
+use crate::state::AppState;
+
+/// Draw a stratified sample of a finished run's unique lines (size from confidence and margin, or
+/// fixed; a minimum per predicted category; reproducible from `seed`).
+#[utoipa::path(post, path = "/samples", tag = "review", request_body = NewSample,
+    responses((status = 201, body = SampleSummary), (status = 404), (status = 409), (status = 422)))]
+pub async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    body: Result<Json<NewSample>, JsonRejection>,
+) -> Result<(StatusCode, Json<SampleSummary>), ApiError> {
+    let Json(req) = body?;
+    Ok((StatusCode::CREATED, Json(create_sample(&state.services.pool, &user, &req).await?)))
+}
+
+#[utoipa::path(get, path = "/samples/{id}", tag = "review", params(("id" = Uuid, Path)),
+    responses((status = 200, body = SampleSummary), (status = 404)))]
+pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<SampleSummary>, ApiError> {
+    Ok(Json(sample_summary(&state.services.pool, &user, id).await?))
+}
+
+/// The items in review order: the line, the model's category, score and reason, and the verdict.
+#[utoipa::path(get, path = "/samples/{id}/items", tag = "review", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<SampleItem>), (status = 404)))]
+pub async fn items(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<Vec<SampleItem>>, ApiError> {
+    Ok(Json(sample_items(&state.services.pool, &user, id).await?))
+}
+
+/// Give a verdict: `{"verdict": "correct"}`, `{"verdict": "incorrect", "corrected_category": "..."}`
+/// or `{"verdict": "skipped"}`, with an optional `note`. Saved at once; replaces an earlier one.
+#[utoipa::path(put, path = "/samples/{id}/items/{item_id}", tag = "review", request_body = VerdictInput,
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)),
+    responses((status = 200, body = SampleItem), (status = 404), (status = 422)))]
+pub async fn verdict(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((id, item_id)): Path<(Uuid, Uuid)>,
+    body: Result<Json<VerdictInput>, JsonRejection>,
+) -> Result<Json<SampleItem>, ApiError> {
+    let Json(input) = body?;
+    Ok(Json(put_verdict(&state.services.pool, &user, id, item_id, &input).await?))
+}
+
+/// Take a verdict back (undo).
+#[utoipa::path(delete, path = "/samples/{id}/items/{item_id}/verdict", tag = "review",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)),
+    responses((status = 200, body = SampleItem), (status = 404)))]
+pub async fn undo(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((id, item_id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<SampleItem>, ApiError> {
+    Ok(Json(clear_verdict(&state.services.pool, &user, id, item_id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct MetricsQuery {
+    /// Score this run (an iteration on the same items) instead of the sampled one.
+    run_id: Option<Uuid>,
+}
+
+/// Accuracy with its Wilson interval, per-category precision/recall/F1, the confusion matrix, the
+/// categories most often confused and the strata-weighted estimate for the whole run.
+#[utoipa::path(get, path = "/samples/{id}/metrics", tag = "review", params(("id" = Uuid, Path), MetricsQuery),
+    responses((status = 200, body = SampleMetrics), (status = 404)))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<Uuid>,
+    query: Result<Query<MetricsQuery>, QueryRejection>,
+) -> Result<Json<SampleMetrics>, ApiError> {
+    let Query(q) = query?;
+    Ok(Json(sample_metrics(&state.services.pool, &user, id, q.run_id).await?))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct IterationStarted {
+    run_id: Uuid,
+}
+
+/// Re-run the sample's items only, with another prompt version: cheap, and scored on the same verdicts.
+#[utoipa::path(post, path = "/samples/{id}/iterations", tag = "review", params(("id" = Uuid, Path)), request_body = SampleRerun,
+    responses((status = 202, body = IterationStarted), (status = 404), (status = 422)))]
+pub async fn rerun(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<Uuid>,
+    body: Result<Json<SampleRerun>, JsonRejection>,
+) -> Result<(StatusCode, Json<IterationStarted>), ApiError> {
+    let Json(req) = body?;
+    let run_id = engine::jobs::start_iteration(&state.services, &user, id, &req).await?;
+    Ok((StatusCode::ACCEPTED, Json(IterationStarted { run_id })))
+}
+
+/// Every iteration on the sample (the sampled run first) with its accuracy on the same verdicts.
+#[utoipa::path(get, path = "/samples/{id}/iterations", tag = "review", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Iteration>), (status = 404)))]
+pub async fn list_iterations(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<Vec<Iteration>>, ApiError> {
+    Ok(Json(iterations(&state.services.pool, &user, id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CompareQuery {
+    before: Uuid,
+    after: Uuid,
+}
+
+/// Two iterations side by side: accuracy, per-category F1, lines fixed and lines broken.
+#[utoipa::path(get, path = "/samples/{id}/compare", tag = "review", params(("id" = Uuid, Path), CompareQuery),
+    responses((status = 200, body = Comparison), (status = 404)))]
+pub async fn compare_iterations(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<Uuid>,
+    query: Result<Query<CompareQuery>, QueryRejection>,
+) -> Result<Json<Comparison>, ApiError> {
+    let Query(q) = query?;
+    Ok(Json(compare(&state.services.pool, &user, id, q.before, q.after).await?))
+}
+
+/// The lines the model got wrong, grouped by the category people gave them.
+#[utoipa::path(get, path = "/samples/{id}/corrections", tag = "review", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<CorrectionGroup>), (status = 404)))]
+pub async fn list_corrections(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<Vec<CorrectionGroup>>, ApiError> {
+    Ok(Json(corrections(&state.services.pool, &user, id).await?))
+}
+
+/// Save the sampled prompt's next version with the corrected lines as few-shot examples.
+#[utoipa::path(post, path = "/samples/{id}/examples", tag = "review", params(("id" = Uuid, Path)),
+    responses((status = 201, body = engine::classify::PromptVersionDetail), (status = 404), (status = 409)))]
+pub async fn add_examples(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<engine::classify::PromptVersionDetail>), ApiError> {
+    Ok((StatusCode::CREATED, Json(save_with_examples(&state.services.pool, &user, id).await?)))
+}

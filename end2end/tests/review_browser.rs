@@ -109,15 +109,15 @@ async fn a_sample_is_reviewed_with_the_keyboard_refined_compared_applied_and_exp
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     expect(page.locator("[data-testid=iteration-version] option").first()).to_have_text("v3").await?;
     page.locator("[data-testid=rerun-sample]").click(None).await?;
+    // The panel follows a queued or running iteration by itself.
     let list = page.locator("[data-testid=iteration-list] li");
-    for _ in 0..60 {
-        page.locator("[data-testid=refresh-iterations]").click(None).await?;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let n = list.count().await?;
-        let last = if n > 0 { list.nth(n as i32 - 1).text_content().await?.unwrap_or_default() } else { String::new() };
-        if n == 2 && last.contains("Terminada") {
-            break;
-        }
+    let finished = async {
+        expect(list.clone()).with_timeout(Duration::from_secs(60)).to_have_count(2).await?;
+        expect(list.nth(1)).with_timeout(Duration::from_secs(60)).to_contain_text("Terminada").await
+    };
+    if let Err(e) = finished.await {
+        let panel = page.locator("[data-testid=iterations]").inner_text().await.unwrap_or_default();
+        anyhow::bail!("{e}; the iterations panel shows: {panel}");
     }
     expect(list.clone()).to_have_count(2).await?;
     expect(list.nth(1)).to_contain_text("Terminada").await?;

@@ -91,9 +91,28 @@ pub fn IterationsPanel(sample: SampleSummary, versions: RwSignal<Vec<(Uuid, i32)
     let tick = RwSignal::new(0u32);
     // Accuracy per iteration moves with every verdict, and with the refresh button.
     let list: RwSignal<Option<Result<Vec<Iteration>, ServerFnError>>> = RwSignal::new(None);
-    let load = Action::new(move |_: &(u32, u32)| async move { list.set(Some(get_iterations(sample_id).await)) });
+    // Loads can overlap (a verdict, a click, the poll); only the latest one may set the list, or a slow
+    // older answer would put back a list without the newest iteration.
+    let latest = StoredValue::new(0u64);
+    let load = Action::new(move |_: &(u32, u32)| {
+        let mine = latest.get_value() + 1;
+        latest.set_value(mine);
+        async move {
+            let answer = get_iterations(sample_id).await;
+            if latest.get_value() == mine {
+                list.set(Some(answer));
+            }
+        }
+    });
     Effect::new(move |_| {
         load.dispatch((tick.get(), refresh.get()));
+    });
+    // While an iteration is queued or running, follow it without anyone pressing refresh.
+    Effect::new(move |_| {
+        let busy = list.with(|l| matches!(l, Some(Ok(its)) if its.iter().any(|i| !i.status.is_terminal())));
+        if busy {
+            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_millis(1000));
+        }
     });
     let locale = use_locale();
     let chosen = RwSignal::new(versions.with_untracked(|v| v.first().map(|v| v.0).unwrap_or_default()));

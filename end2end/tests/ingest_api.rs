@@ -148,7 +148,7 @@ async fn a_zip_of_every_format_is_read_counted_and_deduplicated() -> anyhow::Res
     assert_eq!(ana.get(server.url(&format!("/api/v1/uploads/{id}"))).send().await?.status(), 404);
     let pool = server.db().await?;
     let left: (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM upload_rows), (SELECT count(*) FROM rejected_rows), (SELECT count(*) FROM dataset_maps)",
+        "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = 'upload_data'), (SELECT count(*) FROM rejected_rows), (SELECT count(*) FROM dataset_maps)",
     )
     .fetch_one(&pool)
     .await?;
@@ -187,7 +187,7 @@ async fn hostile_uploads_are_refused_with_the_file_and_the_reason() -> anyhow::R
     assert!(r.text().await?.contains("not valid JSON"));
 
     let pool = server.db().await?;
-    let left: (i64, i64) = sqlx::query_as("SELECT (SELECT count(*) FROM uploads), (SELECT count(*) FROM upload_rows)").fetch_one(&pool).await?;
+    let left: (i64, i64) = sqlx::query_as("SELECT (SELECT count(*) FROM uploads), (SELECT count(*) FROM pg_tables WHERE schemaname = 'upload_data')").fetch_one(&pool).await?;
     assert_eq!(left, (0, 0), "refused uploads leave nothing behind");
     Ok(())
 }

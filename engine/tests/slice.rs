@@ -51,9 +51,12 @@ async fn messy_csv_becomes_a_classified_dataset_that_survives_interruption(pool:
     let rejected = rejected.rows;
     assert_eq!(rejected[0].line_no, 6);
     assert!(rejected[0].reason.contains("5 fields where the header has 3"), "{}", rejected[0].reason);
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM upload_rows").fetch_one(&pool).await?;
+    // Each table's rows live in a table of their own, one text column per source column.
+    let rows_table = engine::ingest::tables::physical_name(file.table_id);
+    let stored: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {rows_table}"))).fetch_one(&pool).await?;
     assert_eq!(stored, 45);
-    let decoded: String = sqlx::query_scalar("SELECT data->>'concepto' FROM upload_rows WHERE line_no = 4").fetch_one(&pool).await?;
+    let decoded: String =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT c2 FROM {rows_table} WHERE line_no = 4"))).fetch_one(&pool).await?;
     assert_eq!(decoded, "Café del Mar, cena");
 
     let req = NewDataset { upload_id: upload.id, description_column: Some("concepto".into()), ..Default::default() };

@@ -149,12 +149,13 @@ pub async fn dataset_rows(pool: &PgPool, user: &CurrentUser, id: Uuid, q: &RowsQ
         ""
     };
     let paging = if plain { "LIMIT $4" } else { "OFFSET $3 LIMIT $4" };
+    let source = super::readback::dataset_rows_source(pool, id).await?;
     let sql = format!(
         "SELECT m.first_row + o.n - 1 AS row_no, t.name AS file, ur.line_no, o.line_idx, ul.row_count, ur.data,
                 count(*) OVER () AS total
          FROM dataset_maps m
          CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
-         JOIN upload_rows ur ON ur.table_id = m.table_id AND ur.row_no = m.source_first + o.n - 1
+         JOIN {source} ur ON ur.table_id = m.table_id AND ur.row_no = m.source_first + o.n - 1
          JOIN upload_tables t ON t.id = m.table_id
          JOIN unique_lines ul ON ul.dataset_id = m.dataset_id AND ul.idx = o.line_idx
          WHERE m.dataset_id = $1 {window}

@@ -15,5 +15,7 @@ mod wire;
 pub use datasets::{dataset_detail, dataset_rows, dataset_summary, delete_dataset, list_datasets, original_columns};
 #[cfg(feature = "server")]
 pub use dedup::{create_dataset, dedup_key};
+#[cfg(feature = "server")]
+pub use readback::dataset_rows_source;
 pub use normalise::{CleanOptions, clean_text, description_text};
 pub use wire::*;

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use uuid::Uuid;
 
 use crate::error::{EngineError, Result};
+use crate::ingest::tables::{physical_name, rows_source, stored_tables};
 
 pub struct RowStream {
     stream: BoxStream<'static, sqlx::Result<Bytes>>,
@@ -18,21 +19,14 @@ pub struct RowStream {
     done: bool,
 }
 
-/// A string as an SQL literal (standard_conforming_strings is on: only quotes need doubling).
-fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''").replace('\0', ""))
-}
-
 impl RowStream {
     /// Streams `(row_no, [value of each wanted column])` for the rows of `table_id`, in row order.
     pub async fn open(pool: &PgPool, table_id: Uuid, wanted: &[String]) -> Result<Self> {
-        let cols: Vec<String> = wanted.iter().map(|c| format!("coalesce(data->>{}, '')", literal(c))).collect();
-        // Column names are quoted as literals and the id is a parsed UUID: nothing user-typed is
-        // spliced in unescaped.
-        let sql = format!(
-            "COPY (SELECT row_no, {} FROM upload_rows WHERE table_id = '{table_id}' ORDER BY row_no) TO STDOUT",
-            cols.join(", ")
-        );
+        let table = stored_tables(pool, &[table_id]).await?.pop().ok_or(EngineError::NotFound { what: "table" })?;
+        let cols: Vec<String> = wanted.iter().map(|c| format!("coalesce({}, '')", table.column_expr(c))).collect();
+        // Column names are quoted as literals and the table's name comes from a parsed UUID: nothing
+        // user-typed is spliced in unescaped.
+        let sql = format!("COPY (SELECT row_no, {} FROM {} ORDER BY row_no) TO STDOUT", cols.join(", "), physical_name(table_id));
         let stream = pool.copy_out_raw(&sql).await?;
         Ok(Self { stream, pending: Vec::new(), start: 0, width: wanted.len() + 1, done: false })
     }
@@ -61,6 +55,16 @@ impl RowStream {
             }
         }
     }
+}
+
+/// A FROM item with the original rows of a dataset's tables as `(table_id, row_no, line_no, data)`,
+/// for queries that join the dataset's links to its rows.
+pub async fn dataset_rows_source(pool: &PgPool, dataset_id: Uuid) -> Result<String> {
+    let ids = sqlx::query_scalar!("SELECT table_ids FROM datasets WHERE id = $1", dataset_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(EngineError::NotFound { what: "dataset" })?;
+    Ok(rows_source(&stored_tables(pool, &ids).await?))
 }
 
 /// Splits one line of COPY text output into its fields, undoing the format's backslash escapes.
@@ -99,6 +103,5 @@ mod tests {
     fn copy_text_fields_are_unescaped() {
         let f = unescape_fields(b"7\ta\\tb\\\\c\\nd\t").expect("valid");
         assert_eq!(f, ["7", "a\tb\\c\nd", ""]);
-        assert_eq!(literal("it's"), "'it''s'");
     }
 }

@@ -20,6 +20,8 @@ pub mod sheet_reader;
 pub mod sink;
 #[cfg(feature = "server")]
 mod store;
+#[cfg(feature = "server")]
+pub mod tables;
 mod typing;
 mod wire;
 

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::archive::{InflateBudget, plan};
 use super::pipeline::{self, PipelineOptions, TableReport};
+use super::tables::{drop_storage, physical_name, stored_tables};
 use super::{ColumnInfo, ColumnType, ColumnTypeOverride, FileSummary, IngestLimits, PreviewRow, RejectedPage, RejectedRow};
 use super::{SkippedEntry, TablePreview, UploadListItem, UploadSummary};
 use crate::auth::{CurrentUser, Permission};
@@ -67,31 +68,20 @@ async fn read_and_record(
     let plan = tokio::task::spawn_blocking(move || plan(&path, &name, &limits2, &dir, &budget2))
         .await
         .map_err(EngineError::internal)??;
-    let outcome = pipeline::run(pool, plan.entries, limits, budget, work_dir, opts, created).await?;
+    let outcome = pipeline::run(pool, up.id, plan.entries, limits, budget, work_dir, opts, created).await?;
     if outcome.tables.is_empty() {
         let why: Vec<String> = outcome.failed.iter().take(5).map(|f| format!("{}: {}", f.name, f.reason)).collect();
         return Err(EngineError::UnreadableFile { file: up.name.to_string(), reason: why.join("; ") });
     }
 
-    let mut tx = pool.begin().await?;
     let failed_ids: Vec<Uuid> = outcome.failed.iter().flat_map(|f| f.table_ids.iter().copied()).collect();
-    sqlx::query!("DELETE FROM upload_rows WHERE table_id = ANY($1)", &failed_ids).execute(&mut *tx).await?;
+    drop_storage(pool, &failed_ids).await?;
+    let mut tx = pool.begin().await?;
     sqlx::query!("DELETE FROM rejected_rows WHERE table_id = ANY($1)", &failed_ids).execute(&mut *tx).await?;
     // Counts come from what the database holds, not from what the readers believe they sent.
-    let ids: Vec<Uuid> = outcome.tables.iter().map(|t| t.id).collect();
-    let stored: Vec<(Uuid, i64)> = sqlx::query!(
-        r#"SELECT table_id, count(*) AS "n!" FROM upload_rows WHERE table_id = ANY($1) GROUP BY table_id"#,
-        &ids
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|r| (r.table_id, r.n))
-    .collect();
     for t in &outcome.tables {
-        let in_db = stored.iter().find(|(id, _)| *id == t.id).map_or(0, |s| s.1);
-        if in_db != t.rows_stored {
-            return Err(EngineError::internal(format!("{}: {in_db} rows stored, {} sent", t.file, t.rows_stored)));
+        if t.rows_in_storage != t.rows_stored {
+            return Err(EngineError::internal(format!("{}: {} rows stored, {} sent", t.file, t.rows_in_storage, t.rows_stored)));
         }
         insert_table(&mut tx, up.id, t).await?;
     }
@@ -122,8 +112,8 @@ async fn insert_table(tx: &mut sqlx::PgConnection, upload_id: Uuid, t: &TableRep
     };
     sqlx::query!(
         "INSERT INTO upload_tables (id, upload_id, position, name, file, sheet, format, columns, details, warnings,
-                                    rows_read, rows_stored, rows_rejected)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                    rows_read, rows_stored, rows_rejected, stored_columns)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         t.id,
         upload_id,
         t.position,
@@ -136,7 +126,8 @@ async fn insert_table(tx: &mut sqlx::PgConnection, upload_id: Uuid, t: &TableRep
         serde_json::to_value(&t.warnings).map_err(EngineError::internal)?,
         t.rows_read,
         t.rows_stored,
-        t.rows_rejected
+        t.rows_rejected,
+        i32::try_from(t.stored_columns).map_err(EngineError::internal)?
     )
     .execute(&mut *tx)
     .await?;
@@ -146,10 +137,10 @@ async fn insert_table(tx: &mut sqlx::PgConnection, upload_id: Uuid, t: &TableRep
 /// Removes whatever a failed or cancelled ingest wrote. Best effort: it runs on the error path.
 async fn discard(pool: &PgPool, upload_id: Uuid, table_ids: &[Uuid]) {
     let r = async {
-        sqlx::query!("DELETE FROM upload_rows WHERE table_id = ANY($1)", table_ids).execute(pool).await?;
+        // Its rows tables go with it (upload_storage's trigger); a table that only rejected rows has none.
         sqlx::query!("DELETE FROM rejected_rows WHERE table_id = ANY($1)", table_ids).execute(pool).await?;
         sqlx::query!("DELETE FROM uploads WHERE id = $1", upload_id).execute(pool).await?;
-        Ok::<_, sqlx::Error>(())
+        Ok::<_, EngineError>(())
     }
     .await;
     if let Err(e) = r {
@@ -289,19 +280,20 @@ pub async fn table_preview(pool: &PgPool, user: &CurrentUser, upload_id: Uuid, t
     let summary = upload_summary(pool, user, upload_id).await?;
     let table = summary.files.iter().find(|f| f.table_id == table_id).ok_or(EngineError::NotFound { what: "table" })?;
     let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
-    let rows = sqlx::query!(
-        "SELECT line_no, data FROM upload_rows WHERE table_id = $1 ORDER BY row_no LIMIT $2",
-        table_id,
-        limit.clamp(1, 200)
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|r| PreviewRow {
-        line_no: r.line_no,
-        values: columns.iter().map(|c| r.data.get(c).and_then(|v| v.as_str()).unwrap_or_default().to_string()).collect(),
-    })
-    .collect();
+    let stored = stored_tables(pool, &[table_id]).await?;
+    let picks: Vec<String> = stored.iter().flat_map(|t| columns.iter().map(|c| format!("coalesce({}, '')", t.column_expr(c)))).collect();
+    let sql = format!(
+        "SELECT line_no, ARRAY[{}]::text[] AS v FROM {} ORDER BY row_no LIMIT $1",
+        picks.join(", "),
+        physical_name(table_id)
+    );
+    let rows = sqlx::query_as::<_, (i64, Vec<String>)>(sqlx::AssertSqlSafe(sql))
+        .bind(limit.clamp(1, 200))
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|(line_no, values)| PreviewRow { line_no, values })
+        .collect();
     Ok(TablePreview { table_id, columns, rows })
 }
 

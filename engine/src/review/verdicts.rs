@@ -19,19 +19,18 @@ pub async fn sample_items(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) ->
     let columns = crate::clean::original_columns(pool, user, sample.dataset_id).await?;
     let idx: Vec<i32> = list.iter().map(|i| i.line_idx).collect();
     // The first original row of each line, for the reviewer to see the line in context.
-    let rows = sqlx::query!(
-        r#"SELECT DISTINCT ON (o.line_idx) o.line_idx AS "line_idx!", ur.data
-           FROM dataset_maps m
-           CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
-           JOIN upload_rows ur ON ur.table_id = m.table_id AND ur.row_no = m.source_first + o.n - 1
-           WHERE m.dataset_id = $1 AND o.line_idx = ANY($2)
-           ORDER BY o.line_idx, m.position, o.n"#,
-        sample.dataset_id,
-        &idx
-    )
-    .fetch_all(pool)
-    .await?;
-    let by_line: std::collections::HashMap<i32, serde_json::Value> = rows.into_iter().map(|r| (r.line_idx, r.data)).collect();
+    let source = crate::clean::dataset_rows_source(pool, sample.dataset_id).await?;
+    let sql = format!(
+        "SELECT DISTINCT ON (o.line_idx) o.line_idx, ur.data
+         FROM dataset_maps m
+         CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
+         JOIN {source} ur ON ur.table_id = m.table_id AND ur.row_no = m.source_first + o.n - 1
+         WHERE m.dataset_id = $1 AND o.line_idx = ANY($2)
+         ORDER BY o.line_idx, m.position, o.n"
+    );
+    let rows: Vec<(i32, serde_json::Value)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(sample.dataset_id).bind(&idx).fetch_all(pool).await?;
+    let by_line: std::collections::HashMap<i32, serde_json::Value> = rows.into_iter().collect();
     for item in &mut list {
         if let Some(data) = by_line.get(&item.line_idx) {
             item.original = columns

@@ -133,36 +133,34 @@ struct Record {
 /// Streams every original row, in order; rows whose line has no result yet are left out. With a
 /// sample, a line a person marked incorrect takes the category they gave.
 async fn for_each_result_row(pool: &PgPool, id: Uuid, export: &Export, mut emit: impl FnMut(Record) -> Result<()>) -> Result<()> {
-    let mut rows = sqlx::query!(
-        r#"SELECT ur.data, rr.category, rr.score, rr.reason, v.verdict AS "verdict?",
-                  v.corrected_category AS "corrected?", u.username AS "reviewer?"
-           FROM dataset_maps m
-           CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
-           JOIN upload_rows ur ON ur.table_id = m.table_id AND ur.row_no = m.source_first + o.n - 1
-           JOIN run_results rr ON rr.run_id = $1 AND rr.line_idx = o.line_idx
-           LEFT JOIN sample_items si ON si.sample_id = $3 AND si.line_idx = o.line_idx
-           LEFT JOIN verdicts v ON v.item_id = si.id
-           LEFT JOIN users u ON u.id = v.reviewer_id
-           WHERE m.dataset_id = $2 ORDER BY m.position, o.n"#,
-        id,
-        export.dataset_id,
-        export.sample_id
-    )
-    .fetch(pool);
-    while let Some(r) = rows.try_next().await? {
-        let values = export
-            .columns
-            .iter()
-            .map(|c| r.data.get(c).and_then(|v| v.as_str()).unwrap_or_default().to_string())
-            .collect();
+    let source = crate::clean::dataset_rows_source(pool, export.dataset_id).await?;
+    let sql = format!(
+        "SELECT ur.data, rr.category, rr.score, rr.reason, v.verdict, v.corrected_category, u.username
+         FROM dataset_maps m
+         CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
+         JOIN {source} ur ON ur.table_id = m.table_id AND ur.row_no = m.source_first + o.n - 1
+         JOIN run_results rr ON rr.run_id = $1 AND rr.line_idx = o.line_idx
+         LEFT JOIN sample_items si ON si.sample_id = $3 AND si.line_idx = o.line_idx
+         LEFT JOIN verdicts v ON v.item_id = si.id
+         LEFT JOIN users u ON u.id = v.reviewer_id
+         WHERE m.dataset_id = $2 ORDER BY m.position, o.n"
+    );
+    type ResultRow = (serde_json::Value, String, f64, String, Option<String>, Option<String>, Option<String>);
+    let mut rows = sqlx::query_as::<_, ResultRow>(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(export.dataset_id)
+        .bind(export.sample_id)
+        .fetch(pool);
+    while let Some((data, category, score, reason, verdict, corrected, reviewer)) = rows.try_next().await? {
+        let values = export.columns.iter().map(|c| data.get(c).and_then(|v| v.as_str()).unwrap_or_default().to_string()).collect();
         emit(Record {
             values,
-            category: r.corrected.unwrap_or_else(|| r.category.clone()),
-            score: r.score,
-            reason: r.reason,
-            model_category: r.category,
-            verdict: r.verdict,
-            reviewer: r.reviewer,
+            category: corrected.unwrap_or_else(|| category.clone()),
+            score,
+            reason,
+            model_category: category,
+            verdict,
+            reviewer,
         })?;
     }
     Ok(())

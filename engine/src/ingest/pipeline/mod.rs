@@ -3,13 +3,14 @@
 //!
 //! * parsers (blocking threads) take whole files from a queue and report rows through `PipelineSink`;
 //! * transformers (blocking threads) type the values and encode COPY text;
-//! * writers (async tasks, one connection each) stream that text into `upload_rows` with COPY, and one
-//!   more writer does the same for `rejected_rows`.
+//! * writers (async tasks) stream that text with COPY into each table's own rows table (see
+//!   `ingest::tables`), and one more writer does the same for `rejected_rows`;
+//! * once every row is in, each table gets its unique index on row_no and its stored rows counted.
 //!
 //! A file that cannot be read fails alone: its rows are removed afterwards and it is reported with
 //! its reason. Cancellation stops every stage at its next batch.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -21,10 +22,11 @@ use uuid::Uuid;
 use super::archive::{Entry, Format, InflateBudget, Source, copy_entry, with_zip_entry};
 use super::isolate::{WorkbookSandbox, read_workbook_isolated};
 use super::sheet_reader::WorkbookKind;
+use super::tables::{create_storage, seal_storage};
 use super::typing::TypeEvidence;
 use super::{IngestLimits, csv_reader, json_reader, sheet_reader};
 use crate::error::{EngineError, Result};
-use encode::{Encoded, transform, write_copy};
+use encode::{Encoded, transform, write_copy, write_rows};
 use sink::PipelineSink;
 
 mod encode;
@@ -66,6 +68,10 @@ pub struct TableReport {
     pub warnings: Vec<String>,
     pub columns: Vec<String>,
     pub evidence: Vec<TypeEvidence>,
+    /// How many of `columns` are real columns of the rows' table; the rest are in its overflow.
+    pub stored_columns: usize,
+    /// Rows counted in the rows table once loaded.
+    pub rows_in_storage: i64,
     pub rows_read: i64,
     pub rows_stored: i64,
     pub rows_rejected: i64,
@@ -92,6 +98,7 @@ pub(super) struct ParsedRow {
 
 pub(super) struct RowBatch {
     table_id: Uuid,
+    stored_columns: usize,
     columns: Arc<Vec<String>>,
     rows: Vec<ParsedRow>,
     rejects: Vec<(i64, i64, String, String)>, // (seq, line, raw, reason)
@@ -107,6 +114,7 @@ pub(super) enum Parsed {
 /// rows are still there and must be deleted by the caller (it knows which, from `failed`).
 pub async fn run(
     pool: &PgPool,
+    upload_id: Uuid,
     entries: Vec<Entry>,
     limits: &IngestLimits,
     budget: Arc<InflateBudget>,
@@ -147,12 +155,11 @@ pub async fn run(
     drop((rows_tx, rejects_tx, done_tx));
 
     let rows_rx = Arc::new(tokio::sync::Mutex::new(rows_rx));
+    let storage: Arc<tokio::sync::Mutex<HashSet<Uuid>>> = Arc::default();
     let mut writer_tasks = Vec::new();
     for _ in 0..opts.writers.max(1) {
-        let (pool, rx, cancel) = (pool.clone(), rows_rx.clone(), opts.cancel.clone());
-        writer_tasks.push(tokio::spawn(async move {
-            write_copy(&pool, "COPY upload_rows (table_id, row_no, line_no, data) FROM STDIN", &rx, &cancel, "rows").await
-        }));
+        let (pool, rx, cancel, storage) = (pool.clone(), rows_rx.clone(), opts.cancel.clone(), storage.clone());
+        writer_tasks.push(tokio::spawn(async move { write_rows(&pool, upload_id, &rx, &cancel, &storage).await }));
     }
     let rejects_rx = Arc::new(tokio::sync::Mutex::new(rejects_rx));
     let (rejects_pool, cancel) = (pool.clone(), opts.cancel.clone());
@@ -200,9 +207,31 @@ pub async fn run(
     let failed: Vec<Uuid> = outcome.failed.iter().flat_map(|f| f.table_ids.clone()).collect();
     outcome.tables.retain(|t| !failed.contains(&t.id));
     outcome.tables.sort_by_key(|t| t.position);
+    seal_tables(pool, upload_id, &mut outcome.tables).await?;
     let rows: i64 = outcome.tables.iter().map(|t| t.rows_stored).sum();
     tracing::info!(rows, tables = outcome.tables.len(), failed = outcome.failed.len(), secs = started.elapsed().as_secs_f64(), "ingest pipeline done");
     Ok(outcome)
+}
+
+/// Every loaded table gets its index (a table without rows, its empty rows table first), and the
+/// rows the database holds are counted: the caller checks them against what the readers sent.
+async fn seal_tables(pool: &PgPool, upload_id: Uuid, tables: &mut [TableReport]) -> Result<()> {
+    use futures::{StreamExt, TryStreamExt};
+    let jobs = tables.iter().map(|t| (t.id, t.stored_columns)).collect::<Vec<_>>();
+    let counts: Vec<(Uuid, i64)> = futures::stream::iter(jobs)
+        .map(|(id, stored)| async move {
+            let mut conn = pool.acquire().await?;
+            create_storage(&mut conn, upload_id, id, stored).await?;
+            drop(conn);
+            Ok::<_, EngineError>((id, seal_storage(pool, id).await?))
+        })
+        .buffer_unordered(2)
+        .try_collect()
+        .await?;
+    for t in tables.iter_mut() {
+        t.rows_in_storage = counts.iter().find(|c| c.0 == t.id).map_or(0, |c| c.1);
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

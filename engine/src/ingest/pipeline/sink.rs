@@ -11,6 +11,7 @@ use super::{Parsed, ParsedRow, RowBatch, TableReport};
 use crate::error::{EngineError, Result};
 use crate::ingest::archive::Entry;
 use crate::ingest::sink::{TableSink, TableStart};
+use crate::ingest::tables::MAX_STORED_COLUMNS;
 
 const BATCH_ROWS: usize = 4_000;
 const BATCH_BYTES: usize = 2 << 20;
@@ -25,6 +26,7 @@ pub(super) struct PipelineSink<'a> {
     tables: Vec<Uuid>,
     current: Option<TableReport>,
     columns: Arc<Vec<String>>,
+    stored_columns: Option<usize>,
     batch: Vec<ParsedRow>,
     batch_bytes: usize,
     rejects: Vec<(i64, i64, String, String)>,
@@ -49,6 +51,7 @@ impl<'a> PipelineSink<'a> {
             tables: Vec::new(),
             current: None,
             columns: Arc::default(),
+            stored_columns: None,
             batch: Vec::new(),
             batch_bytes: 0,
             rejects: Vec::new(),
@@ -74,8 +77,18 @@ impl<'a> PipelineSink<'a> {
             return Ok(());
         }
         metrics::counter!("dgs_ingest_rows_total", "stage" => "read").increment(self.batch.len() as u64);
+        // The table's real columns are fixed by its first batch; JSON keys seen later go to overflow.
+        let stored_columns = match self.stored_columns {
+            Some(n) => n,
+            None => {
+                let n = self.columns.len().min(MAX_STORED_COLUMNS);
+                self.stored_columns = Some(n);
+                n
+            }
+        };
         let batch = RowBatch {
             table_id: t.id,
+            stored_columns,
             columns: self.columns.clone(),
             rows: std::mem::take(&mut self.batch),
             rejects: std::mem::take(&mut self.rejects),
@@ -97,6 +110,7 @@ impl TableSink for PipelineSink<'_> {
         self.tables.push(id);
         self.created.lock().map_err(EngineError::internal)?.push(id);
         self.columns = Arc::new(table.columns.clone());
+        self.stored_columns = None;
         self.current = Some(TableReport {
             id,
             position,
@@ -107,6 +121,8 @@ impl TableSink for PipelineSink<'_> {
             warnings: std::mem::take(&mut self.loose_warnings),
             columns: table.columns,
             evidence: vec![],
+            stored_columns: 0,
+            rows_in_storage: 0,
             rows_read: 0,
             rows_stored: 0,
             rows_rejected: 0,
@@ -154,6 +170,7 @@ impl TableSink for PipelineSink<'_> {
         self.flush()?;
         let mut t = self.current.take().ok_or_else(|| EngineError::internal("a table ended twice"))?;
         t.columns = self.columns.to_vec();
+        t.stored_columns = self.stored_columns.unwrap_or(t.columns.len().min(MAX_STORED_COLUMNS));
         self.tx.blocking_send(Parsed::TableDone(t)).map_err(|_| EngineError::Cancelled)
     }
 }

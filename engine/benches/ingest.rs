@@ -119,15 +119,18 @@ impl engine::ingest::sink::TableSink for Count {
     }
 }
 
-fn read_only(zip_path: &Path) -> anyhow::Result<u64> {
+/// Rows read and seconds taken per entry, by the readers alone.
+fn read_only(zip_path: &Path) -> anyhow::Result<(u64, Vec<(String, f64)>)> {
     use engine::ingest::archive::{Format, InflateBudget, Source, plan, with_zip_entry};
     let work = tempfile::tempdir()?;
     let limits = engine::ingest::IngestLimits::default();
     let budget = std::sync::Arc::new(InflateBudget::default());
     let p = plan(zip_path, "ledger.zip", &limits, work.path(), &budget)?;
     let mut sink = Count(0);
+    let mut times = Vec::new();
     for e in p.entries {
         let Source::Zip { archive, index } = &e.source else { continue };
+        let started = Instant::now();
         match e.format {
             Format::Workbook(kind) => {
                 let tmp = work.path().join("book");
@@ -137,8 +140,32 @@ fn read_only(zip_path: &Path) -> anyhow::Result<u64> {
             Format::Jsonl => with_zip_entry(archive, *index, &e.name, &limits, &budget, |r| engine::ingest::json_reader::read_jsonl(r, &e.name, &mut sink))?,
             _ => with_zip_entry(archive, *index, &e.name, &limits, &budget, |r| engine::ingest::csv_reader::read_csv(r, &e.name, &mut sink))?,
         }
+        times.push((e.name.clone(), started.elapsed().as_secs_f64()));
     }
-    Ok(sink.0)
+    Ok((sink.0, times))
+}
+
+/// CPU seconds (user + system) used so far by this process, and by every PostgreSQL process on the
+/// machine (readable when the server runs here), to show where an ingest's time goes.
+fn cpu_secs() -> (f64, f64) {
+    let ticks = 100.0; // USER_HZ on Linux
+    let of = |stat: &str| -> Option<(String, f64)> {
+        let (_, rest) = stat.split_once(" (")?;
+        let (comm, rest) = rest.rsplit_once(") ")?;
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        Some((comm.to_string(), (f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / ticks))
+    };
+    let me = std::fs::read_to_string("/proc/self/stat").ok().and_then(|s| of(&s)).map_or(0.0, |x| x.1);
+    let pg = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|s| of(&s))
+        .filter(|(comm, _)| comm.starts_with("postgres"))
+        .map(|x| x.1)
+        .sum();
+    (me, pg)
 }
 
 fn peak_rss_mb() -> f64 {
@@ -174,7 +201,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Where the time goes: the readers alone, one thread, no database.
     let started = Instant::now();
-    let parse_only = read_only(&zip_path)?;
+    let (parse_only, reader_times) = read_only(&zip_path)?;
     let read_secs = started.elapsed().as_secs_f64();
     anyhow::ensure!(parse_only == rows, "the readers saw {parse_only} rows");
 
@@ -183,6 +210,7 @@ async fn main() -> anyhow::Result<()> {
     let name = Username::parse("bench")?;
     let user = create_user(&pool, &name, &Password::parse("benchmark password", &name)?, Role::Analyst).await?;
     let started = Instant::now();
+    let cpu_before = cpu_secs();
     let size = std::fs::metadata(&zip_path)?.len() as i64;
     // INGEST_WRITERS / INGEST_TRANSFORMERS / INGEST_PARSERS try other stage widths.
     let width = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
@@ -202,9 +230,11 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let ingest = started.elapsed().as_secs_f64();
+    let cpu_ingest = cpu_secs();
     let req = NewDataset { upload_id: upload.id, description_column: Some("concepto".into()), ..Default::default() };
     let dataset = create_dataset(&pool, &user, &req).await?;
     let total = started.elapsed().as_secs_f64();
+    let cpu_total = cpu_secs();
     let peak = peak_rss_mb();
 
     anyhow::ensure!(upload.rows() as u64 == rows && dataset.rows as u64 == rows, "row counts do not reconcile");
@@ -214,8 +244,13 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("  baseline psql \\copy           {baseline:>7.2} s  {:>10.0} rows/s", rows as f64 / baseline);
     println!("  readers alone (1 thread)      {read_secs:>7.2} s  {:>10.0} rows/s", rows as f64 / read_secs);
+    for (name, secs) in &reader_times {
+        println!("    reader {name:<30} {secs:>7.2} s");
+    }
     println!("  ingest (read+type+COPY)       {ingest:>7.2} s  {:>10.0} rows/s", rows as f64 / ingest);
+    println!("    CPU: dgs {:.2} s, PostgreSQL {:.2} s", cpu_ingest.0 - cpu_before.0, cpu_ingest.1 - cpu_before.1);
     println!("  clean + dedup                 {:>7.2} s  ({} unique lines)", total - ingest, dataset.unique_lines);
+    println!("    CPU: dgs {:.2} s, PostgreSQL {:.2} s", cpu_total.0 - cpu_ingest.0, cpu_total.1 - cpu_ingest.1);
     println!("  end to end                    {total:>7.2} s  {:>10.0} rows/s", rows as f64 / total);
     println!("  ratio to baseline             {:>7.2}×  (target ≤ 3×)", total / baseline);
     println!("  peak memory (RSS high-water)  {peak:>7.0} MB  (target < 300 MB)");

@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
+use chrono::{Datelike, Timelike};
 use calamine::{Data, Dimensions, Ods, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
 
 use super::sink::{TableSink, TableStart, detect_header, generic_names, header_names, push_unique};
@@ -270,8 +271,17 @@ fn cell_text(v: Data) -> String {
         Data::DateTime(dt) => {
             if dt.is_datetime() {
                 match dt.as_datetime() {
-                    Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().format("%Y-%m-%d").to_string(),
-                    Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    // Written by hand: chrono's format strings are re-parsed for every cell.
+                    Some(t) if t.time() == chrono::NaiveTime::MIN => format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()),
+                    Some(t) => format!(
+                        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                        t.year(),
+                        t.month(),
+                        t.day(),
+                        t.hour(),
+                        t.minute(),
+                        t.second()
+                    ),
                     None => float_text(dt.as_f64()),
                 }
             } else {
@@ -296,6 +306,12 @@ pub fn float_text(f: f64) -> String {
     }
     if f.fract() == 0.0 && f.abs() < 1e15 {
         return format!("{}", f as i64);
+    }
+    // The shortest text that reads back as `f` is usually what was typed; only binary noise
+    // (0.30000000000000004) is longer than 15 significant digits and needs rounding.
+    let shortest = f.to_string();
+    if shortest.bytes().filter(u8::is_ascii_digit).count() <= 15 {
+        return shortest;
     }
     let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
     format!("{rounded}")

@@ -202,11 +202,13 @@ pub async fn run(
             Parsed::Rows(_) => {}
         }
     }
-    let mut evidence = evidence.lock().map_err(EngineError::internal)?;
-    for t in &mut outcome.tables {
-        let mut ev = evidence.remove(&t.id).unwrap_or_default();
-        ev.resize(t.columns.len(), TypeEvidence::default());
-        t.evidence = ev;
+    {
+        let mut evidence = evidence.lock().map_err(EngineError::internal)?;
+        for t in &mut outcome.tables {
+            let mut ev = evidence.remove(&t.id).unwrap_or_default();
+            ev.resize(t.columns.len(), TypeEvidence::default());
+            t.evidence = ev;
+        }
     }
     let failed: Vec<Uuid> = outcome.failed.iter().flat_map(|f| f.table_ids.clone()).collect();
     outcome.tables.retain(|t| !failed.contains(&t.id));

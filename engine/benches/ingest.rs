@@ -175,9 +175,58 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// One end-to-end run: the upload's ingest and its dataset, timed, with the CPU each side used.
+struct Run {
+    ingest: f64,
+    total: f64,
+    cpu_ingest: (f64, f64),
+    cpu_clean: (f64, f64),
+    upload: engine::ingest::UploadSummary,
+    unique_lines: i64,
+}
+
+async fn end_to_end(pool: &sqlx::PgPool, user: &engine::auth::CurrentUser, zip_path: &Path, rows: u64) -> anyhow::Result<Run> {
+    // INGEST_WRITERS / INGEST_TRANSFORMERS / INGEST_PARSERS try other stage widths.
+    let width = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
+    let defaults = engine::ingest::PipelineOptions::default();
+    let opts = engine::ingest::PipelineOptions {
+        writers: width("INGEST_WRITERS").unwrap_or(defaults.writers),
+        transformers: width("INGEST_TRANSFORMERS").unwrap_or(defaults.transformers),
+        parsers: width("INGEST_PARSERS").unwrap_or(defaults.parsers),
+        ..defaults
+    };
+    let size = std::fs::metadata(zip_path)?.len() as i64;
+    let started = Instant::now();
+    let cpu0 = cpu_secs();
+    let upload = ingest_upload(pool, user, NewUpload { id: Uuid::new_v4(), name: "ledger.zip", path: zip_path, size_bytes: size }, &Default::default(), &opts).await?;
+    let ingest = started.elapsed().as_secs_f64();
+    let cpu1 = cpu_secs();
+    let req = NewDataset { upload_id: upload.id, description_column: Some("concepto".into()), ..Default::default() };
+    let dataset = create_dataset(pool, user, &req).await?;
+    let total = started.elapsed().as_secs_f64();
+    let cpu2 = cpu_secs();
+    anyhow::ensure!(upload.rows() as u64 == rows && dataset.rows as u64 == rows, "row counts do not reconcile");
+    Ok(Run {
+        ingest,
+        total,
+        cpu_ingest: (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1),
+        cpu_clean: (cpu2.0 - cpu1.0, cpu2.1 - cpu1.1),
+        upload,
+        unique_lines: dataset.unique_lines,
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let rows: u64 = std::env::args().skip(1).find_map(|a| a.replace('_', "").parse().ok()).unwrap_or(1_000_000);
+    // This machine's timings wander by ±15% from run to run: both sides are measured BENCH_RUNS
+    // times, interleaved, and their medians compared.
+    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     let db = common::ScratchDb::create("dgs_bench", 8).await?;
     let (pool, url) = (db.pool.clone(), db.url.clone());
 
@@ -186,18 +235,6 @@ async fn main() -> anyhow::Result<()> {
     let (zip_path, plain) = generate(dir.path(), rows)?;
     let zip_mb = std::fs::metadata(&zip_path)?.len() as f64 / 1e6;
     let plain_mb = std::fs::metadata(&plain)?.len() as f64 / 1e6;
-
-    // Baseline: psql \copy of the same rows into an ordinary logged table.
-    sqlx::query("CREATE TABLE bench_plain (fecha text, cuenta text, proveedor text, concepto text, importe text, referencia text)")
-        .execute(&pool)
-        .await?;
-    let started = Instant::now();
-    let status = std::process::Command::new("psql")
-        .args([url.as_str(), "-qc", &format!("\\copy bench_plain FROM '{}' CSV HEADER", plain.display())])
-        .status()
-        .context("running psql")?;
-    anyhow::ensure!(status.success(), "psql \\copy failed");
-    let baseline = started.elapsed().as_secs_f64();
 
     // Where the time goes: the readers alone, one thread, no database.
     let started = Instant::now();
@@ -209,49 +246,46 @@ async fn main() -> anyhow::Result<()> {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let name = Username::parse("bench")?;
     let user = create_user(&pool, &name, &Password::parse("benchmark password", &name)?, Role::Analyst).await?;
-    let started = Instant::now();
-    let cpu_before = cpu_secs();
-    let size = std::fs::metadata(&zip_path)?.len() as i64;
-    // INGEST_WRITERS / INGEST_TRANSFORMERS / INGEST_PARSERS try other stage widths.
-    let width = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
-    let defaults = engine::ingest::PipelineOptions::default();
-    let opts = engine::ingest::PipelineOptions {
-        writers: width("INGEST_WRITERS").unwrap_or(defaults.writers),
-        transformers: width("INGEST_TRANSFORMERS").unwrap_or(defaults.transformers),
-        parsers: width("INGEST_PARSERS").unwrap_or(defaults.parsers),
-        ..defaults
-    };
-    let upload = ingest_upload(
-        &pool,
-        &user,
-        NewUpload { id: Uuid::new_v4(), name: "ledger.zip", path: &zip_path, size_bytes: size },
-        &Default::default(),
-        &opts,
-    )
-    .await?;
-    let ingest = started.elapsed().as_secs_f64();
-    let cpu_ingest = cpu_secs();
-    let req = NewDataset { upload_id: upload.id, description_column: Some("concepto".into()), ..Default::default() };
-    let dataset = create_dataset(&pool, &user, &req).await?;
-    let total = started.elapsed().as_secs_f64();
-    let cpu_total = cpu_secs();
+    let (mut baselines, mut done) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        // Baseline: psql \copy of the same rows into an ordinary logged table.
+        let table = format!("bench_plain_{i}");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE TABLE {table} (fecha text, cuenta text, proveedor text, concepto text, importe text, referencia text)"
+        )))
+        .execute(&pool)
+        .await?;
+        let started = Instant::now();
+        let status = std::process::Command::new("psql")
+            .args([url.as_str(), "-qc", &format!("\\copy {table} FROM '{}' CSV HEADER", plain.display())])
+            .status()
+            .context("running psql")?;
+        anyhow::ensure!(status.success(), "psql \\copy failed");
+        baselines.push(started.elapsed().as_secs_f64());
+        done.push(end_to_end(&pool, &user, &zip_path, rows).await?);
+    }
     let peak = peak_rss_mb();
+    let baseline = median(baselines.clone());
+    let total = median(done.iter().map(|r| r.total).collect());
+    let ingest = median(done.iter().map(|r| r.ingest).collect());
+    let clean = median(done.iter().map(|r| r.total - r.ingest).collect());
+    let last = done.last().context("no run")?;
 
-    anyhow::ensure!(upload.rows() as u64 == rows && dataset.rows as u64 == rows, "row counts do not reconcile");
-    println!("ingest benchmark: {rows} rows, ZIP {zip_mb:.1} MB (plain CSV {plain_mb:.1} MB)");
-    for f in &upload.files {
+    println!("ingest benchmark: {rows} rows, ZIP {zip_mb:.1} MB (plain CSV {plain_mb:.1} MB), median of {runs} runs");
+    for f in &last.upload.files {
         println!("  {:<40} {:>9} rows  {:>5} rejected", f.name, f.rows, f.rejected);
     }
-    println!("  baseline psql \\copy           {baseline:>7.2} s  {:>10.0} rows/s", rows as f64 / baseline);
+    let list = |v: Vec<f64>| v.iter().map(|x| format!("{x:.2}")).collect::<Vec<_>>().join(" ");
+    println!("  baseline psql \\copy           {baseline:>7.2} s  {:>10.0} rows/s   runs: {}", rows as f64 / baseline, list(baselines));
     println!("  readers alone (1 thread)      {read_secs:>7.2} s  {:>10.0} rows/s", rows as f64 / read_secs);
     for (name, secs) in &reader_times {
         println!("    reader {name:<30} {secs:>7.2} s");
     }
     println!("  ingest (read+type+COPY)       {ingest:>7.2} s  {:>10.0} rows/s", rows as f64 / ingest);
-    println!("    CPU: dgs {:.2} s, PostgreSQL {:.2} s", cpu_ingest.0 - cpu_before.0, cpu_ingest.1 - cpu_before.1);
-    println!("  clean + dedup                 {:>7.2} s  ({} unique lines)", total - ingest, dataset.unique_lines);
-    println!("    CPU: dgs {:.2} s, PostgreSQL {:.2} s", cpu_total.0 - cpu_ingest.0, cpu_total.1 - cpu_ingest.1);
-    println!("  end to end                    {total:>7.2} s  {:>10.0} rows/s", rows as f64 / total);
+    println!("    CPU (last run): dgs {:.2} s, PostgreSQL {:.2} s", last.cpu_ingest.0, last.cpu_ingest.1);
+    println!("  clean + dedup                 {clean:>7.2} s  ({} unique lines)", last.unique_lines);
+    println!("    CPU (last run): dgs {:.2} s, PostgreSQL {:.2} s", last.cpu_clean.0, last.cpu_clean.1);
+    println!("  end to end                    {total:>7.2} s  {:>10.0} rows/s   runs: {}", rows as f64 / total, list(done.iter().map(|r| r.total).collect()));
     println!("  ratio to baseline             {:>7.2}×  (target ≤ 3×)", total / baseline);
     println!("  peak memory (RSS high-water)  {peak:>7.0} MB  (target < 300 MB)");
     drop(pool);

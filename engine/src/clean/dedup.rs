@@ -8,7 +8,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::readback::RowStream;
-use super::{DatasetSummary, description_text, DedupStrategy, NewDataset, clean_text};
+use super::normalise::description_text_into;
+use super::{DatasetSummary, DedupStrategy, NewDataset, clean_text};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Result};
 use crate::store::copy_escape;
@@ -95,34 +96,42 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
     let mut buf = Vec::with_capacity(COPY_BATCH_BYTES + 4096);
     let wanted: Vec<String> = descriptions.iter().chain(&key_columns).cloned().collect();
     let mut segment = Segment { position: 0, first_row: 1, source_first: 1, links: Vec::with_capacity(MAP_SEGMENT) };
+    let (mut values, mut joined) = (Vec::new(), String::new());
     for table_id in &table_ids {
         // Stored rows are numbered 1.. without gaps, so the n-th link belongs to row n.
         let mut expected_row = 1i64;
         let mut rows = RowStream::open(pool, *table_id, &wanted).await?;
-        while let Some((source_row, values)) = rows.next().await? {
+        while let Some(source_row) = rows.next_into(&mut values).await? {
             if source_row != expected_row {
                 return Err(EngineError::internal(format!("row {source_row} of a table arrived out of order")));
             }
             expected_row += 1;
             let (desc_values, key_values) = values.split_at(descriptions.len());
-            let description = description_text(desc_values);
-            let known = if by_description { seen_raw.get(&description).copied() } else { None };
+            // One description column (the usual case) is looked up as it stands, without a copy.
+            let description: &str = match desc_values {
+                [one] => one.trim(),
+                many => {
+                    description_text_into(&mut joined, many);
+                    &joined
+                }
+            };
+            let known = if by_description { seen_raw.get(description).copied() } else { None };
             let idx = match known {
                 Some(i) => i,
                 None => {
-                    let clean = clean_text(&description, &req.clean);
-                    let key = dedup_key(&req.dedup, &description, &clean, key_values);
+                    let clean = clean_text(description, &req.clean);
+                    let key = dedup_key(&req.dedup, description, &clean, key_values);
                     let i = match index.get(&key) {
                         Some(&i) => i,
                         None => {
                             let i = i32::try_from(lines.len()).map_err(|_| EngineError::invalid("too many unique lines"))?;
                             index.insert(key.clone(), i);
-                            lines.push(UniqueLine { key, clean, text: description.clone(), rows: 0 });
+                            lines.push(UniqueLine { key, clean, text: description.to_string(), rows: 0 });
                             i
                         }
                     };
                     if by_description {
-                        seen_raw.insert(description, i);
+                        seen_raw.insert(description.to_string(), i);
                     }
                     i
                 }
@@ -237,7 +246,7 @@ fn chosen_tables<'a>(files: &'a [FileSummary], req: &NewDataset) -> Result<Vec<&
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clean::CleanOptions;
+    use crate::clean::{CleanOptions, description_text};
 
     #[test]
     fn keys_follow_the_strategy() {

@@ -46,8 +46,20 @@ pub fn clean_text(input: &str, opts: &CleanOptions) -> String {
 
 /// The text a row is classified by: its description columns' values, trimmed and joined with a space.
 pub fn description_text(values: &[String]) -> String {
-    let parts: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
-    parts.join(" ")
+    let mut out = String::new();
+    description_text_into(&mut out, values);
+    out
+}
+
+/// `description_text` into a buffer kept from row to row.
+pub fn description_text_into(out: &mut String, values: &[String]) {
+    out.clear();
+    for v in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(v);
+    }
 }
 
 fn is_combining_mark(c: char) -> bool {

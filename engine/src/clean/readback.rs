@@ -31,18 +31,26 @@ impl RowStream {
         Ok(Self { stream, pending: Vec::new(), start: 0, width: wanted.len() + 1, done: false })
     }
 
-    pub async fn next(&mut self) -> Result<Option<(i64, Vec<String>)>> {
+    /// The next row's number, its values written into `values` (one per wanted column). The strings
+    /// are reused from row to row: a million rows cost no allocation each.
+    pub async fn next_into(&mut self, values: &mut Vec<String>) -> Result<Option<i64>> {
         loop {
-            if let Some(pos) = self.pending[self.start..].iter().position(|&b| b == b'\n') {
-                let line = &self.pending[self.start..self.start + pos];
-                let mut fields = unescape_fields(line)?;
+            if let Some(pos) = memchr::memchr(b'\n', &self.pending[self.start..]) {
+                let line = std::str::from_utf8(&self.pending[self.start..self.start + pos]).map_err(EngineError::internal)?;
                 self.start += pos + 1;
-                if fields.len() != self.width {
-                    return Err(EngineError::internal(format!("COPY row with {} fields, expected {}", fields.len(), self.width)));
+                let mut fields = line.split('\t');
+                let row_no: i64 = fields.next().unwrap_or_default().parse().map_err(EngineError::internal)?;
+                values.resize_with(self.width - 1, String::new);
+                let mut n = 0;
+                for (slot, field) in values.iter_mut().zip(fields.by_ref()) {
+                    slot.clear();
+                    unescape_into(slot, field);
+                    n += 1;
                 }
-                let row_no: i64 = fields[0].parse().map_err(EngineError::internal)?;
-                fields.remove(0);
-                return Ok(Some((row_no, fields)));
+                if n != self.width - 1 || fields.next().is_some() {
+                    return Err(EngineError::internal(format!("a COPY row without {} fields", self.width)));
+                }
+                return Ok(Some(row_no));
             }
             if self.done {
                 return Ok(None);
@@ -57,6 +65,31 @@ impl RowStream {
     }
 }
 
+/// Appends one field of COPY text output to `out`, undoing the format's backslash escapes.
+fn unescape_into(out: &mut String, field: &str) {
+    if !field.contains('\\') {
+        out.push_str(field);
+        return;
+    }
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('v') => out.push('\u{b}'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+}
+
 /// A FROM item with the original rows of a dataset's tables as `(table_id, row_no, line_no, data)`,
 /// for queries that join the dataset's links to its rows.
 pub async fn dataset_rows_source(pool: &PgPool, dataset_id: Uuid) -> Result<String> {
@@ -67,41 +100,14 @@ pub async fn dataset_rows_source(pool: &PgPool, dataset_id: Uuid) -> Result<Stri
     Ok(rows_source(&stored_tables(pool, &ids).await?))
 }
 
-/// Splits one line of COPY text output into its fields, undoing the format's backslash escapes.
-fn unescape_fields(line: &[u8]) -> Result<Vec<String>> {
-    let mut fields = Vec::new();
-    let mut cur: Vec<u8> = Vec::with_capacity(line.len());
-    let mut i = 0;
-    while i < line.len() {
-        match line[i] {
-            b'\t' => fields.push(String::from_utf8(std::mem::take(&mut cur)).map_err(EngineError::internal)?),
-            b'\\' if i + 1 < line.len() => {
-                i += 1;
-                cur.push(match line[i] {
-                    b'n' => b'\n',
-                    b'r' => b'\r',
-                    b't' => b'\t',
-                    b'b' => 8,
-                    b'f' => 12,
-                    b'v' => 11,
-                    other => other,
-                });
-            }
-            b => cur.push(b),
-        }
-        i += 1;
-    }
-    fields.push(String::from_utf8(cur).map_err(EngineError::internal)?);
-    Ok(fields)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn copy_text_fields_are_unescaped() {
-        let f = unescape_fields(b"7\ta\\tb\\\\c\\nd\t").expect("valid");
-        assert_eq!(f, ["7", "a\tb\\c\nd", ""]);
+        let mut out = String::new();
+        unescape_into(&mut out, "a\\tb\\\\c\\nd é");
+        assert_eq!(out, "a\tb\\c\nd é");
     }
 }

@@ -233,6 +233,10 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     eprintln!("generating {rows} rows …");
     let (zip_path, plain) = generate(dir.path(), rows)?;
+    if let Ok(keep) = std::env::var("BENCH_KEEP_INPUT") {
+        // For profiling a reader on its own.
+        std::fs::copy(&zip_path, Path::new(&keep).join("ledger.zip"))?;
+    }
     let zip_mb = std::fs::metadata(&zip_path)?.len() as f64 / 1e6;
     let plain_mb = std::fs::metadata(&plain)?.len() as f64 / 1e6;
 

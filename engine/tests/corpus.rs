@@ -253,6 +253,13 @@ fn merged_cells_repeat_and_1904_dates_are_dates() {
     if let Some(p) = merged {
         let s = read_any(&p).expect("merged");
         assert!(s.tables[0].rows_read > 0);
+        // The quick look for merged cells finds them, and passes over a workbook without any.
+        assert!(engine::ingest::sheet_reader::xlsx_may_have_merged_cells(&p));
+        assert!(!engine::ingest::sheet_reader::xlsx_may_have_merged_cells(&dir.join("tests/date.xlsx")));
+        // A merged range repeats its value in every cell it covers.
+        let merge_cells = read_any(&dir.join("tests/merge_cells.xlsx")).expect("merge_cells.xlsx");
+        let rows: Vec<&Vec<String>> = merge_cells.tables.iter().flat_map(|t| t.rows.iter().map(|r| &r.1)).collect();
+        assert!(rows.iter().any(|r| r.windows(2).any(|w| !w[0].is_empty() && w[0] == w[1])), "{rows:?}");
     }
     let d1904 = files_under(&dir).into_iter().find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains("1904")));
     let p = d1904.expect("a 1904 workbook in calamine's tests");

@@ -41,8 +41,9 @@ fn read_sheets(path: &Path, kind: WorkbookKind, name: &str, sink: &mut dyn Table
     match kind {
         WorkbookKind::Xlsx => {
             let mut wb: Xlsx<_> = Xlsx::new(open()?).map_err(|e| unreadable(explain(&e.to_string())))?;
+            let any_merged = xlsx_may_have_merged_cells(path);
             for (sheet, hidden) in sheet_list(wb.sheets_metadata()) {
-                let merged = wb.merge_cells_by_sheet_name(&sheet).unwrap_or_default();
+                let merged = if any_merged { wb.merge_cells_by_sheet_name(&sheet).unwrap_or_default() } else { vec![] };
                 let mut cells = wb.worksheet_cells_reader(&sheet).map_err(|e| unreadable(format!("sheet '{sheet}': {e}")))?;
                 let mut grid = SheetGrid::new(&sheet, hidden, merged);
                 while let Some(cell) = cells.next_cell().map_err(|e| unreadable(format!("sheet '{sheet}': {e}")))? {
@@ -79,6 +80,53 @@ fn read_sheets(path: &Path, kind: WorkbookKind, name: &str, sink: &mut dyn Table
         return Err(unreadable("every sheet is empty".into()));
     }
     Ok(())
+}
+
+/// Whether a worksheet of the .xlsx at `path` may declare merged cells. calamine finds them with an
+/// XML event pass over the whole sheet, as costly as reading its cells; searching the inflated bytes
+/// for the element's name costs a fraction of that, and most workbooks have none. When unsure (an
+/// unusual layout, a read error) the answer is yes, and calamine looks properly.
+pub fn xlsx_may_have_merged_cells(path: &Path) -> bool {
+    use std::io::Read;
+    const SCAN_LIMIT: u64 = 4 << 30;
+    let scan = || -> std::result::Result<bool, Box<dyn std::error::Error>> {
+        let mut zip = zip::ZipArchive::new(BufReader::new(File::open(path)?))?;
+        let finder = memchr::memmem::Finder::new(b"mergeCell");
+        let mut sheets = 0;
+        for i in 0..zip.len() {
+            let entry = zip.by_index(i)?;
+            let name = entry.name()?.to_ascii_lowercase();
+            if !(name.contains("worksheets/") && name.ends_with(".xml")) {
+                continue;
+            }
+            sheets += 1;
+            let mut reader = entry.take(SCAN_LIMIT);
+            let mut buf = vec![0u8; 64 * 1024];
+            // The name may straddle two reads: keep the last bytes of each.
+            let keep = 16;
+            let mut filled = 0;
+            let mut seen = 0u64;
+            loop {
+                let n = reader.read(&mut buf[filled..])?;
+                if n == 0 {
+                    break;
+                }
+                seen += n as u64;
+                let end = filled + n;
+                if finder.find(&buf[..end]).is_some() {
+                    return Ok(true);
+                }
+                let tail = end.min(keep);
+                buf.copy_within(end - tail..end, 0);
+                filled = tail;
+            }
+            if seen >= SCAN_LIMIT {
+                return Ok(true);
+            }
+        }
+        Ok(sheets == 0)
+    };
+    scan().unwrap_or(true)
 }
 
 fn explain(message: &str) -> String {

@@ -97,10 +97,18 @@ pub async fn create_dataset(pool: &PgPool, user: &CurrentUser, req: &NewDataset)
     let wanted: Vec<String> = descriptions.iter().chain(&key_columns).cloned().collect();
     let mut segment = Segment { position: 0, first_row: 1, source_first: 1, links: Vec::with_capacity(MAP_SEGMENT) };
     let (mut values, mut joined) = (Vec::new(), String::new());
-    for table_id in &table_ids {
+    let mut next = match table_ids.first() {
+        Some(t) => Some(RowStream::open(pool, *t, &wanted).await?),
+        None => None,
+    };
+    for (i, table_id) in table_ids.iter().enumerate() {
+        let Some(mut rows) = next.take() else { break };
+        // The next table is read ahead while this one is de-duplicated.
+        if let Some(t) = table_ids.get(i + 1) {
+            next = Some(RowStream::open(pool, *t, &wanted).await?);
+        }
         // Stored rows are numbered 1.. without gaps, so the n-th link belongs to row n.
         let mut expected_row = 1i64;
-        let mut rows = RowStream::open(pool, *table_id, &wanted).await?;
         while let Some(source_row) = rows.next_into(&mut values).await? {
             if source_row != expected_row {
                 return Err(EngineError::internal(format!("row {source_row} of a table arrived out of order")));

@@ -11,8 +11,13 @@ use uuid::Uuid;
 use crate::error::{EngineError, Result};
 use crate::ingest::tables::{physical_name, rows_source, stored_tables};
 
+/// Read-ahead per table: enough for PostgreSQL to keep producing while the previous table is
+/// de-duplicated, bounded so memory does not grow with the table.
+const READ_AHEAD_BYTES: usize = 256 * 1024;
+const READ_AHEAD_CHUNKS: usize = 8;
+
 pub struct RowStream {
-    stream: BoxStream<'static, sqlx::Result<Bytes>>,
+    chunks: tokio::sync::mpsc::Receiver<Result<Vec<u8>>>,
     pending: Vec<u8>,
     start: usize,
     width: usize,
@@ -28,7 +33,9 @@ impl RowStream {
         // user-typed is spliced in unescaped.
         let sql = format!("COPY (SELECT row_no, {} FROM {} ORDER BY row_no) TO STDOUT", cols.join(", "), physical_name(table_id));
         let stream = pool.copy_out_raw(&sql).await?;
-        Ok(Self { stream, pending: Vec::new(), start: 0, width: wanted.len() + 1, done: false })
+        let (tx, chunks) = tokio::sync::mpsc::channel(READ_AHEAD_CHUNKS);
+        tokio::spawn(read_ahead(stream, tx));
+        Ok(Self { chunks, pending: Vec::new(), start: 0, width: wanted.len() + 1, done: false })
     }
 
     /// The next row's number, its values written into `values` (one per wanted column). The strings
@@ -57,9 +64,39 @@ impl RowStream {
             }
             self.pending.drain(..self.start);
             self.start = 0;
-            match self.stream.try_next().await? {
-                Some(chunk) => self.pending.extend_from_slice(&chunk),
+            match self.chunks.recv().await {
+                Some(chunk) => self.pending.extend_from_slice(&chunk?),
                 None => self.done = true,
+            }
+        }
+    }
+}
+
+/// Gathers the COPY stream's messages (one per row) into larger chunks and hands them on, so the
+/// database works ahead of the reader; it stops when the reader goes away.
+async fn read_ahead(mut stream: BoxStream<'static, sqlx::Result<Bytes>>, tx: tokio::sync::mpsc::Sender<Result<Vec<u8>>>) {
+    let mut chunk = Vec::with_capacity(READ_AHEAD_BYTES + 4096);
+    loop {
+        match stream.try_next().await {
+            Ok(Some(bytes)) => {
+                chunk.extend_from_slice(&bytes);
+                if chunk.len() < READ_AHEAD_BYTES {
+                    continue;
+                }
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(READ_AHEAD_BYTES + 4096));
+                if tx.send(Ok(full)).await.is_err() {
+                    return;
+                }
+            }
+            Ok(None) => {
+                if !chunk.is_empty() {
+                    let _ = tx.send(Ok(chunk)).await;
+                }
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
             }
         }
     }

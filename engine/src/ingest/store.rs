@@ -78,7 +78,8 @@ async fn read_and_record(
     drop_storage(pool, &failed_ids).await?;
     let mut tx = pool.begin().await?;
     sqlx::query!("DELETE FROM rejected_rows WHERE table_id = ANY($1)", &failed_ids).execute(&mut *tx).await?;
-    // Counts come from what the database holds, not from what the readers believe they sent.
+    // Counts come from what the database reported storing (its COPY counts), not from what the
+    // readers believe they sent.
     for t in &outcome.tables {
         if t.rows_in_storage != t.rows_stored {
             return Err(EngineError::internal(format!("{}: {} rows stored, {} sent", t.file, t.rows_in_storage, t.rows_stored)));

@@ -50,14 +50,10 @@ pub fn copy_statement(table_id: Uuid, stored_columns: usize) -> String {
 }
 
 /// Once loaded: the unique index that makes paging fast and that refuses a row stored twice.
-/// Returns the number of rows the table holds.
-pub async fn seal_storage(pool: &PgPool, table_id: Uuid) -> Result<i64> {
-    let name = physical_name(table_id);
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE UNIQUE INDEX IF NOT EXISTS t_{}_row ON {name} (row_no)", table_id.simple())))
-        .execute(pool)
-        .await?;
-    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {name}"))).fetch_one(pool).await?;
-    Ok(n)
+pub async fn seal_storage(conn: &mut sqlx::PgConnection, table_id: Uuid) -> Result<()> {
+    let sql = format!("CREATE UNIQUE INDEX IF NOT EXISTS t_{}_row ON {} (row_no)", table_id.simple(), physical_name(table_id));
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Drops the rows' tables (and rejected rows) of files that failed; deleting an upload drops all of

@@ -177,7 +177,13 @@ pub(super) async fn write_rows(
     rx: &tokio::sync::Mutex<mpsc::Receiver<Encoded>>,
     cancel: &CancellationToken,
     created: &tokio::sync::Mutex<HashSet<Uuid>>,
+    copied: &Mutex<HashMap<Uuid, u64>>,
 ) -> Result<()> {
+    // What the database says each COPY stored, per table: the caller checks it against what was read.
+    let record = |table: Uuid, rows: u64| -> Result<()> {
+        *copied.lock().map_err(EngineError::internal)?.entry(table).or_default() += rows;
+        Ok(())
+    };
     let mut open: Vec<TableCopy> = Vec::new();
     let result = async {
         loop {
@@ -187,7 +193,8 @@ pub(super) async fn write_rows(
                 Some(p) => open.remove(p),
                 None => {
                     if open.len() >= OPEN_COPIES_PER_WRITER {
-                        open.remove(0).1.finish().await?;
+                        let (table, copy) = open.remove(0);
+                        record(table, copy.finish().await?)?;
                     }
                     {
                         let mut made = created.lock().await;
@@ -219,8 +226,8 @@ pub(super) async fn write_rows(
         }
         return Err(EngineError::Cancelled);
     }
-    for (_, copy) in open {
-        copy.finish().await?;
+    for (table, copy) in open {
+        record(table, copy.finish().await?)?;
     }
     Ok(())
 }

@@ -70,7 +70,7 @@ pub struct TableReport {
     pub evidence: Vec<TypeEvidence>,
     /// How many of `columns` are real columns of the rows' table; the rest are in its overflow.
     pub stored_columns: usize,
-    /// Rows counted in the rows table once loaded.
+    /// Rows the database reported storing (its COPY counts).
     pub rows_in_storage: i64,
     pub rows_read: i64,
     pub rows_stored: i64,
@@ -160,10 +160,11 @@ pub async fn run(
 
     let rows_rx = Arc::new(tokio::sync::Mutex::new(rows_rx));
     let storage: Arc<tokio::sync::Mutex<HashSet<Uuid>>> = Arc::default();
+    let copied: Arc<Mutex<HashMap<Uuid, u64>>> = Arc::default();
     let mut writer_tasks = Vec::new();
     for _ in 0..opts.writers.max(1) {
-        let (pool, rx, cancel, storage) = (pool.clone(), rows_rx.clone(), opts.cancel.clone(), storage.clone());
-        writer_tasks.push(tokio::spawn(async move { write_rows(&pool, upload_id, &rx, &cancel, &storage).await }));
+        let (pool, rx, cancel, storage, copied) = (pool.clone(), rows_rx.clone(), opts.cancel.clone(), storage.clone(), copied.clone());
+        writer_tasks.push(tokio::spawn(async move { write_rows(&pool, upload_id, &rx, &cancel, &storage, &copied).await }));
     }
     let rejects_rx = Arc::new(tokio::sync::Mutex::new(rejects_rx));
     let (rejects_pool, cancel) = (pool.clone(), opts.cancel.clone());
@@ -213,7 +214,13 @@ pub async fn run(
     let failed: Vec<Uuid> = outcome.failed.iter().flat_map(|f| f.table_ids.clone()).collect();
     outcome.tables.retain(|t| !failed.contains(&t.id));
     outcome.tables.sort_by_key(|t| t.position);
-    seal_tables(pool, upload_id, &mut outcome.tables).await?;
+    {
+        let copied = copied.lock().map_err(EngineError::internal)?;
+        for t in &mut outcome.tables {
+            t.rows_in_storage = copied.get(&t.id).map_or(0, |n| i64::try_from(*n).unwrap_or(i64::MAX));
+        }
+    }
+    seal_tables(pool, upload_id, &outcome.tables).await?;
     let rows: i64 = outcome.tables.iter().map(|t| t.rows_stored).sum();
     tracing::info!(rows, tables = outcome.tables.len(), failed = outcome.failed.len(), secs = started.elapsed().as_secs_f64(), "ingest pipeline done");
     Ok(outcome)
@@ -229,24 +236,18 @@ fn read_cost(e: &Entry) -> u64 {
     }
 }
 
-/// Every loaded table gets its index (a table without rows, its empty rows table first), and the
-/// rows the database holds are counted: the caller checks them against what the readers sent.
-async fn seal_tables(pool: &PgPool, upload_id: Uuid, tables: &mut [TableReport]) -> Result<()> {
+/// Every loaded table gets its index (a table without rows, its empty rows table first).
+async fn seal_tables(pool: &PgPool, upload_id: Uuid, tables: &[TableReport]) -> Result<()> {
     use futures::{StreamExt, TryStreamExt};
-    let jobs = tables.iter().map(|t| (t.id, t.stored_columns)).collect::<Vec<_>>();
-    let counts: Vec<(Uuid, i64)> = futures::stream::iter(jobs)
+    futures::stream::iter(tables.iter().map(|t| (t.id, t.stored_columns)))
         .map(|(id, stored)| async move {
             let mut conn = pool.acquire().await?;
             create_storage(&mut conn, upload_id, id, stored).await?;
-            drop(conn);
-            Ok::<_, EngineError>((id, seal_storage(pool, id).await?))
+            seal_storage(&mut conn, id).await
         })
         .buffer_unordered(2)
-        .try_collect()
+        .try_collect::<Vec<()>>()
         .await?;
-    for t in tables.iter_mut() {
-        t.rows_in_storage = counts.iter().find(|c| c.0 == t.id).map_or(0, |c| c.1);
-    }
     Ok(())
 }
 

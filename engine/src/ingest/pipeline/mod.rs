@@ -236,19 +236,26 @@ fn read_cost(e: &Entry) -> u64 {
     }
 }
 
-/// Every loaded table gets its index (a table without rows, its empty rows table first).
+/// Every loaded table gets its index (a table without rows, its empty rows table first), two at a
+/// time.
 async fn seal_tables(pool: &PgPool, upload_id: Uuid, tables: &[TableReport]) -> Result<()> {
-    use futures::{StreamExt, TryStreamExt};
-    futures::stream::iter(tables.iter().map(|t| (t.id, t.stored_columns)))
-        .map(|(id, stored)| async move {
-            let mut conn = pool.acquire().await?;
-            create_storage(&mut conn, upload_id, id, stored).await?;
-            seal_storage(&mut conn, id).await
-        })
-        .buffer_unordered(2)
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok(())
+    let mut waiting: VecDeque<(Uuid, usize)> = tables.iter().map(|t| (t.id, t.stored_columns)).collect();
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < 2 {
+            let Some((id, stored)) = waiting.pop_front() else { break };
+            let pool = pool.clone();
+            running.spawn(async move {
+                let mut conn = pool.acquire().await?;
+                create_storage(&mut conn, upload_id, id, stored).await?;
+                seal_storage(&mut conn, id).await
+            });
+        }
+        match running.join_next().await {
+            Some(done) => done.map_err(EngineError::internal)??,
+            None => return Ok(()),
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -1,5 +1,6 @@
 //! The router: health, metrics, REST API with its OpenAPI page, the Leptos app, static files, and
-//! the layers every request goes through (request id, logs, metrics, sessions).
+//! the layers every request goes through (request id, logs, metrics, security headers, same-origin
+//! writes, sessions).
 
 use axum::Json;
 use axum::Router;
@@ -21,6 +22,7 @@ use tower_sessions_redis_store::RedisStore;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::observability::{scope_request_id, track_requests};
+use crate::security::{same_origin_writes, security_headers};
 use crate::state::AppState;
 
 pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> Router {
@@ -47,7 +49,9 @@ pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> R
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(middleware::from_fn(scope_request_id))
-        .layer(middleware::from_fn(track_requests));
+        .layer(middleware::from_fn(track_requests))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(same_origin_writes));
 
     Router::new()
         .route("/healthz", get(healthz))

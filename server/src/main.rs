@@ -7,6 +7,7 @@ mod app_routes;
 mod cli;
 mod config;
 mod observability;
+mod security;
 mod serve;
 mod state;
 

@@ -223,6 +223,7 @@ keys! {
     ErrUnauthenticated => "Tu sesión ha caducado. Entra de nuevo.", "Your session has ended. Please sign in again.";
     ErrForbidden => "No tienes permiso para hacer esto.", "You do not have permission to do this.";
     ErrBadCredentials => "Usuario o contraseña incorrectos.", "Wrong username or password.";
+    ErrTooManyAttempts => "Demasiados intentos fallidos con este usuario. Espera unos minutos y vuelve a intentarlo.", "Too many failed sign-ins for this name. Wait a few minutes and try again.";
     ErrNotFound => "No se encontró lo que buscas.", "What you are looking for was not found.";
     ErrInternal => "Algo falló en el servidor. Cita este identificador:", "Something failed on the server. Quote this id:";
     ErrNetwork => "No se pudo contactar con el servidor.", "The server could not be reached.";

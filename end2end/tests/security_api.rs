@@ -1,6 +1,6 @@
 //! Protections at the edge of a running server: a write sent from another site's page is refused
 //! before it reaches a handler, the same write from the app's own origin goes through, and every
-//! response carries the security headers.
+//! response carries the security headers; repeated wrong passwords lock a name.
 
 use end2end::TestServer;
 use serde_json::{Value, json};
@@ -43,6 +43,21 @@ async fn writes_from_other_sites_are_refused_and_headers_are_set() -> anyhow::Re
         assert_eq!(h.get("x-frame-options").and_then(|v| v.to_str().ok()), Some("DENY"), "{path}");
         assert!(h.get("content-security-policy").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("frame-ancestors 'none'")), "{path}");
         assert!(h.get("referrer-policy").is_some(), "{path}");
+    }
+
+    // Five wrong passwords lock the name: the sixth try, even with the right password, gets 429
+    // with Retry-After; a name that is no account locks the same way.
+    for who in ["ana", "ghost"] {
+        let anon = reqwest::Client::new();
+        for _ in 0..5 {
+            let r = anon.post(server.url("/api/v1/auth/login")).json(&json!({ "username": who, "password": "not the secret" })).send().await?;
+            assert_eq!(r.status(), 401, "{who}");
+        }
+        let r = anon.post(server.url("/api/v1/auth/login")).json(&json!({ "username": who, "password": PASSWORD })).send().await?;
+        assert_eq!(r.status(), 429, "{who}");
+        assert!(r.headers().get("retry-after").is_some(), "{who}");
+        let err: Value = r.json().await?;
+        assert_eq!(err["error"]["code"], "too_many_attempts", "{who}");
     }
     Ok(())
 }

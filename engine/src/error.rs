@@ -15,6 +15,8 @@ pub enum EngineError {
     Forbidden(&'static str),
     #[error("wrong username or password")]
     BadCredentials,
+    #[error("too many failed sign-ins for this name; try again in {} minute(s)", retry_after_secs.div_ceil(60))]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("{0}")]
     Conflict(String),
     #[error("the file {file} cannot be read: {reason}")]
@@ -39,6 +41,7 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     BadCredentials,
+    TooManyAttempts,
     Conflict,
     UnreadableFile,
     RefusedFile,
@@ -55,6 +58,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::BadCredentials => "bad_credentials",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::Conflict => "conflict",
             ErrorCode::UnreadableFile => "unreadable_file",
             ErrorCode::RefusedFile => "refused_file",
@@ -73,6 +77,7 @@ impl EngineError {
             EngineError::Unauthenticated => ErrorCode::Unauthenticated,
             EngineError::Forbidden(_) => ErrorCode::Forbidden,
             EngineError::BadCredentials => ErrorCode::BadCredentials,
+            EngineError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             EngineError::Conflict(_) => ErrorCode::Conflict,
             EngineError::UnreadableFile { .. } => ErrorCode::UnreadableFile,
             EngineError::Refused { .. } => ErrorCode::RefusedFile,

@@ -83,6 +83,7 @@ pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
             "unauthenticated" => t(l, Key::ErrUnauthenticated).to_string(),
             "forbidden" => t(l, Key::ErrForbidden).to_string(),
             "bad_credentials" => t(l, Key::ErrBadCredentials).to_string(),
+            "too_many_attempts" => t(l, Key::ErrTooManyAttempts).to_string(),
             "not_found" => t(l, Key::ErrNotFound).to_string(),
             "network" => t(l, Key::ErrNetwork).to_string(),
             "internal" => t(l, Key::ErrInternal).to_string(),

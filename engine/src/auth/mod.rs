@@ -1,10 +1,12 @@
 //! Accounts and access: users, roles and the permission check every entry point goes through,
-//! password hashing (argon2id). Sessions themselves are the server's (tower-sessions); passkeys,
-//! lockout and audit come with the accounts issue.
+//! password hashing (argon2id). Sessions themselves are the server's (tower-sessions); a lockout of
+//! repeated password failures (`throttle`). Passkeys and audit come with the accounts issue.
 
 #[cfg(feature = "server")]
 mod password;
 mod roles;
+#[cfg(feature = "server")]
+pub mod throttle;
 #[cfg(feature = "server")]
 mod users;
 

@@ -106,26 +106,39 @@ pub async fn find_user(pool: &PgPool, id: Uuid) -> Result<Option<CurrentUser>> {
 
 /// Checks a username and password. An unknown user costs the same hash as a known one, and both
 /// failures give the same error, so neither the answer nor its timing tells whether a user exists.
+/// Five failures in a row lock the name (known or not) for a growing time (`throttle`).
 pub async fn login(pool: &PgPool, username: &str, password: &str) -> Result<CurrentUser> {
     static DUMMY: std::sync::LazyLock<String> =
         std::sync::LazyLock::new(|| hash_password("no such user, same cost").unwrap_or_default());
+    let locked = super::throttle::locked_for(pool, username).await?;
     let row = sqlx::query!(
         "SELECT id, username, password_hash, role FROM users WHERE lower(username) = lower($1) AND is_active",
         username.trim()
     )
     .fetch_optional(pool)
     .await?;
+    // A locked name is refused whatever the password; the hash still runs, so a locked name costs
+    // the same time as any other.
     let (hash, user) = match &row {
-        Some(r) => (r.password_hash.as_str(), Some(r)),
-        None => (DUMMY.as_str(), None),
+        Some(r) if locked.is_none() => (r.password_hash.as_str(), Some(r)),
+        _ => (DUMMY.as_str(), None),
     };
     let password = password.to_string();
     let hash = hash.to_string();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(EngineError::internal)?;
+    if let Some(wait) = locked {
+        return Err(EngineError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
+    }
     match (ok, user) {
-        (true, Some(r)) => Ok(CurrentUser { id: r.id, username: r.username.clone(), role: Role::parse(&r.role)? }),
-        _ => Err(EngineError::BadCredentials),
+        (true, Some(r)) => {
+            super::throttle::record_success(pool, username).await?;
+            Ok(CurrentUser { id: r.id, username: r.username.clone(), role: Role::parse(&r.role)? })
+        }
+        _ => {
+            super::throttle::record_failure(pool, username).await?;
+            Err(EngineError::BadCredentials)
+        }
     }
 }

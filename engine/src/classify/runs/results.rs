@@ -37,9 +37,10 @@ pub async fn results_page(
 ) -> Result<ResultsPage> {
     let run = run_progress(pool, user, id).await?;
     let (offset, limit) = (offset.max(0), limit.clamp(1, 1000));
-    if filter.is_empty() {
+    let (min, max) = (filter.min_score.unwrap_or(f64::NEG_INFINITY), filter.max_score.unwrap_or(f64::INFINITY));
+    let rows = if filter.is_empty() {
         // Only the map segments that overlap the page are unnested.
-        let rows = sqlx::query_as!(
+        sqlx::query_as!(
             ResultRow,
             r#"SELECT m.first_row + o.n - 1 AS "row_no!", ul.text AS line, rr.category, rr.score, rr.reason
                FROM dataset_maps m
@@ -56,38 +57,30 @@ pub async fn results_page(
             limit
         )
         .fetch_all(pool)
-        .await?;
-        let total_rows = sqlx::query_scalar!(
-            r#"SELECT coalesce(sum(ul.row_count), 0) AS "n!" FROM run_results rr
-               JOIN unique_lines ul ON ul.dataset_id = $2 AND ul.idx = rr.line_idx WHERE rr.run_id = $1"#,
+        .await?
+    } else {
+        sqlx::query_as!(
+            ResultRow,
+            r#"SELECT m.first_row + o.n - 1 AS "row_no!", ul.text AS line, rr.category, rr.score, rr.reason
+               FROM run_results rr
+               JOIN dataset_maps m ON m.dataset_id = $2
+               CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
+               JOIN unique_lines ul ON ul.dataset_id = m.dataset_id AND ul.idx = o.line_idx
+               WHERE rr.run_id = $1 AND o.line_idx = rr.line_idx
+                 AND ($3::text IS NULL OR rr.category = $3) AND rr.score BETWEEN $4 AND $5
+               ORDER BY 1 OFFSET $6 LIMIT $7"#,
             id,
-            run.dataset_id
+            run.dataset_id,
+            filter.category,
+            min,
+            max,
+            offset,
+            limit
         )
-        .fetch_one(pool)
-        .await?;
-        return Ok(ResultsPage { total_rows, rows });
-    }
-    let (min, max) = (filter.min_score.unwrap_or(f64::NEG_INFINITY), filter.max_score.unwrap_or(f64::INFINITY));
-    let rows = sqlx::query_as!(
-        ResultRow,
-        r#"SELECT m.first_row + o.n - 1 AS "row_no!", ul.text AS line, rr.category, rr.score, rr.reason
-           FROM run_results rr
-           JOIN dataset_maps m ON m.dataset_id = $2
-           CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
-           JOIN unique_lines ul ON ul.dataset_id = m.dataset_id AND ul.idx = o.line_idx
-           WHERE rr.run_id = $1 AND o.line_idx = rr.line_idx
-             AND ($3::text IS NULL OR rr.category = $3) AND rr.score BETWEEN $4 AND $5
-           ORDER BY 1 OFFSET $6 LIMIT $7"#,
-        id,
-        run.dataset_id,
-        filter.category,
-        min,
-        max,
-        offset,
-        limit
-    )
-    .fetch_all(pool)
-    .await?;
+        .fetch_all(pool)
+        .await?
+    };
+    // Without a filter the bounds are infinite and the category NULL: the same count serves both.
     let total_rows = sqlx::query_scalar!(
         r#"SELECT coalesce(sum(ul.row_count), 0) AS "n!" FROM run_results rr
            JOIN unique_lines ul ON ul.dataset_id = $2 AND ul.idx = rr.line_idx

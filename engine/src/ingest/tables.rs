@@ -10,6 +10,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::ColumnInfo;
 use crate::error::{EngineError, Result};
 
 /// PostgreSQL allows 1,600 columns; a few are kept for row_no, line_no and overflow.
@@ -102,11 +103,8 @@ pub async fn stored_tables(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<StoredTabl
     ids.iter()
         .map(|id| {
             let r = rows.iter().find(|r| r.id == *id).ok_or(EngineError::NotFound { what: "table" })?;
-            let columns = r
-                .columns
-                .as_array()
-                .map(|a| a.iter().filter_map(|c| c.get("name").and_then(|n| n.as_str()).map(String::from)).collect())
-                .unwrap_or_default();
+            let columns: Vec<ColumnInfo> = serde_json::from_value(r.columns.clone()).map_err(EngineError::internal)?;
+            let columns = columns.into_iter().map(|c| c.name).collect();
             Ok(StoredTable { id: *id, columns, stored_columns: usize::try_from(r.stored_columns).unwrap_or(0) })
         })
         .collect()

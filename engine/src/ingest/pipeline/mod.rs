@@ -239,15 +239,19 @@ fn read_cost(e: &Entry) -> u64 {
 /// Every loaded table gets its index (a table without rows, its empty rows table first), two at a
 /// time.
 async fn seal_tables(pool: &PgPool, upload_id: Uuid, tables: &[TableReport]) -> Result<()> {
-    let mut waiting: VecDeque<(Uuid, usize)> = tables.iter().map(|t| (t.id, t.stored_columns)).collect();
+    let mut waiting: VecDeque<(Uuid, usize, bool)> =
+        tables.iter().map(|t| (t.id, t.stored_columns, t.rows_in_storage == 0)).collect();
     let mut running = tokio::task::JoinSet::new();
     loop {
         while running.len() < 2 {
-            let Some((id, stored)) = waiting.pop_front() else { break };
+            let Some((id, stored, never_written)) = waiting.pop_front() else { break };
             let pool = pool.clone();
             running.spawn(async move {
                 let mut conn = pool.acquire().await?;
-                create_storage(&mut conn, upload_id, id, stored).await?;
+                // A writer created the table of every table that had rows.
+                if never_written {
+                    create_storage(&mut conn, upload_id, id, stored).await?;
+                }
                 seal_storage(&mut conn, id).await
             });
         }

@@ -13,6 +13,9 @@ pub enum EngineError {
     Unauthenticated,
     #[error("you do not have permission to {0}")]
     Forbidden(&'static str),
+    /// A write sent from a page of another site (CSRF).
+    #[error("requests that change data must come from this site's own pages, not from {0}")]
+    ForeignOrigin(String),
     #[error("wrong username or password")]
     BadCredentials,
     #[error("too many failed sign-ins for this name; try again in {} minute(s)", retry_after_secs.div_ceil(60))]
@@ -40,6 +43,7 @@ pub enum ErrorCode {
     NotFound,
     Unauthenticated,
     Forbidden,
+    ForbiddenOrigin,
     BadCredentials,
     TooManyAttempts,
     Conflict,
@@ -57,6 +61,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::ForbiddenOrigin => "forbidden_origin",
             ErrorCode::BadCredentials => "bad_credentials",
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::Conflict => "conflict",
@@ -76,6 +81,7 @@ impl EngineError {
             EngineError::NotFound { .. } => ErrorCode::NotFound,
             EngineError::Unauthenticated => ErrorCode::Unauthenticated,
             EngineError::Forbidden(_) => ErrorCode::Forbidden,
+            EngineError::ForeignOrigin(_) => ErrorCode::ForbiddenOrigin,
             EngineError::BadCredentials => ErrorCode::BadCredentials,
             EngineError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             EngineError::Conflict(_) => ErrorCode::Conflict,

@@ -1,12 +1,13 @@
 //! Protections every response and every state-changing request get: writes from another site are
 //! refused (CSRF), and the browser is told not to frame the app, sniff types or leak full URLs.
 
-use axum::Json;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use engine::EngineError;
+
+use crate::api::error::ApiError;
 
 /// A POST, PUT, PATCH or DELETE whose `Origin` (or, without one, `Referer`) names another site than
 /// the one it was sent to is refused with 403. Requests with neither come from programs, not from a
@@ -16,15 +17,7 @@ pub async fn same_origin_writes(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     match foreign_origin(req.headers()) {
-        Some(origin) => (
-            StatusCode::FORBIDDEN,
-            Json(json!({ "error": {
-                "code": "forbidden_origin",
-                "message": format!("requests that change data must come from this site's own pages, not from {origin}"),
-                "details": null
-            }})),
-        )
-            .into_response(),
+        Some(origin) => ApiError(EngineError::ForeignOrigin(origin)).into_response(),
         None => next.run(req).await,
     }
 }

@@ -20,6 +20,15 @@ pub enum EngineError {
     BadCredentials,
     #[error("too many failed sign-ins for this name; try again in {} minute(s)", retry_after_secs.div_ceil(60))]
     TooManyAttempts { retry_after_secs: u64 },
+    /// Too many requests from one address to the sign-in routes.
+    #[error("too many requests; try again in {retry_after_secs} second(s)")]
+    RateLimited { retry_after_secs: u64 },
+    /// A sensitive action (credentials, password, roles) needs a recent sign-in.
+    #[error("sign in again to do this (your sign-in is older than 10 minutes)")]
+    ReauthenticationRequired,
+    /// An administrator reset the password: choose a new one before anything else.
+    #[error("choose a new password before going on")]
+    PasswordChangeRequired,
     #[error("{0}")]
     Conflict(String),
     #[error("the file {file} cannot be read: {reason}")]
@@ -46,6 +55,9 @@ pub enum ErrorCode {
     ForbiddenOrigin,
     BadCredentials,
     TooManyAttempts,
+    RateLimited,
+    ReauthenticationRequired,
+    PasswordChangeRequired,
     Conflict,
     UnreadableFile,
     RefusedFile,
@@ -64,6 +76,9 @@ impl ErrorCode {
             ErrorCode::ForbiddenOrigin => "forbidden_origin",
             ErrorCode::BadCredentials => "bad_credentials",
             ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ReauthenticationRequired => "reauthentication_required",
+            ErrorCode::PasswordChangeRequired => "password_change_required",
             ErrorCode::Conflict => "conflict",
             ErrorCode::UnreadableFile => "unreadable_file",
             ErrorCode::RefusedFile => "refused_file",
@@ -84,6 +99,9 @@ impl EngineError {
             EngineError::ForeignOrigin(_) => ErrorCode::ForbiddenOrigin,
             EngineError::BadCredentials => ErrorCode::BadCredentials,
             EngineError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            EngineError::RateLimited { .. } => ErrorCode::RateLimited,
+            EngineError::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
+            EngineError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             EngineError::Conflict(_) => ErrorCode::Conflict,
             EngineError::UnreadableFile { .. } => ErrorCode::UnreadableFile,
             EngineError::Refused { .. } => ErrorCode::RefusedFile,

@@ -1,6 +1,6 @@
 //! The router: health, metrics, REST API with its OpenAPI page, the Leptos app, static files, and
 //! the layers every request goes through (request id, logs, metrics, security headers, same-origin
-//! writes, sessions).
+//! writes, sessions, who is calling with the audit of every write).
 
 use axum::Json;
 use axum::Router;
@@ -70,6 +70,8 @@ pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> R
             move || provide_context(fallback_services.clone()),
             app::shell,
         ))
+        // Inside the session layer, so a cookie's session is loaded before the caller is resolved.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::identity::identify))
         .layer(sessions)
         .layer(edge)
         .with_state(state)

@@ -90,7 +90,7 @@ pub async fn run() -> anyhow::Result<()> {
             let pw = engine::auth::Password::parse(password, &name)?;
             let role = engine::auth::Role::parse(&role)?;
             let user = engine::auth::create_user(&pool, &name, &pw, role).await?;
-            println!("created {} ({}) with id {}", user.username, user.role.as_str(), user.id);
+            println!("created {} ({}) with id {}", user.username, user.roles_label(), user.id);
             Ok(())
         }
     }

@@ -25,6 +25,10 @@ pub struct Config {
     /// Sessions cookies get `Secure` unless the app is served on localhost.
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
+    /// Requests per minute one address may make to the sign-in routes (a burst of as many).
+    pub auth_rate_per_minute: u32,
+    /// Take the client's address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 fn var(name: &str, default: &str) -> String {
@@ -64,6 +68,8 @@ impl Config {
             offline_chunk_delay: Duration::from_millis(parsed("OFFLINE_CHUNK_DELAY_MS", "0")?),
             secure_cookies: !site_addr.ip().is_loopback() && parsed("COOKIE_SECURE", "true")?,
             shutdown_timeout: Duration::from_secs(parsed("SHUTDOWN_TIMEOUT_SECS", "8")?),
+            auth_rate_per_minute: parsed::<u32>("AUTH_RATE_PER_MINUTE", "30")?.max(1),
+            trust_forwarded_for: parsed("TRUST_FORWARDED_FOR", "false")?,
         })
         .and_then(|c: Config| {
             std::fs::create_dir_all(c.data_dir.join("uploads"))

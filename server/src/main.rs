@@ -6,6 +6,7 @@ mod api;
 mod app_routes;
 mod cli;
 mod config;
+mod identity;
 mod observability;
 mod security;
 mod serve;

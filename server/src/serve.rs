@@ -81,6 +81,8 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             subscriber,
             metrics,
             shutdown: shutdown.clone(),
+            auth_limiter: std::sync::Arc::new(crate::identity::auth_limiter(config.auth_rate_per_minute)),
+            trust_forwarded_for: config.trust_forwarded_for,
         };
         let app = crate::app_routes::router(state, config.secure_cookies, config.upload_max_bytes);
         let listener = tokio::net::TcpListener::bind(config.site_addr)
@@ -88,7 +90,7 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", config.site_addr))?;
         tracing::info!(addr = %config.site_addr, role = ?role, "serving");
         let stop = shutdown.clone();
-        axum::serve(listener, app.into_make_service())
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await?;
     } else {

@@ -1,7 +1,11 @@
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use fred::clients::{Pool as RedisPool, SubscriberClient};
 use leptos::prelude::LeptosOptions;
 use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::identity::AuthLimiter;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -11,4 +15,6 @@ pub struct AppState {
     pub subscriber: SubscriberClient,
     pub metrics: PrometheusHandle,
     pub shutdown: tokio_util::sync::CancellationToken,
+    pub auth_limiter: Arc<AuthLimiter>,
+    pub trust_forwarded_for: bool,
 }

@@ -57,7 +57,7 @@ pub fn Header() -> impl IntoView {
                     {move || user.map(|u| Suspend::new(async move {
                         match u.await {
                             Ok(Some(user)) => view! {
-                                <span class="who" data-testid="who">{user.username.clone()}" · "{user.role.as_str()}</span>
+                                <span class="who" data-testid="who">{user.username.clone()}" · "{user.roles_label()}</span>
                                 <ActionForm action=logout>
                                     <button class="btn btn-ghost" type="submit">{tr(Key::SignOut)}</button>
                                 </ActionForm>

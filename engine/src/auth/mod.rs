@@ -1,17 +1,34 @@
-//! Accounts and access: users, roles and the permission check every entry point goes through,
-//! password hashing (argon2id). Sessions themselves are the server's (tower-sessions); a lockout of
-//! repeated password failures (`throttle`). Passkeys and audit come with the accounts issue.
+//! Accounts and access: who a caller is and what they may do.
+//! - `roles`: the permission catalogue and `CurrentUser::require`, the one check every entry point makes;
+//! - `rbac`: roles, their permissions and assignments (with expiry), resolved per request;
+//! - `users` / `password`: accounts, the password policy, argon2id hashing, change and admin reset;
+//! - `throttle`: the lockout after repeated password failures;
+//! - `sessions`: sign-in sessions as rows that can be listed and ended; `tokens`: personal API tokens;
+//! - `audit`: the append-only log of state changes and sign-in attempts.
 
 #[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
 mod password;
+#[cfg(feature = "server")]
+pub mod rbac;
 mod roles;
+mod types;
+#[cfg(feature = "server")]
+pub mod sessions;
 #[cfg(feature = "server")]
 pub mod throttle;
+#[cfg(feature = "server")]
+pub mod tokens;
 #[cfg(feature = "server")]
 mod users;
 
 #[cfg(feature = "server")]
 pub use password::{hash_password, verify_password};
 pub use roles::{CurrentUser, Permission, Role};
+pub use types::*;
 #[cfg(feature = "server")]
-pub use users::{Password, Username, count_users, create_first_admin, create_user, find_user, login};
+pub use users::{
+    Password, Username, change_password, count_users, create_account, create_first_admin, create_user, find_user,
+    list_users, login, reset_password, set_active,
+};

@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use crate::error::EngineError;
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// The three roles every installation has (`roles.is_system`); admins can add more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -33,66 +33,83 @@ impl Role {
     }
 }
 
-/// Named `resource:action`. The matrix below is the single place that says who may do what.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Permission {
-    /// Read own uploads, datasets and runs (and everyone's, for admins).
-    DatasetRead,
-    DatasetCreate,
-    RunCreate,
-    /// Draw samples from runs and give verdicts.
-    SampleReview,
-    /// Write prompts: create, save new versions, duplicate, share one's own.
-    PromptEdit,
-    /// Choose the default prompt and edit anyone's.
-    PromptAdmin,
-    UserAdmin,
+macro_rules! permissions {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// Named `resource:action`. Which roles hold which permission is data (`role_permissions`);
+        /// this is the catalogue code checks against, mirrored by the `permissions` table.
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Permission {
+            $(#[serde(rename = $name)] $variant,)*
+        }
+
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[$(Permission::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Permission::$variant => $name,)*
+                }
+            }
+
+            pub fn parse(name: &str) -> Option<Permission> {
+                match name {
+                    $($name => Some(Permission::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl Permission {
-    pub fn name(self) -> &'static str {
-        match self {
-            Permission::DatasetRead => "dataset:read",
-            Permission::DatasetCreate => "dataset:create",
-            Permission::RunCreate => "run:create",
-            Permission::SampleReview => "sample:review",
-            Permission::PromptEdit => "prompt:edit",
-            Permission::PromptAdmin => "prompt:admin",
-            Permission::UserAdmin => "user:admin",
-        }
-    }
-
-    pub fn granted_to(self, role: Role) -> bool {
-        use Permission::*;
-        match role {
-            Role::Admin => true,
-            Role::Analyst => matches!(self, DatasetRead | DatasetCreate | RunCreate | SampleReview | PromptEdit),
-            Role::Viewer => matches!(self, DatasetRead),
-        }
-    }
+permissions! {
+    DatasetRead => "dataset:read",
+    DatasetCreate => "dataset:create",
+    DatasetAdmin => "dataset:admin",
+    RunCreate => "run:create",
+    SampleReview => "sample:review",
+    PromptEdit => "prompt:edit",
+    PromptShare => "prompt:share",
+    PromptAdmin => "prompt:admin",
+    UserAdmin => "user:admin",
+    AuditRead => "audit:read",
 }
 
-/// The signed-in user an action is done for. Built only by the server from a verified session.
+/// The signed-in user an action is done for, with the permissions their active, unexpired role
+/// assignments give them. Built only by the server from a verified session or API token.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
     pub id: Uuid,
     pub username: String,
-    pub role: Role,
+    pub roles: Vec<String>,
+    pub permissions: Vec<Permission>,
+    /// An admin reset the password: nothing else is allowed until it is changed.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 impl CurrentUser {
     pub fn can(&self, p: Permission) -> bool {
-        p.granted_to(self.role)
+        self.permissions.contains(&p)
     }
 
+    /// The one check every engine entry point makes before acting.
     pub fn require(&self, p: Permission) -> Result<(), EngineError> {
+        if self.must_change_password {
+            return Err(EngineError::PasswordChangeRequired);
+        }
         if self.can(p) { Ok(()) } else { Err(EngineError::Forbidden(p.name())) }
     }
 
-    /// Owners see their own records; admins see everyone's.
+    /// Owners see their own records; holders of `dataset:admin` see everyone's.
     pub fn may_see(&self, owner_id: Uuid) -> bool {
-        self.role == Role::Admin || self.id == owner_id
+        self.id == owner_id || self.can(Permission::DatasetAdmin)
+    }
+
+    /// Roles for display, e.g. "admin, analyst".
+    pub fn roles_label(&self) -> String {
+        if self.roles.is_empty() { "no role".to_string() } else { self.roles.join(", ") }
     }
 }
 
@@ -101,17 +118,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn role_matrix() {
-        use Permission::*;
-        let table = [
-            (Role::Admin, [true, true, true, true, true, true]),
-            (Role::Analyst, [true, true, true, true, false, false]),
-            (Role::Viewer, [true, false, false, false, false, false]),
-        ];
-        for (role, expected) in table {
-            let got = [DatasetRead, DatasetCreate, RunCreate, PromptEdit, PromptAdmin, UserAdmin].map(|p| p.granted_to(role));
-            assert_eq!(got, expected, "{role:?}");
+    fn permission_names_round_trip_and_match_serde() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(p.name()), Some(*p));
+            assert_eq!(serde_json::to_string(p).ok(), Some(format!("\"{}\"", p.name())));
         }
+        assert_eq!(Permission::parse("dataset:delete_everything"), None);
+    }
+
+    #[test]
+    fn require_names_the_missing_permission() {
+        let u = CurrentUser {
+            id: Uuid::nil(),
+            username: "v".into(),
+            roles: vec!["viewer".into()],
+            permissions: vec![Permission::DatasetRead],
+            must_change_password: false,
+        };
+        assert!(u.require(Permission::DatasetRead).is_ok());
+        match u.require(Permission::RunCreate) {
+            Err(EngineError::Forbidden(name)) => assert_eq!(name, "run:create"),
+            other => panic!("expected forbidden, got {other:?}"),
+        }
+        assert!(u.may_see(Uuid::nil()));
+        assert!(!u.may_see(Uuid::from_u128(1)));
     }
 
     #[test]

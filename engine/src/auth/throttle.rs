@@ -1,6 +1,6 @@
 //! Password sign-in lockout: failures are counted per username as typed, existing or not, so the
 //! answer never tells whether an account exists; a locked name is refused without checking the
-//! password, for a time that doubles with each lockout.
+//! password, for a time that doubles with each lockout (at most an hour).
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use crate::error::Result;
 pub const FAILURES_BEFORE_LOCK: i32 = 5;
 /// The first lock; each further one doubles it, up to `MAX_LOCK`.
 pub const FIRST_LOCK: Duration = Duration::from_secs(60);
-pub const MAX_LOCK: Duration = Duration::from_secs(24 * 3600);
+pub const MAX_LOCK: Duration = Duration::from_secs(3600);
 
 fn key(username: &str) -> String {
     username.trim().to_lowercase()

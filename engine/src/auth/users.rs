@@ -1,8 +1,12 @@
 use sqlx::PgPool;
+
+use super::types::{UserSummary};
 use uuid::Uuid;
 
 use super::password::{hash_password, verify_password};
-use super::{CurrentUser, Role};
+use super::rbac::load_user;
+use super::sessions::Identity;
+use super::{CurrentUser, Permission, Role};
 use crate::error::{EngineError, Result};
 
 /// A username as stored: 3–64 letters, digits, `.`, `_`, `-` or `@`.
@@ -30,6 +34,8 @@ impl Username {
 pub struct Password(String);
 
 impl Password {
+    /// At least 10 characters, not the username, and not a common or easily guessed password
+    /// (zxcvbn's dictionaries hold the usual leaked-password lists; a score under 2 is refused).
     pub fn parse(raw: &str, username: &Username) -> Result<Self> {
         if raw.chars().count() < 10 {
             return Err(EngineError::invalid("a password has at least 10 characters"));
@@ -37,8 +43,17 @@ impl Password {
         if raw.chars().count() > 256 {
             return Err(EngineError::invalid("a password has at most 256 characters"));
         }
-        if raw.eq_ignore_ascii_case(username.as_str()) {
+        if raw.trim().eq_ignore_ascii_case(username.as_str()) {
             return Err(EngineError::invalid("the password cannot be the username"));
+        }
+        let estimate = zxcvbn::zxcvbn(raw, &[username.as_str()]);
+        if (estimate.score() as u8) < 2 {
+            let why = estimate
+                .feedback()
+                .and_then(|f| f.warning())
+                .map(|w| format!(": {w}"))
+                .unwrap_or_default();
+            return Err(EngineError::invalid(format!("this password is too easy to guess{why}")));
         }
         Ok(Password(raw.to_string()))
     }
@@ -54,23 +69,64 @@ pub async fn count_users(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#).fetch_one(pool).await?)
 }
 
-pub async fn create_user(pool: &PgPool, username: &Username, password: &Password, role: Role) -> Result<CurrentUser> {
-    let hash = hash_password(&password.0)?;
+async fn insert_user(
+    tx: &mut sqlx::PgConnection,
+    username: &Username,
+    hash: Option<String>,
+    role: &str,
+    granted_by: Option<Uuid>,
+) -> Result<Uuid> {
     let id = Uuid::new_v4();
     let inserted = sqlx::query!(
-        "INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)
+        "INSERT INTO users (id, username, password_hash, password_changed_at) VALUES ($1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL ELSE now() END)
          ON CONFLICT DO NOTHING",
         id,
         username.as_str(),
-        hash,
-        role.as_str()
+        hash
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(EngineError::Conflict(format!("the username '{}' is taken", username.as_str())));
     }
-    Ok(CurrentUser { id, username: username.as_str().to_string(), role })
+    let assigned = sqlx::query!(
+        "INSERT INTO role_assignments (user_id, role, granted_by) SELECT $1, name, $3 FROM roles WHERE name = $2",
+        id,
+        role,
+        granted_by
+    )
+    .execute(&mut *tx)
+    .await?;
+    if assigned.rows_affected() == 0 {
+        return Err(EngineError::invalid(format!("unknown role '{role}'")));
+    }
+    Ok(id)
+}
+
+/// Creates a user with a built-in role (the CLI and tests; admins use `create_account`).
+pub async fn create_user(pool: &PgPool, username: &Username, password: &Password, role: Role) -> Result<CurrentUser> {
+    let hash = hash_password(&password.0)?;
+    let mut tx = pool.begin().await?;
+    let id = insert_user(&mut tx, username, Some(hash), role.as_str(), None).await?;
+    tx.commit().await?;
+    load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
+}
+
+/// An admin creates an account with a role. Without a password the account is passkey-only until
+/// its holder uses an enrolment link.
+pub async fn create_account(
+    pool: &PgPool,
+    admin: &CurrentUser,
+    username: &Username,
+    password: Option<&Password>,
+    role: &str,
+) -> Result<CurrentUser> {
+    admin.require(Permission::UserAdmin)?;
+    let hash = password.map(|p| hash_password(&p.0)).transpose()?;
+    let mut tx = pool.begin().await?;
+    let id = insert_user(&mut tx, username, hash, role, Some(admin.id)).await?;
+    tx.commit().await?;
+    load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
 }
 
 /// The first-run path: creates an admin only while no user exists. The table lock makes two
@@ -83,25 +139,14 @@ pub async fn create_first_admin(pool: &PgPool, username: &Username, password: &P
     if existing > 0 {
         return Err(EngineError::Conflict("the first administrator already exists; sign in instead".into()));
     }
-    let id = Uuid::new_v4();
-    sqlx::query!(
-        "INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, 'admin')",
-        id,
-        username.as_str(),
-        hash
-    )
-    .execute(&mut *tx)
-    .await?;
+    let id = insert_user(&mut tx, username, Some(hash), "admin", None).await?;
     tx.commit().await?;
-    Ok(CurrentUser { id, username: username.as_str().to_string(), role: Role::Admin })
+    load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
 }
 
 /// An active user by id, as a session resolves to on every request.
 pub async fn find_user(pool: &PgPool, id: Uuid) -> Result<Option<CurrentUser>> {
-    let row = sqlx::query!("SELECT id, username, role FROM users WHERE id = $1 AND is_active", id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| Ok(CurrentUser { id: r.id, username: r.username, role: Role::parse(&r.role)? })).transpose()
+    load_user(pool, id).await
 }
 
 /// Checks a username and password. An unknown user costs the same hash as a known one, and both
@@ -112,33 +157,148 @@ pub async fn login(pool: &PgPool, username: &str, password: &str) -> Result<Curr
         std::sync::LazyLock::new(|| hash_password("no such user, same cost").unwrap_or_default());
     let locked = super::throttle::locked_for(pool, username).await?;
     let row = sqlx::query!(
-        "SELECT id, username, password_hash, role FROM users WHERE lower(username) = lower($1) AND is_active",
+        "SELECT id, password_hash FROM users WHERE lower(username) = lower($1) AND is_active",
         username.trim()
     )
     .fetch_optional(pool)
     .await?;
-    // A locked name is refused whatever the password; the hash still runs, so a locked name costs
-    // the same time as any other.
-    let (hash, user) = match &row {
-        Some(r) if locked.is_none() => (r.password_hash.as_str(), Some(r)),
-        _ => (DUMMY.as_str(), None),
+    // A locked name, and an account without a password (passkey-only), are refused whatever the
+    // password; the hash still runs, so they cost the same time as any other.
+    let (hash, user_id) = match &row {
+        Some(r) if locked.is_none() => match &r.password_hash {
+            Some(h) => (h.clone(), Some(r.id)),
+            None => (DUMMY.clone(), None),
+        },
+        _ => (DUMMY.clone(), None),
     };
     let password = password.to_string();
-    let hash = hash.to_string();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(EngineError::internal)?;
     if let Some(wait) = locked {
         return Err(EngineError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
     }
-    match (ok, user) {
-        (true, Some(r)) => {
+    match (ok, user_id) {
+        (true, Some(id)) => {
             super::throttle::record_success(pool, username).await?;
-            Ok(CurrentUser { id: r.id, username: r.username.clone(), role: Role::parse(&r.role)? })
+            load_user(pool, id).await?.ok_or(EngineError::BadCredentials)
         }
         _ => {
             super::throttle::record_failure(pool, username).await?;
             Err(EngineError::BadCredentials)
         }
+    }
+}
+
+/// The signed-in user changes their password; the current one must be given (if they have one).
+/// Needs a fresh sign-in, except when an admin reset forces the change.
+pub async fn change_password(pool: &PgPool, me: &Identity, current: Option<&str>, new: &str) -> Result<()> {
+    let user = &me.user;
+    if !user.must_change_password {
+        me.require_fresh()?;
+    }
+    let name = Username::parse(&user.username)?;
+    let new = Password::parse(new, &name)?;
+    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id)
+        .fetch_one(pool)
+        .await?;
+    if let Some(hash) = stored {
+        let given = current.unwrap_or_default().to_string();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&given, &hash)).await.map_err(EngineError::internal)?;
+        if !ok {
+            return Err(EngineError::invalid("the current password is wrong"));
+        }
+    }
+    set_password(pool, user.id, &new, false).await
+}
+
+async fn set_password(pool: &PgPool, user_id: Uuid, password: &Password, must_change: bool) -> Result<()> {
+    let pw = password.0.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await.map_err(EngineError::internal)??;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, must_change_password = $3, password_changed_at = now() WHERE id = $1",
+        user_id,
+        hash,
+        must_change
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// An admin sets a temporary password; its holder must choose a new one at next sign-in, and every
+/// session the account had ends.
+pub async fn reset_password(pool: &PgPool, me: &Identity, user_id: Uuid, temporary: &str) -> Result<()> {
+    me.user.require(Permission::UserAdmin)?;
+    me.require_fresh()?;
+    let username = sqlx::query_scalar!("SELECT username FROM users WHERE id = $1", user_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(EngineError::NotFound { what: "user" })?;
+    let pw = Password::parse(temporary, &Username::parse(&username)?)?;
+    set_password(pool, user_id, &pw, true).await?;
+    super::sessions::end_all(pool, user_id, None, "password reset by an administrator").await?;
+    Ok(())
+}
+
+
+pub async fn list_users(pool: &PgPool, admin: &CurrentUser) -> Result<Vec<UserSummary>> {
+    admin.require(Permission::UserAdmin)?;
+    Ok(sqlx::query_as!(
+        UserSummary,
+        r#"SELECT u.id, u.username, u.is_active, u.must_change_password, u.created_at,
+                  coalesce((SELECT array_agg(a.role ORDER BY a.role) FROM role_assignments a WHERE a.user_id = u.id
+                            AND (a.expires_at IS NULL OR a.expires_at > now())), '{}') AS "roles!",
+                  (u.password_hash IS NOT NULL) AS "has_password!",
+                  (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) AS "passkeys!",
+                  (SELECT max(s.last_seen_at) FROM auth_sessions s WHERE s.user_id = u.id) AS last_seen_at
+           FROM users u ORDER BY lower(u.username)"#
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Deactivating an account ends its sessions and tokens at once (they resolve only to active
+/// users); an admin cannot deactivate themselves.
+pub async fn set_active(pool: &PgPool, admin: &CurrentUser, user_id: Uuid, active: bool) -> Result<()> {
+    admin.require(Permission::UserAdmin)?;
+    if user_id == admin.id && !active {
+        return Err(EngineError::Conflict("you cannot deactivate your own account".into()));
+    }
+    let done = sqlx::query!("UPDATE users SET is_active = $2 WHERE id = $1", user_id, active).execute(pool).await?;
+    if done.rows_affected() == 0 {
+        return Err(EngineError::NotFound { what: "user" });
+    }
+    if !active {
+        super::sessions::end_all(pool, user_id, None, "account deactivated").await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> Username {
+        Username::parse(s).expect("valid username")
+    }
+
+    #[test]
+    fn policy_refuses_short_common_and_username_passwords() {
+        let ana = name("ana.lopez");
+        for weak in ["short", "password123", "qwertyuiop", "1234567890", "iloveyou12", "Ana.Lopez", "ana.lopez1234"] {
+            assert!(Password::parse(weak, &ana).is_err(), "{weak} should be refused");
+        }
+        for strong in ["a long enough secret", "another long secret", "benchmark password", "a long admin password", "correct horse battery staple"] {
+            assert!(Password::parse(strong, &ana).is_ok(), "{strong} should be accepted");
+        }
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let err = Password::parse("password123", &name("someone")).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("too easy to guess"), "{err}");
+        let err = Password::parse("someone", &name("someone")).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("at least 10"), "{err}");
     }
 }

@@ -92,8 +92,17 @@ async fn visible(pool: &PgPool, user: &CurrentUser, id: Uuid, edit: bool) -> Res
     Ok(())
 }
 
+/// Sharing with everyone (or taking a share back) is its own permission.
+fn require_share(user: &CurrentUser, draft: &PromptDraft) -> Result<()> {
+    if draft.shared.is_some() && !user.can(Permission::PromptAdmin) {
+        user.require(Permission::PromptShare)?;
+    }
+    Ok(())
+}
+
 pub async fn create_prompt(pool: &PgPool, user: &CurrentUser, draft: &PromptDraft) -> Result<PromptVersionDetail> {
     user.require(Permission::PromptEdit)?;
+    require_share(user, draft)?;
     validate_draft(draft)?;
     let name = draft.name.as_deref().map(str::trim).filter(|n| !n.is_empty())
         .ok_or_else(|| EngineError::invalid("a new prompt needs a name"))?;
@@ -118,6 +127,7 @@ pub async fn create_prompt(pool: &PgPool, user: &CurrentUser, draft: &PromptDraf
 pub async fn save_version(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, draft: &PromptDraft) -> Result<PromptVersionDetail> {
     user.require(Permission::PromptEdit)?;
     visible(pool, user, prompt_id, true).await?;
+    require_share(user, draft)?;
     validate_draft(draft)?;
     let mut tx = pool.begin().await?;
     // Lock the prompt first, so two saves in flight get consecutive numbers instead of one failing.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{CleanOptions, DatasetDetail, DatasetRow, DatasetRowsPage, DatasetSummary, DedupStrategy, LineGroup, RowsQuery};
 use super::clean_text;
-use crate::auth::{CurrentUser, Permission, Role};
+use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Result};
 use crate::ingest::ColumnInfo;
 
@@ -38,7 +38,7 @@ pub async fn dataset_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Res
 
 pub async fn list_datasets(pool: &PgPool, user: &CurrentUser) -> Result<Vec<DatasetSummary>> {
     user.require(Permission::DatasetRead)?;
-    let all = user.role == Role::Admin;
+    let all = user.can(Permission::DatasetAdmin);
     let rows = sqlx::query_as!(
         DatasetSummary,
         "SELECT id, upload_id, name, description_column, description_columns, table_ids, rows, unique_lines,

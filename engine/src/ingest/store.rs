@@ -238,7 +238,7 @@ pub async fn sweep_abandoned_uploads(pool: &PgPool, older_than: std::time::Durat
 /// The caller's recent uploads (every upload, for an administrator), newest first.
 pub async fn list_uploads(pool: &PgPool, user: &CurrentUser) -> Result<Vec<UploadListItem>> {
     user.require(Permission::DatasetRead)?;
-    let all = user.role == crate::auth::Role::Admin;
+    let all = user.can(crate::auth::Permission::DatasetAdmin);
     let rows = sqlx::query_as!(
         UploadListItem,
         r#"SELECT u.id, u.original_name AS name, u.size_bytes, u.created_at,

@@ -25,7 +25,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Unauthenticated | ErrorCode::BadCredentials => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden | ErrorCode::ForbiddenOrigin => StatusCode::FORBIDDEN,
-        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::ReauthenticationRequired | ErrorCode::PasswordChangeRequired => StatusCode::FORBIDDEN,
+        ErrorCode::TooManyAttempts | ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::UnreadableFile | ErrorCode::RefusedFile => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Cancelled => StatusCode::CONFLICT,
@@ -47,11 +48,13 @@ impl IntoResponse for ApiError {
             EngineError::UnreadableFile { file, reason } | EngineError::Refused { file, reason } => {
                 (self.0.to_string(), json!({ "file": file, "reason": reason }))
             }
-            EngineError::TooManyAttempts { retry_after_secs } => (self.0.to_string(), json!({ "retry_after_secs": retry_after_secs })),
+            EngineError::TooManyAttempts { retry_after_secs } | EngineError::RateLimited { retry_after_secs } => {
+                (self.0.to_string(), json!({ "retry_after_secs": retry_after_secs }))
+            }
             other => (other.to_string(), serde_json::Value::Null),
         };
         let mut res = (status, Json(json!({ "error": { "code": code.as_str(), "message": message, "details": details } }))).into_response();
-        if let EngineError::TooManyAttempts { retry_after_secs } = &self.0 {
+        if let EngineError::TooManyAttempts { retry_after_secs } | EngineError::RateLimited { retry_after_secs } = &self.0 {
             res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
         }
         res

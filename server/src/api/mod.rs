@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, one module per resource. Handlers are thin: authenticate, call the
 //! engine, shape the answer. The OpenAPI document is generated from the handlers' annotations.
 
+mod admin;
 mod auth;
 mod datasets;
 mod prompts;
@@ -8,6 +9,7 @@ pub mod error;
 mod runs;
 mod samples;
 pub mod session;
+mod tokens;
 mod uploads;
 
 use axum::Router;
@@ -23,8 +25,9 @@ use crate::state::AppState;
     info(title = "Data Governance Service API", version = "1.0.0",
          description = "Upload ledger lines, clean and de-duplicate them, classify them. Errors are \
                         `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticate with the session \
-                        cookie from `POST /auth/login`."),
-    tags((name = "auth"), (name = "uploads"), (name = "datasets"), (name = "prompts"), (name = "runs"), (name = "review"))
+                        cookie from `POST /auth/login`, or with a personal token from `POST /tokens` sent as \
+                        `Authorization: Bearer dgs_…`."),
+    tags((name = "auth"), (name = "admin"), (name = "uploads"), (name = "datasets"), (name = "prompts"), (name = "runs"), (name = "review"))
 )]
 struct ApiDoc;
 
@@ -35,6 +38,20 @@ pub fn router(upload_max_bytes: u64) -> (Router<AppState>, utoipa::openapi::Open
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::list_sessions, auth::end_all_sessions))
+        .routes(routes!(auth::end_session))
+        .routes(routes!(tokens::create, tokens::list))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(admin::update_user))
+        .routes(routes!(admin::reset_password))
+        .routes(routes!(admin::list_roles, admin::save_role))
+        .routes(routes!(admin::delete_role))
+        .routes(routes!(admin::list_permissions))
+        .routes(routes!(admin::list_assignments))
+        .routes(routes!(admin::assign_role, admin::unassign_role))
+        .routes(routes!(admin::audit_log))
         .routes(routes!(uploads::create, uploads::list))
         .routes(routes!(uploads::get, uploads::delete))
         .routes(routes!(uploads::rejected))

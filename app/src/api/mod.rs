@@ -1,7 +1,6 @@
 //! Server functions: each one resolves the signed-in user from the session and calls the engine, the
 //! same engine functions the REST API calls. Errors travel as `code|message` so the UI can translate.
 
-use engine::auth::CurrentUser;
 use engine::classify::{
     CategoryCount, NewRun, PromptDiff, PromptDraft, PromptSummary, PromptVersionDetail, ResultsPage, RunDefaults, RunPlan,
     RunProgress,
@@ -23,12 +22,21 @@ pub struct Review {
     pub prompt_name: String,
 }
 
+mod account;
+mod admin;
+
+pub use account::*;
+pub use admin::*;
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use engine::auth::CurrentUser;
+    use engine::auth::sessions::Identity;
     use engine::{EngineError, Services};
     use leptos::prelude::*;
     use tower_sessions::Session;
+
+    pub use crate::session::Caller;
 
     pub fn fail(e: EngineError) -> ServerFnError {
         if let EngineError::Internal(cause) = &e {
@@ -46,50 +54,24 @@ pub mod ssr {
         leptos_axum::extract::<Session>().await.map_err(|e| fail(EngineError::internal(e)))
     }
 
+    /// What the server's identity layer resolved for this request (see `crate::session::Caller`).
+    pub async fn caller() -> Result<Caller, ServerFnError> {
+        let axum::Extension(caller) =
+            leptos_axum::extract::<axum::Extension<Caller>>().await.map_err(|e| fail(EngineError::internal(e)))?;
+        Ok(caller)
+    }
+
+    pub async fn identity() -> Result<Identity, ServerFnError> {
+        caller().await?.identity.ok_or_else(|| fail(EngineError::Unauthenticated))
+    }
+
     pub async fn maybe_user() -> Result<Option<CurrentUser>, ServerFnError> {
-        crate::session::session_user(&session().await?, &services()?.pool).await.map_err(fail)
+        Ok(caller().await?.identity.map(|i| i.user))
     }
 
     pub async fn user() -> Result<CurrentUser, ServerFnError> {
-        maybe_user().await?.ok_or_else(|| fail(EngineError::Unauthenticated))
+        Ok(identity().await?.user)
     }
-
-    pub async fn sign_in(user: &CurrentUser) -> Result<(), ServerFnError> {
-        crate::session::sign_in(&session().await?, user).await.map_err(fail)
-    }
-}
-
-#[server]
-pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
-    ssr::maybe_user().await
-}
-
-#[server]
-pub async fn needs_setup() -> Result<bool, ServerFnError> {
-    let n = engine::auth::count_users(&ssr::services()?.pool).await.map_err(ssr::fail)?;
-    Ok(n == 0)
-}
-
-#[server]
-pub async fn login(username: String, password: String) -> Result<CurrentUser, ServerFnError> {
-    let user = engine::auth::login(&ssr::services()?.pool, &username, &password).await.map_err(ssr::fail)?;
-    ssr::sign_in(&user).await?;
-    Ok(user)
-}
-
-#[server]
-pub async fn logout() -> Result<(), ServerFnError> {
-    crate::session::sign_out(&ssr::session().await?).await.map_err(ssr::fail)
-}
-
-#[server]
-pub async fn setup_admin(username: String, password: String) -> Result<CurrentUser, ServerFnError> {
-    use engine::auth::{Password, Username, create_first_admin};
-    let name = Username::parse(&username).map_err(ssr::fail)?;
-    let pw = Password::parse(&password, &name).map_err(ssr::fail)?;
-    let user = create_first_admin(&ssr::services()?.pool, &name, &pw).await.map_err(ssr::fail)?;
-    ssr::sign_in(&user).await?;
-    Ok(user)
 }
 
 #[server]

@@ -1,0 +1,103 @@
+//! Server functions of signing in and of one's own account: password, sessions, API tokens.
+//! The sign-in ones live under `/api/auth/…`, where the server limits calls per address.
+
+use chrono::{DateTime, Utc};
+use engine::auth::{CurrentUser, NewToken, SessionInfo, TokenInfo};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+
+#[server]
+pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
+    ssr::maybe_user().await
+}
+
+#[server]
+pub async fn needs_setup() -> Result<bool, ServerFnError> {
+    let n = engine::auth::count_users(&ssr::services()?.pool).await.map_err(ssr::fail)?;
+    Ok(n == 0)
+}
+
+#[server(endpoint = "auth/login")]
+pub async fn login(username: String, password: String) -> Result<CurrentUser, ServerFnError> {
+    let caller = ssr::caller().await?;
+    let pool = ssr::services()?.pool;
+    crate::session::password_sign_in(&ssr::session().await?, &pool, &caller.client, &username, &password)
+        .await
+        .map_err(ssr::fail)
+}
+
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), ServerFnError> {
+    let caller = ssr::caller().await?;
+    crate::session::sign_out(&ssr::session().await?, &ssr::services()?.pool, caller.identity.as_ref())
+        .await
+        .map_err(ssr::fail)
+}
+
+#[server(endpoint = "auth/setup")]
+pub async fn setup_admin(username: String, password: String) -> Result<CurrentUser, ServerFnError> {
+    use engine::auth::sessions::SignInMethod;
+    use engine::auth::{Password, Username, create_first_admin};
+    let name = Username::parse(&username).map_err(ssr::fail)?;
+    let pw = Password::parse(&password, &name).map_err(ssr::fail)?;
+    let pool = ssr::services()?.pool;
+    let user = create_first_admin(&pool, &name, &pw).await.map_err(ssr::fail)?;
+    let caller = ssr::caller().await?;
+    crate::session::sign_in(&ssr::session().await?, &pool, &user, SignInMethod::Setup, None, &caller.client)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(user)
+}
+
+#[server(endpoint = "auth/password")]
+pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
+    let me = ssr::identity().await?;
+    let current = (!current.is_empty()).then_some(current.as_str());
+    engine::auth::change_password(&ssr::services()?.pool, &me, current, &new).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn my_sessions() -> Result<Vec<SessionInfo>, ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::sessions::list(&ssr::services()?.pool, &me.user, me.session_id()).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn end_session(id: Uuid) -> Result<(), ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::sessions::end(&ssr::services()?.pool, &me.user, id, "signed out from another session").await.map_err(ssr::fail)
+}
+
+/// Signs out every session of mine, this one included when `everywhere`, else all the others.
+#[server]
+pub async fn end_all_sessions(everywhere: bool) -> Result<u64, ServerFnError> {
+    let me = ssr::identity().await?;
+    let keep = if everywhere { None } else { me.session_id() };
+    let pool = ssr::services()?.pool;
+    let n = engine::auth::sessions::end_all(&pool, me.user.id, keep, "signed out everywhere").await.map_err(ssr::fail)?;
+    if everywhere {
+        crate::session::sign_out(&ssr::session().await?, &pool, None).await.map_err(ssr::fail)?;
+    }
+    Ok(n)
+}
+
+#[server]
+pub async fn my_tokens() -> Result<Vec<TokenInfo>, ServerFnError> {
+    let me = ssr::user().await?;
+    engine::auth::tokens::list(&ssr::services()?.pool, &me).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn create_token(name: String, expires_at: Option<DateTime<Utc>>) -> Result<NewToken, ServerFnError> {
+    let me = ssr::user().await?;
+    engine::auth::tokens::create(&ssr::services()?.pool, &me, &name, expires_at).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn revoke_token(id: Uuid) -> Result<(), ServerFnError> {
+    let me = ssr::user().await?;
+    engine::auth::tokens::revoke(&ssr::services()?.pool, &me, id).await.map_err(ssr::fail)
+}

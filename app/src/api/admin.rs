@@ -1,0 +1,84 @@
+//! Server functions of the admin pages: users, roles and their permissions, role assignments, the
+//! audit log. The engine checks `user:admin` / `audit:read`; changes to roles and assignments also
+//! need a fresh sign-in.
+
+use chrono::{DateTime, Utc};
+use engine::auth::{Assignment, AuditEntry, AuditQuery, CurrentUser, PermissionInfo, RoleDraft, RoleInfo, UserSummary};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+
+#[server]
+pub async fn admin_users() -> Result<Vec<UserSummary>, ServerFnError> {
+    let me = ssr::user().await?;
+    engine::auth::list_users(&ssr::services()?.pool, &me).await.map_err(ssr::fail)
+}
+
+/// Creates an account; without a password it is passkey-only until an enrolment link is used.
+#[server]
+pub async fn admin_create_user(username: String, password: Option<String>, role: String) -> Result<CurrentUser, ServerFnError> {
+    use engine::auth::{Password, Username, create_account};
+    let me = ssr::identity().await?;
+    let name = Username::parse(&username).map_err(ssr::fail)?;
+    let pw = password.filter(|p| !p.is_empty()).map(|p| Password::parse(&p, &name)).transpose().map_err(ssr::fail)?;
+    create_account(&ssr::services()?.pool, &me.user, &name, pw.as_ref(), &role).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn admin_set_active(user_id: Uuid, active: bool) -> Result<(), ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::set_active(&ssr::services()?.pool, &me.user, user_id, active).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn admin_reset_password(user_id: Uuid, temporary: String) -> Result<(), ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::reset_password(&ssr::services()?.pool, &me, user_id, &temporary).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn admin_roles() -> Result<(Vec<RoleInfo>, Vec<PermissionInfo>), ServerFnError> {
+    let me = ssr::user().await?;
+    let pool = ssr::services()?.pool;
+    let roles = engine::auth::rbac::list_roles(&pool, &me).await.map_err(ssr::fail)?;
+    let perms = engine::auth::rbac::list_permissions(&pool, &me).await.map_err(ssr::fail)?;
+    Ok((roles, perms))
+}
+
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn admin_save_role(draft: RoleDraft) -> Result<RoleInfo, ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::rbac::save_role(&ssr::services()?.pool, &me, &draft).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn admin_delete_role(name: String) -> Result<(), ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::rbac::delete_role(&ssr::services()?.pool, &me, &name).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn admin_assignments() -> Result<Vec<Assignment>, ServerFnError> {
+    let me = ssr::user().await?;
+    engine::auth::rbac::list_assignments(&ssr::services()?.pool, &me).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn admin_assign_role(user_id: Uuid, role: String, expires_at: Option<DateTime<Utc>>) -> Result<(), ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::rbac::assign_role(&ssr::services()?.pool, &me, user_id, &role, expires_at).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn admin_unassign_role(user_id: Uuid, role: String) -> Result<(), ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::rbac::unassign_role(&ssr::services()?.pool, &me, user_id, &role).await.map_err(ssr::fail)
+}
+
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn audit_log(query: AuditQuery) -> Result<Vec<AuditEntry>, ServerFnError> {
+    let me = ssr::user().await?;
+    engine::auth::audit::list(&ssr::services()?.pool, &me, &query).await.map_err(ssr::fail)
+}

@@ -1,0 +1,104 @@
+//! Personal API tokens for the REST API: a random secret shown once at creation, stored only as its
+//! SHA-256, revocable, with an optional expiry. A token acts with its owner's current permissions.
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use super::types::{TokenInfo, NewToken};
+use uuid::Uuid;
+
+use super::CurrentUser;
+use super::rbac::load_user;
+use crate::error::{EngineError, Result};
+
+/// Every token starts with this, so leaked ones are easy to find by secret scanners.
+pub const TOKEN_PREFIX: &str = "dgs_";
+
+/// A random secret with `prefix`, and the hash to store for it.
+pub(crate) fn new_secret(prefix: &str) -> (String, Vec<u8>) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let hash = secret_hash(&secret);
+    (secret, hash)
+}
+
+pub(crate) fn secret_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+
+
+pub async fn create(pool: &PgPool, user: &CurrentUser, name: &str, expires_at: Option<DateTime<Utc>>) -> Result<NewToken> {
+    if user.must_change_password {
+        return Err(EngineError::PasswordChangeRequired);
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(EngineError::invalid("a token needs a name of 1 to 100 characters"));
+    }
+    if expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(EngineError::invalid("the expiry is in the past"));
+    }
+    let (token, hash) = new_secret(TOKEN_PREFIX);
+    let id = Uuid::new_v4();
+    let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
+    sqlx::query!(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        user.id,
+        name,
+        hash,
+        prefix,
+        expires_at
+    )
+    .execute(pool)
+    .await?;
+    Ok(NewToken { id, token, name: name.to_string(), expires_at })
+}
+
+pub async fn list(pool: &PgPool, user: &CurrentUser) -> Result<Vec<TokenInfo>> {
+    Ok(sqlx::query_as!(
+        TokenInfo,
+        "SELECT id, name, prefix, created_at, expires_at, last_used_at, revoked_at
+         FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
+        user.id
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Revokes one of my tokens; someone else's answers 404 like a token that does not exist.
+pub async fn revoke(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<()> {
+    let done = sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2",
+        id,
+        user.id
+    )
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(EngineError::NotFound { what: "token" });
+    }
+    Ok(())
+}
+
+/// The user a bearer secret stands for, if it is a live token of an active user.
+pub async fn resolve(pool: &PgPool, secret: &str) -> Result<Option<(CurrentUser, Uuid)>> {
+    if !secret.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let row = sqlx::query!(
+        "UPDATE api_tokens SET last_used_at = now()
+         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+         RETURNING id, user_id",
+        secret_hash(secret)
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(load_user(pool, row.user_id).await?.map(|u| (u, row.id)))
+}

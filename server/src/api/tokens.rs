@@ -1,0 +1,51 @@
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use engine::auth::{NewToken, TokenInfo, tokens};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::session::AuthUser;
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    name: String,
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// Create a personal API token. The secret is in this answer only; send it as `Authorization: Bearer …`.
+#[utoipa::path(post, path = "/tokens", tag = "auth", request_body = TokenRequest,
+    responses((status = 201, body = NewToken), (status = 422, description = "No name, or an expiry in the past")))]
+pub async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    body: Result<Json<TokenRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
+    let Json(req) = body?;
+    let token = tokens::create(&state.services.pool, &user, &req.name, req.expires_at).await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// My tokens (never their secrets).
+#[utoipa::path(get, path = "/tokens", tag = "auth", responses((status = 200, body = Vec<TokenInfo>)))]
+pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    Ok(Json(tokens::list(&state.services.pool, &user).await?))
+}
+
+/// Revoke one of my tokens; it stops working at once.
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "auth", responses((status = 204), (status = 404)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    id: Result<Path<Uuid>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
+    tokens::revoke(&state.services.pool, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

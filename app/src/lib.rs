@@ -82,7 +82,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reviews") view=|| view! { <pages::Coming title=Key::NavReviews body=Key::ComingReviews/> }/>
                     <Route path=path!("/tables") view=|| view! { <pages::Coming title=Key::NavTables body=Key::ComingTables/> }/>
                     <Route path=path!("/reports") view=|| view! { <pages::Coming title=Key::NavReports body=Key::ComingReports/> }/>
-                    <Route path=path!("/admin") view=|| view! { <pages::Coming title=Key::NavAdmin body=Key::ComingAdmin/> }/>
+                    <Route path=path!("/account") view=pages::account::AccountPage/>
+                    <Route path=path!("/admin") view=pages::admin::UsersPage/>
+                    <Route path=path!("/admin/users") view=pages::admin::UsersPage/>
+                    <Route path=path!("/admin/roles") view=pages::admin::RolesPage/>
+                    <Route path=path!("/admin/audit") view=pages::admin::AuditPage/>
                 </Routes>
             </main>
         </Router>

@@ -67,6 +67,21 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The HTTP status every entry point answers this code with (REST and server functions).
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidInput | ErrorCode::UnreadableFile | ErrorCode::RefusedFile => 422,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Unauthenticated | ErrorCode::BadCredentials => 401,
+            ErrorCode::Forbidden | ErrorCode::ForbiddenOrigin => 403,
+            ErrorCode::ReauthenticationRequired | ErrorCode::PasswordChangeRequired => 403,
+            ErrorCode::TooManyAttempts | ErrorCode::RateLimited => 429,
+            ErrorCode::Conflict | ErrorCode::Cancelled => 409,
+            ErrorCode::UploadTooLarge => 413,
+            ErrorCode::Internal => 500,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidInput => "invalid_input",

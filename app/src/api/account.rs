@@ -1,7 +1,6 @@
 //! Server functions of signing in and of one's own account: password, sessions, API tokens.
 //! The sign-in ones live under `/api/auth/…`, where the server limits calls per address.
 
-use chrono::{DateTime, Utc};
 use engine::auth::{CurrentUser, NewToken, SessionInfo, TokenInfo};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -90,9 +89,11 @@ pub async fn my_tokens() -> Result<Vec<TokenInfo>, ServerFnError> {
     engine::auth::tokens::list(&ssr::services()?.pool, &me).await.map_err(ssr::fail)
 }
 
+/// A token that expires after `expires_in_days` (never without).
 #[server]
-pub async fn create_token(name: String, expires_at: Option<DateTime<Utc>>) -> Result<NewToken, ServerFnError> {
+pub async fn create_token(name: String, expires_in_days: Option<u32>) -> Result<NewToken, ServerFnError> {
     let me = ssr::user().await?;
+    let expires_at = expires_in_days.filter(|d| *d > 0).map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
     engine::auth::tokens::create(&ssr::services()?.pool, &me, &name, expires_at).await.map_err(ssr::fail)
 }
 

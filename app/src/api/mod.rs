@@ -43,6 +43,12 @@ pub mod ssr {
             tracing::error!(error = %cause, "internal error in a server function");
         }
         let msg = if matches!(e, EngineError::Internal(_)) { "internal error".to_string() } else { e.to_string() };
+        // Called over HTTP (not while rendering a page), the answer carries the code's own status,
+        // the same one the REST API gives.
+        let over_http = use_context::<axum::http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"));
+        if over_http && let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(axum::http::StatusCode::from_u16(e.code().http_status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR));
+        }
         ServerFnError::ServerError(format!("{}|{}", e.code().as_str(), msg))
     }
 

@@ -2,7 +2,7 @@
 
 pub mod browser;
 
-use engine::auth::CurrentUser;
+use engine::auth::{CurrentUser, Permission};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -44,7 +44,12 @@ pub fn Header() -> impl IntoView {
                 <crate::NavLink href="/reviews" label=Key::NavReviews/>
                 <crate::NavLink href="/tables" label=Key::NavTables/>
                 <crate::NavLink href="/reports" label=Key::NavReports/>
-                <crate::NavLink href="/admin" label=Key::NavAdmin/>
+                <Transition fallback=|| ()>
+                    {move || user.map(|u| Suspend::new(async move {
+                        let admin = matches!(u.await, Ok(Some(me)) if me.can(Permission::UserAdmin) || me.can(Permission::AuditRead));
+                        admin.then(|| view! { <crate::NavLink href="/admin/users" label=Key::NavAdmin/> })
+                    }))}
+                </Transition>
                 <a class="nav-link" href="/api/v1/docs/" rel="external">{tr(Key::ApiDocs)}</a>
             </nav>
             <div class="account">
@@ -57,7 +62,7 @@ pub fn Header() -> impl IntoView {
                     {move || user.map(|u| Suspend::new(async move {
                         match u.await {
                             Ok(Some(user)) => view! {
-                                <span class="who" data-testid="who">{user.username.clone()}" · "{user.roles_label()}</span>
+                                <A href="/account" attr:class="who" attr:data-testid="who" attr:title=tr(Key::NavAccount)>{user.username.clone()}" · "{user.roles_label()}</A>
                                 <ActionForm action=logout>
                                     <button class="btn btn-ghost" type="submit">{tr(Key::SignOut)}</button>
                                 </ActionForm>
@@ -76,7 +81,7 @@ pub fn Header() -> impl IntoView {
 pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
     let locale = use_locale();
     let (code, message) = error_parts(&error);
-    let signed_out = code == "unauthenticated";
+    let signed_out = code == "unauthenticated" || code == "reauthentication_required";
     let text = move || {
         let l = locale.get();
         match code.as_str() {
@@ -84,6 +89,9 @@ pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
             "forbidden" => t(l, Key::ErrForbidden).to_string(),
             "bad_credentials" => t(l, Key::ErrBadCredentials).to_string(),
             "too_many_attempts" => t(l, Key::ErrTooManyAttempts).to_string(),
+            "rate_limited" => t(l, Key::ErrRateLimited).to_string(),
+            "reauthentication_required" => t(l, Key::ErrReauthenticate).to_string(),
+            "password_change_required" => t(l, Key::ErrPasswordChange).to_string(),
             "not_found" => t(l, Key::ErrNotFound).to_string(),
             "network" => t(l, Key::ErrNetwork).to_string(),
             "internal" => t(l, Key::ErrInternal).to_string(),

@@ -43,8 +43,10 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let setup = Resource::new(|| (), |_| needs_setup());
     Effect::new(move || {
-        if login.value().get().is_some_and(|r| r.is_ok()) {
-            browser::go("/datasets");
+        match login.value().get() {
+            Some(Ok(user)) if user.must_change_password => browser::go("/account?change=1"),
+            Some(Ok(_)) => browser::go("/datasets"),
+            _ => {}
         }
     });
     view! {

@@ -1,5 +1,9 @@
 //! One module per screen.
 
+pub mod account;
+pub mod admin;
+mod admin_audit;
+mod admin_roles;
 pub mod auth;
 pub mod classify;
 pub mod dataset;

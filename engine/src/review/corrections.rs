@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::samples::sample_summary;
 use super::{CorrectionGroup, CorrectedLine};
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Permission};
 use crate::classify::prompt_edit::{save_version, version_detail};
 use crate::classify::{PromptDraft, PromptVersionDetail};
 use crate::error::{EngineError, Result};
@@ -45,6 +45,9 @@ pub async fn corrections(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -> 
 /// Saves the next version of the sampled run's prompt with the corrected lines as examples at the
 /// end of its template (replacing examples added this way before).
 pub async fn save_with_examples(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -> Result<PromptVersionDetail> {
+    // Checked before anything is looked up, so a caller without the right learns nothing of the sample.
+    user.require(Permission::SampleReview)?;
+    user.require(Permission::PromptEdit)?;
     let sample = sample_summary(pool, user, sample_id).await?;
     let groups = corrections(pool, user, sample_id).await?;
     if groups.is_empty() {

@@ -20,19 +20,7 @@ impl From<EngineError> for ApiError {
 }
 
 pub fn status_of(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Unauthenticated | ErrorCode::BadCredentials => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden | ErrorCode::ForbiddenOrigin => StatusCode::FORBIDDEN,
-        ErrorCode::ReauthenticationRequired | ErrorCode::PasswordChangeRequired => StatusCode::FORBIDDEN,
-        ErrorCode::TooManyAttempts | ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::Conflict => StatusCode::CONFLICT,
-        ErrorCode::UnreadableFile | ErrorCode::RefusedFile => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::Cancelled => StatusCode::CONFLICT,
-        ErrorCode::UploadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl IntoResponse for ApiError {

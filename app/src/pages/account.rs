@@ -1,0 +1,241 @@
+//! My account: password, where I am signed in (sign out one session, the others, or everywhere), and
+//! personal API tokens (shown once at creation).
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::{ChangePassword, CreateToken, EndAllSessions, EndSession, RevokeToken, my_sessions, my_tokens};
+use crate::components::{ErrorNote, browser, use_user};
+use crate::i18n::{Key, t, tr, use_locale};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    view! {
+        <div class="stack">
+            <PasswordPanel/>
+            <SessionsPanel/>
+            <TokensPanel/>
+        </div>
+    }
+}
+
+#[component]
+fn PasswordPanel() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let query = use_query_map();
+    let forced = move || query.with(|q| q.get("change").is_some());
+    let user = use_user();
+    Effect::new(move || {
+        if change.value().get().is_some_and(|r| r.is_ok()) && forced() {
+            browser::go("/datasets");
+        } else if change.value().get().is_some_and(|r| r.is_ok())
+            && let Some(u) = user
+        {
+            u.refetch();
+        }
+    });
+    view! {
+        <section class="panel" aria-labelledby="password-title">
+            <h1 id="password-title">{tr(Key::AccountTitle)}</h1>
+            {move || forced().then(|| view! { <p class="note note-warn" data-testid="must-change">{tr(Key::MustChangePassword)}</p> })}
+            <h2>{tr(Key::ChangePassword)}</h2>
+            <ActionForm action=change attr:class="form form-grid">
+                <label class="field">
+                    <span>{tr(Key::CurrentPassword)}</span>
+                    <input type="password" name="current" autocomplete="current-password"/>
+                </label>
+                <label class="field">
+                    <span>{tr(Key::NewPassword)}</span>
+                    <input type="password" name="new" required minlength="10" autocomplete="new-password"/>
+                    <small class="hint">{tr(Key::PasswordPolicy)}</small>
+                </label>
+                <div class="actions">
+                    <button class="btn btn-primary" type="submit" disabled=move || change.pending().get()>{tr(Key::ChangePassword)}</button>
+                </div>
+            </ActionForm>
+            {move || change.value().get().map(|r| match r {
+                Ok(()) => view! { <p class="note" role="status" data-testid="password-changed">{tr(Key::PasswordChanged)}</p> }.into_any(),
+                Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn SessionsPanel() -> impl IntoView {
+    let locale = use_locale();
+    let end_one = ServerAction::<EndSession>::new();
+    let end_all = ServerAction::<EndAllSessions>::new();
+    let sessions = Resource::new(move || (end_one.version().get(), end_all.version().get()), |_| my_sessions());
+    // "Everywhere" signs this browser out too: once the server has done it, go to sign-in.
+    let leaving = RwSignal::new(false);
+    Effect::new(move || {
+        if leaving.get() && end_all.value().get().is_some_and(|r| r.is_ok()) {
+            browser::go("/login");
+        }
+    });
+    let everywhere = move |_| {
+        if browser::confirm(t(locale.get_untracked(), Key::ConfirmSignOutEverywhere)) {
+            leaving.set(true);
+            end_all.dispatch(EndAllSessions { everywhere: true });
+        }
+    };
+    view! {
+        <section class="panel" aria-labelledby="sessions-title">
+            <div class="title-row">
+                <h2 id="sessions-title">{tr(Key::SessionsTitle)}</h2>
+                <div class="row-actions">
+                    <button class="btn btn-ghost" data-testid="sign-out-others" on:click=move |_| { end_all.dispatch(EndAllSessions { everywhere: false }); }>
+                        {tr(Key::SignOutOthers)}
+                    </button>
+                    <button class="btn" data-testid="sign-out-everywhere" on:click=everywhere>{tr(Key::SignOutEverywhere)}</button>
+                </div>
+            </div>
+            <p class="muted">{tr(Key::SessionsHint)}</p>
+            <Transition fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap"><table class="table table-compact" data-testid="sessions">
+                                <thead><tr>
+                                    <th scope="col">{tr(Key::Device)}</th>
+                                    <th scope="col">{tr(Key::SignInMethod)}</th>
+                                    <th scope="col">{tr(Key::Address)}</th>
+                                    <th scope="col">{tr(Key::SignedInAt)}</th>
+                                    <th scope="col">{tr(Key::LastSeen)}</th>
+                                    <th scope="col"><span class="visually-hidden">{tr(Key::SignOut)}</span></th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|s| {
+                                        let id = s.id;
+                                        view! {
+                                            <tr class:current=s.current>
+                                                <td>{browser::describe_agent(s.user_agent.as_deref().unwrap_or_default())}</td>
+                                                <td>{s.passkey_name.map(|n| format!("passkey · {n}")).unwrap_or(s.method)}</td>
+                                                <td><code>{s.ip.unwrap_or_default()}</code></td>
+                                                <td>{s.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                                <td>{s.last_seen_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                                <td>{if s.current {
+                                                    view! { <span class="badge" data-testid="this-session">{tr(Key::ThisSession)}</span> }.into_any()
+                                                } else {
+                                                    view! { <button class="btn btn-ghost" data-testid="end-session" on:click=move |_| { end_one.dispatch(EndSession { id }); }>{tr(Key::SignOut)}</button> }.into_any()
+                                                }}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || end_one.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+            {move || end_all.value().get().map(|r| match r {
+                Ok(n) => view! { <p class="note" role="status">{t(locale.get(), Key::SessionsEnded).replace("{n}", &n.to_string())}</p> }.into_any(),
+                Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn TokensPanel() -> impl IntoView {
+    let locale = use_locale();
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| my_tokens());
+    let name = RwSignal::new(String::new());
+    let days = RwSignal::new(String::from("90"));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let expires_in_days = days.get_untracked().parse::<u32>().ok().filter(|d| *d > 0);
+        create.dispatch(CreateToken { name: name.get_untracked(), expires_in_days });
+        name.set(String::new());
+    };
+    view! {
+        <section class="panel" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">{tr(Key::TokensTitle)}</h2>
+            <p class="muted">{tr(Key::TokensHint)}" "<code>"Authorization: Bearer dgs_…"</code></p>
+            <form class="form form-grid" on:submit=submit>
+                <label class="field">
+                    <span>{tr(Key::Name)}</span>
+                    <input type="text" name="name" required maxlength="100" bind:value=name data-testid="token-name"/>
+                </label>
+                <label class="field">
+                    <span>{tr(Key::Expires)}</span>
+                    <select bind:value=days data-testid="token-expiry">
+                        <option value="7">{move || t(locale.get(), Key::InDays).replace("{n}", "7")}</option>
+                        <option value="30">{move || t(locale.get(), Key::InDays).replace("{n}", "30")}</option>
+                        <option value="90">{move || t(locale.get(), Key::InDays).replace("{n}", "90")}</option>
+                        <option value="365">{move || t(locale.get(), Key::InDays).replace("{n}", "365")}</option>
+                        <option value="0">{tr(Key::Never)}</option>
+                    </select>
+                </label>
+                <div class="actions">
+                    <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>{tr(Key::CreateToken)}</button>
+                </div>
+            </form>
+            {move || create.value().get().map(|r| match r {
+                Ok(t_) => {
+                    let secret = t_.token.clone();
+                    view! {
+                        <div class="note note-warn secret" role="status" data-testid="new-token">
+                            <p><strong>{tr(Key::TokenShownOnce)}</strong></p>
+                            <p><code class="code" data-testid="token-secret">{t_.token.clone()}</code></p>
+                            <button class="btn" type="button" on:click=move |_| { browser::copy_text(&secret); }>{tr(Key::Copy)}</button>
+                        </div>
+                    }.into_any()
+                }
+                Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+            })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">{tr(Key::NoTokens)}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap"><table class="table table-compact" data-testid="tokens">
+                                <thead><tr>
+                                    <th scope="col">{tr(Key::Name)}</th>
+                                    <th scope="col">{tr(Key::Token)}</th>
+                                    <th scope="col">{tr(Key::Created)}</th>
+                                    <th scope="col">{tr(Key::Expires)}</th>
+                                    <th scope="col">{tr(Key::LastUsed)}</th>
+                                    <th scope="col">{tr(Key::Status)}</th>
+                                    <th scope="col"><span class="visually-hidden">{tr(Key::Revoke)}</span></th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|tk| {
+                                        let id = tk.id;
+                                        let expired = tk.expires_at.is_some_and(|e| e <= chrono::Utc::now());
+                                        let live = tk.revoked_at.is_none() && !expired;
+                                        let status = if tk.revoked_at.is_some() { Key::Revoked } else if expired { Key::Expired } else { Key::Active };
+                                        view! {
+                                            <tr>
+                                                <td>{tk.name.clone()}</td>
+                                                <td><code>{format!("{}…", tk.prefix)}</code></td>
+                                                <td>{tk.created_at.format("%Y-%m-%d").to_string()}</td>
+                                                <td>{tk.expires_at.map(|e| e.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "—".into())}</td>
+                                                <td>{tk.last_used_at.map(|e| e.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())}</td>
+                                                <td><span class="badge" class:badge-off=!live>{tr(status)}</span></td>
+                                                <td>{live.then(|| view! {
+                                                    <button class="btn btn-ghost" data-testid="revoke-token" on:click=move |_| {
+                                                        if browser::confirm(t(locale.get_untracked(), Key::ConfirmRevokeToken)) {
+                                                            revoke.dispatch(RevokeToken { id });
+                                                        }
+                                                    }>{tr(Key::Revoke)}</button>
+                                                })}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+        </section>
+    }
+}

@@ -1,0 +1,103 @@
+//! The audit log: newest first, filtered by who, what, outcome and since when, paged by "load more".
+
+use engine::auth::{AuditEntry, AuditQuery};
+use leptos::prelude::*;
+
+use super::admin::{AdminTabs, end_of_day};
+use crate::api::audit_log;
+use crate::components::ErrorNote;
+use crate::i18n::{Key, tr};
+
+const PAGE: i64 = 100;
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let actor = RwSignal::new(String::new());
+    let action = RwSignal::new(String::new());
+    let outcome = RwSignal::new(String::new());
+    let since = RwSignal::new(String::new());
+    let entries = RwSignal::new(Vec::<AuditEntry>::new());
+    let more = RwSignal::new(false);
+    let error = RwSignal::new(None::<ServerFnError>);
+    let query = move |before: Option<i64>| AuditQuery {
+        actor: Some(actor.get_untracked()).filter(|s| !s.is_empty()),
+        action: Some(action.get_untracked()).filter(|s| !s.is_empty()),
+        outcome: Some(outcome.get_untracked()).filter(|s| !s.is_empty()),
+        // A day picked as "since" starts at its beginning.
+        since: end_of_day(&since.get_untracked()).map(|d| d - chrono::Duration::seconds(86_399)),
+        until: None,
+        before,
+        limit: Some(PAGE),
+    };
+    let load = Action::new(move |(q, append): &(AuditQuery, bool)| {
+        let (q, append) = (q.clone(), *append);
+        async move {
+            match audit_log(q).await {
+                Ok(page) => {
+                    more.set(page.len() as i64 == PAGE);
+                    if append { entries.update(|e| e.extend(page)) } else { entries.set(page) }
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    Effect::new(move || { load.dispatch((query(None), false)); });
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        load.dispatch((query(None), false));
+    };
+    let load_more = move |_| {
+        let last = entries.with_untracked(|e| e.last().map(|x| x.id));
+        load.dispatch((query(last), true));
+    };
+    view! {
+        <div class="stack">
+            <AdminTabs/>
+            <section class="panel">
+                <h1>{tr(Key::Audit)}</h1>
+                <form class="filters form-grid" on:submit=search data-testid="audit-filters">
+                    <label class="field"><span>{tr(Key::Who)}</span><input type="search" bind:value=actor/></label>
+                    <label class="field"><span>{tr(Key::Action)}</span><input type="search" bind:value=action placeholder="sign_in, /api/v1/tokens…"/></label>
+                    <label class="field"><span>{tr(Key::Outcome)}</span>
+                        <select bind:value=outcome>
+                            <option value="">{tr(Key::Any)}</option>
+                            <option value="ok">"ok"</option>
+                            <option value="denied">"denied"</option>
+                            <option value="failed">"failed"</option>
+                        </select>
+                    </label>
+                    <label class="field"><span>{tr(Key::Since)}</span><input type="date" bind:value=since/></label>
+                    <div class="actions"><button class="btn btn-primary" type="submit">{tr(Key::Filter)}</button></div>
+                </form>
+                {move || error.get().map(|e| view! { <ErrorNote error=e/> })}
+                <div class="table-wrap"><table class="table table-compact" data-testid="audit">
+                    <thead><tr>
+                        <th scope="col">{tr(Key::When)}</th>
+                        <th scope="col">{tr(Key::Who)}</th>
+                        <th scope="col">{tr(Key::Action)}</th>
+                        <th scope="col">{tr(Key::Outcome)}</th>
+                        <th scope="col" class="num">"HTTP"</th>
+                        <th scope="col">{tr(Key::Address)}</th>
+                    </tr></thead>
+                    <tbody>
+                        <For each=move || entries.get() key=|e| e.id let:e>
+                            <tr>
+                                <td>{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                <td>{e.actor_name.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td><code>{e.action.clone()}</code></td>
+                                <td><span class=format!("badge outcome-{}", e.outcome)>{e.outcome.clone()}</span></td>
+                                <td class="num">{e.status.map(|s| s.to_string()).unwrap_or_default()}</td>
+                                <td><code>{e.ip.clone().unwrap_or_default()}</code></td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table></div>
+                {move || (entries.with(|e| e.is_empty()) && !load.pending().get()).then(|| view! { <p class="muted">{tr(Key::NothingFound)}</p> })}
+                {move || more.get().then(|| view! {
+                    <button class="btn" type="button" on:click=load_more disabled=move || load.pending().get()>{tr(Key::LoadMore)}</button>
+                })}
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,357 @@
+//! The permission matrix: every REST route and every server function, called as anonymous, viewer,
+//! analyst and admin, answers with the status the table below expects. The table is checked for
+//! completeness against the server's own OpenAPI document (REST) and the server functions the app
+//! registers, so a new route without a row fails this test.
+//!
+//! Resources named in paths belong to the analyst (`ana`): a viewer sees 404 for them (not even their
+//! existence), an admin sees them. `{none}` is an id that exists nowhere: a caller with the
+//! permission gets 404, one without it 403, so the permission is checked before the lookup.
+//! `{version}` is the shared default prompt's version (everyone may read it); `{pversion}` is the
+//! analyst's own, unshared prompt.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use end2end::{TestServer, upload_and_run, wait_run};
+use leptos::server_fn::ServerFn;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "a long enough secret";
+const ROLES: [&str; 4] = ["anonymous", "viewer", "analyst", "admin"];
+
+/// How a row is called: REST (JSON body) or a server function (form or JSON body).
+#[derive(Clone, Copy)]
+enum Via {
+    Rest,
+    Fn,
+}
+
+/// One row: via, method, path (server functions: their registered path), body, expected status for
+/// [anonymous, viewer, analyst, admin], and whether the call ends the caller's session (then it
+/// gets a session of its own).
+struct Row {
+    via: Via,
+    method: &'static str,
+    path: String,
+    body: &'static str,
+    expect: [u16; 4],
+    own_session: bool,
+}
+
+fn rest(method: &'static str, path: &str, body: &'static str, expect: [u16; 4]) -> Row {
+    Row { via: Via::Rest, method, path: format!("/api/v1{path}"), body, expect, own_session: false }
+}
+
+fn sfn<F: ServerFn>(body: &'static str, expect: [u16; 4]) -> Row {
+    Row { via: Via::Fn, method: "POST", path: F::PATH.to_string(), body, expect, own_session: false }
+}
+
+fn own(mut r: Row) -> Row {
+    r.own_session = true;
+    r
+}
+
+#[rustfmt::skip]
+fn matrix() -> Vec<Row> {
+    use app::api::*;
+    vec![
+        // ---- REST: auth and own account
+        own(rest("POST", "/auth/login", r#"{"username":"ana","password":"{password}"}"#, [200, 200, 200, 200])),
+        own(rest("POST", "/auth/logout", "", [204, 204, 204, 204])),
+        rest("GET", "/auth/me", "", [401, 200, 200, 200]),
+        rest("POST", "/auth/password", r#"{"current":"not the password","new":"another long secret 7"}"#, [401, 422, 422, 422]),
+        rest("GET", "/auth/sessions", "", [401, 200, 200, 200]),
+        own(rest("DELETE", "/auth/sessions", "", [401, 204, 204, 204])),
+        rest("DELETE", "/auth/sessions/{none}", "", [401, 404, 404, 404]),
+        rest("GET", "/tokens", "", [401, 200, 200, 200]),
+        rest("POST", "/tokens", r#"{"name":"matrix"}"#, [401, 201, 201, 201]),
+        rest("DELETE", "/tokens/{none}", "", [401, 404, 404, 404]),
+        // ---- REST: administration
+        rest("GET", "/admin/users", "", [401, 403, 403, 200]),
+        rest("POST", "/admin/users", r#"{"username":"made-by-admin","password":"a long enough secret","role":"viewer"}"#, [401, 403, 403, 201]),
+        rest("PATCH", "/admin/users/{none}", r#"{"is_active":false}"#, [401, 403, 403, 404]),
+        rest("POST", "/admin/users/{none}/password-reset", r#"{"temporary":"temporary long secret"}"#, [401, 403, 403, 404]),
+        rest("GET", "/admin/roles", "", [401, 403, 403, 200]),
+        rest("POST", "/admin/roles", r#"{"name":"matrix-role","permissions":["dataset:read"]}"#, [401, 403, 403, 200]),
+        rest("DELETE", "/admin/roles/{norole}", "", [401, 403, 403, 404]),
+        rest("GET", "/admin/permissions", "", [401, 403, 403, 200]),
+        rest("GET", "/admin/assignments", "", [401, 403, 403, 200]),
+        rest("PUT", "/admin/users/{vera}/roles/{role}", "{}", [401, 403, 403, 204]),
+        rest("DELETE", "/admin/users/{none}/roles/{role}", "", [401, 403, 403, 404]),
+        rest("GET", "/admin/audit", "", [401, 403, 403, 200]),
+        // ---- REST: uploads
+        rest("GET", "/uploads", "", [401, 200, 200, 200]),
+        rest("POST", "/uploads", "multipart", [401, 403, 201, 201]),
+        rest("GET", "/uploads/{upload}", "", [401, 404, 200, 200]),
+        rest("DELETE", "/uploads/{none}", "", [401, 403, 404, 404]),
+        rest("GET", "/uploads/{upload}/rejected", "", [401, 404, 200, 200]),
+        rest("GET", "/uploads/{upload}/tables/{table}/preview", "", [401, 404, 200, 200]),
+        rest("PUT", "/uploads/{upload}/tables/{table}/column-type", r#"{"column":"concepto","type":"text"}"#, [401, 403, 200, 200]),
+        // ---- REST: datasets
+        rest("GET", "/datasets", "", [401, 200, 200, 200]),
+        rest("POST", "/datasets", r#"{"upload_id":"{upload}","description_column":"concepto"}"#, [401, 403, 201, 201]),
+        rest("GET", "/datasets/{dataset}", "", [401, 404, 200, 200]),
+        rest("DELETE", "/datasets/{none}", "", [401, 403, 404, 404]),
+        rest("GET", "/datasets/{dataset}/rows", "", [401, 404, 200, 200]),
+        // ---- REST: prompts
+        rest("GET", "/prompts", "", [401, 200, 200, 200]),
+        rest("POST", "/prompts", r#"{"name":"Matrix","template":"Clasifica","categories":[{"name":"Viajes"}]}"#, [401, 403, 201, 201]),
+        rest("GET", "/prompts/{prompt}/versions", "", [401, 404, 200, 200]),
+        rest("POST", "/prompts/{prompt}/versions", r#"{"template":"Clasifica otra vez","categories":[{"name":"Viajes"}]}"#, [401, 403, 201, 201]),
+        rest("GET", "/prompt-versions/{pversion}", "", [401, 404, 200, 200]),
+        rest("GET", "/prompt-versions/diff?from={pversion}&to={pversion}", "", [401, 404, 200, 200]),
+        rest("PUT", "/prompts/{none}/default", "", [401, 403, 403, 404]),
+        rest("POST", "/prompts/{prompt}/duplicate", "{}", [401, 403, 201, 201]),
+        // ---- REST: runs
+        rest("POST", "/runs", r#"{"dataset_id":"{none}"}"#, [401, 403, 404, 404]),
+        rest("POST", "/runs/plan", r#"{"dataset_id":"{dataset}"}"#, [401, 403, 200, 200]),
+        rest("GET", "/runs/{run}", "", [401, 404, 200, 200]),
+        rest("POST", "/runs/{none}/cancel", "", [401, 403, 404, 404]),
+        rest("POST", "/runs/{none}/resume", "", [401, 403, 404, 404]),
+        rest("POST", "/runs/{none}/retry-failed", "", [401, 403, 404, 404]),
+        rest("GET", "/runs/{run}/categories", "", [401, 404, 200, 200]),
+        rest("GET", "/runs/{run}/results", "", [401, 404, 200, 200]),
+        rest("GET", "/runs/{run}/events", "", [401, 404, 200, 200]),
+        // ---- REST: review
+        rest("POST", "/samples", r#"{"run_id":"{none}"}"#, [401, 403, 404, 404]),
+        rest("GET", "/samples/{sample}", "", [401, 404, 200, 200]),
+        rest("GET", "/samples/{sample}/items", "", [401, 404, 200, 200]),
+        rest("PUT", "/samples/{sample}/items/{item}", r#"{"verdict":"correct"}"#, [401, 403, 200, 200]),
+        rest("DELETE", "/samples/{sample}/items/{item}/verdict", "", [401, 403, 200, 200]),
+        rest("GET", "/samples/{sample}/metrics", "", [401, 404, 200, 200]),
+        rest("GET", "/samples/{sample}/iterations", "", [401, 404, 200, 200]),
+        rest("POST", "/samples/{none}/iterations", r#"{"prompt_version_id":"{version}"}"#, [401, 403, 404, 404]),
+        rest("GET", "/samples/{sample}/compare?before={run}&after={run}", "", [401, 404, 200, 200]),
+        rest("GET", "/samples/{sample}/corrections", "", [401, 404, 200, 200]),
+        rest("POST", "/samples/{none}/examples", "{}", [401, 403, 404, 404]),
+
+        // ---- Server functions: auth and own account
+        sfn::<Whoami>("", [200, 200, 200, 200]),
+        sfn::<NeedsSetup>("", [200, 200, 200, 200]),
+        own(sfn::<Login>("f:username=ana&password={password}", [200, 200, 200, 200])),
+        own(sfn::<Logout>("", [200, 200, 200, 200])),
+        sfn::<SetupAdmin>("f:username=second&password=another+long+secret", [409, 409, 409, 409]),
+        sfn::<ChangePassword>("f:current=wrong+one&new=another+long+secret+7", [401, 422, 422, 422]),
+        sfn::<MySessions>("", [401, 200, 200, 200]),
+        sfn::<EndSession>("f:id={none}", [401, 404, 404, 404]),
+        own(sfn::<EndAllSessions>("f:everywhere=true", [401, 200, 200, 200])),
+        sfn::<MyTokens>("", [401, 200, 200, 200]),
+        sfn::<CreateToken>("f:name=matrix", [401, 200, 200, 200]),
+        sfn::<RevokeToken>("f:id={none}", [401, 404, 404, 404]),
+        // ---- Server functions: administration
+        sfn::<AdminUsers>("", [401, 403, 403, 200]),
+        sfn::<AdminCreateUser>("f:username=made-by-fn&password=a+long+enough+secret&role=viewer", [401, 403, 403, 200]),
+        sfn::<AdminSetActive>("f:user_id={none}&active=false", [401, 403, 403, 404]),
+        sfn::<AdminResetPassword>("f:user_id={none}&temporary=temporary+long+secret", [401, 403, 403, 404]),
+        sfn::<AdminRoles>("", [401, 403, 403, 200]),
+        sfn::<AdminSaveRole>(r#"j:{"draft":{"name":"fn-role","permissions":["dataset:read"]}}"#, [401, 403, 403, 200]),
+        sfn::<AdminDeleteRole>("f:name=no-such-role", [401, 403, 403, 404]),
+        sfn::<AdminAssignments>("", [401, 403, 403, 200]),
+        sfn::<AdminAssignRole>("f:user_id={vera}&role=viewer", [401, 403, 403, 200]),
+        sfn::<AdminUnassignRole>("f:user_id={none}&role=viewer", [401, 403, 403, 404]),
+        sfn::<AuditLog>(r#"j:{"query":{}}"#, [401, 403, 403, 200]),
+        // ---- Server functions: uploads and datasets
+        sfn::<ListDatasets>("", [401, 200, 200, 200]),
+        sfn::<RecentUploads>("", [401, 200, 200, 200]),
+        sfn::<GetUpload>("f:id={upload}", [401, 404, 200, 200]),
+        sfn::<PreviewTable>("f:upload_id={upload}&table_id={table}", [401, 404, 200, 200]),
+        sfn::<SetColumnType>("f:upload_id={upload}&table_id={table}&column=concepto&kind=text", [401, 403, 200, 200]),
+        sfn::<UploadRejected>("f:upload_id={upload}&offset=0", [401, 404, 200, 200]),
+        sfn::<BuildDataset>("f:req[upload_id]={upload}&req[description_column]=concepto", [401, 403, 200, 200]),
+        sfn::<GetDataset>("f:id={dataset}", [401, 404, 200, 200]),
+        sfn::<GetDatasetRows>("f:id={dataset}&query[offset]=0", [401, 404, 200, 200]),
+        sfn::<RemoveDataset>("f:id={none}", [401, 403, 404, 404]),
+        sfn::<RemoveUpload>("f:id={none}", [401, 403, 404, 404]),
+        // ---- Server functions: prompts and runs
+        sfn::<GetPrompts>("", [401, 200, 200, 200]),
+        sfn::<GetPromptVersions>("f:id={prompt}", [401, 404, 200, 200]),
+        sfn::<SavePrompt>("f:draft[name]=FnPrompt&draft[template]=Clasifica&draft[categories][0][name]=Viajes", [401, 403, 200, 200]),
+        sfn::<CopyPrompt>("f:id={prompt}", [401, 403, 200, 200]),
+        sfn::<MakeDefaultPrompt>("f:id={none}", [401, 403, 403, 404]),
+        sfn::<GetRunDefaults>("", [401, 200, 200, 200]),
+        sfn::<PlanClassification>(r#"j:{"req":{"dataset_id":"{dataset}"}}"#, [401, 403, 200, 200]),
+        sfn::<StartClassification>(r#"j:{"req":{"dataset_id":"{none}"}}"#, [401, 403, 404, 404]),
+        sfn::<ResumeRun>("f:id={none}&retry_failed=false", [401, 403, 404, 404]),
+        sfn::<DiffPromptVersions>("f:from={pversion}&to={pversion}", [401, 404, 200, 200]),
+        sfn::<GetRunProgress>("f:id={run}", [401, 404, 200, 200]),
+        sfn::<RunResults>("f:id={run}&offset=0", [401, 404, 200, 200]),
+        sfn::<RunCategories>("f:id={run}", [401, 404, 200, 200]),
+        sfn::<CancelRun>("f:id={none}", [401, 403, 404, 404]),
+        // ---- Server functions: review
+        sfn::<DrawSample>("f:run_id={none}", [401, 403, 404, 404]),
+        sfn::<GetReview>("f:id={sample}", [401, 404, 200, 200]),
+        sfn::<GiveVerdict>(r#"j:{"sample_id":"{sample}","item_id":"{item}","input":{"verdict":"correct"}}"#, [401, 403, 200, 200]),
+        sfn::<GetSamplePrompt>("f:id={sample}", [401, 404, 200, 200]),
+        sfn::<GetCorrections>("f:id={sample}", [401, 404, 200, 200]),
+        sfn::<AddCorrectionExamples>("f:id={none}", [401, 403, 404, 404]),
+        sfn::<GetSampleMetrics>("f:id={sample}", [401, 404, 200, 200]),
+        sfn::<GetIterations>("f:id={sample}", [401, 404, 200, 200]),
+        sfn::<RerunSample>("f:id={none}&prompt_version_id={version}", [401, 403, 404, 404]),
+        sfn::<CompareIterations>("f:id={sample}&before={run}&after={run}", [401, 404, 200, 200]),
+        sfn::<ApplyVersion>("f:dataset_id={none}&prompt_version_id={version}", [401, 403, 404, 404]),
+    ]
+}
+
+fn fill(template: &str, vars: &HashMap<&str, String>) -> String {
+    vars.iter().fold(template.to_string(), |s, (k, v)| s.replace(&format!("{{{k}}}"), v))
+}
+
+async fn call(server: &TestServer, client: &reqwest::Client, row: &Row, vars: &HashMap<&str, String>) -> anyhow::Result<(u16, String)> {
+    let url = server.url(&fill(&row.path, vars));
+    let method = reqwest::Method::from_bytes(row.method.as_bytes())?;
+    let mut req = client.request(method, url);
+    let body = fill(row.body, vars);
+    req = match (row.via, body.as_str()) {
+        (_, "") => req,
+        (Via::Rest, "multipart") => {
+            let part = reqwest::multipart::Part::bytes(b"concepto\nTaxi\n".to_vec()).file_name("m.csv");
+            req.multipart(reqwest::multipart::Form::new().part("file", part))
+        }
+        (Via::Rest, json) => req.header("content-type", "application/json").body(json.to_string()),
+        (Via::Fn, b) if b.starts_with("j:") => req.header("content-type", "application/json").body(b[2..].to_string()),
+        (Via::Fn, b) => req.header("content-type", "application/x-www-form-urlencoded").body(b.trim_start_matches("f:").to_string()),
+    };
+    // Event streams stay open: the status line is the answer.
+    let r = tokio::time::timeout(Duration::from_secs(20), req.send()).await??;
+    let status = r.status().as_u16();
+    let text = if row.path.ends_with("/events") { String::new() } else { r.text().await.unwrap_or_default() };
+    Ok((status, text.chars().take(200).collect()))
+}
+
+#[tokio::test]
+async fn every_route_and_server_function_answers_each_role_as_the_matrix_says() -> anyhow::Result<()> {
+    let server = TestServer::start(&[("AUTH_RATE_PER_MINUTE", "10000"), ("LLM_CHUNK_SIZE", "25")]).await?;
+    server.create_user("vera", "viewer", PASSWORD)?;
+    server.create_user("ana", "analyst", PASSWORD)?;
+    server.create_user("root", "admin", PASSWORD)?;
+    let ana = server.client("ana", PASSWORD).await?;
+    let root = server.client("root", PASSWORD).await?;
+
+    // The analyst's resources the rows refer to.
+    let mut csv = String::from("concepto\n");
+    for i in 0..60 {
+        csv.push_str(&format!("{} {i}\n", ["Taxi aeropuerto", "Factura luz", "Restaurante"][i % 3]));
+    }
+    let (dataset, run) = upload_and_run(&server, &ana, "matrix.csv", csv.into_bytes(), "concepto").await?;
+    let run_id = run["id"].as_str().unwrap_or_default().to_string();
+    let run = wait_run(&server, &ana, &run_id, Duration::from_secs(60), |r| r["status"] == "succeeded").await?;
+    let upload_id = dataset["upload_id"].as_str().unwrap_or_default().to_string();
+    let upload: Value = ana.get(server.url(&format!("/api/v1/uploads/{upload_id}"))).send().await?.json().await?;
+    let table_id = upload["files"][0]["table_id"].as_str().unwrap_or_default().to_string();
+    let sample: Value = ana.post(server.url("/api/v1/samples")).json(&json!({ "run_id": run_id, "seed": 1 })).send().await?.error_for_status()?.json().await?;
+    let sample_id = sample["id"].as_str().unwrap_or_default().to_string();
+    let items: Vec<Value> = ana.get(server.url(&format!("/api/v1/samples/{sample_id}/items"))).send().await?.json().await?;
+    let prompt: Value = ana
+        .post(server.url("/api/v1/prompts"))
+        .json(&json!({ "name": "Privado", "template": "Clasifica", "categories": [{ "name": "Viajes" }] }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let users: Vec<Value> = root.get(server.url("/api/v1/admin/users")).send().await?.json().await?;
+    let vera_id = users.iter().find(|u| u["username"] == "vera").and_then(|u| u["id"].as_str()).unwrap_or_default().to_string();
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("none", uuid::Uuid::new_v4().to_string()),
+        ("password", PASSWORD.to_string()),
+        ("upload", upload_id),
+        ("table", table_id),
+        ("dataset", dataset["id"].as_str().unwrap_or_default().to_string()),
+        ("run", run_id),
+        ("version", run["prompt_version_id"].as_str().unwrap_or_default().to_string()),
+        ("sample", sample_id),
+        ("item", items.first().and_then(|i| i["id"].as_str()).unwrap_or_default().to_string()),
+        ("prompt", prompt["prompt_id"].as_str().or(prompt["id"].as_str()).unwrap_or_default().to_string()),
+        ("pversion", prompt["id"].as_str().unwrap_or_default().to_string()),
+        ("vera", vera_id),
+        ("role", "viewer".to_string()),
+        ("norole", "no-such-role".to_string()),
+    ]);
+    for (k, v) in &vars {
+        anyhow::ensure!(!v.is_empty(), "fixture {k} is missing");
+    }
+
+    let rows = matrix();
+    // Complete: every REST operation in the OpenAPI document and every registered server function.
+    let doc: Value = reqwest::get(server.url("/api/v1/openapi.json")).await?.json().await?;
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().into_iter().flatten() {
+        for method in ops.as_object().into_iter().flatten().map(|(m, _)| m.to_uppercase()) {
+            documented.insert(format!("{method} {path}"));
+        }
+    }
+    let covered: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| matches!(r.via, Via::Rest))
+        .map(|r| format!("{} {}", r.method, r.path.split('?').next().unwrap_or_default()))
+        .collect();
+    let normalise = |s: &str| {
+        let mut out = String::new();
+        let mut depth = 0;
+        for c in s.chars() {
+            match c {
+                '{' => { depth += 1; out.push('*'); }
+                '}' => depth -= 1,
+                _ if depth > 0 => {}
+                _ => out.push(c),
+            }
+        }
+        out
+    };
+    let documented: BTreeSet<String> = documented.iter().map(|s| normalise(s)).collect();
+    let covered_norm: BTreeSet<String> = covered.iter().map(|s| normalise(s)).collect();
+    let missing: Vec<_> = documented.difference(&covered_norm).collect();
+    assert!(missing.is_empty(), "REST operations without a row in the matrix: {missing:?}");
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
+    let fn_rows: BTreeSet<String> = rows.iter().filter(|r| matches!(r.via, Via::Fn)).map(|r| r.path.clone()).collect();
+    let source_fns = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../app/src/api"))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|s| s.matches("#[server").count())
+        .sum::<usize>();
+    assert_eq!(fn_rows.len(), source_fns, "every #[server] function in app/src/api has one row");
+    let unlisted: Vec<_> = registered.difference(&fn_rows).collect();
+    assert!(unlisted.is_empty(), "server functions without a row: {unlisted:?}");
+
+    // Walk the table for every role.
+    let mut failures = Vec::new();
+    let mut calls = 0;
+    let mut clients: Vec<reqwest::Client> = Vec::new();
+    for role in ROLES {
+        clients.push(signed_in(&server, role).await?);
+    }
+    for row in &rows {
+        for (i, role) in ROLES.iter().enumerate() {
+            let fresh;
+            let client = if row.own_session {
+                fresh = signed_in(&server, role).await?;
+                &fresh
+            } else {
+                &clients[i]
+            };
+            let (status, body) = call(&server, client, row, &vars).await?;
+            calls += 1;
+            if status != row.expect[i] {
+                failures.push(format!("{:<6} {:<70} as {role:<9} expected {} got {status}: {body}", row.method, row.path, row.expect[i]));
+            }
+        }
+        // "Sign out everywhere" ends the shared sessions too: sign them in again.
+        if row.own_session {
+            for (i, role) in ROLES.iter().enumerate() {
+                clients[i] = signed_in(&server, role).await?;
+            }
+        }
+    }
+    println!("{calls} calls over {} rows ({} REST operations, {} server functions)", rows.len(), covered.len(), fn_rows.len());
+    assert!(failures.is_empty(), "{} answers differ from the matrix:\n{}", failures.len(), failures.join("\n"));
+    Ok(())
+}
+
+async fn signed_in(server: &TestServer, role: &str) -> anyhow::Result<reqwest::Client> {
+    match role {
+        "anonymous" => Ok(reqwest::Client::builder().cookie_store(true).build()?),
+        "viewer" => server.client("vera", PASSWORD).await,
+        "analyst" => server.client("ana", PASSWORD).await,
+        _ => server.client("root", PASSWORD).await,
+    }
+}

@@ -17,7 +17,16 @@ use leptos_router::path;
 
 use crate::i18n::{Key, Locale, tr};
 
+/// The per-response nonce the server's Content-Security-Policy allows inline scripts with (the
+/// hydration bootstrap is one); the server puts it in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct CspNonce(pub String);
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(nonce) = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
     view! {
         <!DOCTYPE html>
         <html lang="es">
@@ -26,6 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                <script src="/passkeys.js" defer></script>
                 <MetaTags/>
             </head>
             <body>
@@ -83,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tables") view=|| view! { <pages::Coming title=Key::NavTables body=Key::ComingTables/> }/>
                     <Route path=path!("/reports") view=|| view! { <pages::Coming title=Key::NavReports body=Key::ComingReports/> }/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>
+                    <Route path=path!("/enrol/:token") view=pages::enrol::EnrolPage/>
                     <Route path=path!("/admin") view=pages::admin::UsersPage/>
                     <Route path=path!("/admin/users") view=pages::admin::UsersPage/>
                     <Route path=path!("/admin/roles") view=pages::admin::RolesPage/>

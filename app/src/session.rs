@@ -19,7 +19,7 @@ pub async fn identify(session: &Session, pool: &PgPool) -> Result<Option<Identit
     let Some(id) = id else { return Ok(None) };
     Ok(sessions::resolve(pool, id)
         .await?
-        .map(|(user, authenticated_at)| Identity { user, via: Via::Session { id, authenticated_at } }))
+        .map(|(user, authenticated_at, method)| Identity { user, via: Via::Session { id, authenticated_at, method } }))
 }
 
 /// Starts a signed-in session for `user` under a new cookie id (no fixation of a pre-login id).
@@ -51,29 +51,82 @@ pub async fn password_sign_in(
     password: &str,
 ) -> Result<CurrentUser, EngineError> {
     let result = engine::auth::login(pool, username, password).await;
-    let typed: String = username.trim().chars().take(64).collect();
-    let outcome = match &result {
+    audit_sign_in(pool, client, "password", Some(username), &result, |u| u).await?;
+    let user = result?;
+    sign_in(session, pool, &user, SignInMethod::Password, None, client).await?;
+    Ok(user)
+}
+
+/// Uses an enrolment link and signs this browser in for the visit (audited as a sign-in).
+pub async fn enrolment_sign_in(session: &Session, pool: &PgPool, client: &ClientInfo, secret: &str) -> Result<CurrentUser, EngineError> {
+    let result = engine::auth::enrolment::redeem(pool, secret).await;
+    audit_sign_in(pool, client, "enrolment", None, &result, |u| u).await?;
+    let user = result?;
+    sign_in(session, pool, &user, SignInMethod::Enrolment, None, client).await?;
+    Ok(user)
+}
+
+/// The audit entry of a sign-in attempt: who (the name as typed when the attempt failed), how, and
+/// whether it was let in.
+pub async fn audit_sign_in<T>(
+    pool: &PgPool,
+    client: &ClientInfo,
+    method: &str,
+    typed: Option<&str>,
+    result: &Result<T, EngineError>,
+    user_of: impl Fn(&T) -> &CurrentUser,
+) -> Result<(), EngineError> {
+    let user = result.as_ref().ok().map(&user_of);
+    let outcome = match result {
         Ok(_) => Outcome::Ok,
-        Err(EngineError::BadCredentials | EngineError::TooManyAttempts { .. }) => Outcome::Denied,
-        Err(_) => Outcome::Failed,
+        Err(EngineError::Internal(_)) => Outcome::Failed,
+        Err(_) => Outcome::Denied,
     };
+    let typed: Option<String> = typed.map(|t| t.trim().chars().take(64).collect());
     audit::record(
         pool,
         audit::Entry {
-            actor_id: result.as_ref().ok().map(|u| u.id),
-            actor_name: Some(&typed),
+            actor_id: user.map(|u| u.id),
+            actor_name: user.map(|u| u.username.as_str()).or(typed.as_deref()),
             action: "sign_in",
             target: None,
             outcome,
             status: None,
             client,
-            details: serde_json::json!({ "method": "password" }),
+            details: serde_json::json!({ "method": method }),
         },
     )
-    .await?;
-    let user = result?;
-    sign_in(session, pool, &user, SignInMethod::Password, None, client).await?;
-    Ok(user)
+    .await
+}
+
+/// A passkey ceremony in progress, kept in the server-side session: single use, short-lived.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Ceremony<T> {
+    state: T,
+    started_at: i64,
+    name: Option<String>,
+}
+
+pub const REGISTRATION: &str = "passkey_registration";
+pub const AUTHENTICATION: &str = "passkey_authentication";
+
+pub async fn keep_ceremony<T: serde::Serialize>(session: &Session, key: &str, state: T, name: Option<String>) -> Result<(), EngineError> {
+    let c = Ceremony { state, started_at: chrono::Utc::now().timestamp(), name };
+    session.insert(key, c).await.map_err(EngineError::internal)
+}
+
+/// Takes (and so ends) the ceremony under `key`; one older than its lifetime is refused.
+pub async fn take_ceremony<T: serde::de::DeserializeOwned>(session: &Session, key: &str) -> Result<(T, Option<String>), EngineError> {
+    let c: Ceremony<T> = session
+        .remove(key)
+        .await
+        .map_err(EngineError::internal)?
+        .ok_or_else(|| EngineError::invalid("no passkey request is in progress; start again"))?;
+    let age = chrono::Utc::now().timestamp() - c.started_at;
+    if age > engine::auth::passkeys::CEREMONY_LIFETIME.num_seconds() {
+        return Err(EngineError::invalid("the passkey request expired; start again"));
+    }
+    Ok((c.state, c.name))
 }
 
 pub async fn sign_out(session: &Session, pool: &PgPool, identity: Option<&Identity>) -> Result<(), EngineError> {

@@ -63,6 +63,16 @@ fn matrix() -> Vec<Row> {
         rest("GET", "/auth/sessions", "", [401, 200, 200, 200]),
         own(rest("DELETE", "/auth/sessions", "", [401, 204, 204, 204])),
         rest("DELETE", "/auth/sessions/{none}", "", [401, 404, 404, 404]),
+        // Passkeys: a fresh session starts a registration; finishing needs a started ceremony and a
+        // real credential (the browser test does that), so a bogus one is refused before any lookup.
+        rest("POST", "/auth/passkeys/register/start", r#"{"name":"Laptop"}"#, [401, 200, 200, 200]),
+        rest("POST", "/auth/passkeys/register/finish", r#"{"id":"x","rawId":"eA","type":"public-key","response":{"attestationObject":"eA","clientDataJSON":"eA"}}"#, [401, 422, 422, 422]),
+        rest("POST", "/auth/passkeys/login/start", "", [200, 200, 200, 200]),
+        rest("POST", "/auth/passkeys/login/finish", r#"{"id":"x","rawId":"eA","type":"public-key","response":{"authenticatorData":"eA","clientDataJSON":"eA","signature":"eA","userHandle":null}}"#, [422, 422, 422, 422]),
+        rest("GET", "/auth/passkeys", "", [401, 200, 200, 200]),
+        rest("PATCH", "/auth/passkeys/{none}", r#"{"name":"Renamed"}"#, [401, 404, 404, 404]),
+        rest("DELETE", "/auth/passkeys/{none}", "", [401, 404, 404, 404]),
+        rest("POST", "/auth/enrol", r#"{"token":"enr_not-a-link"}"#, [404, 404, 404, 404]),
         rest("GET", "/tokens", "", [401, 200, 200, 200]),
         rest("POST", "/tokens", r#"{"name":"matrix"}"#, [401, 201, 201, 201]),
         rest("DELETE", "/tokens/{none}", "", [401, 404, 404, 404]),
@@ -79,6 +89,7 @@ fn matrix() -> Vec<Row> {
         rest("PUT", "/admin/users/{vera}/roles/{role}", "{}", [401, 403, 403, 204]),
         rest("DELETE", "/admin/users/{none}/roles/{role}", "", [401, 403, 403, 404]),
         rest("GET", "/admin/audit", "", [401, 403, 403, 200]),
+        rest("POST", "/admin/users/{none}/enrolment-link", "", [401, 403, 403, 404]),
         // ---- REST: uploads
         rest("GET", "/uploads", "", [401, 200, 200, 200]),
         rest("POST", "/uploads", "multipart", [401, 403, 201, 201]),
@@ -135,6 +146,10 @@ fn matrix() -> Vec<Row> {
         sfn::<MySessions>("", [401, 200, 200, 200]),
         sfn::<EndSession>("f:id={none}", [401, 404, 404, 404]),
         own(sfn::<EndAllSessions>("f:everywhere=true", [401, 200, 200, 200])),
+        sfn::<MyPasskeys>("", [401, 200, 200, 200]),
+        sfn::<RenamePasskey>("f:id={none}&name=Renamed", [401, 404, 404, 404]),
+        sfn::<RemovePasskey>("f:id={none}", [401, 404, 404, 404]),
+        sfn::<RedeemEnrolment>("f:token=enr_not-a-link", [404, 404, 404, 404]),
         sfn::<MyTokens>("", [401, 200, 200, 200]),
         sfn::<CreateToken>("f:name=matrix", [401, 200, 200, 200]),
         sfn::<RevokeToken>("f:id={none}", [401, 404, 404, 404]),
@@ -149,6 +164,7 @@ fn matrix() -> Vec<Row> {
         sfn::<AdminAssignments>("", [401, 403, 403, 200]),
         sfn::<AdminAssignRole>("f:user_id={vera}&role=viewer", [401, 403, 403, 200]),
         sfn::<AdminUnassignRole>("f:user_id={none}&role=viewer", [401, 403, 403, 404]),
+        sfn::<AdminEnrolmentLink>("f:user_id={none}", [401, 403, 403, 404]),
         sfn::<AuditLog>(r#"j:{"query":{}}"#, [401, 403, 403, 200]),
         // ---- Server functions: uploads and datasets
         sfn::<ListDatasets>("", [401, 200, 200, 200]),

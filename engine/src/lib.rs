@@ -30,6 +30,7 @@ pub struct Services {
     /// Concurrent COPY streams per upload.
     pub ingest_writers: usize,
     pub workbook_sandbox: Option<std::sync::Arc<ingest::isolate::WorkbookSandbox>>,
+    pub passkeys: auth::passkeys::Passkeys,
 }
 
 #[cfg(feature = "server")]

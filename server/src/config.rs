@@ -29,6 +29,9 @@ pub struct Config {
     pub auth_rate_per_minute: u32,
     /// Take the client's address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// Where browsers reach the app: passkeys are bound to its host (`PUBLIC_URL`; by default
+    /// `http://localhost:<port>` for a loopback address).
+    pub public_url: url::Url,
 }
 
 fn var(name: &str, default: &str) -> String {
@@ -70,6 +73,7 @@ impl Config {
             shutdown_timeout: Duration::from_secs(parsed("SHUTDOWN_TIMEOUT_SECS", "8")?),
             auth_rate_per_minute: parsed::<u32>("AUTH_RATE_PER_MINUTE", "30")?.max(1),
             trust_forwarded_for: parsed("TRUST_FORWARDED_FOR", "false")?,
+            public_url: public_url(site_addr)?,
         })
         .and_then(|c: Config| {
             std::fs::create_dir_all(c.data_dir.join("uploads"))
@@ -77,6 +81,16 @@ impl Config {
             Ok(c)
         })
     }
+}
+
+fn public_url(site_addr: SocketAddr) -> anyhow::Result<url::Url> {
+    let default = if site_addr.ip().is_loopback() || site_addr.ip().is_unspecified() {
+        format!("http://localhost:{}", site_addr.port())
+    } else {
+        format!("http://{site_addr}")
+    };
+    let raw = var("PUBLIC_URL", &default);
+    url::Url::parse(raw.trim_end_matches('/')).map_err(|e| anyhow::anyhow!("PUBLIC_URL={raw:?} is not a URL: {e}"))
 }
 
 /// DESIGN §5's provider settings. Without a key and a base URL the offline classifier is the default,

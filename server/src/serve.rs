@@ -54,6 +54,7 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 memory_limit_bytes: config.workbook_memory_limit_mb << 20,
             })
         }),
+        passkeys: engine::auth::passkeys::Passkeys::new(&config.public_url)?,
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));

@@ -102,3 +102,30 @@ pub async fn revoke_token(id: Uuid) -> Result<(), ServerFnError> {
     let me = ssr::user().await?;
     engine::auth::tokens::revoke(&ssr::services()?.pool, &me, id).await.map_err(ssr::fail)
 }
+
+#[server]
+pub async fn my_passkeys() -> Result<Vec<engine::auth::PasskeyInfo>, ServerFnError> {
+    let me = ssr::user().await?;
+    engine::auth::passkeys::list(&ssr::services()?.pool, &me).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn rename_passkey(id: Uuid, name: String) -> Result<(), ServerFnError> {
+    let me = ssr::user().await?;
+    engine::auth::passkeys::rename(&ssr::services()?.pool, &me, id, &name).await.map_err(ssr::fail)
+}
+
+/// Needs a fresh sign-in; ends the sessions the passkey opened.
+#[server]
+pub async fn remove_passkey(id: Uuid) -> Result<(), ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::passkeys::remove(&ssr::services()?.pool, &me, id).await.map_err(ssr::fail)
+}
+
+/// Opens an enrolment link: signs this browser in for the visit.
+#[server(endpoint = "auth/enrol")]
+pub async fn redeem_enrolment(token: String) -> Result<CurrentUser, ServerFnError> {
+    let caller = ssr::caller().await?;
+    let pool = ssr::services()?.pool;
+    crate::session::enrolment_sign_in(&ssr::session().await?, &pool, &caller.client, &token).await.map_err(ssr::fail)
+}

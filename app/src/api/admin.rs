@@ -82,3 +82,10 @@ pub async fn audit_log(query: AuditQuery) -> Result<Vec<AuditEntry>, ServerFnErr
     let me = ssr::user().await?;
     engine::auth::audit::list(&ssr::services()?.pool, &me, &query).await.map_err(ssr::fail)
 }
+
+/// A single-use, one-hour link for the user to enrol a passkey or set a password.
+#[server]
+pub async fn admin_enrolment_link(user_id: Uuid) -> Result<engine::auth::EnrolmentLink, ServerFnError> {
+    let me = ssr::identity().await?;
+    engine::auth::enrolment::create_link(&ssr::services()?.pool, &me, user_id).await.map_err(ssr::fail)
+}

@@ -132,3 +132,14 @@ pub fn describe_agent(ua: &str) -> String {
         (None, None) => ua.chars().take(40).collect(),
     }
 }
+
+/// This page's origin ("https://dgs.example"), to turn a path into a link to share.
+pub fn origin() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(o) = web_sys::window().and_then(|w| w.location().origin().ok()) {
+            return o;
+        }
+    }
+    String::new()
+}

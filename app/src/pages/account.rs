@@ -13,6 +13,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <div class="stack">
             <PasswordPanel/>
+            <super::passkeys::PasskeysPanel/>
             <SessionsPanel/>
             <TokensPanel/>
         </div>

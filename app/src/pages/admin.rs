@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{
-    AdminAssignRole, AdminCreateUser, AdminResetPassword, AdminSetActive, AdminUnassignRole, admin_roles, admin_users,
+    AdminAssignRole, AdminCreateUser, AdminEnrolmentLink, AdminResetPassword, AdminSetActive, AdminUnassignRole, admin_roles,
+    admin_users,
 };
 use crate::components::{ErrorNote, browser};
 use crate::i18n::{Key, t, tr, use_locale};
@@ -40,6 +41,7 @@ pub fn UsersPage() -> impl IntoView {
     let assign = ServerAction::<AdminAssignRole>::new();
     let unassign = ServerAction::<AdminUnassignRole>::new();
     let reset = ServerAction::<AdminResetPassword>::new();
+    let link = ServerAction::<AdminEnrolmentLink>::new();
     let users = Resource::new(
         move || (create.version().get(), set_active.version().get(), assign.version().get(), unassign.version().get(), reset.version().get()),
         |_| admin_users(),
@@ -77,6 +79,20 @@ pub fn UsersPage() -> impl IntoView {
                 </ActionForm>
                 {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
             </section>
+            {move || link.value().get().map(|r| match r {
+                Ok(l) => {
+                    let url = format!("{}{}", browser::origin(), l.path);
+                    let copy = url.clone();
+                    view! {
+                        <div class="note note-warn secret" role="status" data-testid="new-enrolment-link">
+                            <p><strong>{tr(Key::EnrolmentLink)}</strong>" · "{tr(Key::EnrolmentLinkHint)}</p>
+                            <p><code class="code">{url}</code></p>
+                            <button class="btn" type="button" on:click=move |_| { browser::copy_text(&copy); }>{tr(Key::Copy)}</button>
+                        </div>
+                    }.into_any()
+                }
+                Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+            })}
             <section class="panel" aria-labelledby="users-title">
                 <h2 id="users-title">{tr(Key::Accounts)}</h2>
                 <Transition fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
@@ -153,6 +169,8 @@ pub fn UsersPage() -> impl IntoView {
                                                                         placeholder=move || t(locale.get(), Key::TemporaryPassword)/>
                                                                     <button class="btn" type="submit">{tr(Key::ResetPassword)}</button>
                                                                 </form>
+                                                                <button class="btn" type="button" data-testid="enrolment-link"
+                                                                    on:click=move |_| { link.dispatch(AdminEnrolmentLink { user_id: id }); }>{tr(Key::EnrolmentLink)}</button>
                                                                 <button class="btn btn-ghost" type="button" data-testid="toggle-active" on:click=move |_| {
                                                                     let key = if active { Key::ConfirmDeactivate } else { Key::ConfirmActivate };
                                                                     if browser::confirm(t(locale.get_untracked(), key)) {

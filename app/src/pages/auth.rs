@@ -55,7 +55,7 @@ pub fn LoginPage() -> impl IntoView {
             <ActionForm action=login attr:class="form">
                 <label class="field">
                     <span>{tr(Key::Username)}</span>
-                    <input type="text" name="username" required autocomplete="username" autofocus/>
+                    <input type="text" name="username" required autocomplete="username webauthn" autofocus/>
                 </label>
                 <PasswordField autocomplete="current-password" check_length=false/>
                 <button class="btn btn-primary" type="submit" disabled=move || login.pending().get()>
@@ -63,6 +63,11 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
             </ActionForm>
             {move || login.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+            <div class="or"><span>{tr(Key::Or)}</span></div>
+            <button class="btn btn-wide" type="button" data-passkey="sign-in" data-testid="passkey-sign-in">
+                <span aria-hidden="true">"🔑"</span>{tr(Key::SignInWithPasskey)}
+            </button>
+            <p class="note" data-passkey-status role="status" hidden></p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     matches!(setup.await, Ok(true)).then(|| view! {

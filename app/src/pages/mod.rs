@@ -5,6 +5,8 @@ pub mod admin;
 mod admin_audit;
 mod admin_roles;
 pub mod auth;
+pub mod enrol;
+mod passkeys;
 pub mod classify;
 pub mod dataset;
 pub mod datasets;

@@ -3,11 +3,16 @@
 //! - `rbac`: roles, their permissions and assignments (with expiry), resolved per request;
 //! - `users` / `password`: accounts, the password policy, argon2id hashing, change and admin reset;
 //! - `throttle`: the lockout after repeated password failures;
+//! - `passkeys`: WebAuthn credentials; `enrolment`: single-use links to enrol one or set a password;
 //! - `sessions`: sign-in sessions as rows that can be listed and ended; `tokens`: personal API tokens;
 //! - `audit`: the append-only log of state changes and sign-in attempts.
 
 #[cfg(feature = "server")]
 pub mod audit;
+#[cfg(feature = "server")]
+pub mod enrolment;
+#[cfg(feature = "server")]
+pub mod passkeys;
 #[cfg(feature = "server")]
 mod password;
 #[cfg(feature = "server")]

@@ -28,6 +28,16 @@ pub enum SignInMethod {
 }
 
 impl SignInMethod {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "password" => Some(SignInMethod::Password),
+            "passkey" => Some(SignInMethod::Passkey),
+            "setup" => Some(SignInMethod::Setup),
+            "enrolment" => Some(SignInMethod::Enrolment),
+            _ => None,
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             SignInMethod::Password => "password",
@@ -72,9 +82,9 @@ pub async fn start(
 
 /// The live session `id` names: its user (still active, with current permissions) and when they
 /// signed in. Touches `last_seen_at` at most once a minute.
-pub async fn resolve(pool: &PgPool, id: Uuid) -> Result<Option<(CurrentUser, DateTime<Utc>)>> {
+pub async fn resolve(pool: &PgPool, id: Uuid) -> Result<Option<(CurrentUser, DateTime<Utc>, SignInMethod)>> {
     let row = sqlx::query!(
-        r#"SELECT user_id, authenticated_at, last_seen_at < now() - interval '1 minute' AS "stale!"
+        r#"SELECT user_id, authenticated_at, method, last_seen_at < now() - interval '1 minute' AS "stale!"
            FROM auth_sessions
            WHERE id = $1 AND ended_at IS NULL AND expires_at > now()
              AND last_seen_at > now() - make_interval(secs => $2)"#,
@@ -87,7 +97,8 @@ pub async fn resolve(pool: &PgPool, id: Uuid) -> Result<Option<(CurrentUser, Dat
     if row.stale {
         sqlx::query!("UPDATE auth_sessions SET last_seen_at = now() WHERE id = $1", id).execute(pool).await?;
     }
-    Ok(load_user(pool, row.user_id).await?.map(|u| (u, row.authenticated_at)))
+    let method = SignInMethod::parse(&row.method).unwrap_or(SignInMethod::Password);
+    Ok(load_user(pool, row.user_id).await?.map(|u| (u, row.authenticated_at, method)))
 }
 
 /// Refuses a sensitive action unless the session signed in within `FRESH_SIGN_IN`.
@@ -170,7 +181,7 @@ pub async fn end_all(pool: &PgPool, user_id: Uuid, keep: Option<Uuid>, reason: &
 /// How a request proved who it is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Via {
-    Session { id: Uuid, authenticated_at: DateTime<Utc> },
+    Session { id: Uuid, authenticated_at: DateTime<Utc>, method: SignInMethod },
     Token { id: Uuid },
 }
 
@@ -187,6 +198,11 @@ impl Identity {
             Via::Session { id, .. } => Some(id),
             Via::Token { .. } => None,
         }
+    }
+
+    /// Opened from an admin's enrolment link: may set a password without the old one.
+    pub fn enrolling(&self) -> bool {
+        matches!(self.via, Via::Session { method: SignInMethod::Enrolment, .. })
     }
 
     /// Sensitive actions need a session that signed in within `FRESH_SIGN_IN`; a token never counts.

@@ -133,3 +133,25 @@ pub struct UserSummary {
 fn yes() -> bool {
     true
 }
+
+/// One of my passkeys, as the account page lists it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub sign_count: i64,
+    /// The authenticator may sync it to other devices (and has, when `backup_state`).
+    pub backup_eligible: bool,
+    pub backup_state: bool,
+}
+
+/// A link an admin hands to a user to enrol a passkey or set a password; shown once.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrolmentLink {
+    pub path: String,
+    pub expires_at: DateTime<Utc>,
+}

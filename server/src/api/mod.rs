@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod datasets;
+mod passkeys;
 mod prompts;
 pub mod error;
 mod runs;
@@ -41,6 +42,14 @@ pub fn router(upload_max_bytes: u64) -> (Router<AppState>, utoipa::openapi::Open
         .routes(routes!(auth::change_password))
         .routes(routes!(auth::list_sessions, auth::end_all_sessions))
         .routes(routes!(auth::end_session))
+        .routes(routes!(passkeys::register_start))
+        .routes(routes!(passkeys::register_finish))
+        .routes(routes!(passkeys::login_start))
+        .routes(routes!(passkeys::login_finish))
+        .routes(routes!(passkeys::list))
+        .routes(routes!(passkeys::rename, passkeys::remove))
+        .routes(routes!(passkeys::enrol))
+        .routes(routes!(passkeys::create_enrolment_link))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(admin::list_users, admin::create_user))

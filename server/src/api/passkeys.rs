@@ -1,0 +1,144 @@
+//! Passkeys over REST: the browser's side of the WebAuthn ceremonies (`public/passkeys.js`) and the
+//! management of my passkeys; enrolment links.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use engine::auth::sessions::SignInMethod;
+use engine::auth::{CurrentUser, EnrolmentLink, PasskeyInfo, enrolment, passkeys};
+use serde::Deserialize;
+use tower_sessions::Session;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, DiscoverableAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse,
+};
+
+use super::error::ApiError;
+use super::session::{AuthUser, Authed, Caller};
+use crate::state::AppState;
+use app::session::{AUTHENTICATION, REGISTRATION, keep_ceremony, take_ceremony};
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewPasskey {
+    /// What to call it, e.g. "Work laptop".
+    name: String,
+}
+
+/// Begin adding a passkey (needs a sign-in within 10 minutes). Answers WebAuthn creation options.
+#[utoipa::path(post, path = "/auth/passkeys/register/start", tag = "auth", request_body = NewPasskey,
+    responses((status = 200, body = Object), (status = 403, description = "Sign in again first")))]
+pub async fn register_start(
+    State(state): State<AppState>,
+    Authed(me): Authed,
+    session: Session,
+    body: Result<Json<NewPasskey>, JsonRejection>,
+) -> Result<Json<CreationChallengeResponse>, ApiError> {
+    let Json(req) = body?;
+    let (options, ceremony) = state.services.passkeys.start_registration(&state.services.pool, &me).await?;
+    keep_ceremony(&session, REGISTRATION, ceremony, Some(req.name)).await?;
+    Ok(Json(options))
+}
+
+/// Finish adding a passkey with the browser's credential.
+#[utoipa::path(post, path = "/auth/passkeys/register/finish", tag = "auth", request_body = Object,
+    responses((status = 201, body = PasskeyInfo), (status = 409, description = "Already registered"), (status = 422)))]
+pub async fn register_finish(
+    State(state): State<AppState>,
+    Authed(me): Authed,
+    session: Session,
+    body: Result<Json<RegisterPublicKeyCredential>, JsonRejection>,
+) -> Result<(StatusCode, Json<PasskeyInfo>), ApiError> {
+    let Json(credential) = body?;
+    let (ceremony, name): (PasskeyRegistration, _) = take_ceremony(&session, REGISTRATION).await?;
+    let name = name.unwrap_or_else(|| "Passkey".into());
+    let info = state.services.passkeys.finish_registration(&state.services.pool, &me, &name, &credential, &ceremony).await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// Begin a passkey sign-in (no username: the browser offers this site's passkeys).
+#[utoipa::path(post, path = "/auth/passkeys/login/start", tag = "auth", responses((status = 200, body = Object)))]
+pub async fn login_start(State(state): State<AppState>, session: Session) -> Result<Json<RequestChallengeResponse>, ApiError> {
+    let (options, ceremony) = state.services.passkeys.start_sign_in()?;
+    keep_ceremony(&session, AUTHENTICATION, ceremony, None).await?;
+    Ok(Json(options))
+}
+
+/// Finish a passkey sign-in; sets a new session cookie. An unknown credential answers 404.
+#[utoipa::path(post, path = "/auth/passkeys/login/finish", tag = "auth", request_body = Object,
+    responses((status = 200, body = CurrentUser), (status = 401), (status = 404, description = "Unknown passkey: forget it")))]
+pub async fn login_finish(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    body: Result<Json<PublicKeyCredential>, JsonRejection>,
+) -> Result<Json<CurrentUser>, ApiError> {
+    let Json(credential) = body?;
+    let pool = &state.services.pool;
+    let (ceremony, _): (DiscoverableAuthentication, _) = take_ceremony(&session, AUTHENTICATION).await?;
+    let result = state.services.passkeys.finish_sign_in(pool, &credential, ceremony).await;
+    app::session::audit_sign_in(pool, &caller.client, "passkey", None, &result, |(u, _)| u).await?;
+    let (user, passkey_id) = result?;
+    app::session::sign_in(&session, pool, &user, SignInMethod::Passkey, Some(passkey_id), &caller.client).await?;
+    Ok(Json(user))
+}
+
+/// My passkeys.
+#[utoipa::path(get, path = "/auth/passkeys", tag = "auth", responses((status = 200, body = Vec<PasskeyInfo>)))]
+pub async fn list(State(state): State<AppState>, AuthUser(me): AuthUser) -> Result<Json<Vec<PasskeyInfo>>, ApiError> {
+    Ok(Json(passkeys::list(&state.services.pool, &me).await?))
+}
+
+/// Rename one of my passkeys.
+#[utoipa::path(patch, path = "/auth/passkeys/{id}", tag = "auth", request_body = NewPasskey, responses((status = 204), (status = 404), (status = 422)))]
+pub async fn rename(
+    State(state): State<AppState>,
+    AuthUser(me): AuthUser,
+    id: Result<Path<Uuid>, PathRejection>,
+    body: Result<Json<NewPasskey>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let (Path(id), Json(req)) = (id?, body?);
+    passkeys::rename(&state.services.pool, &me, id, &req.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove one of my passkeys (needs a fresh sign-in); the sessions it opened end.
+#[utoipa::path(delete, path = "/auth/passkeys/{id}", tag = "auth",
+    responses((status = 204), (status = 403, description = "Sign in again first"), (status = 404), (status = 409, description = "Your only way in")))]
+pub async fn remove(State(state): State<AppState>, Authed(me): Authed, id: Result<Path<Uuid>, PathRejection>) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
+    passkeys::remove(&state.services.pool, &me, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Enrol {
+    token: String,
+}
+
+/// Use an enrolment link: signs this browser in for the visit, to add a passkey or set a password.
+#[utoipa::path(post, path = "/auth/enrol", tag = "auth", request_body = Enrol,
+    responses((status = 200, body = CurrentUser), (status = 404, description = "Used, expired or unknown")))]
+pub async fn enrol(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    body: Result<Json<Enrol>, JsonRejection>,
+) -> Result<Json<CurrentUser>, ApiError> {
+    let Json(req) = body?;
+    Ok(Json(app::session::enrolment_sign_in(&session, &state.services.pool, &caller.client, &req.token).await?))
+}
+
+/// A single-use link (1 hour) for the user to enrol a passkey or set a password.
+#[utoipa::path(post, path = "/admin/users/{id}/enrolment-link", tag = "admin",
+    responses((status = 201, body = EnrolmentLink), (status = 403), (status = 404)))]
+pub async fn create_enrolment_link(
+    State(state): State<AppState>,
+    Authed(me): Authed,
+    id: Result<Path<Uuid>, PathRejection>,
+) -> Result<(StatusCode, Json<EnrolmentLink>), ApiError> {
+    let Path(id) = id?;
+    Ok((StatusCode::CREATED, Json(enrolment::create_link(&state.services.pool, &me, id).await?)))
+}

@@ -75,7 +75,7 @@
 
   function after(user) {
     const next = new URLSearchParams(location.search).get("next");
-    location.href = user?.must_change_password ? "/account?change=1" : (next && next.startsWith("/") ? next : "/datasets");
+    location.href = user?.must_change_password ? "/account?change=1" : (next && next.startsWith("/") && !next.startsWith("//") ? next : "/datasets");
   }
 
   let autofill = null;

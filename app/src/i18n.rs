@@ -388,6 +388,9 @@ keys! {
     When => "Cuándo", "When";
     NothingFound => "Nada que mostrar.", "Nothing to show.";
     LoadMore => "Cargar más", "Load more";
+    SharedWith => "Compartido con", "Shared with";
+    SharesHint => "Quien lo tenga compartido ve el conjunto, sus clasificaciones y muestras, y actúa según sus propios permisos.", "People it is shared with see the dataset, its runs and samples, and act within their own permissions.";
+    Share => "Compartir", "Share";
     Or => "o", "or";
     SignInWithPasskey => "Entrar con una passkey", "Sign in with a passkey";
     PasskeysTitle => "Passkeys", "Passkeys";

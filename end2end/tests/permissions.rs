@@ -104,6 +104,9 @@ fn matrix() -> Vec<Row> {
         rest("GET", "/datasets/{dataset}", "", [401, 404, 200, 200]),
         rest("DELETE", "/datasets/{none}", "", [401, 403, 404, 404]),
         rest("GET", "/datasets/{dataset}/rows", "", [401, 404, 200, 200]),
+        rest("GET", "/datasets/{dataset}/shares", "", [401, 404, 200, 200]),
+        rest("POST", "/datasets/{none}/shares", r#"{"username":"vera"}"#, [401, 404, 404, 404]),
+        rest("DELETE", "/datasets/{dataset}/shares/{none}", "", [401, 404, 404, 404]),
         // ---- REST: prompts
         rest("GET", "/prompts", "", [401, 200, 200, 200]),
         rest("POST", "/prompts", r#"{"name":"Matrix","template":"Clasifica","categories":[{"name":"Viajes"}]}"#, [401, 403, 201, 201]),
@@ -176,6 +179,9 @@ fn matrix() -> Vec<Row> {
         sfn::<BuildDataset>("f:req[upload_id]={upload}&req[description_column]=concepto", [401, 403, 200, 200]),
         sfn::<GetDataset>("f:id={dataset}", [401, 404, 200, 200]),
         sfn::<GetDatasetRows>("f:id={dataset}&query[offset]=0", [401, 404, 200, 200]),
+        sfn::<DatasetShares>("f:id={dataset}", [401, 404, 200, 200]),
+        sfn::<ShareDataset>("f:id={none}&username=vera", [401, 404, 404, 404]),
+        sfn::<UnshareDataset>("f:id={dataset}&user_id={none}", [401, 404, 404, 404]),
         sfn::<RemoveDataset>("f:id={none}", [401, 403, 404, 404]),
         sfn::<RemoveUpload>("f:id={none}", [401, 403, 404, 404]),
         // ---- Server functions: prompts and runs

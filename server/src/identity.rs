@@ -33,6 +33,16 @@ fn is_auth_route(path: &str) -> bool {
     path.starts_with("/api/v1/auth/") || path.starts_with("/api/auth/")
 }
 
+/// Routes that write their own, richer `sign_in` audit entry (with the name as typed and the
+/// method), or start a ceremony that changes nothing: no second, generic entry for them.
+fn audits_itself(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/auth/login" | "/api/auth/login" | "/api/v1/auth/enrol" | "/api/auth/enrol"
+            | "/api/v1/auth/passkeys/login/start" | "/api/v1/auth/passkeys/login/finish"
+    )
+}
+
 pub fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> ClientInfo {
     let forwarded = trust_forwarded_for
         .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
@@ -90,12 +100,21 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
     let session = req.extensions().get::<Session>().cloned();
     let identity = match resolve(&state, secret, session).await {
         Ok(identity) => identity,
-        Err(e) => return ApiError(e).into_response(),
+        Err(e) => {
+            // A wrong, expired or revoked token on a write is an attempt worth recording.
+            let res = ApiError(e).into_response();
+            if writes {
+                audit_request(&state, None, &method, &path, &client, res.status().as_u16()).await;
+            }
+            return res;
+        }
     };
     let audited = writes.then(|| identity.clone());
     req.extensions_mut().insert(Caller { identity, client: client.clone() });
     let res = next.run(req).await;
-    if let Some(identity) = audited {
+    // A request refused before its handler ran (malformed: 400/422) never wrote its own entry.
+    let self_audited = audits_itself(&path) && !matches!(res.status().as_u16(), 400 | 422);
+    if let Some(identity) = audited.filter(|_| !self_audited) {
         audit_request(&state, identity.as_ref(), &method, &path, &client, res.status().as_u16()).await;
     }
     res

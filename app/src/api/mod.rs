@@ -364,3 +364,21 @@ pub fn error_parts(e: &ServerFnError) -> (String, String) {
         None => ("internal".to_string(), text),
     }
 }
+
+#[server]
+pub async fn dataset_shares(id: Uuid) -> Result<Vec<engine::clean::DatasetShare>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::clean::shares::list_shares(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn share_dataset(id: Uuid, username: String) -> Result<Vec<engine::clean::DatasetShare>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::clean::shares::share(&ssr::services()?.pool, &user, id, &username).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn unshare_dataset(id: Uuid, user_id: Uuid) -> Result<(), ServerFnError> {
+    let user = ssr::user().await?;
+    engine::clean::shares::unshare(&ssr::services()?.pool, &user, id, user_id).await.map_err(ssr::fail)
+}

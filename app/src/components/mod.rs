@@ -101,7 +101,12 @@ pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
     view! {
         <p class="note note-error" role="alert">
             {text}
-            {signed_out.then(|| view! { " " <A href="/login">{tr(Key::SignIn)}</A> })}
+            {signed_out.then(|| {
+                // Back here after signing in (again), e.g. for a change that needs a fresh sign-in.
+                let here = leptos_router::hooks::use_location();
+                let href = move || format!("/login?next={}", here.pathname.get());
+                view! { " " <A href=href>{tr(Key::SignIn)}</A> }
+            })}
         </p>
     }
 }

@@ -46,8 +46,15 @@ pub fn UsersPage() -> impl IntoView {
         move || (create.version().get(), set_active.version().get(), assign.version().get(), unassign.version().get(), reset.version().get()),
         |_| admin_users(),
     );
+    // Role names fill the selects; a signal (set once loaded) so every row's select follows it.
+    let role_names = RwSignal::new(Vec::<String>::new());
     let roles = Resource::new(|| (), |_| admin_roles());
-    let role_names = move || roles.get().and_then(|r| r.ok()).map(|(r, _)| r.into_iter().map(|r| r.name).collect::<Vec<_>>()).unwrap_or_default();
+    Effect::new(move || {
+        if let Some(Ok((list, _))) = roles.get() {
+            role_names.set(list.into_iter().map(|r| r.name).collect());
+        }
+    });
+    let role_names = move || role_names.get();
     view! {
         <div class="stack">
             <AdminTabs/>
@@ -62,10 +69,14 @@ pub fn UsersPage() -> impl IntoView {
                     <label class="field">
                         <span>{tr(Key::Role)}</span>
                         <select name="role" data-testid="new-role">
-                            {move || role_names().into_iter().map(|r| {
-                                let selected = r == "analyst";
-                                view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
-                            }).collect_view()}
+                            <Transition fallback=|| view! { <option value="analyst">"analyst"</option> }>
+                                {move || Suspend::new(async move {
+                                    roles.await.map(|(list, _)| list.into_iter().map(|r| {
+                                        let selected = r.name == "analyst";
+                                        view! { <option value=r.name.clone() selected=selected>{r.name.clone()}</option> }
+                                    }).collect_view())
+                                })}
+                            </Transition>
                         </select>
                     </label>
                     <label class="field">

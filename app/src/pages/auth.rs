@@ -42,10 +42,13 @@ fn PasswordField(#[prop(into)] autocomplete: String, check_length: bool) -> impl
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let setup = Resource::new(|| (), |_| needs_setup());
+    let query = leptos_router::hooks::use_query_map();
     Effect::new(move || {
+        // Only a path on this site: an open redirect would let a link send people elsewhere.
+        let next = query.with_untracked(|q| q.get("next")).filter(|n| n.starts_with('/') && !n.starts_with("//"));
         match login.value().get() {
             Some(Ok(user)) if user.must_change_password => browser::go("/account?change=1"),
-            Some(Ok(_)) => browser::go("/datasets"),
+            Some(Ok(_)) => browser::go(next.as_deref().unwrap_or("/datasets")),
             _ => {}
         }
     });

@@ -96,6 +96,7 @@ pub fn DatasetPage() -> impl IntoView {
         // sends its first page along, and the browser does not fetch it again on hydration (a late
         // answer to that second fetch could overwrite a search typed meanwhile).
         {move || id().map(|dataset_id| view! { <RowsTable dataset_id/> })}
+        {move || id().map(|dataset_id| view! { <super::dataset_shares::SharesPanel dataset_id/> })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 detail.await.ok().filter(|d| d.rejected_rows > 0).map(|d| view! {

@@ -9,6 +9,7 @@ pub mod enrol;
 mod passkeys;
 pub mod classify;
 pub mod dataset;
+mod dataset_shares;
 pub mod datasets;
 mod prompt_diff;
 pub mod prompts;

@@ -20,8 +20,10 @@ pub async fn dataset_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Res
     )
     .fetch_optional(pool)
     .await?
-    .filter(|d| user.may_see(d.owner_id))
     .ok_or(EngineError::NotFound { what: "dataset" })?;
+    if !super::shares::can_read(pool, user, d.id, d.owner_id).await? {
+        return Err(EngineError::NotFound { what: "dataset" });
+    }
     Ok(DatasetSummary {
         id: d.id,
         upload_id: d.upload_id,
@@ -43,7 +45,9 @@ pub async fn list_datasets(pool: &PgPool, user: &CurrentUser) -> Result<Vec<Data
         DatasetSummary,
         "SELECT id, upload_id, name, description_column, description_columns, table_ids, rows, unique_lines,
                 duplicate_groups, created_at
-         FROM datasets WHERE $1 OR owner_id = $2 ORDER BY created_at DESC LIMIT 200",
+         FROM datasets
+         WHERE $1 OR owner_id = $2 OR EXISTS (SELECT 1 FROM dataset_shares s WHERE s.dataset_id = datasets.id AND s.user_id = $2)
+         ORDER BY created_at DESC LIMIT 200",
         all,
         user.id
     )
@@ -198,7 +202,7 @@ pub async fn dataset_rows(pool: &PgPool, user: &CurrentUser, id: Uuid, q: &RowsQ
 /// or running: cancel it first.
 pub async fn delete_dataset(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<()> {
     user.require(Permission::DatasetCreate)?;
-    dataset_summary(pool, user, id).await?; // existence and visibility
+    super::shares::require_owner(pool, user, id).await?;
     let mut tx = pool.begin().await?;
     let active = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM runs WHERE dataset_id = $1 AND status IN ('queued', 'running')"#,

@@ -1,6 +1,6 @@
 //! Cleaning and de-duplication of description text. The normaliser is pure (it also runs in the
 //! browser for live previews); building a dataset's unique lines from stored rows lives in `dedup`,
-//! reading datasets back (stats, rows) in `datasets`.
+//! reading datasets back (stats, rows) in `datasets`, who else may see one in `shares`.
 
 #[cfg(feature = "server")]
 mod datasets;
@@ -8,6 +8,8 @@ mod datasets;
 mod dedup;
 #[cfg(feature = "server")]
 mod readback;
+#[cfg(feature = "server")]
+pub mod shares;
 mod normalise;
 mod wire;
 

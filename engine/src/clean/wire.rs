@@ -54,6 +54,15 @@ impl NewDataset {
     }
 }
 
+/// Someone a dataset is shared with.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetShare {
+    pub user_id: Uuid,
+    pub username: String,
+    pub granted_at: chrono::DateTime<chrono::Utc>,
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetSummary {

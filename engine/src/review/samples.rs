@@ -141,8 +141,10 @@ pub async fn sample_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
     )
     .fetch_optional(pool)
     .await?
-    .filter(|s| user.may_see(s.owner_id))
     .ok_or(EngineError::NotFound { what: "sample" })?;
+    if !crate::clean::shares::can_read(pool, user, s.dataset_id, s.owner_id).await? {
+        return Err(EngineError::NotFound { what: "sample" });
+    }
     Ok(SampleSummary {
         id: s.id,
         run_id: s.run_id,

@@ -72,3 +72,47 @@ pub async fn rows(
     let q = RowsQuery { offset: p.offset, limit: p.limit, sort: p.sort, desc: p.desc, q: p.q };
     Ok(Json(dataset_rows(&state.services.pool, &user, id, &q).await?))
 }
+
+/// Who the dataset is shared with (its owner and dataset admins only).
+#[utoipa::path(get, path = "/datasets/{id}/shares", tag = "datasets", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<engine::clean::DatasetShare>), (status = 403), (status = 404)))]
+pub async fn list_shares(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Vec<engine::clean::DatasetShare>>, ApiError> {
+    let Path(id) = id?;
+    Ok(Json(engine::clean::shares::list_shares(&state.services.pool, &user, id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ShareRequest {
+    username: String,
+}
+
+/// Share the dataset with a user: they see it, its runs and samples, and act on them within their
+/// own permissions.
+#[utoipa::path(post, path = "/datasets/{id}/shares", tag = "datasets", params(("id" = Uuid, Path)), request_body = ShareRequest,
+    responses((status = 200, body = Vec<engine::clean::DatasetShare>), (status = 403), (status = 404)))]
+pub async fn share(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    body: Result<Json<ShareRequest>, JsonRejection>,
+) -> Result<Json<Vec<engine::clean::DatasetShare>>, ApiError> {
+    let (Path(id), Json(req)) = (id?, body?);
+    Ok(Json(engine::clean::shares::share(&state.services.pool, &user, id, &req.username).await?))
+}
+
+/// Stop sharing the dataset with a user.
+#[utoipa::path(delete, path = "/datasets/{id}/shares/{user_id}", tag = "datasets",
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)), responses((status = 204), (status = 403), (status = 404)))]
+pub async fn unshare(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    path: Result<Path<(Uuid, Uuid)>, axum::extract::rejection::PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Path((id, user_id)) = path?;
+    engine::clean::shares::unshare(&state.services.pool, &user, id, user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

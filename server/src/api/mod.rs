@@ -69,6 +69,8 @@ pub fn router(upload_max_bytes: u64) -> (Router<AppState>, utoipa::openapi::Open
         .routes(routes!(datasets::create, datasets::list))
         .routes(routes!(datasets::get, datasets::delete))
         .routes(routes!(datasets::rows))
+        .routes(routes!(datasets::list_shares, datasets::share))
+        .routes(routes!(datasets::unshare))
         .routes(routes!(prompts::list, prompts::create))
         .routes(routes!(prompts::versions, prompts::save))
         .routes(routes!(prompts::version))

@@ -14,7 +14,7 @@ use crate::error::{EngineError, Result};
 pub async fn run_progress(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<RunProgress> {
     user.require(Permission::DatasetRead)?;
     let (progress, owner) = load_progress(pool, id).await?;
-    if !user.may_see(owner) {
+    if !crate::clean::shares::can_read(pool, user, progress.dataset_id, owner).await? {
         return Err(EngineError::NotFound { what: "run" });
     }
     Ok(progress)

@@ -1,0 +1,90 @@
+//! Sharing a dataset: its owner (or `dataset:admin`) names users who may then see it, with its runs
+//! and samples, and act on them within their own permissions. Every reader of a dataset, run or
+//! sample asks `can_read` here.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::wire::DatasetShare;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{EngineError, Result};
+
+/// Whether `user` may see the dataset `dataset_id` owned by `owner_id`.
+pub async fn can_read(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid, owner_id: Uuid) -> Result<bool> {
+    if user.may_see(owner_id) {
+        return Ok(true);
+    }
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM dataset_shares WHERE dataset_id = $1 AND user_id = $2) AS "shared!""#,
+        dataset_id,
+        user.id
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The dataset's owner, for a caller who owns it or administers datasets; 404 for anyone else who
+/// cannot see it, 403 for someone it is only shared with.
+async fn owned(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) -> Result<()> {
+    user.require(Permission::DatasetRead)?;
+    let owner = sqlx::query_scalar!("SELECT owner_id FROM datasets WHERE id = $1", dataset_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(EngineError::NotFound { what: "dataset" })?;
+    if user.may_see(owner) {
+        Ok(())
+    } else if can_read(pool, user, dataset_id, owner).await? {
+        Err(EngineError::Forbidden("change a dataset someone shared with you"))
+    } else {
+        Err(EngineError::NotFound { what: "dataset" })
+    }
+}
+
+/// Refuses anyone but the owner (or `dataset:admin`): deleting and sharing are theirs.
+pub async fn require_owner(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) -> Result<()> {
+    owned(pool, user, dataset_id).await
+}
+
+pub async fn list_shares(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) -> Result<Vec<DatasetShare>> {
+    owned(pool, user, dataset_id).await?;
+    Ok(sqlx::query_as!(
+        DatasetShare,
+        "SELECT u.id AS user_id, u.username, s.granted_at
+         FROM dataset_shares s JOIN users u ON u.id = s.user_id WHERE s.dataset_id = $1 ORDER BY lower(u.username)",
+        dataset_id
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Shares with the active user named `username` (again: nothing changes).
+pub async fn share(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid, username: &str) -> Result<Vec<DatasetShare>> {
+    owned(pool, user, dataset_id).await?;
+    let grantee = sqlx::query_scalar!("SELECT id FROM users WHERE lower(username) = lower($1) AND is_active", username.trim())
+        .fetch_optional(pool)
+        .await?
+        .ok_or(EngineError::NotFound { what: "user" })?;
+    if grantee == user.id {
+        return Err(EngineError::invalid("you already see your own dataset"));
+    }
+    sqlx::query!(
+        "INSERT INTO dataset_shares (dataset_id, user_id, granted_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        dataset_id,
+        grantee,
+        user.id
+    )
+    .execute(pool)
+    .await?;
+    list_shares(pool, user, dataset_id).await
+}
+
+pub async fn unshare(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid, user_id: Uuid) -> Result<()> {
+    owned(pool, user, dataset_id).await?;
+    let done = sqlx::query!("DELETE FROM dataset_shares WHERE dataset_id = $1 AND user_id = $2", dataset_id, user_id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(EngineError::NotFound { what: "share" });
+    }
+    Ok(())
+}

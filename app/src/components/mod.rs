@@ -111,6 +111,18 @@ pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
     }
 }
 
+/// A table's header row: one column per key, and optionally a last column for row actions whose
+/// name only screen readers hear.
+#[component]
+pub fn TableHead(cols: Vec<Key>, #[prop(optional)] actions: Option<Key>) -> impl IntoView {
+    view! {
+        <thead><tr>
+            {cols.into_iter().map(|k| view! { <th scope="col">{tr(k)}</th> }).collect_view()}
+            {actions.map(|k| view! { <th scope="col"><span class="visually-hidden">{tr(k)}</span></th> })}
+        </tr></thead>
+    }
+}
+
 #[component]
 pub fn ProgressBar(#[prop(into)] value: Signal<f64>, #[prop(into)] label: Signal<String>) -> impl IntoView {
     view! {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{ChangePassword, CreateToken, EndAllSessions, EndSession, RevokeToken, my_sessions, my_tokens};
-use crate::components::{ErrorNote, browser, use_user};
+use crate::components::{ErrorNote, TableHead, browser, use_user};
 use crate::i18n::{Key, t, tr, use_locale};
 
 #[component]
@@ -99,14 +99,7 @@ fn SessionsPanel() -> impl IntoView {
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                         Ok(list) => view! {
                             <div class="table-wrap"><table class="table table-compact" data-testid="sessions">
-                                <thead><tr>
-                                    <th scope="col">{tr(Key::Device)}</th>
-                                    <th scope="col">{tr(Key::SignInMethod)}</th>
-                                    <th scope="col">{tr(Key::Address)}</th>
-                                    <th scope="col">{tr(Key::SignedInAt)}</th>
-                                    <th scope="col">{tr(Key::LastSeen)}</th>
-                                    <th scope="col"><span class="visually-hidden">{tr(Key::SignOut)}</span></th>
-                                </tr></thead>
+                                <TableHead cols=vec![Key::Device, Key::SignInMethod, Key::Address, Key::SignedInAt, Key::LastSeen] actions=Key::SignOut/>
                                 <tbody>
                                     {list.into_iter().map(|s| {
                                         let id = s.id;
@@ -197,15 +190,7 @@ fn TokensPanel() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! { <p class="muted">{tr(Key::NoTokens)}</p> }.into_any(),
                         Ok(list) => view! {
                             <div class="table-wrap"><table class="table table-compact" data-testid="tokens">
-                                <thead><tr>
-                                    <th scope="col">{tr(Key::Name)}</th>
-                                    <th scope="col">{tr(Key::Token)}</th>
-                                    <th scope="col">{tr(Key::Created)}</th>
-                                    <th scope="col">{tr(Key::Expires)}</th>
-                                    <th scope="col">{tr(Key::LastUsed)}</th>
-                                    <th scope="col">{tr(Key::Status)}</th>
-                                    <th scope="col"><span class="visually-hidden">{tr(Key::Revoke)}</span></th>
-                                </tr></thead>
+                                <TableHead cols=vec![Key::Name, Key::Token, Key::Created, Key::Expires, Key::LastUsed, Key::Status] actions=Key::Revoke/>
                                 <tbody>
                                     {list.into_iter().map(|tk| {
                                         let id = tk.id;

@@ -9,7 +9,7 @@ use crate::api::{
     AdminAssignRole, AdminCreateUser, AdminEnrolmentLink, AdminResetPassword, AdminSetActive, AdminUnassignRole, admin_roles,
     admin_users,
 };
-use crate::components::{ErrorNote, browser};
+use crate::components::{ErrorNote, TableHead, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
 pub use super::admin_audit::AuditPage;
@@ -112,14 +112,7 @@ pub fn UsersPage() -> impl IntoView {
                             Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                             Ok(list) => view! {
                                 <div class="table-wrap"><table class="table" data-testid="users">
-                                    <thead><tr>
-                                        <th scope="col">{tr(Key::Username)}</th>
-                                        <th scope="col">{tr(Key::Roles)}</th>
-                                        <th scope="col">{tr(Key::Credentials)}</th>
-                                        <th scope="col">{tr(Key::LastSeen)}</th>
-                                        <th scope="col">{tr(Key::Status)}</th>
-                                        <th scope="col"><span class="visually-hidden">{tr(Key::Manage)}</span></th>
-                                    </tr></thead>
+                                    <TableHead cols=vec![Key::Username, Key::Roles, Key::Credentials, Key::LastSeen, Key::Status] actions=Key::Manage/>
                                     <tbody>
                                         {list.into_iter().map(|u| {
                                             let id = u.id;

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{RemovePasskey, RenamePasskey, my_passkeys};
-use crate::components::{ErrorNote, browser};
+use crate::components::{ErrorNote, TableHead, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
 #[component]
@@ -34,13 +34,7 @@ pub fn PasskeysPanel() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! { <p class="muted" data-testid="no-passkeys">{tr(Key::NoPasskeys)}</p> }.into_any(),
                         Ok(list) => view! {
                             <div class="table-wrap"><table class="table table-compact" data-testid="passkeys">
-                                <thead><tr>
-                                    <th scope="col">{tr(Key::Name)}</th>
-                                    <th scope="col">{tr(Key::Created)}</th>
-                                    <th scope="col">{tr(Key::LastUsed)}</th>
-                                    <th scope="col">{tr(Key::Synced)}</th>
-                                    <th scope="col"><span class="visually-hidden">{tr(Key::Manage)}</span></th>
-                                </tr></thead>
+                                <TableHead cols=vec![Key::Name, Key::Created, Key::LastUsed, Key::Synced] actions=Key::Manage/>
                                 <tbody>
                                     {list.into_iter().map(|k| {
                                         let id = k.id;

@@ -73,9 +73,18 @@
     };
   }
 
+  // Only a path on this site, resolved the way the browser will resolve it.
+  function localPath(next) {
+    if (!next) return null;
+    try {
+      const url = new URL(next, location.origin);
+      return url.origin === location.origin ? url.pathname + url.search : null;
+    } catch (_) { return null; }
+  }
+
   function after(user) {
-    const next = new URLSearchParams(location.search).get("next");
-    location.href = user?.must_change_password ? "/account?change=1" : (next && next.startsWith("/") && !next.startsWith("//") ? next : "/datasets");
+    const next = localPath(new URLSearchParams(location.search).get("next"));
+    location.href = user?.must_change_password ? "/account?change=1" : (next || "/datasets");
   }
 
   let autofill = null;
@@ -152,7 +161,9 @@
     if (!field || field === offered) return;
     offered = field;
     if (!(await PublicKeyCredential.isConditionalMediationAvailable?.())) return;
-    signIn(true).catch(failed);
+    // The autofill request waits in the background: only the server's answers are worth showing
+    // (e.g. a passkey it no longer knows), not the browser ending or declining the request.
+    signIn(true).catch((e) => { if (e?.status) failed(e); });
   };
   new MutationObserver(offerAutofill).observe(document.documentElement, { childList: true, subtree: true });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", offerAutofill);

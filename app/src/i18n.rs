@@ -388,6 +388,7 @@ keys! {
     When => "Cuándo", "When";
     NothingFound => "Nada que mostrar.", "Nothing to show.";
     LoadMore => "Cargar más", "Load more";
+    Details => "Detalle", "Details";
     SharedWith => "Compartido con", "Shared with";
     SharesHint => "Quien lo tenga compartido ve el conjunto, sus clasificaciones y muestras, y actúa según sus propios permisos.", "People it is shared with see the dataset, its runs and samples, and act within their own permissions.";
     Share => "Compartir", "Share";

@@ -105,24 +105,39 @@ struct Ceremony<T> {
     state: T,
     started_at: i64,
     name: Option<String>,
+    /// Who started it: a registration is finished by the same user or not at all.
+    user_id: Option<uuid::Uuid>,
 }
 
 pub const REGISTRATION: &str = "passkey_registration";
 pub const AUTHENTICATION: &str = "passkey_authentication";
 
-pub async fn keep_ceremony<T: serde::Serialize>(session: &Session, key: &str, state: T, name: Option<String>) -> Result<(), EngineError> {
-    let c = Ceremony { state, started_at: chrono::Utc::now().timestamp(), name };
+pub async fn keep_ceremony<T: serde::Serialize>(
+    session: &Session,
+    key: &str,
+    state: T,
+    name: Option<String>,
+    user_id: Option<uuid::Uuid>,
+) -> Result<(), EngineError> {
+    let c = Ceremony { state, started_at: chrono::Utc::now().timestamp(), name, user_id };
     session.insert(key, c).await.map_err(EngineError::internal)
 }
 
 /// Takes (and so ends) the ceremony under `key`; one older than its lifetime is refused.
-pub async fn take_ceremony<T: serde::de::DeserializeOwned>(session: &Session, key: &str) -> Result<(T, Option<String>), EngineError> {
+pub async fn take_ceremony<T: serde::de::DeserializeOwned>(
+    session: &Session,
+    key: &str,
+    user_id: Option<uuid::Uuid>,
+) -> Result<(T, Option<String>), EngineError> {
     let c: Ceremony<T> = session
         .remove(key)
         .await
         .map_err(EngineError::internal)?
         .ok_or_else(|| EngineError::invalid("no passkey request is in progress; start again"))?;
     let age = chrono::Utc::now().timestamp() - c.started_at;
+    if c.user_id != user_id {
+        return Err(EngineError::invalid("this passkey request was started by someone else; start again"));
+    }
     if age > engine::auth::passkeys::CEREMONY_LIFETIME.num_seconds() {
         return Err(EngineError::invalid("the passkey request expired; start again"));
     }

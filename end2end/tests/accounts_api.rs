@@ -34,6 +34,10 @@ async fn me_with_cookie(server: &TestServer, http: &reqwest::Client, cookie: &st
     Ok(http.get(server.url("/api/v1/auth/me")).header(COOKIE, cookie).send().await?.status().as_u16())
 }
 
+async fn anon_get_me(server: &TestServer, token: &str) -> anyhow::Result<u16> {
+    Ok(reqwest::Client::new().get(server.url("/api/v1/auth/me")).bearer_auth(token).send().await?.status().as_u16())
+}
+
 #[tokio::test]
 async fn sessions_rotate_and_end_one_by_one_or_everywhere() -> anyhow::Result<()> {
     let server = TestServer::start(&[]).await?;
@@ -146,9 +150,13 @@ async fn api_tokens_work_until_revoked_or_expired() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(bare.get(server.url("/api/v1/auth/me")).bearer_auth(&short).send().await?.status(), 401);
 
-    // A token cannot do what needs a fresh sign-in, and stops with its deactivated owner.
+    // A token cannot mint tokens, nor do anything else that needs a fresh sign-in, and stops with
+    // its deactivated owner.
     let fresh: Value = ana.post(server.url("/api/v1/tokens")).json(&json!({ "name": "pw" })).send().await?.json().await?;
     let fresh = fresh["token"].as_str().unwrap_or_default().to_string();
+    let r = bare.post(server.url("/api/v1/tokens")).bearer_auth(&fresh).json(&json!({ "name": "minted by a token" })).send().await?;
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<Value>().await?["error"]["code"], "reauthentication_required");
     let r = bare.post(server.url("/api/v1/auth/password")).bearer_auth(&fresh).json(&json!({ "current": PASSWORD, "new": "a different long secret" })).send().await?;
     assert_eq!(r.status(), 403);
     assert_eq!(r.json::<Value>().await?["error"]["code"], "reauthentication_required");
@@ -199,17 +207,26 @@ async fn roles_assignments_resets_and_audit() -> anyhow::Result<()> {
     assert!(sqlx::query("DELETE FROM roles WHERE name = 'analyst'").execute(&db).await.is_err(), "the database refuses it too");
     assert_eq!(root.delete(server.url("/api/v1/admin/roles/prompt-writer")).send().await?.status(), 204);
     assert_eq!(vera.post(server.url("/api/v1/prompts")).json(&prompt).send().await?.status(), 403, "gone with its role");
-    // The last administrator keeps the role.
+    // The last administrator keeps the role, and cannot be given an end date for it.
     let r = root.delete(server.url(&format!("/api/v1/admin/users/{root_id}/roles/admin"))).send().await?;
     assert_eq!(r.status(), 409);
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let r = root.put(server.url(&format!("/api/v1/admin/users/{root_id}/roles/admin"))).json(&json!({ "expires_at": tomorrow })).send().await?;
+    assert_eq!(r.status(), 409);
 
-    // An admin reset: ana's sessions end, her temporary password works only to choose a new one.
+    // An admin reset: ana's sessions end and her tokens are revoked; her temporary password works
+    // only to choose a new one.
     let ana = server.client("ana", PASSWORD).await?;
+    let token: Value = ana.post(server.url("/api/v1/tokens")).json(&json!({ "name": "before reset" })).send().await?.json().await?;
+    let token = token["token"].as_str().unwrap_or_default().to_string();
+    assert_eq!(anon_get_me(&server, &token).await?, 200);
     let temp = "temporary passphrase forty two";
     let r = root.post(server.url(&format!("/api/v1/admin/users/{ana_id}/password-reset"))).json(&json!({ "temporary": temp })).send().await?;
     assert_eq!(r.status(), 204, "{}", r.text().await?);
     assert_eq!(ana.get(server.url("/api/v1/auth/me")).send().await?.status(), 401);
+    assert_eq!(anon_get_me(&server, &token).await?, 401, "the reset revoked the token");
     let ana = server.client("ana", temp).await?;
+    let ana_elsewhere = server.client("ana", temp).await?;
     let me: Value = ana.get(server.url("/api/v1/auth/me")).send().await?.json().await?;
     assert_eq!(me["must_change_password"], true);
     let r = ana.get(server.url("/api/v1/datasets")).send().await?;
@@ -222,6 +239,7 @@ async fn roles_assignments_resets_and_audit() -> anyhow::Result<()> {
     let r = ana.post(server.url("/api/v1/auth/password")).json(&json!({ "current": temp, "new": "my own new long secret" })).send().await?;
     assert_eq!(r.status(), 204);
     assert_eq!(ana.get(server.url("/api/v1/datasets")).send().await?.status(), 200);
+    assert_eq!(ana_elsewhere.get(server.url("/api/v1/auth/me")).send().await?.status(), 401, "a password change signs out the other sessions");
 
     // The audit log has the sign-ins (as typed, with outcomes) and the writes; only admins read it.
     let anon = reqwest::Client::new();
@@ -230,7 +248,11 @@ async fn roles_assignments_resets_and_audit() -> anyhow::Result<()> {
     let has = |who: &str, outcome: &str| log.iter().any(|e| e["actor_name"] == who && e["outcome"] == outcome && e["ip"] == "127.0.0.1");
     assert!(has("ghost", "denied") && has("ana", "ok") && has("root", "ok"), "{log:?}");
     let writes: Vec<Value> = root.get(server.url("/api/v1/admin/audit?actor=root&limit=500")).send().await?.json().await?;
-    assert!(writes.iter().any(|e| e["action"].as_str().is_some_and(|a| a.starts_with("PUT /api/v1/admin/users/")) && e["outcome"] == "ok"), "{writes:?}");
+    assert!(writes.iter().any(|e| e["action"].as_str().is_some_and(|a| a.starts_with("PUT /api/v1/admin/users/")) && e["outcome"] == "ok"
+        && e["details"]["args"]["expires_at"].is_string()), "what was written is recorded: {writes:?}");
+    let resets: Vec<Value> = root.get(server.url("/api/v1/admin/audit?action=password-reset")).send().await?.json().await?;
+    assert!(resets.iter().all(|e| e["details"]["args"]["temporary"] == "***"), "secrets are blanked: {resets:?}");
+    assert!(!resets.is_empty());
     assert!(writes.iter().any(|e| e["action"] == "DELETE /api/v1/admin/roles/viewer" && e["outcome"] == "failed" && e["status"] == 409), "{writes:?}");
     let denied: Vec<Value> = root.get(server.url("/api/v1/admin/audit?actor=vera&outcome=denied")).send().await?.json().await?;
     assert!(denied.iter().any(|e| e["action"] == "POST /api/v1/prompts" && e["status"] == 403), "{denied:?}");

@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, header};
@@ -23,9 +24,25 @@ use crate::state::AppState;
 
 pub type AuthLimiter = DefaultKeyedRateLimiter<IpAddr>;
 
-pub fn auth_limiter(per_minute: u32) -> AuthLimiter {
+/// The per-address limiter, pruned every minute of addresses that are back to a full allowance (so
+/// many addresses passing by do not grow it for ever).
+pub fn auth_limiter(per_minute: u32, shutdown: tokio_util::sync::CancellationToken) -> Arc<AuthLimiter> {
     let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    RateLimiter::keyed(Quota::per_minute(n))
+    let limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(n)));
+    let pruned = Arc::clone(&limiter);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tick.tick() => {
+                    pruned.retain_recent();
+                    pruned.shrink_to_fit();
+                }
+            }
+        }
+    });
+    limiter
 }
 
 /// The sign-in routes, REST and server functions: limited per address.
@@ -44,10 +61,11 @@ fn audits_itself(path: &str) -> bool {
 }
 
 pub fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> ClientInfo {
+    // The proxy appends the address it saw: the last entry is the one a client cannot forge.
     let forwarded = trust_forwarded_for
         .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
-        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.rsplit(',').next())
         .map(|s| s.trim().to_string())
         .filter(|s| s.parse::<IpAddr>().is_ok());
     ClientInfo {
@@ -77,7 +95,7 @@ async fn resolve(state: &AppState, bearer_secret: Option<String>, session: Optio
     }
 }
 
-pub async fn identify(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let client = client_info(req.headers(), peer, state.trust_forwarded_for);
     let method = req.method().clone();
@@ -91,7 +109,7 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
     {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
         let res = ApiError(EngineError::RateLimited { retry_after_secs: wait.as_secs().max(1) }).into_response();
-        audit_request(&state, None, &method, &path, &client, res.status().as_u16()).await;
+        audit_request(&state, None, &method, &path, &client, res.status().as_u16(), serde_json::Value::Null).await;
         return res;
     }
 
@@ -104,24 +122,84 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
             // A wrong, expired or revoked token on a write is an attempt worth recording.
             let res = ApiError(e).into_response();
             if writes {
-                audit_request(&state, None, &method, &path, &client, res.status().as_u16()).await;
+                audit_request(&state, None, &method, &path, &client, res.status().as_u16(), serde_json::Value::Null).await;
             }
             return res;
         }
     };
     let audited = writes.then(|| identity.clone());
+    let (mut req, args) = if writes { body_args(req).await } else { (req, serde_json::Value::Null) };
     req.extensions_mut().insert(Caller { identity, client: client.clone() });
     let res = next.run(req).await;
     // A request refused before its handler ran (malformed: 400/422) never wrote its own entry.
     let self_audited = audits_itself(&path) && !matches!(res.status().as_u16(), 400 | 422);
     if let Some(identity) = audited.filter(|_| !self_audited) {
-        audit_request(&state, identity.as_ref(), &method, &path, &client, res.status().as_u16()).await;
+        audit_request(&state, identity.as_ref(), &method, &path, &client, res.status().as_u16(), args).await;
     }
     res
 }
 
+/// Small JSON and form bodies are what a write was about (which role, until when, which user): they
+/// go into the audit entry with secrets blanked. The body is read once and handed on unchanged.
+const AUDITED_BODY_LIMIT: u64 = 64 * 1024;
+
+async fn body_args(req: Request) -> (Request, serde_json::Value) {
+    let (json, form, small) = body_kind(req.headers());
+    if !(json || form) || !small {
+        return (req, serde_json::Value::Null);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, AUDITED_BODY_LIMIT as usize).await {
+        Ok(b) => b,
+        // An unreadable body: the handler gets an empty one and refuses it.
+        Err(_) => return (Request::from_parts(parts, axum::body::Body::empty()), serde_json::Value::Null),
+    };
+    let mut args = if json {
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)
+    } else {
+        serde_json::Value::Object(url::form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned().into())).collect())
+    };
+    redact(&mut args);
+    (Request::from_parts(parts, axum::body::Body::from(bytes)), args)
+}
+
+/// (JSON, form, small enough) from the headers; a plain function so no borrow of the request
+/// (whose body is not Sync) lives across an await.
+fn body_kind(headers: &HeaderMap) -> (bool, bool, bool) {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let kind = text(header::CONTENT_TYPE);
+    let small = text(header::CONTENT_LENGTH).parse::<u64>().is_ok_and(|n| n <= AUDITED_BODY_LIMIT);
+    (kind.starts_with("application/json"), kind.starts_with("application/x-www-form-urlencoded"), small)
+}
+
+/// Blanks anything that looks like a secret, at any depth.
+fn redact(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                let k = k.to_ascii_lowercase();
+                if k.contains("password") || k.contains("token") || k.contains("secret") || k == "current" || k == "new" || k == "temporary" {
+                    *val = serde_json::Value::String("***".into());
+                } else {
+                    redact(val);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
 /// One audit entry for a state-changing request: who (if known), method and path, the answer.
-async fn audit_request(state: &AppState, identity: Option<&Identity>, method: &Method, path: &str, client: &ClientInfo, status: u16) {
+async fn audit_request(
+    state: &AppState,
+    identity: Option<&Identity>,
+    method: &Method,
+    path: &str,
+    client: &ClientInfo,
+    status: u16,
+    args: serde_json::Value,
+) {
     let action = format!("{method} {path}");
     let e = Entry {
         actor_id: identity.map(|i| i.user.id),
@@ -131,9 +209,32 @@ async fn audit_request(state: &AppState, identity: Option<&Identity>, method: &M
         outcome: Outcome::of_status(status),
         status: Some(status),
         client,
-        details: serde_json::json!({}),
+        details: if args.is_null() { serde_json::json!({}) } else { serde_json::json!({ "args": args }) },
     };
     if let Err(err) = audit::record(&state.services.pool, e).await {
         tracing::error!(error = %err, "audit entry not written");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_blanked_at_any_depth() {
+        let mut v = serde_json::json!({ "username": "ana", "password": "s3cret", "draft": { "new": "x", "name": "keep" },
+                                        "list": [{ "temporary": "t", "role": "viewer" }], "token": "dgs_abc" });
+        redact(&mut v);
+        assert_eq!(v, serde_json::json!({ "username": "ana", "password": "***", "draft": { "new": "***", "name": "keep" },
+                                          "list": [{ "temporary": "***", "role": "viewer" }], "token": "***" }));
+    }
+
+    #[test]
+    fn the_address_is_the_proxys_last_entry_only_when_trusted() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", axum::http::HeaderValue::from_static("6.6.6.6, 10.0.0.7"));
+        let peer = Some(SocketAddr::from(([127, 0, 0, 1], 4000)));
+        assert_eq!(client_info(&h, peer, true).ip.as_deref(), Some("10.0.0.7"));
+        assert_eq!(client_info(&h, peer, false).ip.as_deref(), Some("127.0.0.1"));
     }
 }

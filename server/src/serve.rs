@@ -82,7 +82,7 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             subscriber,
             metrics,
             shutdown: shutdown.clone(),
-            auth_limiter: std::sync::Arc::new(crate::identity::auth_limiter(config.auth_rate_per_minute)),
+            auth_limiter: crate::identity::auth_limiter(config.auth_rate_per_minute, shutdown.clone()),
             trust_forwarded_for: config.trust_forwarded_for,
         };
         let app = crate::app_routes::router(state, config.secure_cookies, config.upload_max_bytes);

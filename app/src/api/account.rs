@@ -92,8 +92,9 @@ pub async fn my_tokens() -> Result<Vec<TokenInfo>, ServerFnError> {
 /// A token that expires after `expires_in_days` (never without).
 #[server]
 pub async fn create_token(name: String, expires_in_days: Option<u32>) -> Result<NewToken, ServerFnError> {
-    let me = ssr::user().await?;
-    let expires_at = expires_in_days.filter(|d| *d > 0).map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+    let me = ssr::identity().await?;
+    // At most ten years: beyond that "never" is the honest choice.
+    let expires_at = expires_in_days.filter(|d| *d > 0).map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d.min(3650))));
     engine::auth::tokens::create(&ssr::services()?.pool, &me, &name, expires_at).await.map_err(ssr::fail)
 }
 

@@ -23,13 +23,13 @@ pub async fn admin_create_user(username: String, password: Option<String>, role:
     let me = ssr::identity().await?;
     let name = Username::parse(&username).map_err(ssr::fail)?;
     let pw = password.filter(|p| !p.is_empty()).map(|p| Password::parse(&p, &name)).transpose().map_err(ssr::fail)?;
-    create_account(&ssr::services()?.pool, &me.user, &name, pw.as_ref(), &role).await.map_err(ssr::fail)
+    create_account(&ssr::services()?.pool, &me, &name, pw.as_ref(), &role).await.map_err(ssr::fail)
 }
 
 #[server]
 pub async fn admin_set_active(user_id: Uuid, active: bool) -> Result<(), ServerFnError> {
     let me = ssr::identity().await?;
-    engine::auth::set_active(&ssr::services()?.pool, &me.user, user_id, active).await.map_err(ssr::fail)
+    engine::auth::set_active(&ssr::services()?.pool, &me, user_id, active).await.map_err(ssr::fail)
 }
 
 #[server]

@@ -10,6 +10,16 @@ use crate::i18n::{Key, tr};
 
 const PAGE: i64 = 100;
 
+/// What the entry was about (the request's arguments, the sign-in method), shortened to `max`.
+fn details(v: &serde_json::Value, max: usize) -> String {
+    let shown = match v.get("args") {
+        Some(args) => args.to_string(),
+        None if v.as_object().is_some_and(|o| o.is_empty()) => String::new(),
+        None => v.to_string(),
+    };
+    if shown.chars().count() > max { format!("{}…", shown.chars().take(max).collect::<String>()) } else { shown }
+}
+
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let actor = RwSignal::new(String::new());
@@ -79,6 +89,7 @@ pub fn AuditPage() -> impl IntoView {
                         <th scope="col">{tr(Key::Outcome)}</th>
                         <th scope="col" class="num">"HTTP"</th>
                         <th scope="col">{tr(Key::Address)}</th>
+                        <th scope="col">{tr(Key::Details)}</th>
                     </tr></thead>
                     <tbody>
                         <For each=move || entries.get() key=|e| e.id let:e>
@@ -89,6 +100,7 @@ pub fn AuditPage() -> impl IntoView {
                                 <td><span class=format!("badge outcome-{}", e.outcome)>{e.outcome.clone()}</span></td>
                                 <td class="num">{e.status.map(|s| s.to_string()).unwrap_or_default()}</td>
                                 <td><code>{e.ip.clone().unwrap_or_default()}</code></td>
+                                <td class="details" title=details(&e.details, usize::MAX)>{details(&e.details, 60)}</td>
                             </tr>
                         </For>
                     </tbody>

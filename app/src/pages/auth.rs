@@ -38,6 +38,14 @@ fn PasswordField(#[prop(into)] autocomplete: String, check_length: bool) -> impl
     }
 }
 
+/// A path on this site: browsers read `//host` and `/\\host` as another site, and drop tabs and
+/// newlines inside URLs, so only plain path characters are allowed.
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && next.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.~?=&%".contains(c))
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
@@ -45,7 +53,7 @@ pub fn LoginPage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     Effect::new(move || {
         // Only a path on this site: an open redirect would let a link send people elsewhere.
-        let next = query.with_untracked(|q| q.get("next")).filter(|n| n.starts_with('/') && !n.starts_with("//"));
+        let next = query.with_untracked(|q| q.get("next")).filter(|n| is_local_path(n));
         match login.value().get() {
             Some(Ok(user)) if user.must_change_password => browser::go("/account?change=1"),
             Some(Ok(_)) => browser::go(next.as_deref().unwrap_or("/datasets")),
@@ -68,7 +76,10 @@ pub fn LoginPage() -> impl IntoView {
             {move || login.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
             <div class="or"><span>{tr(Key::Or)}</span></div>
             <button class="btn btn-wide" type="button" data-passkey="sign-in" data-testid="passkey-sign-in">
-                <span aria-hidden="true">"🔑"</span>{tr(Key::SignInWithPasskey)}
+                <svg class="icon" aria-hidden="true" viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                    <circle cx="7.5" cy="15.5" r="4.5"/><path d="M10.7 12.3 20 3M16 7l3 3M14 9l2 2"/>
+                </svg>
+                {tr(Key::SignInWithPasskey)}
             </button>
             <p class="note" data-passkey-status role="status" hidden></p>
             <Suspense fallback=|| ()>
@@ -118,5 +129,19 @@ pub fn SetupPage() -> impl IntoView {
             </Suspense>
             {move || setup.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn only_plain_local_paths_are_followed_after_sign_in() {
+        assert!(is_local_path("/account"));
+        assert!(is_local_path("/datasets/1b2c?q=taxi"));
+        for bad in ["//evil.example", "/\\evil.example", "/\tevil", "https://evil.example", "evil", "/%09/evil.example x", "/a b"] {
+            assert!(!is_local_path(bad), "{bad}");
+        }
     }
 }

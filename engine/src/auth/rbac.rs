@@ -139,6 +139,11 @@ pub async fn assign_role(pool: &PgPool, me: &Identity, user_id: Uuid, role: &str
     if expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(EngineError::invalid("the expiry is in the past"));
     }
+    let mut tx = pool.begin().await?;
+    // Putting an end date on the last permanent admin would leave nobody in charge once it passes.
+    if role == "admin" && expires_at.is_some() {
+        keep_an_admin(&mut tx, user_id).await?;
+    }
     let done = sqlx::query!(
         "INSERT INTO role_assignments (user_id, role, expires_at, granted_by)
          SELECT u.id, r.name, $3, $4 FROM users u, roles r WHERE u.id = $1 AND r.name = $2
@@ -149,10 +154,34 @@ pub async fn assign_role(pool: &PgPool, me: &Identity, user_id: Uuid, role: &str
         expires_at,
         user.id
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(EngineError::NotFound { what: "user or role" });
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Refuses a change that would leave no active user holding `admin` for good (without expiry) but
+/// `user_id`. Takes the admin role's row lock, so two such changes at once are serialised.
+pub(super) async fn keep_an_admin(tx: &mut sqlx::PgConnection, user_id: Uuid) -> Result<()> {
+    sqlx::query!("SELECT name FROM roles WHERE name = 'admin' FOR UPDATE").fetch_optional(&mut *tx).await?;
+    let others = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM role_assignments a JOIN users u ON u.id = a.user_id
+           WHERE a.role = 'admin' AND u.is_active AND a.user_id <> $1 AND a.expires_at IS NULL"#,
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let is_admin = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM role_assignments WHERE user_id = $1 AND role = 'admin' AND expires_at IS NULL) AS "yes!""#,
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if is_admin && others == 0 {
+        return Err(EngineError::Conflict("this is the last permanent administrator; make someone else admin first".into()));
     }
     Ok(())
 }
@@ -162,19 +191,8 @@ pub async fn assign_role(pool: &PgPool, me: &Identity, user_id: Uuid, role: &str
 pub async fn unassign_role(pool: &PgPool, me: &Identity, user_id: Uuid, role: &str) -> Result<()> {
     sensitive(me)?;
     let mut tx = pool.begin().await?;
-    sqlx::query!("SELECT name FROM roles WHERE name = 'admin' FOR UPDATE").fetch_optional(&mut *tx).await?;
     if role == "admin" {
-        let others = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM role_assignments a JOIN users u ON u.id = a.user_id
-               WHERE a.role = 'admin' AND u.is_active AND a.user_id <> $1
-                 AND (a.expires_at IS NULL OR a.expires_at > now())"#,
-            user_id
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if others == 0 {
-            return Err(EngineError::Conflict("this is the last administrator; make someone else admin first".into()));
-        }
+        keep_an_admin(&mut tx, user_id).await?;
     }
     let done = sqlx::query!("DELETE FROM role_assignments WHERE user_id = $1 AND role = $2", user_id, role).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {

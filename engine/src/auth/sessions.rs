@@ -15,6 +15,7 @@ use crate::error::{EngineError, Result};
 
 pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
+pub const ENROLMENT_TIMEOUT: Duration = Duration::hours(1);
 /// Sensitive actions (credentials, password, roles) need a sign-in at most this old.
 pub const FRESH_SIGN_IN: Duration = Duration::minutes(10);
 
@@ -63,6 +64,8 @@ pub async fn start(
     client: &ClientInfo,
 ) -> Result<Uuid> {
     let id = Uuid::new_v4();
+    // A visit from an enrolment link is for setting up a credential, not a week's work.
+    let lifetime = if method == SignInMethod::Enrolment { ENROLMENT_TIMEOUT } else { ABSOLUTE_TIMEOUT };
     let ua: Option<String> = client.user_agent.as_deref().map(|s| s.chars().take(300).collect());
     sqlx::query!(
         "INSERT INTO auth_sessions (id, user_id, method, passkey_id, expires_at, ip, user_agent)
@@ -71,7 +74,7 @@ pub async fn start(
         user_id,
         method.as_str(),
         passkey_id,
-        ABSOLUTE_TIMEOUT.num_seconds() as f64,
+        lifetime.num_seconds() as f64,
         client.ip,
         ua
     )
@@ -108,15 +111,6 @@ pub fn require_fresh(authenticated_at: Option<DateTime<Utc>>) -> Result<()> {
         _ => Err(EngineError::ReauthenticationRequired),
     }
 }
-
-/// Re-confirms a session's sign-in (after the user proved it again with a password or passkey).
-pub async fn refresh_authentication(pool: &PgPool, id: Uuid) -> Result<()> {
-    sqlx::query!("UPDATE auth_sessions SET authenticated_at = now() WHERE id = $1 AND ended_at IS NULL", id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
 
 /// My open sessions, newest first.
 pub async fn list(pool: &PgPool, user: &CurrentUser, current: Option<Uuid>) -> Result<Vec<SessionInfo>> {

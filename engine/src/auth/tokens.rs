@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::CurrentUser;
 use super::rbac::load_user;
+use super::sessions::Identity;
 use crate::error::{EngineError, Result};
 
 /// Every token starts with this, so leaked ones are easy to find by secret scanners.
@@ -32,10 +33,14 @@ pub(crate) fn secret_hash(secret: &str) -> Vec<u8> {
 
 
 
-pub async fn create(pool: &PgPool, user: &CurrentUser, name: &str, expires_at: Option<DateTime<Utc>>) -> Result<NewToken> {
+/// Needs a session that signed in within the last minutes: a token cannot mint tokens, and an old
+/// or stolen cookie cannot turn itself into a credential that outlives it.
+pub async fn create(pool: &PgPool, me: &Identity, name: &str, expires_at: Option<DateTime<Utc>>) -> Result<NewToken> {
+    let user = &me.user;
     if user.must_change_password {
         return Err(EngineError::PasswordChangeRequired);
     }
+    me.require_fresh()?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(EngineError::invalid("a token needs a name of 1 to 100 characters"));
@@ -84,6 +89,14 @@ pub async fn revoke(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<()> {
         return Err(EngineError::NotFound { what: "token" });
     }
     Ok(())
+}
+
+/// Revokes every live token of a user (an admin reset: whoever had the account is shut out).
+pub async fn revoke_all(pool: &PgPool, user_id: Uuid) -> Result<u64> {
+    let done = sqlx::query!("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// The user a bearer secret stands for, if it is a live token of an active user.

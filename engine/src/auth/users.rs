@@ -116,12 +116,14 @@ pub async fn create_user(pool: &PgPool, username: &Username, password: &Password
 /// its holder uses an enrolment link.
 pub async fn create_account(
     pool: &PgPool,
-    admin: &CurrentUser,
+    me: &Identity,
     username: &Username,
     password: Option<&Password>,
     role: &str,
 ) -> Result<CurrentUser> {
+    let admin = &me.user;
     admin.require(Permission::UserAdmin)?;
+    me.require_fresh()?;
     let hash = password.map(|p| hash_password(&p.0)).transpose()?;
     let mut tx = pool.begin().await?;
     let id = insert_user(&mut tx, username, hash, role, Some(admin.id)).await?;
@@ -210,7 +212,10 @@ pub async fn change_password(pool: &PgPool, me: &Identity, current: Option<&str>
             return Err(EngineError::invalid("the current password is wrong"));
         }
     }
-    set_password(pool, user.id, &new, false).await
+    set_password(pool, user.id, &new, false).await?;
+    // Anyone else signed in with the old password is signed out; this browser stays.
+    super::sessions::end_all(pool, user.id, me.session_id(), "password changed").await?;
+    Ok(())
 }
 
 async fn set_password(pool: &PgPool, user_id: Uuid, password: &Password, must_change: bool) -> Result<()> {
@@ -238,7 +243,9 @@ pub async fn reset_password(pool: &PgPool, me: &Identity, user_id: Uuid, tempora
         .ok_or(EngineError::NotFound { what: "user" })?;
     let pw = Password::parse(temporary, &Username::parse(&username)?)?;
     set_password(pool, user_id, &pw, true).await?;
+    // Whoever had the account's credentials is shut out: sessions end and API tokens are revoked.
     super::sessions::end_all(pool, user_id, None, "password reset by an administrator").await?;
+    super::tokens::revoke_all(pool, user_id).await?;
     Ok(())
 }
 
@@ -261,15 +268,22 @@ pub async fn list_users(pool: &PgPool, admin: &CurrentUser) -> Result<Vec<UserSu
 
 /// Deactivating an account ends its sessions and tokens at once (they resolve only to active
 /// users); an admin cannot deactivate themselves.
-pub async fn set_active(pool: &PgPool, admin: &CurrentUser, user_id: Uuid, active: bool) -> Result<()> {
+pub async fn set_active(pool: &PgPool, me: &Identity, user_id: Uuid, active: bool) -> Result<()> {
+    let admin = &me.user;
     admin.require(Permission::UserAdmin)?;
+    me.require_fresh()?;
     if user_id == admin.id && !active {
         return Err(EngineError::Conflict("you cannot deactivate your own account".into()));
     }
-    let done = sqlx::query!("UPDATE users SET is_active = $2 WHERE id = $1", user_id, active).execute(pool).await?;
+    let mut tx = pool.begin().await?;
+    if !active {
+        super::rbac::keep_an_admin(&mut tx, user_id).await?;
+    }
+    let done = sqlx::query!("UPDATE users SET is_active = $2 WHERE id = $1", user_id, active).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
         return Err(EngineError::NotFound { what: "user" });
     }
+    tx.commit().await?;
     if !active {
         super::sessions::end_all(pool, user_id, None, "account deactivated").await?;
     }

@@ -35,11 +35,11 @@ pub struct NewUser {
     responses((status = 201, body = CurrentUser), (status = 403), (status = 409, description = "Name taken"), (status = 422)))]
 pub async fn create_user(
     State(state): State<AppState>,
-    AuthUser(me): AuthUser,
+    Authed(me): Authed,
     body: Result<Json<NewUser>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CurrentUser>), ApiError> {
     let Json(req) = body?;
-    me.require(engine::auth::Permission::UserAdmin)?;
+    me.user.require(engine::auth::Permission::UserAdmin)?;
     let name = Username::parse(&req.username)?;
     let pw = req.password.filter(|p| !p.is_empty()).map(|p| Password::parse(&p, &name)).transpose()?;
     let user = engine::auth::create_account(&state.services.pool, &me, &name, pw.as_ref(), &req.role).await?;
@@ -55,7 +55,7 @@ pub struct UserPatch {
 #[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", request_body = UserPatch, responses((status = 204), (status = 403), (status = 404)))]
 pub async fn update_user(
     State(state): State<AppState>,
-    AuthUser(me): AuthUser,
+    Authed(me): Authed,
     id: Result<Path<Uuid>, PathRejection>,
     body: Result<Json<UserPatch>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {

@@ -38,7 +38,7 @@ pub async fn register_start(
 ) -> Result<Json<CreationChallengeResponse>, ApiError> {
     let Json(req) = body?;
     let (options, ceremony) = state.services.passkeys.start_registration(&state.services.pool, &me).await?;
-    keep_ceremony(&session, REGISTRATION, ceremony, Some(req.name)).await?;
+    keep_ceremony(&session, REGISTRATION, ceremony, Some(req.name), Some(me.user.id)).await?;
     Ok(Json(options))
 }
 
@@ -52,7 +52,7 @@ pub async fn register_finish(
     body: Result<Json<RegisterPublicKeyCredential>, JsonRejection>,
 ) -> Result<(StatusCode, Json<PasskeyInfo>), ApiError> {
     let Json(credential) = body?;
-    let (ceremony, name): (PasskeyRegistration, _) = take_ceremony(&session, REGISTRATION).await?;
+    let (ceremony, name): (PasskeyRegistration, _) = take_ceremony(&session, REGISTRATION, Some(me.user.id)).await?;
     let name = name.unwrap_or_else(|| "Passkey".into());
     let info = state.services.passkeys.finish_registration(&state.services.pool, &me, &name, &credential, &ceremony).await?;
     Ok((StatusCode::CREATED, Json(info)))
@@ -62,7 +62,7 @@ pub async fn register_finish(
 #[utoipa::path(post, path = "/auth/passkeys/login/start", tag = "auth", responses((status = 200, body = Object)))]
 pub async fn login_start(State(state): State<AppState>, session: Session) -> Result<Json<RequestChallengeResponse>, ApiError> {
     let (options, ceremony) = state.services.passkeys.start_sign_in()?;
-    keep_ceremony(&session, AUTHENTICATION, ceremony, None).await?;
+    keep_ceremony(&session, AUTHENTICATION, ceremony, None, None).await?;
     Ok(Json(options))
 }
 
@@ -77,7 +77,7 @@ pub async fn login_finish(
 ) -> Result<Json<CurrentUser>, ApiError> {
     let Json(credential) = body?;
     let pool = &state.services.pool;
-    let (ceremony, _): (DiscoverableAuthentication, _) = take_ceremony(&session, AUTHENTICATION).await?;
+    let (ceremony, _): (DiscoverableAuthentication, _) = take_ceremony(&session, AUTHENTICATION, None).await?;
     let result = state.services.passkeys.finish_sign_in(pool, &credential, ceremony).await;
     app::session::audit_sign_in(pool, &caller.client, "passkey", None, &result, |(u, _)| u).await?;
     let (user, passkey_id) = result?;

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::session::AuthUser;
+use super::session::{AuthUser, Authed};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -24,11 +24,11 @@ pub struct TokenRequest {
     responses((status = 201, body = NewToken), (status = 422, description = "No name, or an expiry in the past")))]
 pub async fn create(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Authed(me): Authed,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     let Json(req) = body?;
-    let token = tokens::create(&state.services.pool, &user, &req.name, req.expires_at).await?;
+    let token = tokens::create(&state.services.pool, &me, &req.name, req.expires_at).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 

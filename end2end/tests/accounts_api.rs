@@ -291,3 +291,44 @@ async fn sign_in_routes_are_limited_per_address_and_do_not_reveal_names() -> any
     assert_eq!(anon.get(server.url("/api/v1/auth/me")).send().await?.status(), 401);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_passkey_only_account_is_invited_with_a_single_use_enrolment_link() -> anyhow::Result<()> {
+    let server = TestServer::start(&[]).await?;
+    server.create_user("root", "admin", PASSWORD)?;
+    let root = server.client("root", PASSWORD).await?;
+
+    // An account without a password: no password opens it, and the answer is the usual one.
+    let r = root.post(server.url("/api/v1/admin/users")).json(&json!({ "username": "nora", "role": "analyst" })).send().await?;
+    assert_eq!(r.status(), 201, "{}", r.text().await?);
+    let nora: Value = r.json().await?;
+    let anon = reqwest::Client::new();
+    let r = anon.post(server.url("/api/v1/auth/login")).json(&json!({ "username": "nora", "password": "anything at all" })).send().await?;
+    assert_eq!(r.status(), 401);
+
+    // The link: created by an admin, used once.
+    let link: Value = root.post(server.url(&format!("/api/v1/admin/users/{}/enrolment-link", nora["id"].as_str().unwrap_or_default())))
+        .send().await?.error_for_status()?.json().await?;
+    let path = link["path"].as_str().unwrap_or_default();
+    let token = path.trim_start_matches("/enrol/").to_string();
+    assert!(path.starts_with("/enrol/enr_") && token.len() > 40, "{link}");
+    let expires = chrono::DateTime::parse_from_rfc3339(link["expires_at"].as_str().unwrap_or_default())?;
+    let left = expires.signed_duration_since(chrono::Utc::now()).num_minutes();
+    assert!((55..=60).contains(&left), "an hour: {left} min");
+    let browser = reqwest::Client::builder().cookie_store(true).build()?;
+    let r = browser.post(server.url("/api/v1/auth/enrol")).json(&json!({ "token": token })).send().await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await?["username"], "nora");
+    let again = reqwest::Client::new().post(server.url("/api/v1/auth/enrol")).json(&json!({ "token": token })).send().await?;
+    assert_eq!(again.status(), 404, "single use");
+
+    // The visit is short and may set a password without an old one; then the password works.
+    let sessions: Vec<Value> = browser.get(server.url("/api/v1/auth/sessions")).send().await?.json().await?;
+    let until = chrono::DateTime::parse_from_rfc3339(sessions[0]["expires_at"].as_str().unwrap_or_default())?;
+    assert!(until.signed_duration_since(chrono::Utc::now()).num_minutes() <= 60, "{sessions:?}");
+    assert_eq!(sessions[0]["method"], "enrolment");
+    let r = browser.post(server.url("/api/v1/auth/password")).json(&json!({ "new": "nora chose this one" })).send().await?;
+    assert_eq!(r.status(), 204, "{}", r.text().await?);
+    server.client("nora", "nora chose this one").await?;
+    Ok(())
+}

@@ -21,8 +21,20 @@ async fn fetch(page: &Page, method: &str, path: &str) -> anyhow::Result<(u16, Va
         "async () => {{ const r = await fetch({path:?}, {{ method: {method:?}, credentials: 'same-origin' }}); \
          const t = await r.text(); let j = null; try {{ j = JSON.parse(t); }} catch (_) {{}} return [r.status, j]; }}"
     );
-    let (status, body): (u16, Value) = page.evaluate::<(), (u16, Value)>(&script, None).await?;
-    Ok((status, body))
+    // A navigation the page started itself (after a sign-in) can replace the document under the
+    // call: wait a moment and ask the new one.
+    let mut last = None;
+    for _ in 0..5 {
+        match page.evaluate::<(), (u16, Value)>(&script, None).await {
+            Ok(answer) => return Ok(answer),
+            Err(e) if e.to_string().contains("Execution context was destroyed") => {
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(last.map(anyhow::Error::from).unwrap_or_else(|| anyhow::anyhow!("fetch {path} failed")))
 }
 
 async fn shots(page: &Page, name: &str) -> anyhow::Result<()> {
@@ -39,15 +51,9 @@ async fn sign_out(page: &Page) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn register_a_passkey_and_sign_in_with_it_and_with_a_password() -> anyhow::Result<()> {
-    let server = TestServer::start(&[]).await?;
-    server.create_user("ana", "admin", PASSWORD)?;
-    let (_pw, _browser, page) = launch().await?;
-    page.on_dialog(|d| async move { d.accept(None).await }).await?;
-
-    // The virtual authenticator: a platform passkey store that verifies the user and says yes.
-    let cdp = page.context()?.new_cdp_session(&page).await?;
+/// The virtual authenticator: a platform passkey store that verifies the user and says yes.
+async fn virtual_authenticator(page: &Page) -> anyhow::Result<(playwright_rs::protocol::CDPSession, String)> {
+    let cdp = page.context()?.new_cdp_session(page).await?;
     cdp.send("WebAuthn.enable", Some(json!({ "enableUI": false }))).await?;
     let added = cdp
         .send(
@@ -58,6 +64,17 @@ async fn register_a_passkey_and_sign_in_with_it_and_with_a_password() -> anyhow:
         .await?;
     let authenticator = added["result"]["authenticatorId"].as_str().or(added["authenticatorId"].as_str()).unwrap_or_default().to_string();
     anyhow::ensure!(!authenticator.is_empty(), "no authenticator id in {added}");
+    Ok((cdp, authenticator))
+}
+
+#[tokio::test]
+async fn register_a_passkey_and_sign_in_with_it_and_with_a_password() -> anyhow::Result<()> {
+    let server = TestServer::start(&[]).await?;
+    server.create_user("ana", "admin", PASSWORD)?;
+    let (_pw, _browser, page) = launch().await?;
+    page.on_dialog(|d| async move { d.accept(None).await }).await?;
+
+    let (cdp, authenticator) = virtual_authenticator(&page).await?;
     let credentials = || async {
         let r = cdp.send("WebAuthn.getCredentials", Some(json!({ "authenticatorId": authenticator }))).await?;
         let list = r["result"]["credentials"].as_array().or(r["credentials"].as_array()).cloned().unwrap_or_default();
@@ -153,5 +170,35 @@ async fn register_a_passkey_and_sign_in_with_it_and_with_a_password() -> anyhow:
         .fetch_one(&db)
         .await?;
     assert_eq!(denied, 1, "the refused passkey sign-in is audited");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_invited_user_enrols_a_passkey_from_the_link_and_signs_in_with_it() -> anyhow::Result<()> {
+    let server = TestServer::start(&[]).await?;
+    server.create_user("root", "admin", PASSWORD)?;
+    let root = server.client("root", PASSWORD).await?;
+    let nora: Value = root.post(server.url("/api/v1/admin/users")).json(&json!({ "username": "nora", "role": "analyst" })).send().await?.error_for_status()?.json().await?;
+    let link: Value = root.post(server.url(&format!("/api/v1/admin/users/{}/enrolment-link", nora["id"].as_str().unwrap_or_default())))
+        .send().await?.error_for_status()?.json().await?;
+
+    let (_pw, _browser, page) = launch().await?;
+    let _authenticator = virtual_authenticator(&page).await?;
+    page.goto(&server.url(link["path"].as_str().unwrap_or_default()), None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    page.locator("[data-testid=enrol-continue]").click(None).await?;
+    expect(page.locator("[data-testid=enrol-welcome]")).to_contain_text("nora").await?;
+    shots(&page, "enrol").await?;
+    page.locator("[data-passkey=register]").click(None).await?;
+    page.wait_for_url("**/datasets", None).await?;
+
+    // A passkey-only account: sign out, then in again with the passkey alone.
+    sign_out(&page).await?;
+    page.goto(&server.url("/login"), None).await?;
+    page.wait_for_url("**/datasets", None).await?;
+    let (status, me) = fetch(&page, "GET", "/api/v1/auth/me").await?;
+    assert_eq!((status, me["username"].as_str()), (200, Some("nora")));
+    let (_, keys) = fetch(&page, "GET", "/api/v1/auth/passkeys").await?;
+    assert_eq!(keys.as_array().map(Vec::len), Some(1), "{keys}");
     Ok(())
 }

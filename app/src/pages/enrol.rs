@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{ChangePassword, RedeemEnrolment};
-use crate::components::{ErrorNote, browser};
+use crate::components::{ErrorNote, browser, use_user};
 use crate::i18n::{Key, tr};
 
 #[component]
@@ -14,9 +14,18 @@ pub fn EnrolPage() -> impl IntoView {
     let token = move || params.with(|p| p.get("token").unwrap_or_default());
     let redeem = ServerAction::<RedeemEnrolment>::new();
     let password = ServerAction::<ChangePassword>::new();
+    let user = use_user();
     Effect::new(move || {
         if password.value().get().is_some_and(|r| r.is_ok()) {
             browser::go("/datasets");
+        }
+    });
+    // Signed in by the link: the header should say so.
+    Effect::new(move || {
+        if redeem.value().get().is_some_and(|r| r.is_ok())
+            && let Some(u) = user
+        {
+            u.refetch();
         }
     });
     view! {

@@ -83,6 +83,7 @@ pub async fn audit_sign_in<T>(
         Err(_) => Outcome::Denied,
     };
     let typed: Option<String> = typed.map(|t| t.trim().chars().take(64).collect());
+    metrics::counter!("dgs_sign_ins_total", "method" => method.to_string(), "outcome" => outcome.as_str()).increment(1);
     audit::record(
         pool,
         audit::Entry {

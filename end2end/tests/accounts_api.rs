@@ -289,6 +289,11 @@ async fn sign_in_routes_are_limited_per_address_and_do_not_reveal_names() -> any
     assert_eq!(r.status(), 429);
     // Other routes are not limited.
     assert_eq!(anon.get(server.url("/api/v1/auth/me")).send().await?.status(), 401);
+    // Operators see both in the metrics.
+    let metrics = anon.get(server.url("/metrics")).send().await?.text().await?;
+    let line = |needle: &str| metrics.lines().find(|l| l.contains(needle)).map(str::to_string).unwrap_or_default();
+    assert!(line("dgs_security_refusals_total{reason=\"rate_limited\"}").ends_with(" 2"), "{metrics}");
+    assert!(line("dgs_sign_ins_total{method=\"password\",outcome=\"denied\"}").ends_with(" 6"), "{metrics}");
     Ok(())
 }
 

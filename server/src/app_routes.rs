@@ -50,7 +50,7 @@ pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> R
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(middleware::from_fn(scope_request_id))
         .layer(middleware::from_fn(track_requests))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(move |req, next| security_headers(secure_cookies, req, next)))
         .layer(middleware::from_fn(same_origin_writes));
 
     Router::new()

@@ -108,6 +108,7 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
         && let Err(not_until) = state.auth_limiter.check_key(&ip)
     {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+        metrics::counter!("dgs_security_refusals_total", "reason" => "rate_limited").increment(1);
         let res = ApiError(EngineError::RateLimited { retry_after_secs: wait.as_secs().max(1) }).into_response();
         audit_request(&state, None, &method, &path, &client, res.status().as_u16(), serde_json::Value::Null).await;
         return res;

@@ -17,7 +17,11 @@ pub async fn same_origin_writes(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     match foreign_origin(req.headers()) {
-        Some(origin) => ApiError(EngineError::ForeignOrigin(origin)).into_response(),
+        Some(origin) => {
+            metrics::counter!("dgs_security_refusals_total", "reason" => "foreign_origin").increment(1);
+            tracing::warn!(origin = %origin, method = %req.method(), path = %req.uri().path(), "write from another site refused");
+            ApiError(EngineError::ForeignOrigin(origin)).into_response()
+        }
         None => next.run(req).await,
     }
 }
@@ -40,7 +44,8 @@ fn foreign_origin(headers: &HeaderMap) -> Option<String> {
 /// Headers for every response: no framing by other sites, no MIME sniffing, only the origin in
 /// `Referer` to other sites, and a Content-Security-Policy under which scripts run only from this
 /// site or with this response's nonce (the hydration bootstrap), plus WebAssembly compilation.
-pub async fn security_headers(mut req: Request, next: Next) -> Response {
+/// Behind HTTPS (secure cookies) browsers are also told to use nothing else for a year.
+pub async fn security_headers(https: bool, mut req: Request, next: Next) -> Response {
     let nonce = new_nonce();
     let docs = req.uri().path().starts_with("/api/v1/docs");
     req.extensions_mut().insert(app::CspNonce(nonce.clone()));
@@ -49,6 +54,9 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if https {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         // The Swagger page is a third-party bundle with inline scripts; it only gets the framing rules.
         let policy = if docs {

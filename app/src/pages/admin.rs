@@ -85,7 +85,7 @@ pub fn UsersPage() -> impl IntoView {
                         <small class="hint">{tr(Key::InitialPasswordHint)}</small>
                     </label>
                     <div class="actions">
-                        <button class="btn btn-primary" type="submit" disabled=move || create.pending().get()>{tr(Key::CreateUser)}</button>
+                        <button class="btn btn-primary" type="submit" data-testid="create-user" disabled=move || create.pending().get()>{tr(Key::CreateUser)}</button>
                     </div>
                 </ActionForm>
                 {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}

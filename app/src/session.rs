@@ -5,7 +5,7 @@
 
 use engine::EngineError;
 use engine::auth::audit::{self, Outcome};
-use engine::auth::sessions::{self, ClientInfo, Identity, SignInMethod, Via};
+use engine::auth::sessions::{self, ClientInfo, Identity, SignInMethod};
 use engine::auth::CurrentUser;
 use sqlx::PgPool;
 use tower_sessions::Session;
@@ -17,9 +17,7 @@ const SESSION_KEY: &str = "auth_session";
 pub async fn identify(session: &Session, pool: &PgPool) -> Result<Option<Identity>, EngineError> {
     let id: Option<Uuid> = session.get(SESSION_KEY).await.map_err(EngineError::internal)?;
     let Some(id) = id else { return Ok(None) };
-    Ok(sessions::resolve(pool, id)
-        .await?
-        .map(|(user, authenticated_at, method)| Identity { user, via: Via::Session { id, authenticated_at, method } }))
+    sessions::resolve(pool, id).await
 }
 
 /// Starts a signed-in session for `user` under a new cookie id (no fixation of a pre-login id).
@@ -143,6 +141,17 @@ pub async fn take_ceremony<T: serde::de::DeserializeOwned>(
         return Err(EngineError::invalid("the passkey request expired; start again"));
     }
     Ok((c.state, c.name))
+}
+
+/// "Sign out everywhere": ends all of the caller's sessions, or all but this one. When this one
+/// ends too, so does the cookie's session.
+pub async fn sign_out_everywhere(session: &Session, pool: &PgPool, me: &Identity, keep_current: bool) -> Result<u64, EngineError> {
+    let keep = if keep_current { me.session_id() } else { None };
+    let ended = sessions::end_all(pool, me.user.id, keep, "signed out everywhere").await?;
+    if keep.is_none() && me.session_id().is_some() {
+        sign_out(session, pool, None).await?;
+    }
+    Ok(ended)
 }
 
 pub async fn sign_out(session: &Session, pool: &PgPool, identity: Option<&Identity>) -> Result<(), EngineError> {

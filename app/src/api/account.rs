@@ -74,13 +74,7 @@ pub async fn end_session(id: Uuid) -> Result<(), ServerFnError> {
 #[server]
 pub async fn end_all_sessions(everywhere: bool) -> Result<u64, ServerFnError> {
     let me = ssr::identity().await?;
-    let keep = if everywhere { None } else { me.session_id() };
-    let pool = ssr::services()?.pool;
-    let n = engine::auth::sessions::end_all(&pool, me.user.id, keep, "signed out everywhere").await.map_err(ssr::fail)?;
-    if everywhere {
-        crate::session::sign_out(&ssr::session().await?, &pool, None).await.map_err(ssr::fail)?;
-    }
-    Ok(n)
+    crate::session::sign_out_everywhere(&ssr::session().await?, &ssr::services()?.pool, &me, !everywhere).await.map_err(ssr::fail)
 }
 
 #[server]

@@ -28,12 +28,21 @@ pub mod tokens;
 #[cfg(feature = "server")]
 mod users;
 
-#[cfg(feature = "server")]
-pub use password::{hash_password, verify_password};
 pub use roles::{CurrentUser, Permission, Role};
+
+/// The name a user gives a credential (a passkey, a token): trimmed, 1 to 100 characters (the
+/// tables' CHECK says the same).
+#[cfg(feature = "server")]
+fn credential_name(raw: &str, what: &str) -> crate::error::Result<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(crate::error::EngineError::invalid(format!("{what} needs a name of 1 to 100 characters")));
+    }
+    Ok(name.to_string())
+}
 pub use types::*;
 #[cfg(feature = "server")]
 pub use users::{
-    Password, Username, change_password, count_users, create_account, create_first_admin, create_user, find_user,
+    Password, Username, change_password, count_users, create_account, create_first_admin, create_user,
     list_users, login, reset_password, set_active,
 };

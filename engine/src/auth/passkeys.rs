@@ -31,14 +31,6 @@ fn refused(e: impl std::fmt::Display) -> EngineError {
     EngineError::invalid(format!("the passkey was not accepted: {e}"))
 }
 
-fn passkey_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(EngineError::invalid("a passkey needs a name of 1 to 100 characters"));
-    }
-    Ok(name.to_string())
-}
-
 impl Passkeys {
     /// For the site at `origin` (e.g. `https://dgs.example`); its host is the relying party id.
     pub fn new(origin: &Url) -> Result<Self> {
@@ -79,7 +71,7 @@ impl Passkeys {
         state: &PasskeyRegistration,
     ) -> Result<PasskeyInfo> {
         me.require_fresh()?;
-        let name = passkey_name(name)?;
+        let name = super::credential_name(name, "a passkey")?;
         let passkey = self.webauthn.finish_passkey_registration(credential, state).map_err(refused)?;
         let json = serde_json::to_value(&passkey).map_err(EngineError::internal)?;
         let id = Uuid::new_v4();
@@ -157,7 +149,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser) -> Result<Vec<PasskeyInfo>>
 }
 
 pub async fn rename(pool: &PgPool, user: &CurrentUser, id: Uuid, name: &str) -> Result<()> {
-    let name = passkey_name(name)?;
+    let name = super::credential_name(name, "a passkey")?;
     let done = sqlx::query!("UPDATE passkeys SET name = $3 WHERE id = $1 AND user_id = $2", id, user.id, name)
         .execute(pool)
         .await?;

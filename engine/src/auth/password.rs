@@ -12,6 +12,18 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| EngineError::internal(format!("password hashing failed: {e}")))
 }
 
+/// Argon2 takes tens of milliseconds of CPU on purpose: every caller in a request runs it on the
+/// blocking pool, not on the async workers that serve everyone else.
+pub async fn hash_in_background(password: &str) -> Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(EngineError::internal)?
+}
+
+pub async fn verify_in_background(password: &str, phc: &str) -> Result<bool> {
+    let (password, phc) = (password.to_string(), phc.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.map_err(EngineError::internal)
+}
+
 /// False for a wrong password and for a stored hash that cannot be parsed (never a panic).
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {

@@ -83,9 +83,9 @@ pub async fn start(
     Ok(id)
 }
 
-/// The live session `id` names: its user (still active, with current permissions) and when they
-/// signed in. Touches `last_seen_at` at most once a minute.
-pub async fn resolve(pool: &PgPool, id: Uuid) -> Result<Option<(CurrentUser, DateTime<Utc>, SignInMethod)>> {
+/// The caller of the live session `id` names: its user (still active, with current permissions),
+/// how and when they signed in. Touches `last_seen_at` at most once a minute.
+pub async fn resolve(pool: &PgPool, id: Uuid) -> Result<Option<Identity>> {
     let row = sqlx::query!(
         r#"SELECT user_id, authenticated_at, method, last_seen_at < now() - interval '1 minute' AS "stale!"
            FROM auth_sessions
@@ -101,15 +101,8 @@ pub async fn resolve(pool: &PgPool, id: Uuid) -> Result<Option<(CurrentUser, Dat
         sqlx::query!("UPDATE auth_sessions SET last_seen_at = now() WHERE id = $1", id).execute(pool).await?;
     }
     let method = SignInMethod::parse(&row.method).unwrap_or(SignInMethod::Password);
-    Ok(load_user(pool, row.user_id).await?.map(|u| (u, row.authenticated_at, method)))
-}
-
-/// Refuses a sensitive action unless the session signed in within `FRESH_SIGN_IN`.
-pub fn require_fresh(authenticated_at: Option<DateTime<Utc>>) -> Result<()> {
-    match authenticated_at {
-        Some(t) if Utc::now() - t <= FRESH_SIGN_IN => Ok(()),
-        _ => Err(EngineError::ReauthenticationRequired),
-    }
+    let via = Via::Session { id, authenticated_at: row.authenticated_at, method };
+    Ok(load_user(pool, row.user_id).await?.map(|user| Identity { user, via }))
 }
 
 /// My open sessions, newest first.
@@ -202,8 +195,8 @@ impl Identity {
     /// Sensitive actions need a session that signed in within `FRESH_SIGN_IN`; a token never counts.
     pub fn require_fresh(&self) -> Result<()> {
         match self.via {
-            Via::Session { authenticated_at, .. } => require_fresh(Some(authenticated_at)),
-            Via::Token { .. } => require_fresh(None),
+            Via::Session { authenticated_at, .. } if Utc::now() - authenticated_at <= FRESH_SIGN_IN => Ok(()),
+            _ => Err(EngineError::ReauthenticationRequired),
         }
     }
 }

@@ -41,10 +41,8 @@ pub async fn create(pool: &PgPool, me: &Identity, name: &str, expires_at: Option
         return Err(EngineError::PasswordChangeRequired);
     }
     me.require_fresh()?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(EngineError::invalid("a token needs a name of 1 to 100 characters"));
-    }
+    let name = super::credential_name(name, "a token")?;
+    let name = name.as_str();
     if expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(EngineError::invalid("the expiry is in the past"));
     }

@@ -3,7 +3,7 @@ use sqlx::PgPool;
 use super::types::{UserSummary};
 use uuid::Uuid;
 
-use super::password::{hash_password, verify_password};
+use super::password::{hash_in_background, hash_password, verify_in_background};
 use super::rbac::load_user;
 use super::sessions::Identity;
 use super::{CurrentUser, Permission, Role};
@@ -59,6 +59,12 @@ impl Password {
     }
 }
 
+impl Password {
+    async fn hashed(&self) -> Result<String> {
+        hash_in_background(&self.0).await
+    }
+}
+
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Password(***)")
@@ -105,28 +111,26 @@ async fn insert_user(
 
 /// Creates a user with a built-in role (the CLI and tests; admins use `create_account`).
 pub async fn create_user(pool: &PgPool, username: &Username, password: &Password, role: Role) -> Result<CurrentUser> {
-    let hash = hash_password(&password.0)?;
+    let hash = password.hashed().await?;
     let mut tx = pool.begin().await?;
     let id = insert_user(&mut tx, username, Some(hash), role.as_str(), None).await?;
     tx.commit().await?;
     load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
 }
 
-/// An admin creates an account with a role. Without a password the account is passkey-only until
-/// its holder uses an enrolment link.
-pub async fn create_account(
-    pool: &PgPool,
-    me: &Identity,
-    username: &Username,
-    password: Option<&Password>,
-    role: &str,
-) -> Result<CurrentUser> {
+/// An admin creates an account with a role. Without a password (absent or empty) the account is
+/// passkey-only until its holder uses an enrolment link. Who may is checked before the input.
+pub async fn create_account(pool: &PgPool, me: &Identity, username: &str, password: Option<&str>, role: &str) -> Result<CurrentUser> {
     let admin = &me.user;
     admin.require(Permission::UserAdmin)?;
     me.require_fresh()?;
-    let hash = password.map(|p| hash_password(&p.0)).transpose()?;
+    let username = Username::parse(username)?;
+    let hash = match password.filter(|p| !p.is_empty()) {
+        Some(p) => Some(Password::parse(p, &username)?.hashed().await?),
+        None => None,
+    };
     let mut tx = pool.begin().await?;
-    let id = insert_user(&mut tx, username, hash, role, Some(admin.id)).await?;
+    let id = insert_user(&mut tx, &username, hash, role, Some(admin.id)).await?;
     tx.commit().await?;
     load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
 }
@@ -134,7 +138,7 @@ pub async fn create_account(
 /// The first-run path: creates an admin only while no user exists. The table lock makes two
 /// simultaneous first-run submissions produce one admin, not two.
 pub async fn create_first_admin(pool: &PgPool, username: &Username, password: &Password) -> Result<CurrentUser> {
-    let hash = hash_password(&password.0)?;
+    let hash = password.hashed().await?;
     let mut tx = pool.begin().await?;
     sqlx::query!("LOCK TABLE users IN EXCLUSIVE MODE").execute(&mut *tx).await?;
     let existing = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#).fetch_one(&mut *tx).await?;
@@ -144,11 +148,6 @@ pub async fn create_first_admin(pool: &PgPool, username: &Username, password: &P
     let id = insert_user(&mut tx, username, Some(hash), "admin", None).await?;
     tx.commit().await?;
     load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
-}
-
-/// An active user by id, as a session resolves to on every request.
-pub async fn find_user(pool: &PgPool, id: Uuid) -> Result<Option<CurrentUser>> {
-    load_user(pool, id).await
 }
 
 /// Checks a username and password. An unknown user costs the same hash as a known one, and both
@@ -173,10 +172,7 @@ pub async fn login(pool: &PgPool, username: &str, password: &str) -> Result<Curr
         },
         _ => (DUMMY.clone(), None),
     };
-    let password = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(EngineError::internal)?;
+    let ok = verify_in_background(password, &hash).await?;
     if let Some(wait) = locked {
         return Err(EngineError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
     }
@@ -206,9 +202,7 @@ pub async fn change_password(pool: &PgPool, me: &Identity, current: Option<&str>
         .await?;
     // A visit opened from an enrolment link sets the password without the old one (it was forgotten).
     if let Some(hash) = stored.filter(|_| !me.enrolling()) {
-        let given = current.unwrap_or_default().to_string();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&given, &hash)).await.map_err(EngineError::internal)?;
-        if !ok {
+        if !verify_in_background(current.unwrap_or_default(), &hash).await? {
             return Err(EngineError::invalid("the current password is wrong"));
         }
     }
@@ -219,8 +213,7 @@ pub async fn change_password(pool: &PgPool, me: &Identity, current: Option<&str>
 }
 
 async fn set_password(pool: &PgPool, user_id: Uuid, password: &Password, must_change: bool) -> Result<()> {
-    let pw = password.0.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await.map_err(EngineError::internal)??;
+    let hash = password.hashed().await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $2, must_change_password = $3, password_changed_at = now() WHERE id = $1",
         user_id,

@@ -23,9 +23,9 @@ pub async fn can_read(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid, owner
     .await?)
 }
 
-/// The dataset's owner, for a caller who owns it or administers datasets; 404 for anyone else who
-/// cannot see it, 403 for someone it is only shared with.
-async fn owned(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) -> Result<()> {
+/// Refuses anyone but the owner (or `dataset:admin`): deleting and sharing are theirs. 404 for
+/// anyone who cannot see the dataset, 403 for someone it is only shared with.
+pub async fn require_owner(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) -> Result<()> {
     user.require(Permission::DatasetRead)?;
     let owner = sqlx::query_scalar!("SELECT owner_id FROM datasets WHERE id = $1", dataset_id)
         .fetch_optional(pool)
@@ -40,13 +40,8 @@ async fn owned(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) -> Result<()
     }
 }
 
-/// Refuses anyone but the owner (or `dataset:admin`): deleting and sharing are theirs.
-pub async fn require_owner(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) -> Result<()> {
-    owned(pool, user, dataset_id).await
-}
-
 pub async fn list_shares(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) -> Result<Vec<DatasetShare>> {
-    owned(pool, user, dataset_id).await?;
+    require_owner(pool, user, dataset_id).await?;
     Ok(sqlx::query_as!(
         DatasetShare,
         "SELECT u.id AS user_id, u.username, s.granted_at
@@ -59,7 +54,7 @@ pub async fn list_shares(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) ->
 
 /// Shares with the active user named `username` (again: nothing changes).
 pub async fn share(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid, username: &str) -> Result<Vec<DatasetShare>> {
-    owned(pool, user, dataset_id).await?;
+    require_owner(pool, user, dataset_id).await?;
     let grantee = sqlx::query_scalar!("SELECT id FROM users WHERE lower(username) = lower($1) AND is_active", username.trim())
         .fetch_optional(pool)
         .await?
@@ -79,7 +74,7 @@ pub async fn share(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid, username
 }
 
 pub async fn unshare(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid, user_id: Uuid) -> Result<()> {
-    owned(pool, user, dataset_id).await?;
+    require_owner(pool, user, dataset_id).await?;
     let done = sqlx::query!("DELETE FROM dataset_shares WHERE dataset_id = $1 AND user_id = $2", dataset_id, user_id)
         .execute(pool)
         .await?;

@@ -90,11 +90,7 @@ pub async fn end_all_sessions(
     session: Session,
     axum::extract::Query(q): axum::extract::Query<EndAll>,
 ) -> Result<StatusCode, ApiError> {
-    let keep = if q.keep_current { me.session_id() } else { None };
-    sessions::end_all(&state.services.pool, me.user.id, keep, "signed out everywhere").await?;
-    if keep.is_none() && me.session_id().is_some() {
-        app::session::sign_out(&session, &state.services.pool, None).await?;
-    }
+    app::session::sign_out_everywhere(&session, &state.services.pool, &me, q.keep_current).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -364,6 +364,11 @@ async fn every_route_and_server_function_answers_each_role_as_the_matrix_says() 
             }
         }
     }
+    // Arguments that do not decode are the caller's mistake: 400, like malformed REST requests.
+    for (path, body) in [(app::api::ChangePassword::PATH, "id=zzz"), (app::api::RevokeToken::PATH, "id=not-a-uuid")] {
+        let r = clients[3].post(server.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body).send().await?;
+        assert_eq!(r.status(), 400, "{path}: {}", r.text().await?);
+    }
     println!("{calls} calls over {} rows ({} REST operations, {} server functions)", rows.len(), covered.len(), fn_rows.len());
     assert!(failures.is_empty(), "{} answers differ from the matrix:\n{}", failures.len(), failures.join("\n"));
     Ok(())

@@ -94,7 +94,7 @@ pub fn AuditPage() -> impl IntoView {
                     <tbody>
                         <For each=move || entries.get() key=|e| e.id let:e>
                             <tr>
-                                <td>{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                <td class="nowrap">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                                 <td>{e.actor_name.clone().unwrap_or_else(|| "—".into())}</td>
                                 <td><code>{e.action.clone()}</code></td>
                                 <td><span class=format!("badge outcome-{}", e.outcome)>{e.outcome.clone()}</span></td>

@@ -364,6 +364,17 @@ async fn every_route_and_server_function_answers_each_role_as_the_matrix_says() 
             }
         }
     }
+    // Reading is not a change: the read-only server functions leave no audit entry; a change does.
+    let db = server.db().await?;
+    let audited = |pattern: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_log WHERE action LIKE $1").bind(pattern).fetch_one(&db).await
+        }
+    };
+    assert_eq!(audited("%/api/read/%").await?, 0);
+    assert!(audited("POST /api/admin_create_user%").await? >= 4, "every call of a change is audited");
+
     // Arguments that do not decode are the caller's mistake: 400, like malformed REST requests.
     for (path, body) in [(app::api::ChangePassword::PATH, "id=zzz"), (app::api::RevokeToken::PATH, "id=not-a-uuid")] {
         let r = clients[3].post(server.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body).send().await?;

@@ -99,8 +99,9 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let client = client_info(req.headers(), peer, state.trust_forwarded_for);
     let method = req.method().clone();
-    let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     let path = req.uri().path().to_string();
+    // Server functions are all POSTs; the ones that only read are mounted under `/api/read/`.
+    let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) && !path.starts_with(app::api::READ_PREFIX);
 
     if writes
         && is_auth_route(&path)

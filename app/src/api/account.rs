@@ -8,12 +8,12 @@ use uuid::Uuid;
 #[cfg(feature = "ssr")]
 use super::ssr;
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
     ssr::maybe_user().await
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn needs_setup() -> Result<bool, ServerFnError> {
     let n = engine::auth::count_users(&ssr::services()?.pool).await.map_err(ssr::fail)?;
     Ok(n == 0)
@@ -58,7 +58,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
     engine::auth::change_password(&ssr::services()?.pool, &me, current, &new).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn my_sessions() -> Result<Vec<SessionInfo>, ServerFnError> {
     let me = ssr::identity().await?;
     engine::auth::sessions::list(&ssr::services()?.pool, &me.user, me.session_id()).await.map_err(ssr::fail)
@@ -77,7 +77,7 @@ pub async fn end_all_sessions(everywhere: bool) -> Result<u64, ServerFnError> {
     crate::session::sign_out_everywhere(&ssr::session().await?, &ssr::services()?.pool, &me, !everywhere).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn my_tokens() -> Result<Vec<TokenInfo>, ServerFnError> {
     let me = ssr::user().await?;
     engine::auth::tokens::list(&ssr::services()?.pool, &me).await.map_err(ssr::fail)
@@ -98,7 +98,7 @@ pub async fn revoke_token(id: Uuid) -> Result<(), ServerFnError> {
     engine::auth::tokens::revoke(&ssr::services()?.pool, &me, id).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn my_passkeys() -> Result<Vec<engine::auth::PasskeyInfo>, ServerFnError> {
     let me = ssr::user().await?;
     engine::auth::passkeys::list(&ssr::services()?.pool, &me).await.map_err(ssr::fail)

@@ -10,7 +10,7 @@ use uuid::Uuid;
 #[cfg(feature = "ssr")]
 use super::ssr;
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn admin_users() -> Result<Vec<UserSummary>, ServerFnError> {
     let me = ssr::user().await?;
     engine::auth::list_users(&ssr::services()?.pool, &me).await.map_err(ssr::fail)
@@ -35,7 +35,7 @@ pub async fn admin_reset_password(user_id: Uuid, temporary: String) -> Result<()
     engine::auth::reset_password(&ssr::services()?.pool, &me, user_id, &temporary).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn admin_roles() -> Result<(Vec<RoleInfo>, Vec<PermissionInfo>), ServerFnError> {
     let me = ssr::user().await?;
     let pool = ssr::services()?.pool;
@@ -56,7 +56,7 @@ pub async fn admin_delete_role(name: String) -> Result<(), ServerFnError> {
     engine::auth::rbac::delete_role(&ssr::services()?.pool, &me, &name).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn admin_assignments() -> Result<Vec<Assignment>, ServerFnError> {
     let me = ssr::user().await?;
     engine::auth::rbac::list_assignments(&ssr::services()?.pool, &me).await.map_err(ssr::fail)
@@ -74,7 +74,7 @@ pub async fn admin_unassign_role(user_id: Uuid, role: String) -> Result<(), Serv
     engine::auth::rbac::unassign_role(&ssr::services()?.pool, &me, user_id, &role).await.map_err(ssr::fail)
 }
 
-#[server(input = leptos::server_fn::codec::Json)]
+#[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]
 pub async fn audit_log(query: AuditQuery) -> Result<Vec<AuditEntry>, ServerFnError> {
     let me = ssr::user().await?;
     engine::auth::audit::list(&ssr::services()?.pool, &me, &query).await.map_err(ssr::fail)

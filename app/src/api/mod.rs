@@ -1,5 +1,6 @@
 //! Server functions: each one resolves the signed-in user from the session and calls the engine, the
 //! same engine functions the REST API calls. Errors travel as `code|message` so the UI can translate.
+//! Those that only read live under `READ_PREFIX`, so the audit log holds changes, not page loads.
 
 use engine::classify::{
     CategoryCount, NewRun, PromptDiff, PromptDraft, PromptSummary, PromptVersionDetail, ResultsPage, RunDefaults, RunPlan,
@@ -24,6 +25,10 @@ pub struct Review {
 
 mod account;
 mod admin;
+
+/// Where the server functions that only read are mounted (their `prefix = "/api/read"`): the
+/// server audits every other call as a change.
+pub const READ_PREFIX: &str = "/api/read/";
 
 pub use account::*;
 pub use admin::*;
@@ -80,25 +85,25 @@ pub mod ssr {
     }
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
     let user = ssr::user().await?;
     engine::clean::list_datasets(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn recent_uploads() -> Result<Vec<UploadListItem>, ServerFnError> {
     let user = ssr::user().await?;
     engine::ingest::list_uploads(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_upload(id: Uuid) -> Result<UploadSummary, ServerFnError> {
     let user = ssr::user().await?;
     engine::ingest::upload_summary(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn preview_table(upload_id: Uuid, table_id: Uuid) -> Result<TablePreview, ServerFnError> {
     let user = ssr::user().await?;
     engine::ingest::table_preview(&ssr::services()?.pool, &user, upload_id, table_id, 12).await.map_err(ssr::fail)
@@ -111,7 +116,7 @@ pub async fn set_column_type(upload_id: Uuid, table_id: Uuid, column: String, ki
     engine::ingest::override_column_type(&ssr::services()?.pool, &user, upload_id, table_id, &change).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn upload_rejected(upload_id: Uuid, offset: i64) -> Result<RejectedPage, ServerFnError> {
     let user = ssr::user().await?;
     engine::ingest::rejected_rows(&ssr::services()?.pool, &user, upload_id, offset, 50).await.map_err(ssr::fail)
@@ -123,13 +128,13 @@ pub async fn build_dataset(req: NewDataset) -> Result<DatasetSummary, ServerFnEr
     engine::clean::create_dataset(&ssr::services()?.pool, &user, &req).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_dataset(id: Uuid) -> Result<DatasetDetail, ServerFnError> {
     let user = ssr::user().await?;
     engine::clean::dataset_detail(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_dataset_rows(id: Uuid, query: RowsQuery) -> Result<DatasetRowsPage, ServerFnError> {
     let user = ssr::user().await?;
     engine::clean::dataset_rows(&ssr::services()?.pool, &user, id, &query).await.map_err(ssr::fail)
@@ -148,13 +153,13 @@ pub async fn remove_upload(id: Uuid) -> Result<(), ServerFnError> {
     engine::ingest::delete_upload(&services.pool, &user, id, &services.data_dir).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_prompts() -> Result<Vec<PromptSummary>, ServerFnError> {
     let user = ssr::user().await?;
     engine::classify::prompt_edit::list_prompts(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_prompt_versions(id: Uuid) -> Result<Vec<PromptVersionDetail>, ServerFnError> {
     let user = ssr::user().await?;
     engine::classify::prompt_edit::prompt_versions(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
@@ -184,7 +189,7 @@ pub async fn make_default_prompt(id: Uuid) -> Result<(), ServerFnError> {
     engine::classify::prompt_edit::set_default_prompt(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_run_defaults() -> Result<RunDefaults, ServerFnError> {
     ssr::user().await?;
     let runs = ssr::services()?.runs;
@@ -193,7 +198,7 @@ pub async fn get_run_defaults() -> Result<RunDefaults, ServerFnError> {
 
 /// What a run with these choices would send and cost; nothing is started.
 // JSON bodies: the run request flattens its overrides, which form encoding cannot carry as numbers.
-#[server(input = leptos::server_fn::codec::Json)]
+#[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]
 pub async fn plan_classification(req: NewRun) -> Result<RunPlan, ServerFnError> {
     let user = ssr::user().await?;
     engine::classify::runs::plan_run(&ssr::services()?.runs, &user, &req).await.map_err(ssr::fail)
@@ -212,7 +217,7 @@ pub async fn resume_run(id: Uuid, retry_failed: bool) -> Result<RunProgress, Ser
     engine::jobs::resume_run(&ssr::services()?, &user, id, retry_failed).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn diff_prompt_versions(from: Uuid, to: Uuid) -> Result<PromptDiff, ServerFnError> {
     let user = ssr::user().await?;
     engine::classify::prompt_diff::prompt_diff(&ssr::services()?.pool, &user, from, to).await.map_err(ssr::fail)
@@ -235,7 +240,7 @@ pub async fn draw_sample(run_id: Uuid) -> Result<Uuid, ServerFnError> {
 }
 
 /// A sample with its items and the categories a verdict may name (the sampled run's prompt).
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_review(id: Uuid) -> Result<Review, ServerFnError> {
     let user = ssr::user().await?;
     let pool = ssr::services()?.pool;
@@ -265,7 +270,7 @@ pub async fn give_verdict(sample_id: Uuid, item_id: Uuid, input: Option<VerdictI
 }
 
 /// The prompt a sample's run used, so the editor can open it with the corrections beside it.
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_sample_prompt(id: Uuid) -> Result<Uuid, ServerFnError> {
     let user = ssr::user().await?;
     let pool = ssr::services()?.pool;
@@ -275,7 +280,7 @@ pub async fn get_sample_prompt(id: Uuid) -> Result<Uuid, ServerFnError> {
     Ok(version.prompt_id)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_corrections(id: Uuid) -> Result<Vec<engine::review::CorrectionGroup>, ServerFnError> {
     let user = ssr::user().await?;
     engine::review::corrections::corrections(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
@@ -289,13 +294,13 @@ pub async fn add_correction_examples(id: Uuid) -> Result<(Uuid, i32), ServerFnEr
     Ok((v.id, v.version))
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_sample_metrics(id: Uuid, run_id: Option<Uuid>) -> Result<SampleMetrics, ServerFnError> {
     let user = ssr::user().await?;
     engine::review::metrics::sample_metrics(&ssr::services()?.pool, &user, id, run_id).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_iterations(id: Uuid) -> Result<Vec<Iteration>, ServerFnError> {
     let user = ssr::user().await?;
     engine::review::iterations::iterations(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
@@ -322,13 +327,13 @@ pub async fn apply_version(dataset_id: Uuid, prompt_version_id: Uuid) -> Result<
     engine::jobs::start_run(&ssr::services()?, &user, &req).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_run_progress(id: Uuid) -> Result<RunProgress, ServerFnError> {
     let user = ssr::user().await?;
     engine::classify::runs::run_progress(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn run_results(
     id: Uuid,
     offset: i64,
@@ -341,7 +346,7 @@ pub async fn run_results(
     engine::classify::runs::results_page(&ssr::services()?.pool, &user, id, &filter, offset, 50).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn run_categories(id: Uuid) -> Result<Vec<CategoryCount>, ServerFnError> {
     let user = ssr::user().await?;
     engine::classify::runs::category_counts(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
@@ -365,7 +370,7 @@ pub fn error_parts(e: &ServerFnError) -> (String, String) {
     }
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn dataset_shares(id: Uuid) -> Result<Vec<engine::clean::DatasetShare>, ServerFnError> {
     let user = ssr::user().await?;
     engine::clean::shares::list_shares(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)

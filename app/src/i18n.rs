@@ -333,7 +333,11 @@ keys! {
     SessionsEnded => "{n} sesión(es) cerradas.", "{n} session(s) signed out.";
     ConfirmSignOutEverywhere => "¿Cerrar todas tus sesiones, también esta?", "Sign out every session, this one included?";
     TokensTitle => "Tokens de API personales", "Personal API tokens";
-    TokensHint => "Para scripts y la API REST. Actúan con tus permisos; envíalos como", "For scripts and the REST API. They act with your permissions; send them as";
+    TokensHint => "Para scripts y la API REST. Actúan con tus permisos, limitados a su alcance (lectura, escritura o administración); cambiar la contraseña los revoca todos. Envíalos como", "For scripts and the REST API. They act with your permissions, limited to their scope (read, write or administration); changing your password revokes them all. Send them as";
+    TokenScope => "Alcance", "Scope";
+    ScopeRead => "Solo lectura", "Read only";
+    ScopeWrite => "Lectura y escritura", "Read and write";
+    ScopeAdmin => "Administración", "Administration";
     Expires => "Caduca", "Expires";
     InDays => "en {n} días", "in {n} days";
     Never => "Nunca", "Never";
@@ -390,7 +394,7 @@ keys! {
     LoadMore => "Cargar más", "Load more";
     Details => "Detalle", "Details";
     SharedWith => "Compartido con", "Shared with";
-    SharesHint => "Quien lo tenga compartido ve el conjunto, sus clasificaciones y muestras, y actúa según sus propios permisos.", "People it is shared with see the dataset, its runs and samples, and act within their own permissions.";
+    SharesHint => "Quien lo tenga compartido ve el conjunto, sus clasificaciones y muestras, y actúa según sus propios permisos. Escriba el nombre de usuario exacto: si pertenece a una cuenta activa, aparecerá aquí.", "People it is shared with see the dataset, its runs and samples, and act within their own permissions. Type the exact username: if it belongs to an active account, it appears here.";
     Share => "Compartir", "Share";
     Or => "o", "or";
     SignInWithPasskey => "Entrar con una passkey", "Sign in with a passkey";

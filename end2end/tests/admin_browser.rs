@@ -79,5 +79,6 @@ async fn an_admin_manages_users_roles_and_reads_the_audit_log() -> anyhow::Resul
     let created: Value = sqlx::query_scalar("SELECT details FROM audit_log WHERE action LIKE '%admin_create_user%'").fetch_one(&db).await?;
     assert_eq!(created["args"]["password"], "***", "{created}");
     assert_eq!(created["args"]["username"], "vera", "{created}");
+    common::assert_no_console_errors();
     Ok(())
 }

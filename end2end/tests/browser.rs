@@ -251,5 +251,6 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
 
     browser.close().await?;
     pw.shutdown().await?;
+    common::assert_no_console_errors();
     Ok(())
 }

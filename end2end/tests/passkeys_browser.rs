@@ -170,6 +170,7 @@ async fn register_a_passkey_and_sign_in_with_it_and_with_a_password() -> anyhow:
         .fetch_one(&db)
         .await?;
     assert_eq!(denied, 1, "the refused passkey sign-in is audited");
+    common::assert_no_console_errors();
     Ok(())
 }
 
@@ -200,5 +201,6 @@ async fn an_invited_user_enrols_a_passkey_from_the_link_and_signs_in_with_it() -
     assert_eq!((status, me["username"].as_str()), (200, Some("nora")));
     let (_, keys) = fetch(&page, "GET", "/api/v1/auth/passkeys").await?;
     assert_eq!(keys.as_array().map(Vec::len), Some(1), "{keys}");
+    common::assert_no_console_errors();
     Ok(())
 }

@@ -144,5 +144,6 @@ async fn a_sample_is_reviewed_with_the_keyboard_refined_compared_applied_and_exp
     expect(page.locator("[data-testid=run-status]")).with_timeout(Duration::from_secs(30)).to_contain_text("Terminada").await?;
     browser.close().await?;
     pw.shutdown().await?;
+    common::assert_no_console_errors();
     Ok(())
 }

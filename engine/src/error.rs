@@ -40,6 +40,9 @@ pub enum EngineError {
     Cancelled,
     #[error("the upload is larger than the limit of {limit} bytes")]
     UploadTooLarge { limit: u64 },
+    /// A request body (not an upload) over `JSON_BODY_MAX_BYTES`.
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
     #[error("internal error")]
     Internal(String),
 }
@@ -63,6 +66,7 @@ pub enum ErrorCode {
     RefusedFile,
     Cancelled,
     UploadTooLarge,
+    BodyTooLarge,
     Internal,
 }
 
@@ -77,7 +81,7 @@ impl ErrorCode {
             ErrorCode::ReauthenticationRequired | ErrorCode::PasswordChangeRequired => 403,
             ErrorCode::TooManyAttempts | ErrorCode::RateLimited => 429,
             ErrorCode::Conflict | ErrorCode::Cancelled => 409,
-            ErrorCode::UploadTooLarge => 413,
+            ErrorCode::UploadTooLarge | ErrorCode::BodyTooLarge => 413,
             ErrorCode::Internal => 500,
         }
     }
@@ -99,6 +103,7 @@ impl ErrorCode {
             ErrorCode::RefusedFile => "refused_file",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::UploadTooLarge => "upload_too_large",
+            ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::Internal => "internal",
         }
     }
@@ -122,6 +127,7 @@ impl EngineError {
             EngineError::Refused { .. } => ErrorCode::RefusedFile,
             EngineError::Cancelled => ErrorCode::Cancelled,
             EngineError::UploadTooLarge { .. } => ErrorCode::UploadTooLarge,
+            EngineError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
             EngineError::Internal(_) => ErrorCode::Internal,
         }
     }

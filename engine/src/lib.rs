@@ -8,6 +8,8 @@ pub mod auth;
 pub mod classify;
 pub mod clean;
 pub mod error;
+#[cfg(feature = "readers")]
+pub mod export;
 pub mod ingest;
 pub mod review;
 #[cfg(feature = "server")]

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::IntoResponse;
@@ -21,16 +21,31 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_redis_store::RedisStore;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::config::EdgeLimits;
 use crate::observability::{scope_request_id, track_requests};
+use crate::runtimes::STALLED_AFTER;
 use crate::security::{same_origin_writes, security_headers};
 use crate::state::AppState;
 
-pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> Router {
-    let (api, openapi) = crate::api::router(upload_max_bytes);
+pub fn router(state: AppState, secure_cookies: bool, limits: &EdgeLimits) -> Router {
+    let (api, openapi) = crate::api::router(limits.upload_body_max_bytes);
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
-    let fallback_services = state.services.clone();
     let options = state.leptos_options.clone();
+    let files = {
+        let services = state.services.clone();
+        leptos_axum::file_and_error_handler_with_context::<AppState, _>(move || provide_context(services.clone()), app::shell)
+    };
+    let not_found_page = {
+        let (services, state, options) = (state.services.clone(), state.clone(), options.clone());
+        leptos_axum::render_app_to_stream_with_context(
+            move || {
+                provide_context(state.clone());
+                provide_context(services.clone());
+            },
+            move || app::shell(options.clone()),
+        )
+    };
     let sessions = SessionManagerLayer::new(RedisStore::new(state.redis.clone()))
         .with_name("dgs_session")
         .with_secure(secure_cookies)
@@ -52,7 +67,8 @@ pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> R
         .layer(middleware::from_fn(server_fn_bad_arguments))
         .layer(middleware::from_fn(track_requests))
         .layer(middleware::from_fn(move |req, next| security_headers(secure_cookies, req, next)))
-        .layer(middleware::from_fn(same_origin_writes));
+        .layer(middleware::from_fn(same_origin_writes))
+        .layer(middleware::from_fn_with_state(limits.clone(), crate::security::limit_bodies));
 
     Router::new()
         .route("/healthz", get(healthz))
@@ -66,11 +82,18 @@ pub fn router(state: AppState, secure_cookies: bool, upload_max_bytes: u64) -> R
             move || provide_context(services.clone()),
             move || app::shell(options.clone()),
         )
-        // The 404 page renders the whole app (header, signed-in user), so it needs the same context.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            move || provide_context(fallback_services.clone()),
-            app::shell,
-        ))
+        // Unknown pages render the whole app (header, signed-in user, its "not found" route with a
+        // 404) the way every page is rendered; only paths of files go to the static file handler,
+        // whose own rendering of missing pages reads disposed reactive values.
+        .fallback(move |uri: axum::http::Uri, state: State<AppState>, req: axum::extract::Request| async move {
+            if crate::render::is_page(req.method(), uri.path()) {
+                not_found_page(req).await
+            } else {
+                files(uri, state, req).await
+            }
+        })
+        // Innermost, so the page is rendered apart with the caller already known.
+        .layer(middleware::from_fn_with_state(state.render.clone(), crate::render::isolate_pages))
         // Inside the session layer, so a cookie's session is loaded before the caller is resolved.
         .layer(middleware::from_fn_with_state(state.clone(), crate::identity::identify))
         .layer(sessions)
@@ -98,9 +121,20 @@ async fn server_fn_bad_arguments(req: axum::extract::Request, next: middleware::
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Alive: depends on nothing else.
-async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+/// Alive: depends on nothing else, but fails when one of the process's runtimes (page rendering,
+/// job workers) has stopped scheduling work, so a supervisor restarts a process that can no longer
+/// serve. (When the runtime answering this is itself stuck, the watchdog ends the process.)
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let ages = state.beats.ages();
+    let stalled: Vec<&str> = ages.iter().filter(|(_, age)| *age > STALLED_AFTER).map(|(n, _)| n.as_str()).collect();
+    let runtimes: serde_json::Map<String, serde_json::Value> =
+        ages.iter().map(|(n, age)| (n.clone(), json!({ "last_beat_ms": age.as_millis() as u64 }))).collect();
+    if stalled.is_empty() {
+        (StatusCode::OK, Json(json!({ "status": "ok", "runtimes": runtimes })))
+    } else {
+        tracing::error!(?stalled, "healthz: runtimes stalled");
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "stalled", "stalled": stalled, "runtimes": runtimes })))
+    }
 }
 
 /// Ready: PostgreSQL and Redis both answer; 503 with the failing one named otherwise.
@@ -123,6 +157,15 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (status, Json(json!({ "status": if ok { "ok" } else { "unavailable" }, "postgres": pg, "redis": redis })))
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+/// Prometheus text, for callers from `METRICS_ALLOW` or bearing `METRICS_TOKEN`: it shows sign-in
+/// outcomes, which are nobody else's business.
+async fn metrics(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if !crate::security::may_read_metrics(&state.metrics_access, peer.ip(), &headers) {
+        return crate::api::error::ApiError(engine::EngineError::Forbidden("read the metrics from this address")).into_response();
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

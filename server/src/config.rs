@@ -22,7 +22,8 @@ pub struct Config {
     pub llm: engine::classify::RunSettings,
     pub openai: Option<engine::classify::provider::OpenAiConfig>,
     pub offline_chunk_delay: Duration,
-    /// Sessions cookies get `Secure` unless the app is served on localhost.
+    /// Session cookies get `Secure` (and responses HSTS) when browsers use HTTPS: a `PUBLIC_URL` of
+    /// `https://`, or any address but loopback, unless `COOKIE_SECURE=false`.
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
     /// Requests per minute one address may make to the sign-in routes (a burst of as many).
@@ -32,6 +33,42 @@ pub struct Config {
     /// Where browsers reach the app: passkeys are bound to its host (`PUBLIC_URL`; by default
     /// `http://localhost:<port>` for a loopback address).
     pub public_url: url::Url,
+    pub edge: EdgeLimits,
+    pub isolation: Isolation,
+    pub metrics_access: MetricsAccess,
+}
+
+/// What one client may hold of the server: body sizes, how slowly it may send, how many
+/// connections one address may keep open (a slowloris must not starve anyone else).
+#[derive(Debug, Clone)]
+pub struct EdgeLimits {
+    /// Every request body but an upload's (`JSON_BODY_MAX_BYTES`, 1 MiB).
+    pub json_body_max_bytes: usize,
+    pub upload_body_max_bytes: usize,
+    /// Time to send a request's headers (`HEADER_READ_TIMEOUT_SECS`).
+    pub header_read_timeout: Duration,
+    /// Longest pause between two pieces of a request body (`BODY_READ_TIMEOUT_SECS`).
+    pub body_read_timeout: Duration,
+    /// Open connections per client address; 0 = no cap (`MAX_CONNECTIONS_PER_ADDRESS`).
+    pub max_connections_per_address: usize,
+}
+
+/// Where work runs, so one kind cannot stop the others: page rendering on its own threads with a
+/// deadline, job workers on their own runtime, and a watchdog for the runtime that serves the rest.
+#[derive(Debug, Clone)]
+pub struct Isolation {
+    pub render_threads: usize,
+    pub render_timeout: Duration,
+    pub job_threads: usize,
+    /// The main runtime stuck this long ends the process so a supervisor restarts it; 0 = never.
+    pub watchdog: Duration,
+}
+
+/// Who may read `/metrics`: a bearer secret, or callers from the listed networks.
+#[derive(Debug, Clone)]
+pub struct MetricsAccess {
+    pub token: Option<secrecy::SecretString>,
+    pub allow: Vec<ipnet::IpNet>,
 }
 
 fn var(name: &str, default: &str) -> String {
@@ -51,6 +88,10 @@ impl Config {
         let _ = dotenvy::dotenv();
         let site_addr: SocketAddr = parsed("LEPTOS_SITE_ADDR", "127.0.0.1:3000")?;
         let (llm, openai) = llm_from_env()?;
+        let public_url = public_url(site_addr)?;
+        // Behind an HTTPS proxy on the same host the app listens on loopback, but browsers reach it
+        // over HTTPS: `PUBLIC_URL` says so, and then cookies are `Secure` and HSTS is sent.
+        let https = public_url.scheme() == "https";
         Ok(Config {
             database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dgs"),
             redis_url: var("REDIS_URL", "redis://127.0.0.1:6379"),
@@ -69,11 +110,37 @@ impl Config {
             llm,
             openai,
             offline_chunk_delay: Duration::from_millis(parsed("OFFLINE_CHUNK_DELAY_MS", "0")?),
-            secure_cookies: !site_addr.ip().is_loopback() && parsed("COOKIE_SECURE", "true")?,
+            secure_cookies: (https || !site_addr.ip().is_loopback()) && parsed("COOKIE_SECURE", "true")?,
             shutdown_timeout: Duration::from_secs(parsed("SHUTDOWN_TIMEOUT_SECS", "8")?),
             auth_rate_per_minute: parsed::<u32>("AUTH_RATE_PER_MINUTE", "30")?.max(1),
             trust_forwarded_for: parsed("TRUST_FORWARDED_FOR", "false")?,
-            public_url: public_url(site_addr)?,
+            public_url,
+            edge: EdgeLimits {
+                json_body_max_bytes: parsed("JSON_BODY_MAX_BYTES", "1048576")?,
+                upload_body_max_bytes: 0,
+                header_read_timeout: Duration::from_secs(parsed::<u64>("HEADER_READ_TIMEOUT_SECS", "10")?.max(1)),
+                body_read_timeout: Duration::from_secs(parsed::<u64>("BODY_READ_TIMEOUT_SECS", "30")?.max(1)),
+                max_connections_per_address: parsed("MAX_CONNECTIONS_PER_ADDRESS", "128")?,
+            },
+            isolation: Isolation {
+                render_threads: parsed::<usize>("RENDER_THREADS", "4")?.clamp(1, 64),
+                render_timeout: Duration::from_secs(parsed::<u64>("RENDER_TIMEOUT_SECS", "15")?.max(1)),
+                job_threads: parsed::<usize>("JOB_THREADS", "2")?.clamp(1, 64),
+                watchdog: Duration::from_secs(parsed("WATCHDOG_SECS", "30")?),
+            },
+            metrics_access: MetricsAccess {
+                token: std::env::var("METRICS_TOKEN").ok().filter(|t| !t.trim().is_empty()).map(secrecy::SecretString::from),
+                allow: var("METRICS_ALLOW", "127.0.0.0/8,::1/128")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| n.parse::<ipnet::IpNet>().map_err(|e| anyhow::anyhow!("METRICS_ALLOW: {n:?} is not a network: {e}")))
+                    .collect::<anyhow::Result<_>>()?,
+            },
+        })
+        .map(|mut c: Config| {
+            c.edge.upload_body_max_bytes = usize::try_from(c.upload_max_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024);
+            c
         })
         .and_then(|c: Config| {
             std::fs::create_dir_all(c.data_dir.join("uploads"))

@@ -85,7 +85,7 @@ async fn resolve(state: &AppState, bearer_secret: Option<String>, session: Optio
     if let Some(secret) = bearer_secret.as_deref() {
         // A token that is wrong, expired or revoked is an error, not an anonymous request.
         return match tokens::resolve(pool, secret).await? {
-            Some((user, id)) => Ok(Some(Identity { user, via: Via::Token { id } })),
+            Some((user, id, scope)) => Ok(Some(Identity { user, via: Via::Token { id, scope } })),
             None => Err(EngineError::Unauthenticated),
         };
     }
@@ -116,7 +116,8 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
     }
 
     // Owned copies: the request's body is not Sync, so no borrow of it may live across an await.
-    let secret = bearer(req.headers()).map(str::to_string);
+    // `/metrics` takes its own bearer secret (`METRICS_TOKEN`), not a user's token.
+    let secret = bearer(req.headers()).filter(|_| path != "/metrics").map(str::to_string);
     let session = req.extensions().get::<Session>().cloned();
     let identity = match resolve(&state, secret, session).await {
         Ok(identity) => identity,
@@ -129,6 +130,12 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
             return res;
         }
     };
+    // A read-only token changes nothing, whatever its owner could.
+    if writes && let Some(Identity { via: Via::Token { scope, .. }, .. }) = &identity && !scope.may_write() {
+        let res = ApiError(EngineError::Forbidden("change anything with a read-only token")).into_response();
+        audit_request(&state, identity.as_ref(), &method, &path, &client, res.status().as_u16(), serde_json::Value::Null).await;
+        return res;
+    }
     let audited = writes.then(|| identity.clone());
     let (mut req, args) = if writes { body_args(req).await } else { (req, serde_json::Value::Null) };
     req.extensions_mut().insert(Caller { identity, client: client.clone() });

@@ -1,13 +1,17 @@
 //! Protections every response and every state-changing request get: writes from another site are
 //! refused (CSRF), and the browser is told not to frame the app, sniff types or leak full URLs.
 
-use axum::extract::Request;
+use std::net::IpAddr;
+
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use engine::EngineError;
 
 use crate::api::error::ApiError;
+use crate::config::{EdgeLimits, MetricsAccess};
+use tower_http::timeout::TimeoutBody;
 
 /// A POST, PUT, PATCH or DELETE whose `Origin` (or, without one, `Referer`) names another site than
 /// the one it was sent to is refused with 403. Requests with neither come from programs, not from a
@@ -81,6 +85,56 @@ fn new_nonce() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The JSON body limit in force, for rejections raised where the configuration is not at hand.
+pub static JSON_BODY_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Request bodies are read only up to their route's limit: an upload's (`UPLOAD_MAX_BYTES`), or
+/// `JSON_BODY_MAX_BYTES` for everything else, so a 50 MB "login" is refused before it is buffered.
+/// A declared length over the limit is answered at once; an undeclared one is cut where it passes.
+
+pub async fn limit_bodies(State(limits): State<EdgeLimits>, req: Request, next: Next) -> Response {
+    let upload = req.method() == Method::POST && req.uri().path() == "/api/v1/uploads";
+    let limit = if upload { limits.upload_body_max_bytes } else { limits.json_body_max_bytes };
+    JSON_BODY_LIMIT.store(limits.json_body_max_bytes, std::sync::atomic::Ordering::Relaxed);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        metrics::counter!("dgs_security_refusals_total", "reason" => "body_too_large").increment(1);
+        let mut res = ApiError(EngineError::BodyTooLarge { limit }).into_response();
+        // The rest of the body is not read: the connection cannot be reused.
+        res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
+    }
+    // A body that pauses longer than the read timeout between two pieces is cut (slowloris).
+    let (parts, body) = req.into_parts();
+    let body = TimeoutBody::new(limits.body_read_timeout, http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, axum::body::Body::new(body))).await
+}
+
+/// `/metrics` is for the monitoring system: a caller from `METRICS_ALLOW`, or one bearing
+/// `METRICS_TOKEN` (compared in constant time).
+pub fn may_read_metrics(access: &MetricsAccess, peer: IpAddr, headers: &HeaderMap) -> bool {
+    use secrecy::ExposeSecret;
+    if let Some(token) = &access.token {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if constant_time_eq(sent.as_bytes(), token.expose_secret().as_bytes()) {
+            return true;
+        }
+    }
+    access.allow.iter().any(|net| net.contains(&peer))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +157,20 @@ mod tests {
         assert!(foreign_origin(&headers(&[host.clone(), (header::ORIGIN, "http://app.example:3001")])).is_some());
         assert!(foreign_origin(&headers(&[host.clone(), (header::ORIGIN, "null")])).is_some());
         assert!(foreign_origin(&headers(&[host, (header::ORIGIN, "http://app.example:3000.evil.example")])).is_some());
+    }
+
+    #[test]
+    fn metrics_need_an_allowed_network_or_the_token() {
+        let access = MetricsAccess {
+            token: Some(secrecy::SecretString::from("s3cret-token")),
+            allow: vec!["127.0.0.0/8".parse().expect("net")],
+        };
+        let outside: IpAddr = "10.1.2.3".parse().expect("ip");
+        assert!(may_read_metrics(&access, "127.0.0.1".parse().expect("ip"), &HeaderMap::new()));
+        assert!(!may_read_metrics(&access, outside, &HeaderMap::new()));
+        assert!(!may_read_metrics(&access, outside, &headers(&[(header::AUTHORIZATION, "Bearer wrong")])));
+        assert!(may_read_metrics(&access, outside, &headers(&[(header::AUTHORIZATION, "Bearer s3cret-token")])));
+        let closed = MetricsAccess { token: None, allow: vec![] };
+        assert!(!may_read_metrics(&closed, "127.0.0.1".parse().expect("ip"), &headers(&[(header::AUTHORIZATION, "Bearer ")])));
     }
 }

@@ -1,6 +1,7 @@
 //! Start-up and shutdown. On SIGTERM the web server stops accepting, event streams end, and workers
 //! stop between chunks, re-queueing what they held; everything is done well within 10 seconds.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,13 +13,21 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::Role;
 use crate::config::Config;
+use crate::render::RenderPool;
+use crate::runtimes::{self, Heartbeats};
 use crate::state::AppState;
+
+/// The runtime `main` built: REST, server functions, event streams and health are served on it.
+pub const MAIN_RUNTIME: &str = "main";
 
 pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     let metrics = crate::observability::metrics_handle()?;
-    let pool = engine::store::connect_postgres(&config.database_url, 20).await?;
-    engine::store::migrate(&pool).await?;
-    engine::classify::prompts::ensure_default_prompt(&pool).await?;
+    let beats = Arc::new(Heartbeats::default());
+    tokio::spawn(beats.beat(MAIN_RUNTIME));
+    runtimes::start_watchdog(beats.clone(), MAIN_RUNTIME, config.isolation.watchdog);
+    let pool = engine::store::connect_postgres(&config.database_url, 20).await.map_err(startup)?;
+    engine::store::migrate(&pool).await.map_err(startup)?;
+    engine::classify::prompts::ensure_default_prompt(&pool).await.map_err(startup)?;
 
     let redis_config = RedisConfig::from_url(&config.redis_url).context("REDIS_URL")?;
     let redis = Builder::from_config(redis_config.clone())
@@ -69,9 +78,14 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         });
     }
 
-    let workers = (role != Role::Web).then(|| {
-        tokio::spawn(engine::jobs::run_workers(runs, queue, shutdown.clone(), 4, config.shutdown_timeout))
-    });
+    // Workers have a runtime of their own: a busy or stuck run never delays a request, and the
+    // reverse.
+    let workers = if role != Role::Web {
+        let work = engine::jobs::run_workers(runs, queue, shutdown.clone(), 4, config.shutdown_timeout);
+        Some(runtimes::spawn_on_own_runtime("jobs", config.isolation.job_threads, &beats, work)?)
+    } else {
+        None
+    };
 
     if role != Role::Worker {
         let leptos_options = leptos_options(&config);
@@ -84,16 +98,16 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             shutdown: shutdown.clone(),
             auth_limiter: crate::identity::auth_limiter(config.auth_rate_per_minute, shutdown.clone()),
             trust_forwarded_for: config.trust_forwarded_for,
+            render: RenderPool::start(config.isolation.render_threads, config.isolation.render_timeout, &beats),
+            beats: beats.clone(),
+            metrics_access: Arc::new(config.metrics_access.clone()),
         };
-        let app = crate::app_routes::router(state, config.secure_cookies, config.upload_max_bytes);
+        let app = crate::app_routes::router(state, config.secure_cookies, &config.edge);
         let listener = tokio::net::TcpListener::bind(config.site_addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.site_addr))?;
         tracing::info!(addr = %config.site_addr, role = ?role, "serving");
-        let stop = shutdown.clone();
-        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await?;
+        crate::connections::serve(listener, app, &config.edge, shutdown.clone(), config.shutdown_timeout).await;
     } else {
         tracing::info!("worker only");
         shutdown.cancelled().await;
@@ -102,12 +116,20 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         match tokio::time::timeout(config.shutdown_timeout + Duration::from_secs(1), workers).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => tracing::error!(error = %e, "workers stopped with an error"),
-            Ok(Err(e)) => tracing::error!(error = %e, "workers panicked"),
+            Ok(Err(_)) => tracing::error!("workers panicked"),
             Err(_) => tracing::warn!("workers did not stop in time; their runs will be recovered"),
         }
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// At start-up the operator reads the error: give the cause, not the outer "internal error".
+fn startup(e: engine::EngineError) -> anyhow::Error {
+    match e {
+        engine::EngineError::Internal(cause) => anyhow::anyhow!(cause),
+        other => other.into(),
+    }
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {

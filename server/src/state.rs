@@ -17,4 +17,7 @@ pub struct AppState {
     pub shutdown: tokio_util::sync::CancellationToken,
     pub auth_limiter: Arc<AuthLimiter>,
     pub trust_forwarded_for: bool,
+    pub render: crate::render::RenderPool,
+    pub beats: Arc<crate::runtimes::Heartbeats>,
+    pub metrics_access: Arc<crate::config::MetricsAccess>,
 }

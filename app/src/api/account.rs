@@ -39,11 +39,8 @@ pub async fn logout() -> Result<(), ServerFnError> {
 #[server(endpoint = "auth/setup")]
 pub async fn setup_admin(username: String, password: String) -> Result<CurrentUser, ServerFnError> {
     use engine::auth::sessions::SignInMethod;
-    use engine::auth::{Password, Username, create_first_admin};
-    let name = Username::parse(&username).map_err(ssr::fail)?;
-    let pw = Password::parse(&password, &name).map_err(ssr::fail)?;
     let pool = ssr::services()?.pool;
-    let user = create_first_admin(&pool, &name, &pw).await.map_err(ssr::fail)?;
+    let user = engine::auth::create_first_admin(&pool, &username, &password).await.map_err(ssr::fail)?;
     let caller = ssr::caller().await?;
     crate::session::sign_in(&ssr::session().await?, &pool, &user, SignInMethod::Setup, None, &caller.client)
         .await
@@ -85,11 +82,11 @@ pub async fn my_tokens() -> Result<Vec<TokenInfo>, ServerFnError> {
 
 /// A token that expires after `expires_in_days` (never without).
 #[server]
-pub async fn create_token(name: String, expires_in_days: Option<u32>) -> Result<NewToken, ServerFnError> {
+pub async fn create_token(name: String, expires_in_days: Option<u32>, scope: engine::auth::TokenScope) -> Result<NewToken, ServerFnError> {
     let me = ssr::identity().await?;
     // At most ten years: beyond that "never" is the honest choice.
     let expires_at = expires_in_days.filter(|d| *d > 0).map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d.min(3650))));
-    engine::auth::tokens::create(&ssr::services()?.pool, &me, &name, expires_at).await.map_err(ssr::fail)
+    engine::auth::tokens::create(&ssr::services()?.pool, &me, &name, expires_at, scope).await.map_err(ssr::fail)
 }
 
 #[server]

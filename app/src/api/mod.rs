@@ -377,7 +377,7 @@ pub async fn dataset_shares(id: Uuid) -> Result<Vec<engine::clean::DatasetShare>
 }
 
 #[server]
-pub async fn share_dataset(id: Uuid, username: String) -> Result<Vec<engine::clean::DatasetShare>, ServerFnError> {
+pub async fn share_dataset(id: Uuid, username: String) -> Result<(), ServerFnError> {
     let user = ssr::user().await?;
     engine::clean::shares::share(&ssr::services()?.pool, &user, id, &username).await.map_err(ssr::fail)
 }

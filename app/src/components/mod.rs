@@ -15,9 +15,11 @@ pub fn use_user() -> Option<UserResource> {
     use_context::<UserResource>()
 }
 
+/// The top bar. The signed-in user is read in exactly one boundary (a resource read from several
+/// boundaries can deadlock server rendering, leptos#4578): the whole bar is drawn from it, and
+/// without the account part until it is known.
 #[component]
 pub fn Header() -> impl IntoView {
-    let locale = use_locale();
     let logout = ServerAction::<Logout>::new();
     let user = use_user();
     Effect::new(move || {
@@ -25,6 +27,23 @@ pub fn Header() -> impl IntoView {
             browser::go("/login");
         }
     });
+    view! {
+        <Transition fallback=move || view! { <HeaderBar me=None logout/> }>
+            {move || match user {
+                Some(u) => Suspend::new(async move {
+                    let me = u.await.ok().flatten();
+                    view! { <HeaderBar me=Some(me) logout/> }
+                }).into_any(),
+                None => view! { <HeaderBar me=Some(None) logout/> }.into_any(),
+            }}
+        </Transition>
+    }
+}
+
+/// `me`: `None` while the user is being looked up, `Some(None)` for a visitor.
+#[component]
+fn HeaderBar(me: Option<Option<CurrentUser>>, logout: ServerAction<Logout>) -> impl IntoView {
+    let locale = use_locale();
     let switch = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         if let Some(l) = Locale::from_code(&value) {
@@ -32,6 +51,16 @@ pub fn Header() -> impl IntoView {
             browser::set_locale_cookie(l);
         }
     };
+    let admin = matches!(&me, Some(Some(u)) if u.can(Permission::UserAdmin) || u.can(Permission::AuditRead));
+    let account = me.map(|me| match me {
+        Some(user) => view! {
+            <A href="/account" attr:class="who" attr:data-testid="who" attr:title=tr(Key::NavAccount)>{user.username.clone()}" · "{user.roles_label()}</A>
+            <ActionForm action=logout>
+                <button class="btn btn-ghost" type="submit">{tr(Key::SignOut)}</button>
+            </ActionForm>
+        }.into_any(),
+        None => view! { <A href="/login" attr:class="btn btn-ghost">{tr(Key::SignIn)}</A> }.into_any(),
+    });
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">
@@ -44,12 +73,7 @@ pub fn Header() -> impl IntoView {
                 <crate::NavLink href="/reviews" label=Key::NavReviews/>
                 <crate::NavLink href="/tables" label=Key::NavTables/>
                 <crate::NavLink href="/reports" label=Key::NavReports/>
-                <Transition fallback=|| ()>
-                    {move || user.map(|u| Suspend::new(async move {
-                        let admin = matches!(u.await, Ok(Some(me)) if me.can(Permission::UserAdmin) || me.can(Permission::AuditRead));
-                        admin.then(|| view! { <crate::NavLink href="/admin/users" label=Key::NavAdmin/> })
-                    }))}
-                </Transition>
+                {admin.then(|| view! { <crate::NavLink href="/admin/users" label=Key::NavAdmin/> })}
                 <a class="nav-link" href="/api/v1/docs/" rel="external">{tr(Key::ApiDocs)}</a>
             </nav>
             <div class="account">
@@ -58,19 +82,7 @@ pub fn Header() -> impl IntoView {
                     <option value="es" selected=move || locale.get() == Locale::Es>"ES"</option>
                     <option value="en" selected=move || locale.get() == Locale::En>"EN"</option>
                 </select>
-                <Transition fallback=|| ()>
-                    {move || user.map(|u| Suspend::new(async move {
-                        match u.await {
-                            Ok(Some(user)) => view! {
-                                <A href="/account" attr:class="who" attr:data-testid="who" attr:title=tr(Key::NavAccount)>{user.username.clone()}" · "{user.roles_label()}</A>
-                                <ActionForm action=logout>
-                                    <button class="btn btn-ghost" type="submit">{tr(Key::SignOut)}</button>
-                                </ActionForm>
-                            }.into_any(),
-                            _ => view! { <A href="/login" attr:class="btn btn-ghost">{tr(Key::SignIn)}</A> }.into_any(),
-                        }
-                    }))}
-                </Transition>
+                {account}
             </div>
         </header>
     }

@@ -1,6 +1,7 @@
 //! My account: password, where I am signed in (sign out one session, the others, or everywhere), and
 //! personal API tokens (shown once at creation).
 
+use engine::auth::TokenScope;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -133,6 +134,14 @@ fn SessionsPanel() -> impl IntoView {
     }
 }
 
+fn scope_key(scope: TokenScope) -> Key {
+    match scope {
+        TokenScope::Read => Key::ScopeRead,
+        TokenScope::Write => Key::ScopeWrite,
+        TokenScope::Admin => Key::ScopeAdmin,
+    }
+}
+
 #[component]
 fn TokensPanel() -> impl IntoView {
     let locale = use_locale();
@@ -141,10 +150,13 @@ fn TokensPanel() -> impl IntoView {
     let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| my_tokens());
     let name = RwSignal::new(String::new());
     let days = RwSignal::new(String::from("90"));
+    // Least power by default: a token that only reads.
+    let scope = RwSignal::new(String::from("read"));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let expires_in_days = days.get_untracked().parse::<u32>().ok().filter(|d| *d > 0);
-        create.dispatch(CreateToken { name: name.get_untracked(), expires_in_days });
+        let scope = TokenScope::parse(&scope.get_untracked()).unwrap_or_default();
+        create.dispatch(CreateToken { name: name.get_untracked(), expires_in_days, scope });
         name.set(String::new());
     };
     view! {
@@ -164,6 +176,14 @@ fn TokensPanel() -> impl IntoView {
                         <option value="90">{move || t(locale.get(), Key::InDays).replace("{n}", "90")}</option>
                         <option value="365">{move || t(locale.get(), Key::InDays).replace("{n}", "365")}</option>
                         <option value="0">{tr(Key::Never)}</option>
+                    </select>
+                </label>
+                <label class="field">
+                    <span>{tr(Key::TokenScope)}</span>
+                    <select bind:value=scope data-testid="token-scope">
+                        <option value="read">{tr(Key::ScopeRead)}</option>
+                        <option value="write">{tr(Key::ScopeWrite)}</option>
+                        <option value="admin">{tr(Key::ScopeAdmin)}</option>
                     </select>
                 </label>
                 <div class="actions">
@@ -190,7 +210,7 @@ fn TokensPanel() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! { <p class="muted">{tr(Key::NoTokens)}</p> }.into_any(),
                         Ok(list) => view! {
                             <div class="table-wrap"><table class="table table-compact" data-testid="tokens">
-                                <TableHead cols=vec![Key::Name, Key::Token, Key::Created, Key::Expires, Key::LastUsed, Key::Status] actions=Key::Revoke/>
+                                <TableHead cols=vec![Key::Name, Key::Token, Key::TokenScope, Key::Created, Key::Expires, Key::LastUsed, Key::Status] actions=Key::Revoke/>
                                 <tbody>
                                     {list.into_iter().map(|tk| {
                                         let id = tk.id;
@@ -201,6 +221,7 @@ fn TokensPanel() -> impl IntoView {
                                             <tr>
                                                 <td>{tk.name.clone()}</td>
                                                 <td><code>{format!("{}…", tk.prefix)}</code></td>
+                                                <td>{tr(scope_key(tk.scope))}</td>
                                                 <td>{tk.created_at.format("%Y-%m-%d").to_string()}</td>
                                                 <td>{tk.expires_at.map(|e| e.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "—".into())}</td>
                                                 <td>{tk.last_used_at.map(|e| e.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())}</td>

@@ -66,19 +66,13 @@ pub fn UsersPage() -> impl IntoView {
                         <span>{tr(Key::Username)}</span>
                         <input type="text" name="username" required minlength="3" autocomplete="off" data-testid="new-username"/>
                     </label>
-                    <label class="field">
-                        <span>{tr(Key::Role)}</span>
-                        <select name="role" data-testid="new-role">
-                            <Transition fallback=|| view! { <option value="analyst">"analyst"</option> }>
-                                {move || Suspend::new(async move {
-                                    roles.await.map(|(list, _)| list.into_iter().map(|r| {
-                                        let selected = r.name == "analyst";
-                                        view! { <option value=r.name.clone() selected=selected>{r.name.clone()}</option> }
-                                    }).collect_view())
-                                })}
-                            </Transition>
-                        </select>
-                    </label>
+                    // The whole select inside the boundary: markers inside a <select> break hydration.
+                    <Transition fallback=|| view! { <RoleSelect names=vec!["analyst".to_string()]/> }>
+                        {move || Suspend::new(async move {
+                            let names = roles.await.map(|(list, _)| list.into_iter().map(|r| r.name).collect()).unwrap_or_default();
+                            view! { <RoleSelect names/> }
+                        })}
+                    </Transition>
                     <label class="field">
                         <span>{tr(Key::InitialPassword)}</span>
                         <input type="password" name="password" autocomplete="new-password"/>
@@ -201,5 +195,21 @@ pub fn UsersPage() -> impl IntoView {
                 {move || reset.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="note" role="status">{tr(Key::PasswordResetDone)}</p> })}
             </section>
         </div>
+    }
+}
+
+/// The role a new account starts with; analyst is preselected.
+#[component]
+fn RoleSelect(names: Vec<String>) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{tr(Key::Role)}</span>
+            <select name="role" data-testid="new-role">
+                {names.into_iter().map(|name| {
+                    let selected = name == "analyst";
+                    view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                }).collect_view()}
+            </select>
+        </label>
     }
 }

@@ -112,7 +112,9 @@ fn ClassifyForm(dataset: DatasetSummary, prompts: Vec<PromptSummary>, defaults: 
     let chosen = prompts.iter().find(|p| p.is_default).or(prompts.first()).map(|p| p.id);
     let fields = Fields::new(&defaults, chosen);
     let request = Memo::new(move |_| fields.request(dataset_id));
-    let plan = Resource::new(move || request.get(), plan_classification);
+    // Computed in the browser only: its input is form state, and a server-rendered resource keyed
+    // on a memo of form state is what deadlocked page rendering (leptos#4673).
+    let plan = LocalResource::new(move || plan_classification(request.get()));
     let start = ServerAction::<StartClassification>::new();
     Effect::new(move || {
         if let Some(Ok(run)) = start.value().get() {

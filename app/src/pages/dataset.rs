@@ -19,12 +19,15 @@ const PAGE: i64 = 50;
 pub fn DatasetPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
-    let detail = Resource::new(id, |id| async move {
+    let load = |id: Option<Uuid>| async move {
         match id {
             Some(id) => get_dataset(id).await,
             None => Err(ServerFnError::ServerError("not_found|dataset not found".into())),
         }
-    });
+    };
+    let detail = Resource::new(id, load);
+    // Each boundary reads a resource of its own: two boundaries sharing one can deadlock rendering.
+    let rejected = Resource::new(id, load);
     let remove = ServerAction::<RemoveDataset>::new();
     let locale = use_locale();
     Effect::new(move || {
@@ -99,7 +102,7 @@ pub fn DatasetPage() -> impl IntoView {
         {move || id().map(|dataset_id| view! { <super::dataset_shares::SharesPanel dataset_id/> })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                detail.await.ok().filter(|d| d.rejected_rows > 0).map(|d| view! {
+                rejected.await.ok().filter(|d| d.rejected_rows > 0).map(|d| view! {
                     <section class="panel">
                         <h2>{tr(Key::RejectedRows)}" ("{fmt_int(d.rejected_rows)}")"</h2>
                         <RejectedList upload_id=d.summary.upload_id/>

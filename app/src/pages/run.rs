@@ -159,7 +159,7 @@ fn RunView(id: Uuid) -> impl IntoView {
                 </Suspense>
             </section>
             <Distribution categories/>
-            <ResultsTable id finished categories/>
+            <ResultsTable id finished/>
         </div>
     }
 }

@@ -5,7 +5,7 @@ use engine::classify::CategoryCount;
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::api::run_results;
+use crate::api::{run_categories, run_results};
 use crate::components::{ErrorNote, Pager};
 use crate::i18n::{Key, tr};
 use crate::pages::datasets::fmt_int;
@@ -42,7 +42,7 @@ pub fn Distribution(categories: Categories) -> impl IntoView {
 }
 
 #[component]
-pub fn ResultsTable(id: Uuid, finished: Memo<bool>, categories: Categories) -> impl IntoView {
+pub fn ResultsTable(id: Uuid, finished: Memo<bool>) -> impl IntoView {
     let offset = RwSignal::new(0i64);
     let category = RwSignal::new(String::new());
     let min_score = RwSignal::new(String::new());
@@ -54,22 +54,33 @@ pub fn ResultsTable(id: Uuid, finished: Memo<bool>, categories: Categories) -> i
             run_results(id, off, cat, min, None)
         },
     );
-    let options = move || categories.get().and_then(|r| r.ok()).unwrap_or_default();
+    // The filter's own list, read in its own boundary: a resource read from two boundaries (or
+    // outside one) can deadlock server rendering and breaks hydration.
+    let options = Resource::new(move || finished.get(), move |_| run_categories(id));
     view! {
         <section class="panel">
             <div class="title-row">
                 <h2>{tr(Key::Results)}</h2>
                 <div class="filters">
-                    <label class="field field-inline">
-                        <span>{tr(Key::Category)}</span>
-                        <select data-testid="filter-category" prop:value=move || category.get()
-                            on:change=move |ev| { category.set(event_target_value(&ev)); offset.set(0); }>
-                            <option value="">{tr(Key::AllCategories)}</option>
-                            {move || options().into_iter().map(|c| view! {
-                                <option value=c.category.clone()>{c.category.clone()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
+                    // The whole select is drawn once its options are known: a boundary inside a
+                    // <select> leaves markers the browser's parser moves, and hydration fails.
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let cats = options.await.unwrap_or_default();
+                            view! {
+                                <label class="field field-inline">
+                                    <span>{tr(Key::Category)}</span>
+                                    <select data-testid="filter-category" prop:value=move || category.get()
+                                        on:change=move |ev| { category.set(event_target_value(&ev)); offset.set(0); }>
+                                        <option value="">{tr(Key::AllCategories)}</option>
+                                        {cats.into_iter().map(|c| view! {
+                                            <option value=c.category.clone()>{c.category.clone()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                            }
+                        })}
+                    </Transition>
                     <label class="field field-inline">
                         <span>{tr(Key::MinScore)}</span>
                         <input type="text" inputmode="decimal" size="4" placeholder="0.8" data-testid="filter-score"

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use playwright_rs::{Browser, BrowserContextOptions, LaunchOptions, Page, Playwright};
 
@@ -28,5 +29,39 @@ pub async fn launch() -> anyhow::Result<(Playwright, Browser, Page)> {
     let ctx = browser.new_context_with_options(BrowserContextOptions::builder().accept_downloads(true).build()).await?;
     let page = ctx.new_page().await?;
     page.set_default_timeout(15_000.0).await;
+    watch_console(&page).await?;
     Ok((pw, browser, page))
+}
+
+/// Every console error and uncaught exception of the pages a test visits (one test per process).
+static CONSOLE_ERRORS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn record(error: String) {
+    CONSOLE_ERRORS.lock().unwrap_or_else(|p| p.into_inner()).push(error);
+}
+
+/// Collects `page`'s console errors and uncaught exceptions (a hydration panic is both) for
+/// [`assert_no_console_errors`]. A 4xx answer to a request is the app's normal way of saying no
+/// (a wrong password, a refused change) and the browser logs it as an error: those are not counted.
+pub async fn watch_console(page: &Page) -> anyhow::Result<()> {
+    page.on_console(|msg| async move {
+        let expected_refusal = msg.text().starts_with("Failed to load resource: the server responded with a status of 4");
+        if msg.type_() == "error" && !expected_refusal {
+            record(format!("console error on {}: {}", msg.location().url, msg.text()));
+        }
+        Ok(())
+    })
+    .await?;
+    page.on_pageerror(|e| async move {
+        record(format!("uncaught exception: {e}"));
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+/// Fails the test if any watched page logged an error or threw since it started.
+pub fn assert_no_console_errors() {
+    let errors = CONSOLE_ERRORS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert!(errors.is_empty(), "the pages logged {} error(s):\n{}", errors.len(), errors.join("\n"));
 }

@@ -169,7 +169,7 @@ pub async fn end_all(pool: &PgPool, user_id: Uuid, keep: Option<Uuid>, reason: &
 #[derive(Debug, Clone, PartialEq)]
 pub enum Via {
     Session { id: Uuid, authenticated_at: DateTime<Utc>, method: SignInMethod },
-    Token { id: Uuid },
+    Token { id: Uuid, scope: super::TokenScope },
 }
 
 /// The caller of one request, resolved once by the server before any handler runs.

@@ -1,5 +1,6 @@
 //! Personal API tokens for the REST API: a random secret shown once at creation, stored only as its
-//! SHA-256, revocable, with an optional expiry. A token acts with its owner's current permissions.
+//! SHA-256, revocable, with an optional expiry and a scope. A token acts with its owner's current
+//! permissions narrowed to its scope.
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -7,7 +8,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use super::types::{TokenInfo, NewToken};
+use super::types::{NewToken, TokenInfo, TokenScope};
 use uuid::Uuid;
 
 use super::CurrentUser;
@@ -35,12 +36,15 @@ pub(crate) fn secret_hash(secret: &str) -> Vec<u8> {
 
 /// Needs a session that signed in within the last minutes: a token cannot mint tokens, and an old
 /// or stolen cookie cannot turn itself into a credential that outlives it.
-pub async fn create(pool: &PgPool, me: &Identity, name: &str, expires_at: Option<DateTime<Utc>>) -> Result<NewToken> {
+pub async fn create(pool: &PgPool, me: &Identity, name: &str, expires_at: Option<DateTime<Utc>>, scope: TokenScope) -> Result<NewToken> {
     let user = &me.user;
     if user.must_change_password {
         return Err(EngineError::PasswordChangeRequired);
     }
     me.require_fresh()?;
+    if scope == TokenScope::Admin && !crate::auth::Permission::ALL.iter().any(|p| !TokenScope::Write.allows(*p) && user.can(*p)) {
+        return Err(EngineError::Forbidden("mint an admin token without administering anything"));
+    }
     let name = super::credential_name(name, "a token")?;
     let name = name.as_str();
     if expires_at.is_some_and(|t| t <= Utc::now()) {
@@ -50,28 +54,42 @@ pub async fn create(pool: &PgPool, me: &Identity, name: &str, expires_at: Option
     let id = Uuid::new_v4();
     let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
     sqlx::query!(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, expires_at, scope) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         id,
         user.id,
         name,
         hash,
         prefix,
-        expires_at
+        expires_at,
+        scope.as_str()
     )
     .execute(pool)
     .await?;
-    Ok(NewToken { id, token, name: name.to_string(), expires_at })
+    Ok(NewToken { id, token, name: name.to_string(), scope, expires_at })
 }
 
 pub async fn list(pool: &PgPool, user: &CurrentUser) -> Result<Vec<TokenInfo>> {
-    Ok(sqlx::query_as!(
-        TokenInfo,
-        "SELECT id, name, prefix, created_at, expires_at, last_used_at, revoked_at
+    let rows = sqlx::query!(
+        "SELECT id, name, scope, prefix, created_at, expires_at, last_used_at, revoked_at
          FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
         user.id
     )
     .fetch_all(pool)
-    .await?)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(TokenInfo {
+                id: r.id,
+                name: r.name,
+                scope: TokenScope::parse(&r.scope).ok_or_else(|| EngineError::internal("unknown token scope"))?,
+                prefix: r.prefix,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                last_used_at: r.last_used_at,
+                revoked_at: r.revoked_at,
+            })
+        })
+        .collect()
 }
 
 /// Revokes one of my tokens; someone else's answers 404 like a token that does not exist.
@@ -89,7 +107,8 @@ pub async fn revoke(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// Revokes every live token of a user (an admin reset: whoever had the account is shut out).
+/// Revokes every live token of a user (an admin reset or a password change: whoever had the
+/// account, or a copy of its old password, is shut out).
 pub async fn revoke_all(pool: &PgPool, user_id: Uuid) -> Result<u64> {
     let done = sqlx::query!("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id)
         .execute(pool)
@@ -97,19 +116,24 @@ pub async fn revoke_all(pool: &PgPool, user_id: Uuid) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
-/// The user a bearer secret stands for, if it is a live token of an active user.
-pub async fn resolve(pool: &PgPool, secret: &str) -> Result<Option<(CurrentUser, Uuid)>> {
+/// The user a bearer secret stands for, if it is a live token of an active user, with only the
+/// permissions the token's scope keeps.
+pub async fn resolve(pool: &PgPool, secret: &str) -> Result<Option<(CurrentUser, Uuid, TokenScope)>> {
     if !secret.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
     let row = sqlx::query!(
         "UPDATE api_tokens SET last_used_at = now()
          WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-         RETURNING id, user_id",
+         RETURNING id, user_id, scope",
         secret_hash(secret)
     )
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    Ok(load_user(pool, row.user_id).await?.map(|u| (u, row.id)))
+    let scope = TokenScope::parse(&row.scope).ok_or_else(|| EngineError::internal("unknown token scope"))?;
+    Ok(load_user(pool, row.user_id).await?.map(|mut u| {
+        u.permissions.retain(|p| scope.allows(*p));
+        (u, row.id, scope)
+    }))
 }

@@ -67,6 +67,7 @@ pub struct SessionInfo {
 pub struct TokenInfo {
     pub id: Uuid,
     pub name: String,
+    pub scope: TokenScope,
     /// The first characters of the secret, to recognise it by.
     pub prefix: String,
     pub created_at: DateTime<Utc>,
@@ -82,6 +83,7 @@ pub struct NewToken {
     pub id: Uuid,
     pub token: String,
     pub name: String,
+    pub scope: TokenScope,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -154,4 +156,51 @@ pub struct PasskeyInfo {
 pub struct EnrolmentLink {
     pub path: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// What a personal API token may do, whatever its owner may: `read` only reads (GET, and the
+/// read-only server functions); `write` also changes data; `admin` also administers (users, roles,
+/// audit, everyone's datasets and prompts), and only an administrator can mint one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    #[default]
+    Read,
+    Write,
+    Admin,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+            TokenScope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" => Some(TokenScope::Read),
+            "write" => Some(TokenScope::Write),
+            "admin" => Some(TokenScope::Admin),
+            _ => None,
+        }
+    }
+
+    /// Whether a token of this scope keeps `p` of its owner's permissions.
+    pub fn allows(self, p: crate::auth::Permission) -> bool {
+        use crate::auth::Permission::*;
+        let admin = matches!(p, DatasetAdmin | PromptAdmin | UserAdmin | AuditRead);
+        match self {
+            TokenScope::Read => p == DatasetRead,
+            TokenScope::Write => !admin,
+            TokenScope::Admin => true,
+        }
+    }
+
+    pub fn may_write(self) -> bool {
+        self != TokenScope::Read
+    }
 }

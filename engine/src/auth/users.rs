@@ -135,17 +135,27 @@ pub async fn create_account(pool: &PgPool, me: &Identity, username: &str, passwo
     load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
 }
 
+fn already_set_up() -> EngineError {
+    EngineError::Conflict("the first administrator already exists; sign in instead".into())
+}
+
 /// The first-run path: creates an admin only while no user exists. The table lock makes two
 /// simultaneous first-run submissions produce one admin, not two.
-pub async fn create_first_admin(pool: &PgPool, username: &Username, password: &Password) -> Result<CurrentUser> {
-    let hash = password.hashed().await?;
+pub async fn create_first_admin(pool: &PgPool, username: &str, password: &str) -> Result<CurrentUser> {
+    // Checked before the password is judged and hashed (both costly): once set up, this anonymous
+    // route must cost nothing.
+    if count_users(pool).await? > 0 {
+        return Err(already_set_up());
+    }
+    let username = Username::parse(username)?;
+    let hash = Password::parse(password, &username)?.hashed().await?;
     let mut tx = pool.begin().await?;
     sqlx::query!("LOCK TABLE users IN EXCLUSIVE MODE").execute(&mut *tx).await?;
     let existing = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#).fetch_one(&mut *tx).await?;
     if existing > 0 {
-        return Err(EngineError::Conflict("the first administrator already exists; sign in instead".into()));
+        return Err(already_set_up());
     }
-    let id = insert_user(&mut tx, username, Some(hash), "admin", None).await?;
+    let id = insert_user(&mut tx, &username, Some(hash), "admin", None).await?;
     tx.commit().await?;
     load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
 }
@@ -207,8 +217,10 @@ pub async fn change_password(pool: &PgPool, me: &Identity, current: Option<&str>
         }
     }
     set_password(pool, user.id, &new, false).await?;
-    // Anyone else signed in with the old password is signed out; this browser stays.
+    // Anyone else signed in with the old password is signed out, and tokens minted with it stop;
+    // this browser stays.
     super::sessions::end_all(pool, user.id, me.session_id(), "password changed").await?;
+    super::tokens::revoke_all(pool, user.id).await?;
     Ok(())
 }
 

@@ -12,8 +12,9 @@ pub struct Neighbours {
     examples: Vec<Example>,
 }
 
+/// Only the trigrams and the category are kept: nothing of a validated line's text can come back
+/// out of the classifier (its reasons are read by people who may not see that line).
 struct Example {
-    text: String,
     category: String,
     grams: usize,
 }
@@ -26,7 +27,8 @@ pub struct Nearest {
     pub similarity: f64,
     /// Share of the neighbours' vote the category got, in (0, 1].
     pub agreement: f64,
-    pub example: String,
+    /// How many validated lines took part in the vote.
+    pub neighbours: usize,
 }
 
 impl Default for Neighbours {
@@ -44,7 +46,7 @@ impl Neighbours {
         self.examples.len()
     }
 
-    pub fn add(&mut self, text: &str, grams: HashSet<String>, category: &str) {
+    pub fn add(&mut self, grams: HashSet<String>, category: &str) {
         if grams.is_empty() {
             return;
         }
@@ -52,7 +54,7 @@ impl Neighbours {
         for g in &grams {
             self.index.entry(g.clone()).or_default().push(id);
         }
-        self.examples.push(Example { text: text.to_string(), category: category.to_string(), grams: grams.len() });
+        self.examples.push(Example { category: category.to_string(), grams: grams.len() });
     }
 
     pub fn nearest(&self, grams: &HashSet<String>) -> Option<Nearest> {
@@ -72,7 +74,7 @@ impl Neighbours {
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.truncate(K);
-        let mut votes: Vec<(&str, f64, f64, u32)> = Vec::new(); // category, weight, best sim, best example
+        let mut votes: Vec<(&str, f64, f64)> = Vec::new(); // category, weight, best sim
         let mut total = 0.0;
         for (sim, id) in &scored {
             let cat = self.examples[*id as usize].category.as_str();
@@ -80,7 +82,7 @@ impl Neighbours {
             total += w;
             match votes.iter_mut().find(|v| v.0 == cat) {
                 Some(v) => v.1 += w,
-                None => votes.push((cat, w, *sim, *id)),
+                None => votes.push((cat, w, *sim)),
             }
         }
         let best = votes.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)))?;
@@ -88,7 +90,7 @@ impl Neighbours {
             category: best.0.to_string(),
             similarity: best.2,
             agreement: if total > 0.0 { best.1 / total } else { 0.0 },
-            example: self.examples[best.3 as usize].text.clone(),
+            neighbours: scored.len(),
         })
     }
 }

@@ -198,16 +198,20 @@ pub async fn prompt_versions(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid)
         .collect()
 }
 
+/// One version. A version of a prompt the user may not see answers exactly like one that does not
+/// exist, so its id tells nothing.
 pub async fn version_detail(pool: &PgPool, user: &CurrentUser, version_id: Uuid) -> Result<PromptVersionDetail> {
+    let missing = || EngineError::NotFound { what: "prompt version" };
     let prompt_id = sqlx::query_scalar!("SELECT prompt_id FROM prompt_versions WHERE id = $1", version_id)
         .fetch_optional(pool)
         .await?
-        .ok_or(EngineError::NotFound { what: "prompt version" })?;
+        .ok_or_else(missing)?;
     prompt_versions(pool, user, prompt_id)
-        .await?
+        .await
+        .map_err(|e| if matches!(e, EngineError::NotFound { .. }) { missing() } else { e })?
         .into_iter()
         .find(|v| v.id == version_id)
-        .ok_or(EngineError::NotFound { what: "prompt version" })
+        .ok_or_else(missing)
 }
 
 /// Makes the prompt the one runs use when none is named.

@@ -136,7 +136,7 @@ pub async fn dataset_rows(pool: &PgPool, user: &CurrentUser, id: Uuid, q: &RowsQ
     }
     let search = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| format!("%{}%", like_escape(t)));
     let dir = if q.desc { "DESC" } else { "ASC" };
-    let (offset, limit) = (q.offset.max(0), q.limit.unwrap_or(50).clamp(1, 500));
+    let (offset, limit) = crate::store::page_bounds(q.offset, q.limit.unwrap_or(50), 500)?;
     // In row order without a search, the page is a range of row numbers: only its rows are joined.
     let plain = sort == "row_no" && !q.desc && search.is_none();
     let order = match sort {

@@ -70,6 +70,7 @@ impl<'de> Visitor<'de> for FlattenObject<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let key = super::sink::without_nul(&key);
             let key = if self.prefix.is_empty() { key.into_owned() } else { format!("{}.{key}", self.prefix) };
             map.next_value_seed(FlattenValue { row: &mut *self.row, key, depth: self.depth + 1 })?;
         }

@@ -60,11 +60,16 @@ fn looks_like_header(row: &[String]) -> bool {
 pub fn header_names<'a>(cells: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for (i, raw) in cells.into_iter().enumerate() {
-        let base = raw.trim().trim_start_matches('\u{feff}').split_whitespace().collect::<Vec<_>>().join(" ");
+        let base = without_nul(raw).trim().trim_start_matches('\u{feff}').split_whitespace().collect::<Vec<_>>().join(" ");
         let base = if base.is_empty() { format!("column_{}", i + 1) } else { base };
         push_unique(&mut names, base);
     }
     names
+}
+
+/// PostgreSQL text and JSON cannot hold NUL, and a column name with one is never meant: it goes.
+pub fn without_nul(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.contains('\0') { name.replace('\0', "").into() } else { name.into() }
 }
 
 pub fn push_unique(names: &mut Vec<String>, base: String) {
@@ -119,6 +124,7 @@ mod tests {
     #[test]
     fn names_are_unique_and_never_blank() {
         assert_eq!(header_names(["a", "", "a", " b  c "]), ["a", "column_2", "a_2", "b c"]);
+        assert_eq!(header_names(["da\0te", "\0"]), ["date", "column_2"]);
     }
 }
 

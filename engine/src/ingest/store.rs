@@ -262,14 +262,15 @@ fn json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T> {
 
 pub async fn rejected_rows(pool: &PgPool, user: &CurrentUser, upload_id: Uuid, offset: i64, limit: i64) -> Result<RejectedPage> {
     let summary = upload_summary(pool, user, upload_id).await?;
+    let (offset, limit) = crate::store::page_bounds(offset, limit, 1_000)?;
     let rows = sqlx::query_as!(
         RejectedRow,
         r#"SELECT t.file, t.sheet, r.line_no, r.raw, r.reason FROM rejected_rows r
            JOIN upload_tables t ON t.id = r.table_id WHERE t.upload_id = $1 ORDER BY t.position, r.seq
            OFFSET $2 LIMIT $3"#,
         upload_id,
-        offset.max(0),
-        limit.clamp(1, 1_000)
+        offset,
+        limit
     )
     .fetch_all(pool)
     .await?;

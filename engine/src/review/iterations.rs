@@ -108,20 +108,32 @@ pub async fn compare(pool: &PgPool, user: &CurrentUser, sample_id: Uuid, before:
     Ok(Comparison { before: a, after: b, per_category, fixed, broken })
 }
 
-/// Lines people validated, as (text, category) examples for the offline classifier. With
-/// `leave_out`, that sample's own verdicts are left out, so scoring an iteration on the sample does
-/// not grade the classifier on answers it was given.
-pub async fn validated_examples(pool: &PgPool, leave_out: Option<Uuid>) -> Result<Vec<(String, String)>> {
+/// Lines people validated, as (text, category) examples for the offline classifier of a run that
+/// `owner` started with a version of `prompt_id`.
+///
+/// Scope: the prompt owns its examples — verdicts given on samples of runs of any version of that
+/// prompt — and of those only the ones on datasets `owner` may read (their own and those shared with
+/// them). Another user's reviewed lines never teach this run anything, so nothing of theirs can come
+/// back in its answers. With `leave_out`, that sample's own verdicts are left out, so scoring an
+/// iteration on the sample does not grade the classifier on answers it was given.
+pub async fn validated_examples(pool: &PgPool, owner: Uuid, prompt_id: Uuid, leave_out: Option<Uuid>) -> Result<Vec<(String, String)>> {
     let rows = sqlx::query!(
         r#"SELECT ul.text, coalesce(v.corrected_category, rr.category) AS "category!"
            FROM verdicts v
            JOIN sample_items i ON i.id = v.item_id
            JOIN samples s ON s.id = i.sample_id
+           JOIN datasets d ON d.id = s.dataset_id
+           JOIN runs sampled ON sampled.id = s.run_id
+           JOIN prompt_versions pv ON pv.id = sampled.prompt_version_id
            JOIN unique_lines ul ON ul.dataset_id = s.dataset_id AND ul.idx = i.line_idx
            JOIN run_results rr ON rr.run_id = s.run_id AND rr.line_idx = i.line_idx
            WHERE v.verdict <> 'skipped' AND ($1::uuid IS NULL OR s.id <> $1)
+             AND pv.prompt_id = $3
+             AND (d.owner_id = $2 OR EXISTS (SELECT 1 FROM dataset_shares ds WHERE ds.dataset_id = d.id AND ds.user_id = $2))
            ORDER BY v.updated_at DESC LIMIT 50000"#,
-        leave_out
+        leave_out,
+        owner,
+        prompt_id
     )
     .fetch_all(pool)
     .await?;

@@ -19,6 +19,18 @@ pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<PgPool>
         .map_err(|e| EngineError::internal(format!("cannot connect to PostgreSQL: {e}")))
 }
 
+/// Far beyond any table here, and far enough from `i64::MAX` that `offset + limit` never overflows.
+pub const MAX_OFFSET: i64 = 1_000_000_000_000;
+
+/// A page's offset and limit as every list takes them: a negative offset is the first page, an
+/// offset past `MAX_OFFSET` is refused (422), the limit is kept within 1..=`max_limit`.
+pub fn page_bounds(offset: i64, limit: i64, max_limit: i64) -> Result<(i64, i64)> {
+    if offset > MAX_OFFSET {
+        return Err(EngineError::invalid(format!("offset must be between 0 and {MAX_OFFSET}")));
+    }
+    Ok((offset.max(0), limit.clamp(1, max_limit.max(1))))
+}
+
 pub async fn migrate(pool: &PgPool) -> Result<()> {
     MIGRATOR.run(pool).await.map_err(|e| EngineError::internal(format!("migrations failed: {e}")))
 }
@@ -35,5 +47,18 @@ pub(crate) fn copy_escape(out: &mut Vec<u8>, s: &str) {
             0 => {}
             _ => out.push(b),
         }
+    }
+}
+
+#[cfg(test)]
+mod paging_tests {
+    use super::*;
+
+    #[test]
+    fn offsets_past_the_bound_are_refused_and_the_rest_clamped() {
+        assert!(page_bounds(i64::MAX, 50, 500).is_err());
+        assert!(page_bounds(MAX_OFFSET + 1, 50, 500).is_err());
+        assert_eq!(page_bounds(MAX_OFFSET, i64::MAX, 500).ok(), Some((MAX_OFFSET, 500)));
+        assert_eq!(page_bounds(-5, 0, 500).ok(), Some((0, 1)));
     }
 }

@@ -91,17 +91,19 @@ pub struct ShareRequest {
 }
 
 /// Share the dataset with a user: they see it, its runs and samples, and act on them within their
-/// own permissions.
+/// own permissions. The answer is the same whether or not the name is an active user's (a name
+/// nobody has changes nothing), so it cannot be used to find out which names exist.
 #[utoipa::path(post, path = "/datasets/{id}/shares", tag = "datasets", params(("id" = Uuid, Path)), request_body = ShareRequest,
-    responses((status = 200, body = Vec<engine::clean::DatasetShare>), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 403), (status = 404), (status = 422)))]
 pub async fn share(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
     body: Result<Json<ShareRequest>, JsonRejection>,
-) -> Result<Json<Vec<engine::clean::DatasetShare>>, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let (Path(id), Json(req)) = (id?, body?);
-    Ok(Json(engine::clean::shares::share(&state.services.pool, &user, id, &req.username).await?))
+    engine::clean::shares::share(&state.services.pool, &user, id, &req.username).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Stop sharing the dataset with a user.

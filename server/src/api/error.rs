@@ -56,6 +56,10 @@ pub fn bad_request(message: String) -> ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let limit = crate::security::JSON_BODY_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+            return ApiError(EngineError::BodyTooLarge { limit });
+        }
         bad_request(r.body_text())
     }
 }

@@ -32,9 +32,10 @@ use crate::state::AppState;
 )]
 struct ApiDoc;
 
-pub fn router(upload_max_bytes: u64) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    // Multipart framing adds a little to the file itself; the file's own limit is checked while streaming.
-    let body_limit = usize::try_from(upload_max_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024);
+/// `upload_body_limit`: the upload's file limit plus room for the multipart framing (the file's own
+/// limit is checked while streaming). Every other route's body is limited at the edge (`security`).
+pub fn router(upload_body_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let body_limit = upload_body_limit;
     let api = OpenApiRouter::new()
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))

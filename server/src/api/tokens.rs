@@ -3,7 +3,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use engine::auth::{NewToken, TokenInfo, tokens};
+use engine::auth::{NewToken, TokenInfo, TokenScope, tokens};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -17,18 +17,28 @@ pub struct TokenRequest {
     name: String,
     #[serde(default)]
     expires_at: Option<DateTime<Utc>>,
+    /// `read` (GET only), `write` (the default: reads and changes) or `admin` (also administration;
+    /// administrators only).
+    #[serde(default = "default_scope")]
+    scope: TokenScope,
+}
+
+/// Tokens made before scopes existed could write; a client that names none keeps getting that.
+fn default_scope() -> TokenScope {
+    TokenScope::Write
 }
 
 /// Create a personal API token. The secret is in this answer only; send it as `Authorization: Bearer …`.
 #[utoipa::path(post, path = "/tokens", tag = "auth", request_body = TokenRequest,
-    responses((status = 201, body = NewToken), (status = 422, description = "No name, or an expiry in the past")))]
+    responses((status = 201, body = NewToken), (status = 403, description = "An admin token asked for by a non-administrator"),
+               (status = 422, description = "No name, or an expiry in the past")))]
 pub async fn create(
     State(state): State<AppState>,
     Authed(me): Authed,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     let Json(req) = body?;
-    let token = tokens::create(&state.services.pool, &me, &req.name, req.expires_at).await?;
+    let token = tokens::create(&state.services.pool, &me, &req.name, req.expires_at, req.scope).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 

@@ -25,6 +25,8 @@ pub(super) struct ChunkWork {
     pub run_id: Uuid,
     pub dataset_id: Uuid,
     pub prompt_version_id: Uuid,
+    /// Who started the run: the answers it caches are theirs alone.
+    pub owner: Uuid,
     pub model: String,
     pub system: String,
     pub categories: Vec<Category>,
@@ -205,8 +207,8 @@ pub(super) async fn store_chunk(work: &ChunkWork, answered: Answered) -> Result<
                         AS t(idx, cat, score, reason, source)),
               stored AS (INSERT INTO run_results (run_id, line_idx, chunk_no, category, score, reason, source)
                          SELECT $1, idx, $2, cat, score, reason, source FROM t)
-         INSERT INTO llm_cache (prompt_version_id, model, line_key, category, score, reason)
-         SELECT $3, $10, md5(ul.clean_text)::uuid, t.cat, t.score, t.reason
+         INSERT INTO llm_cache (owner_id, prompt_version_id, model, line_key, category, score, reason)
+         SELECT $12, $3, $10, md5(ul.clean_text)::uuid, t.cat, t.score, t.reason
          FROM t JOIN unique_lines ul ON ul.dataset_id = $11 AND ul.idx = t.idx
          WHERE $9 AND t.source IN ('model', 'repaired')
          ON CONFLICT DO NOTHING",
@@ -220,7 +222,8 @@ pub(super) async fn store_chunk(work: &ChunkWork, answered: Answered) -> Result<
         &sources,
         work.use_cache,
         work.model,
-        work.dataset_id
+        work.dataset_id,
+        work.owner
     )
     .execute(&mut *tx)
     .await?;

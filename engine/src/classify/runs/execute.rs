@@ -43,7 +43,8 @@ pub async fn execute_run(ctx: &RunContext, run_id: Uuid, shutdown: &Cancellation
 async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationToken) -> Result<RunOutcome> {
     let pool = &ctx.pool;
     let run = sqlx::query!(
-        "SELECT dataset_id, prompt_version_id, status, settings, model, sample_id, prepared_at IS NOT NULL AS prepared
+        "SELECT dataset_id, prompt_version_id, status, settings, model, sample_id, created_by,
+                prepared_at IS NOT NULL AS prepared
          FROM runs WHERE id = $1",
         run_id
     )
@@ -66,7 +67,7 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
     let version = version_by_id(pool, run.prompt_version_id).await?;
     let use_cache = settings.caches();
     if !run.prepared.unwrap_or(false) {
-        let scope = Scope { dataset_id: run.dataset_id, sample_id: run.sample_id };
+        let scope = Scope { dataset_id: run.dataset_id, sample_id: run.sample_id, owner: run.created_by };
         prepare(ctx, run_id, scope, &settings, version.id, &run.model, use_cache).await?;
     }
     publish(ctx, run_id, 0).await?;
@@ -74,7 +75,8 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
     let provider: Box<dyn Provider> = match settings.provider {
         ProviderKind::Offline => {
             let mut classifier = OfflineClassifier::new(&version.categories);
-            let examples = crate::review::iterations::validated_examples(pool, run.sample_id).await?;
+            let examples =
+                crate::review::iterations::validated_examples(pool, run.created_by, version.prompt_id, run.sample_id).await?;
             classifier.learn(examples.iter().map(|(t, c)| (t.as_str(), c.as_str())));
             Box::new(OfflineProvider::new(classifier, ctx.offline_chunk_delay))
         }
@@ -104,6 +106,7 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
         run_id,
         dataset_id: run.dataset_id,
         prompt_version_id: version.id,
+        owner: run.created_by,
         model: run.model.clone(),
         system: compile_prompt(&version.template, &version.categories),
         categories: version.categories.clone(),
@@ -228,6 +231,8 @@ async fn finish(ctx: &RunContext, run_id: Uuid, status: RunStatus, error: Option
 struct Scope {
     dataset_id: Uuid,
     sample_id: Option<Uuid>,
+    /// Who started the run: only their own cached answers are used.
+    owner: Uuid,
 }
 
 /// Stores cache hits and splits the remaining lines into chunks, in one transaction: the plan is
@@ -247,7 +252,8 @@ async fn prepare(
             "INSERT INTO run_results (run_id, line_idx, chunk_no, category, score, reason, source)
              SELECT $1, ul.idx, -1, c.category, c.score, c.reason, 'cache'
              FROM unique_lines ul
-             JOIN llm_cache c ON c.prompt_version_id = $3 AND c.model = $4 AND c.line_key = md5(ul.clean_text)::uuid
+             JOIN llm_cache c ON c.owner_id = $6 AND c.prompt_version_id = $3 AND c.model = $4
+                             AND c.line_key = md5(ul.clean_text)::uuid
              WHERE ul.dataset_id = $2
                AND ($5::uuid IS NULL OR ul.idx IN (SELECT line_idx FROM sample_items WHERE sample_id = $5))
                AND NOT EXISTS (SELECT 1 FROM run_results r WHERE r.run_id = $1 AND r.line_idx = ul.idx)",
@@ -255,7 +261,8 @@ async fn prepare(
             scope.dataset_id,
             version_id,
             model,
-            scope.sample_id
+            scope.sample_id,
+            scope.owner
         )
         .execute(&mut *tx)
         .await?;

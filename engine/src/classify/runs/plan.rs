@@ -25,26 +25,28 @@ pub async fn plan_run(ctx: &RunContext, user: &CurrentUser, req: &NewRun) -> Res
         r#"SELECT count(*) AS "lines!", coalesce(sum(char_length(ul.text)), 0)::bigint AS "chars!"
            FROM unique_lines ul
            WHERE ul.dataset_id = $1
-             AND NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.prompt_version_id = $3 AND c.model = $4
+             AND NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.owner_id = $5 AND c.prompt_version_id = $3 AND c.model = $4
                                        AND c.line_key = md5(ul.clean_text)::uuid))"#,
         dataset.id,
         use_cache,
         version.id,
-        model
+        model,
+        user.id
     )
     .fetch_one(&ctx.pool)
     .await?;
     let first = sqlx::query!(
         r#"SELECT ul.idx, ul.text FROM unique_lines ul
            WHERE ul.dataset_id = $1
-             AND NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.prompt_version_id = $3 AND c.model = $4
+             AND NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.owner_id = $6 AND c.prompt_version_id = $3 AND c.model = $4
                                        AND c.line_key = md5(ul.clean_text)::uuid))
            ORDER BY ul.idx LIMIT $5"#,
         dataset.id,
         use_cache,
         version.id,
         model,
-        settings.chunk_size as i64
+        settings.chunk_size as i64,
+        user.id
     )
     .fetch_all(&ctx.pool)
     .await?;

@@ -36,7 +36,7 @@ pub async fn results_page(
     limit: i64,
 ) -> Result<ResultsPage> {
     let run = run_progress(pool, user, id).await?;
-    let (offset, limit) = (offset.max(0), limit.clamp(1, 1000));
+    let (offset, limit) = crate::store::page_bounds(offset, limit, 1000)?;
     let (min, max) = (filter.min_score.unwrap_or(f64::NEG_INFINITY), filter.max_score.unwrap_or(f64::INFINITY));
     let rows = if filter.is_empty() {
         // Only the map segments that overlap the page are unnested.
@@ -206,19 +206,20 @@ impl Export {
     }
 }
 
-/// Every original row with its original columns plus category, score and reason, as CSV. With a
+/// Every original row with its original columns plus category, score and reason, as CSV (cells
+/// neutralised against formulas). With a
 /// sample: the final category (the human verdict where there is one), who reviewed, the prompt version.
 pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id: Option<Uuid>) -> Result<Vec<u8>> {
     let export = Export::of(pool, user, id, sample_id).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(export.header()).map_err(EngineError::internal)?;
+    let mut out = crate::export::CsvOut::new(Vec::new());
+    out.write_row(export.header())?;
     for_each_result_row(pool, id, &export, |r| {
         let mut record = r.values.clone();
         record.extend(export.tail(&r));
-        out.write_record(&record).map_err(EngineError::internal)
+        out.write_row(&record)
     })
     .await?;
-    out.into_inner().map_err(EngineError::internal)
+    out.into_inner()
 }
 
 /// XLSX has a row limit; a larger export continues on the next sheet.

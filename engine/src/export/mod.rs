@@ -1,0 +1,69 @@
+//! What leaves the system as a file a person opens in a spreadsheet. Every CSV the product writes
+//! goes through [`CsvOut`], so no cell or header can run as a formula (CSV injection, OWASP): a text
+//! that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, which the
+//! spreadsheet shows as text, the value still visible. Numbers (`-12.50`) are left as they are.
+//! XLSX needs none of this: its cells are written as strings or numbers, never as formulas.
+
+use std::borrow::Cow;
+use std::io::Write;
+
+use crate::error::{EngineError, Result};
+
+/// A CSV writer whose every cell is neutralised.
+pub struct CsvOut<W: Write> {
+    inner: csv::Writer<W>,
+}
+
+impl<W: Write> CsvOut<W> {
+    pub fn new(out: W) -> Self {
+        CsvOut { inner: csv::Writer::from_writer(out) }
+    }
+
+    pub fn write_row<I, S>(&mut self, cells: I) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.inner
+            .write_record(cells.into_iter().map(|c| neutralise(c.as_ref()).into_owned()))
+            .map_err(EngineError::internal)
+    }
+
+    pub fn into_inner(self) -> Result<W> {
+        self.inner.into_inner().map_err(EngineError::internal)
+    }
+}
+
+/// The cell as a spreadsheet will show it without evaluating it.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.trim().parse::<f64>().is_err() {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_leading_cells_become_text_and_the_rest_stay_as_they_were() {
+        for risky in ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1", "=", "-"] {
+            assert_eq!(neutralise(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for safe in ["taxi", "-12.50", "+34", "1e3", "", "a=b", " =1", "'quoted"] {
+            assert_eq!(neutralise(safe), safe, "{safe:?}");
+        }
+    }
+
+    #[test]
+    fn headers_and_cells_are_written_neutralised() {
+        let mut out = CsvOut::new(Vec::new());
+        out.write_row(["=cmd|' /C calc'!A0", "amount"]).expect("header");
+        out.write_row(["@evil", "-7.5"]).expect("row");
+        let text = String::from_utf8(out.into_inner().expect("bytes")).expect("utf8");
+        assert_eq!(text, "'=cmd|' /C calc'!A0,amount\n'@evil,-7.5\n");
+    }
+}

@@ -1,0 +1,114 @@
+//! Server-side rendering of pages, isolated from everything else the process does.
+//!
+//! Leptos renders a page as several tasks that share reactive nodes guarded by locks; when those
+//! tasks run on different threads of one runtime, a lock-order inversion inside `reactive_graph`
+//! can deadlock them (leptos-rs/leptos#4673, #4578) and, with them, every thread of the runtime.
+//! Here each render runs on one thread of a small pool, each thread its own single-threaded
+//! runtime: the render's spawned tasks stay on that thread, so two of them never hold those locks
+//! at once. A render has a deadline; REST, server functions, event streams, health and the job
+//! workers never wait on a render.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio_util::task::LocalPoolHandle;
+
+use crate::runtimes::Heartbeats;
+
+#[derive(Clone)]
+pub struct RenderPool {
+    pool: LocalPoolHandle,
+    timeout: Duration,
+}
+
+impl RenderPool {
+    /// `threads` rendering threads, each beating as `render-<n>`.
+    pub fn start(threads: usize, timeout: Duration, beats: &Arc<Heartbeats>) -> Self {
+        let pool = LocalPoolHandle::new(threads.max(1));
+        for idx in 0..pool.num_threads() {
+            let beat = beats.beat(&format!("render-{idx}"));
+            drop(pool.spawn_pinned_by_idx(move || beat, idx));
+        }
+        RenderPool { pool, timeout }
+    }
+
+    /// Runs the rest of the stack for `req` on a rendering thread and brings the whole body back:
+    /// the streamed page is read to its end there, so no reactive code runs anywhere else.
+    async fn render(&self, req: Request, next: Next) -> Response {
+        let request_id = crate::observability::current_request_id().unwrap_or_else(|| "-".into());
+        let task = self.pool.spawn_pinned(move || {
+            crate::observability::REQUEST_ID.scope(request_id, async move {
+                let (parts, body) = next.run(req).await.into_parts();
+                match axum::body::to_bytes(body, usize::MAX).await {
+                    Ok(bytes) => Response::from_parts(parts, Body::from(bytes)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "page body failed while rendering");
+                        unavailable(StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.")
+                    }
+                }
+            })
+        });
+        let abort = task.abort_handle();
+        match tokio::time::timeout(self.timeout, task).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "page render panicked");
+                unavailable(StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.")
+            }
+            Err(_) => {
+                abort.abort();
+                metrics::counter!("dgs_page_render_timeouts_total").increment(1);
+                tracing::error!(timeout_secs = self.timeout.as_secs(), "page render exceeded its deadline");
+                let mut res = unavailable(StatusCode::SERVICE_UNAVAILABLE, "The page took too long to render; try again.");
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+                res
+            }
+        }
+    }
+}
+
+/// Pages go to the rendering threads; the API, server functions, health, metrics and static files
+/// are served where they arrive.
+pub(crate) fn is_page(method: &Method, path: &str) -> bool {
+    let api = path.starts_with("/api/") || path.starts_with("/pkg/");
+    let service = matches!(path, "/healthz" | "/readyz" | "/metrics");
+    let file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    (method == Method::GET || method == Method::HEAD) && !api && !service && !file
+}
+
+pub async fn isolate_pages(State(pool): State<RenderPool>, req: Request, next: Next) -> Response {
+    if !is_page(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    pool.render(req, next).await
+}
+
+fn unavailable(status: StatusCode, message: &'static str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Data Governance Service</title></head>\
+         <body><main><h1>{}</h1><p>{message}</p><p><a href=\"\">Reload</a></p></main></body></html>",
+        status.canonical_reason().unwrap_or("Error")
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_rendered_apart_and_everything_else_is_not() {
+        for page in ["/", "/datasets", "/datasets/4f1c/classify", "/runs/x", "/admin/users", "/nowhere"] {
+            assert!(is_page(&Method::GET, page), "{page}");
+        }
+        for other in ["/api/v1/runs", "/api/read/whoami", "/pkg/dgs.js", "/favicon.ico", "/healthz", "/readyz", "/metrics"] {
+            assert!(!is_page(&Method::GET, other), "{other}");
+        }
+        assert!(!is_page(&Method::POST, "/login"));
+    }
+}

@@ -154,7 +154,7 @@ fn matrix() -> Vec<Row> {
         sfn::<RemovePasskey>("f:id={none}", [401, 404, 404, 404]),
         sfn::<RedeemEnrolment>("f:token=enr_not-a-link", [404, 404, 404, 404]),
         sfn::<MyTokens>("", [401, 200, 200, 200]),
-        sfn::<CreateToken>("f:name=matrix", [401, 200, 200, 200]),
+        sfn::<CreateToken>("f:name=matrix&scope=read", [401, 200, 200, 200]),
         sfn::<RevokeToken>("f:id={none}", [401, 404, 404, 404]),
         // ---- Server functions: administration
         sfn::<AdminUsers>("", [401, 403, 403, 200]),

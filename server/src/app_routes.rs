@@ -29,6 +29,7 @@ use crate::state::AppState;
 
 pub fn router(state: AppState, secure_cookies: bool, limits: &EdgeLimits) -> Router {
     let (api, openapi) = crate::api::router(limits.upload_body_max_bytes);
+    crate::security::JSON_BODY_LIMIT.store(limits.json_body_max_bytes, std::sync::atomic::Ordering::Relaxed);
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
     let options = state.leptos_options.clone();

@@ -100,6 +100,59 @@ fn unavailable(status: StatusCode, message: &'static str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Router;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    fn app(pool: RenderPool) -> Router {
+        Router::new()
+            .route("/slow", get(|| async { tokio::time::sleep(Duration::from_secs(5)).await; "late" }))
+            // A page whose work is spread over spawned tasks, as Leptos spreads a render: report
+            // the threads they ran on.
+            .route("/spread", get(|| async {
+                let tasks: Vec<_> = (0..16)
+                    .map(|_| tokio::spawn(async { tokio::task::yield_now().await; format!("{:?}", std::thread::current().id()) }))
+                    .collect();
+                let mut threads = Vec::new();
+                for t in tasks {
+                    threads.push(t.await.unwrap_or_default());
+                }
+                threads.sort();
+                threads.dedup();
+                threads.join(",")
+            }))
+            .layer(axum::middleware::from_fn_with_state(pool, isolate_pages))
+    }
+
+    async fn get_page(app: Router, path: &str) -> (StatusCode, String) {
+        let req = axum::http::Request::get(path).body(Body::empty()).expect("request");
+        let res = app.oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_render_and_everything_it_spawns_stay_on_one_thread() {
+        let beats = Arc::new(Heartbeats::default());
+        let app = app(RenderPool::start(2, Duration::from_secs(5), &beats));
+        let (status, threads) = get_page(app, "/spread").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(threads.split(',').count(), 1, "tasks of one render ran on threads {threads}");
+    }
+
+    #[tokio::test]
+    async fn a_render_past_its_deadline_answers_503_and_the_thread_beats_on() {
+        let beats = Arc::new(Heartbeats::default());
+        let app = app(RenderPool::start(1, Duration::from_millis(300), &beats));
+        let started = std::time::Instant::now();
+        let (status, _) = get_page(app, "/slow").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(started.elapsed() < Duration::from_secs(2), "answered after {:?}", started.elapsed());
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let age = beats.age_of("render-0").expect("render thread registered");
+        assert!(age < Duration::from_millis(500), "the render thread stopped beating: {age:?}");
+    }
 
     #[test]
     fn pages_are_rendered_apart_and_everything_else_is_not() {

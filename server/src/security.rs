@@ -95,7 +95,6 @@ pub static JSON_BODY_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::
 pub async fn limit_bodies(State(limits): State<EdgeLimits>, req: Request, next: Next) -> Response {
     let upload = req.method() == Method::POST && req.uri().path() == "/api/v1/uploads";
     let limit = if upload { limits.upload_body_max_bytes } else { limits.json_body_max_bytes };
-    JSON_BODY_LIMIT.store(limits.json_body_max_bytes, std::sync::atomic::Ordering::Relaxed);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -141,7 +141,7 @@ fn NewRoleCard(perms: Vec<PermissionInfo>, save: ServerAction<AdminSaveRole>) ->
             <h3>{tr(Key::NewRole)}</h3>
             <label class="field">
                 <span>{tr(Key::Name)}</span>
-                <input type="text" required pattern="[a-z0-9_-]{2,40}" bind:value=name data-testid="role-name"/>
+                <input type="text" required pattern=r"[a-z0-9_\-]{2,40}" bind:value=name data-testid="role-name"/>
             </label>
             <label class="field">
                 <span>{tr(Key::Description)}</span>

@@ -394,7 +394,7 @@ keys! {
     LoadMore => "Cargar más", "Load more";
     Details => "Detalle", "Details";
     SharedWith => "Compartido con", "Shared with";
-    SharesHint => "Quien lo tenga compartido ve el conjunto, sus clasificaciones y muestras, y actúa según sus propios permisos. Escriba el nombre de usuario exacto: si pertenece a una cuenta activa, aparecerá aquí.", "People it is shared with see the dataset, its runs and samples, and act within their own permissions. Type the exact username: if it belongs to an active account, it appears here.";
+    SharesHint => "Quien lo tenga compartido ve el conjunto, sus clasificaciones y muestras, y actúa según sus propios permisos. Escribe el nombre de usuario exacto: si pertenece a una cuenta activa, aparecerá aquí.", "People it is shared with see the dataset, its runs and samples, and act within their own permissions. Type the exact username: if it belongs to an active account, it appears here.";
     Share => "Compartir", "Share";
     Or => "o", "or";
     SignInWithPasskey => "Entrar con una passkey", "Sign in with a passkey";

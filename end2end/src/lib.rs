@@ -155,18 +155,23 @@ impl TestServer {
     }
 }
 
-/// Uploads `csv` as `name`, builds a dataset on `column` and starts a run; returns (dataset, run) JSON.
-pub async fn upload_and_run(server: &TestServer, client: &reqwest::Client, name: &str, csv: Vec<u8>, column: &str) -> anyhow::Result<(Value, Value)> {
-    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(csv).file_name(name.to_string()));
+/// Uploads `bytes` as `name` and builds a dataset on `column`; returns the dataset JSON.
+pub async fn upload_dataset(server: &TestServer, client: &reqwest::Client, name: &str, bytes: Vec<u8>, column: &str) -> anyhow::Result<Value> {
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
     let upload: Value = client.post(server.url("/api/v1/uploads")).multipart(form).send().await?.error_for_status()?.json().await?;
-    let dataset: Value = client
+    Ok(client
         .post(server.url("/api/v1/datasets"))
         .json(&serde_json::json!({ "upload_id": upload["id"], "description_column": column }))
         .send()
         .await?
         .error_for_status()?
         .json()
-        .await?;
+        .await?)
+}
+
+/// Uploads `csv` as `name`, builds a dataset on `column` and starts a run; returns (dataset, run) JSON.
+pub async fn upload_and_run(server: &TestServer, client: &reqwest::Client, name: &str, csv: Vec<u8>, column: &str) -> anyhow::Result<(Value, Value)> {
+    let dataset = upload_dataset(server, client, name, csv, column).await?;
     let run: Value = client
         .post(server.url("/api/v1/runs"))
         .json(&serde_json::json!({ "dataset_id": dataset["id"] }))

@@ -263,3 +263,20 @@ async fn tokens_act_within_their_scope_and_die_with_the_password() -> anyhow::Re
     assert_eq!(get(token(&admin_token), "/api/v1/admin/users").await?.status(), 200, "someone else's stay");
     Ok(())
 }
+
+#[tokio::test]
+async fn behind_an_https_proxy_cookies_are_secure_and_hsts_is_sent() -> anyhow::Result<()> {
+    // Listening on loopback, reached by browsers over HTTPS through a proxy on the same host.
+    let server = TestServer::start(&[("PUBLIC_URL", "https://localhost")]).await?;
+    server.create_user("ana", "analyst", PASSWORD)?;
+    let r = reqwest::Client::new()
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "ana", "password": PASSWORD }))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(r.headers().get("strict-transport-security").is_some(), "no HSTS behind HTTPS");
+    Ok(())
+}

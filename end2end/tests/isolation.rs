@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use end2end::{TestServer, wait_run};
+use end2end::{TestServer, upload_dataset, wait_run};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -14,21 +14,8 @@ const SECRET: &str = "PAGO NOMINA CONFIDENCIAL MARIA GARCIA DNI 12345678Z IBAN E
 const TELLTALES: [&str; 5] = ["12345678Z", "ES9121", "IBAN", "MARIA", "GARCIA"];
 
 async fn dataset(server: &TestServer, client: &reqwest::Client, name: &str, lines: &[&str]) -> anyhow::Result<String> {
-    let mut csv = String::from("concepto\n");
-    for l in lines {
-        csv.push_str(&format!("{l}\n"));
-    }
-    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name(name.to_string()));
-    let upload: Value = client.post(server.url("/api/v1/uploads")).multipart(form).send().await?.error_for_status()?.json().await?;
-    let d: Value = client
-        .post(server.url("/api/v1/datasets"))
-        .json(&json!({ "upload_id": upload["id"], "description_column": "concepto" }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(text(&d["id"]))
+    let csv = format!("concepto\n{}\n", lines.join("\n"));
+    Ok(text(&upload_dataset(server, client, name, csv.into_bytes(), "concepto").await?["id"]))
 }
 
 async fn run(server: &TestServer, client: &reqwest::Client, body: Value) -> anyhow::Result<String> {

@@ -226,6 +226,15 @@ keys! {
     ErrNotFound => "No se encontró lo que buscas.", "What you are looking for was not found.";
     ErrInternal => "Algo falló en el servidor. Cita este identificador:", "Something failed on the server. Quote this id:";
     ErrNetwork => "No se pudo contactar con el servidor.", "The server could not be reached.";
+    ErrInvalidInput => "Revisa lo que has enviado:", "Please check what you sent:";
+    ErrForbiddenOrigin => "Por seguridad, los cambios solo se aceptan desde las páginas de este sitio.", "For safety, changes are only accepted from this site's own pages.";
+    ErrConflict => "No se pudo hacer en el estado actual:", "This cannot be done as things stand:";
+    ErrUnreadableFile => "No se puede leer el archivo:", "The file cannot be read:";
+    ErrRefusedFile => "El archivo fue rechazado:", "The file was refused:";
+    ErrCancelled => "El trabajo se canceló.", "The work was cancelled.";
+    ErrUploadTooLarge => "El archivo supera el tamaño máximo permitido.", "The file is larger than the largest upload allowed.";
+    ErrBodyTooLarge => "La solicitud es demasiado grande.", "The request is too large.";
+    ErrMalformed => "La solicitud no se pudo leer:", "The request could not be read:";
     UniqueLinesLower => "líneas únicas", "unique lines";
     RowsLower => "filas", "rows";
     Provider => "Proveedor", "Provider";

@@ -40,6 +40,9 @@ pub enum EngineError {
     Cancelled,
     #[error("the upload is larger than the limit of {limit} bytes")]
     UploadTooLarge { limit: u64 },
+    /// A request that cannot be read at all: a malformed id in the path, query string or JSON body.
+    #[error("malformed request: {0}")]
+    Malformed(String),
     /// A request body (not an upload) over `JSON_BODY_MAX_BYTES`.
     #[error("the request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
@@ -67,6 +70,7 @@ pub enum ErrorCode {
     Cancelled,
     UploadTooLarge,
     BodyTooLarge,
+    MalformedRequest,
     Internal,
 }
 
@@ -76,6 +80,7 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidInput | ErrorCode::UnreadableFile | ErrorCode::RefusedFile => 422,
             ErrorCode::NotFound => 404,
+            ErrorCode::MalformedRequest => 400,
             ErrorCode::Unauthenticated | ErrorCode::BadCredentials => 401,
             ErrorCode::Forbidden | ErrorCode::ForbiddenOrigin => 403,
             ErrorCode::ReauthenticationRequired | ErrorCode::PasswordChangeRequired => 403,
@@ -104,6 +109,7 @@ impl ErrorCode {
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::UploadTooLarge => "upload_too_large",
             ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::MalformedRequest => "malformed_request",
             ErrorCode::Internal => "internal",
         }
     }
@@ -128,6 +134,7 @@ impl EngineError {
             EngineError::Cancelled => ErrorCode::Cancelled,
             EngineError::UploadTooLarge { .. } => ErrorCode::UploadTooLarge,
             EngineError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            EngineError::Malformed(_) => ErrorCode::MalformedRequest,
             EngineError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -88,28 +88,46 @@ fn HeaderBar(me: Option<Option<CurrentUser>>, logout: ServerAction<Logout>) -> i
     }
 }
 
+/// The user's-language text for an error code. The match is exhaustive over the engine's codes, so
+/// a new code without a text does not build. Codes whose message names what went wrong (which
+/// value, which file) keep it after the translated lead.
+pub fn error_text(l: Locale, code: &str, message: &str) -> String {
+    use engine::ErrorCode as C;
+    if code == "network" {
+        return t(l, Key::ErrNetwork).to_string();
+    }
+    let parsed: Option<C> = serde_json::from_value(serde_json::Value::String(code.to_string())).ok();
+    let Some(parsed) = parsed else { return message.to_string() };
+    let (key, detail) = match parsed {
+        C::InvalidInput => (Key::ErrInvalidInput, true),
+        C::NotFound => (Key::ErrNotFound, false),
+        C::Unauthenticated => (Key::ErrUnauthenticated, false),
+        C::Forbidden => (Key::ErrForbidden, false),
+        C::ForbiddenOrigin => (Key::ErrForbiddenOrigin, false),
+        C::BadCredentials => (Key::ErrBadCredentials, false),
+        C::TooManyAttempts => (Key::ErrTooManyAttempts, false),
+        C::RateLimited => (Key::ErrRateLimited, false),
+        C::ReauthenticationRequired => (Key::ErrReauthenticate, false),
+        C::PasswordChangeRequired => (Key::ErrPasswordChange, false),
+        C::Conflict => (Key::ErrConflict, true),
+        C::UnreadableFile => (Key::ErrUnreadableFile, true),
+        C::RefusedFile => (Key::ErrRefusedFile, true),
+        C::Cancelled => (Key::ErrCancelled, false),
+        C::UploadTooLarge => (Key::ErrUploadTooLarge, false),
+        C::BodyTooLarge => (Key::ErrBodyTooLarge, false),
+        C::MalformedRequest => (Key::ErrMalformed, true),
+        C::Internal => (Key::ErrInternal, false),
+    };
+    if detail && !message.is_empty() { format!("{} {message}", t(l, key)) } else { t(l, key).to_string() }
+}
+
 /// A translated explanation of a failed server call.
 #[component]
 pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
     let locale = use_locale();
     let (code, message) = error_parts(&error);
     let signed_out = code == "unauthenticated" || code == "reauthentication_required";
-    let text = move || {
-        let l = locale.get();
-        match code.as_str() {
-            "unauthenticated" => t(l, Key::ErrUnauthenticated).to_string(),
-            "forbidden" => t(l, Key::ErrForbidden).to_string(),
-            "bad_credentials" => t(l, Key::ErrBadCredentials).to_string(),
-            "too_many_attempts" => t(l, Key::ErrTooManyAttempts).to_string(),
-            "rate_limited" => t(l, Key::ErrRateLimited).to_string(),
-            "reauthentication_required" => t(l, Key::ErrReauthenticate).to_string(),
-            "password_change_required" => t(l, Key::ErrPasswordChange).to_string(),
-            "not_found" => t(l, Key::ErrNotFound).to_string(),
-            "network" => t(l, Key::ErrNetwork).to_string(),
-            "internal" => t(l, Key::ErrInternal).to_string(),
-            _ => message.clone(),
-        }
-    };
+    let text = move || error_text(locale.get(), &code, &message);
     view! {
         <p class="note note-error" role="alert">
             {text}

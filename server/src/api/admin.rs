@@ -1,8 +1,7 @@
 //! Administration: users, roles and their permissions, role assignments, the audit log.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use engine::auth::{
@@ -12,6 +11,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::error::ApiError;
 use super::session::{AuthUser, Authed};
 use crate::state::AppState;
@@ -36,9 +36,8 @@ pub struct NewUser {
 pub async fn create_user(
     State(state): State<AppState>,
     Authed(me): Authed,
-    body: Result<Json<NewUser>, JsonRejection>,
+    ApiJson(req): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<CurrentUser>), ApiError> {
-    let Json(req) = body?;
     let user = engine::auth::create_account(&state.services.pool, &me, &req.username, req.password.as_deref(), &req.role).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -53,10 +52,9 @@ pub struct UserPatch {
 pub async fn update_user(
     State(state): State<AppState>,
     Authed(me): Authed,
-    id: Result<Path<Uuid>, PathRejection>,
-    body: Result<Json<UserPatch>, JsonRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<UserPatch>,
 ) -> Result<StatusCode, ApiError> {
-    let (Path(id), Json(req)) = (id?, body?);
     engine::auth::set_active(&state.services.pool, &me, id, req.is_active).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -72,10 +70,9 @@ pub struct PasswordReset {
 pub async fn reset_password(
     State(state): State<AppState>,
     Authed(me): Authed,
-    id: Result<Path<Uuid>, PathRejection>,
-    body: Result<Json<PasswordReset>, JsonRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<PasswordReset>,
 ) -> Result<StatusCode, ApiError> {
-    let (Path(id), Json(req)) = (id?, body?);
     engine::auth::reset_password(&state.services.pool, &me, id, &req.temporary).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -96,9 +93,8 @@ pub async fn list_permissions(State(state): State<AppState>, AuthUser(me): AuthU
 pub async fn save_role(
     State(state): State<AppState>,
     Authed(me): Authed,
-    body: Result<Json<RoleDraft>, JsonRejection>,
+    ApiJson(draft): ApiJson<RoleDraft>,
 ) -> Result<Json<RoleInfo>, ApiError> {
-    let Json(draft) = body?;
     Ok(Json(rbac::save_role(&state.services.pool, &me, &draft).await?))
 }
 
@@ -106,9 +102,8 @@ pub async fn save_role(
 pub async fn delete_role(
     State(state): State<AppState>,
     Authed(me): Authed,
-    name: Result<Path<String>, PathRejection>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let Path(name) = name?;
     rbac::delete_role(&state.services.pool, &me, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -130,11 +125,9 @@ pub struct AssignmentRequest {
 pub async fn assign_role(
     State(state): State<AppState>,
     Authed(me): Authed,
-    path: Result<Path<(Uuid, String)>, PathRejection>,
-    body: Result<Json<AssignmentRequest>, JsonRejection>,
+    ApiPath((id, role)): ApiPath<(Uuid, String)>,
+    ApiJson(req): ApiJson<AssignmentRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let Path((id, role)) = path?;
-    let Json(req) = body?;
     rbac::assign_role(&state.services.pool, &me, id, &role, req.expires_at).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -144,9 +137,8 @@ pub async fn assign_role(
 pub async fn unassign_role(
     State(state): State<AppState>,
     Authed(me): Authed,
-    path: Result<Path<(Uuid, String)>, PathRejection>,
+    ApiPath((id, role)): ApiPath<(Uuid, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let Path((id, role)) = path?;
     rbac::unassign_role(&state.services.pool, &me, id, &role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -156,8 +148,7 @@ pub async fn unassign_role(
 pub async fn audit_log(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
-    q: Result<Query<AuditQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    let Query(q) = q?;
     Ok(Json(audit::list(&state.services.pool, &me, &q).await?))
 }

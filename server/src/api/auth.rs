@@ -1,6 +1,5 @@
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use engine::auth::{CurrentUser, SessionInfo, sessions};
 use serde::Deserialize;
@@ -8,6 +7,7 @@ use tower_sessions::Session;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::error::ApiError;
 use super::session::{Authed, Caller};
 use crate::state::AppState;
@@ -27,9 +27,8 @@ pub async fn login(
     State(state): State<AppState>,
     caller: Caller,
     session: Session,
-    body: Result<Json<LoginRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<CurrentUser>, ApiError> {
-    let Json(req) = body?;
     let user = app::session::password_sign_in(&session, &state.services.pool, &caller.client, &req.username, &req.password).await?;
     Ok(Json(user))
 }
@@ -62,9 +61,8 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(state): State<AppState>,
     Authed(me): Authed,
-    body: Result<Json<PasswordChange>, JsonRejection>,
+    ApiJson(req): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let Json(req) = body?;
     engine::auth::change_password(&state.services.pool, &me, req.current.as_deref(), &req.new).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -76,6 +74,7 @@ pub async fn list_sessions(State(state): State<AppState>, Authed(me): Authed) ->
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EndAll {
     /// Keep the session making this request (sign out the others only).
     #[serde(default)]
@@ -88,7 +87,7 @@ pub async fn end_all_sessions(
     State(state): State<AppState>,
     Authed(me): Authed,
     session: Session,
-    axum::extract::Query(q): axum::extract::Query<EndAll>,
+    ApiQuery(q): ApiQuery<EndAll>,
 ) -> Result<StatusCode, ApiError> {
     app::session::sign_out_everywhere(&session, &state.services.pool, &me, q.keep_current).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -99,9 +98,8 @@ pub async fn end_all_sessions(
 pub async fn end_session(
     State(state): State<AppState>,
     Authed(me): Authed,
-    id: Result<Path<Uuid>, PathRejection>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let Path(id) = id?;
     sessions::end(&state.services.pool, &me.user, id, "signed out from another session").await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,5 @@
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use engine::clean::{
     DatasetDetail, DatasetRowsPage, DatasetSummary, NewDataset, RowsQuery, create_dataset, dataset_detail, dataset_rows,
@@ -9,6 +8,7 @@ use engine::clean::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::error::ApiError;
 use super::session::AuthUser;
 use crate::state::AppState;
@@ -20,23 +20,22 @@ use crate::state::AppState;
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    body: Result<Json<NewDataset>, JsonRejection>,
+    ApiJson(req): ApiJson<NewDataset>,
 ) -> Result<(StatusCode, Json<DatasetSummary>), ApiError> {
-    let Json(req) = body?;
     Ok((StatusCode::CREATED, Json(create_dataset(&state.services.pool, &user, &req).await?)))
 }
 
 /// A dataset with its choices and statistics: rows, unique lines, duplicate groups, largest groups.
 #[utoipa::path(get, path = "/datasets/{id}", tag = "datasets", params(("id" = Uuid, Path)),
     responses((status = 200, body = DatasetDetail), (status = 404)))]
-pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<DatasetDetail>, ApiError> {
+pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<DatasetDetail>, ApiError> {
     Ok(Json(dataset_detail(&state.services.pool, &user, id).await?))
 }
 
 /// Deletes a dataset with its unique lines and runs; 409 while one of its runs is active.
 #[utoipa::path(delete, path = "/datasets/{id}", tag = "datasets", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404), (status = 409)))]
-pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
     delete_dataset(&state.services.pool, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -47,6 +46,7 @@ pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Re
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RowsParams {
     #[serde(default)]
     offset: i64,
@@ -65,10 +65,9 @@ pub struct RowsParams {
 pub async fn rows(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
-    p: Result<Query<RowsParams>, QueryRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(p): ApiQuery<RowsParams>,
 ) -> Result<Json<DatasetRowsPage>, ApiError> {
-    let Query(p) = p?;
     let q = RowsQuery { offset: p.offset, limit: p.limit, sort: p.sort, desc: p.desc, q: p.q };
     Ok(Json(dataset_rows(&state.services.pool, &user, id, &q).await?))
 }
@@ -79,9 +78,8 @@ pub async fn rows(
 pub async fn list_shares(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<engine::clean::DatasetShare>>, ApiError> {
-    let Path(id) = id?;
     Ok(Json(engine::clean::shares::list_shares(&state.services.pool, &user, id).await?))
 }
 
@@ -98,10 +96,9 @@ pub struct ShareRequest {
 pub async fn share(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
-    body: Result<Json<ShareRequest>, JsonRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<ShareRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let (Path(id), Json(req)) = (id?, body?);
     engine::clean::shares::share(&state.services.pool, &user, id, &req.username).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -112,9 +109,8 @@ pub async fn share(
 pub async fn unshare(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    path: Result<Path<(Uuid, Uuid)>, axum::extract::rejection::PathRejection>,
+    ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    let Path((id, user_id)) = path?;
     engine::clean::shares::unshare(&state.services.pool, &user, id, user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

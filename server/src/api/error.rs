@@ -49,9 +49,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Malformed JSON, paths and queries are the client's mistake: 400/422 with our error shape.
+/// Malformed JSON, paths and queries are the client's mistake: 400 with our error shape.
 pub fn bad_request(message: String) -> ApiError {
-    ApiError(EngineError::Invalid(message))
+    ApiError(EngineError::Malformed(message))
 }
 
 impl From<JsonRejection> for ApiError {

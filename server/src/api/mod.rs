@@ -7,6 +7,7 @@ mod datasets;
 mod passkeys;
 mod prompts;
 pub mod error;
+mod extract;
 mod runs;
 mod samples;
 pub mod session;

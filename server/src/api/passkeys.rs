@@ -2,8 +2,7 @@
 //! management of my passkeys; enrolment links.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use engine::auth::sessions::SignInMethod;
 use engine::auth::{CurrentUser, EnrolmentLink, PasskeyInfo, enrolment, passkeys};
@@ -16,6 +15,7 @@ use webauthn_rs::prelude::{
     RequestChallengeResponse,
 };
 
+use super::extract::{ApiJson, ApiPath};
 use super::error::ApiError;
 use super::session::{AuthUser, Authed, Caller};
 use crate::state::AppState;
@@ -34,9 +34,8 @@ pub async fn register_start(
     State(state): State<AppState>,
     Authed(me): Authed,
     session: Session,
-    body: Result<Json<NewPasskey>, JsonRejection>,
+    ApiJson(req): ApiJson<NewPasskey>,
 ) -> Result<Json<CreationChallengeResponse>, ApiError> {
-    let Json(req) = body?;
     let (options, ceremony) = state.services.passkeys.start_registration(&state.services.pool, &me).await?;
     keep_ceremony(&session, REGISTRATION, ceremony, Some(req.name), Some(me.user.id)).await?;
     Ok(Json(options))
@@ -49,9 +48,8 @@ pub async fn register_finish(
     State(state): State<AppState>,
     Authed(me): Authed,
     session: Session,
-    body: Result<Json<RegisterPublicKeyCredential>, JsonRejection>,
+    ApiJson(credential): ApiJson<RegisterPublicKeyCredential>,
 ) -> Result<(StatusCode, Json<PasskeyInfo>), ApiError> {
-    let Json(credential) = body?;
     let (ceremony, name): (PasskeyRegistration, _) = take_ceremony(&session, REGISTRATION, Some(me.user.id)).await?;
     let name = name.unwrap_or_else(|| "Passkey".into());
     let info = state.services.passkeys.finish_registration(&state.services.pool, &me, &name, &credential, &ceremony).await?;
@@ -73,9 +71,8 @@ pub async fn login_finish(
     State(state): State<AppState>,
     caller: Caller,
     session: Session,
-    body: Result<Json<PublicKeyCredential>, JsonRejection>,
+    ApiJson(credential): ApiJson<PublicKeyCredential>,
 ) -> Result<Json<CurrentUser>, ApiError> {
-    let Json(credential) = body?;
     let pool = &state.services.pool;
     let (ceremony, _): (DiscoverableAuthentication, _) = take_ceremony(&session, AUTHENTICATION, None).await?;
     let result = state.services.passkeys.finish_sign_in(pool, &credential, ceremony).await;
@@ -96,10 +93,9 @@ pub async fn list(State(state): State<AppState>, AuthUser(me): AuthUser) -> Resu
 pub async fn rename(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
-    id: Result<Path<Uuid>, PathRejection>,
-    body: Result<Json<NewPasskey>, JsonRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<NewPasskey>,
 ) -> Result<StatusCode, ApiError> {
-    let (Path(id), Json(req)) = (id?, body?);
     passkeys::rename(&state.services.pool, &me, id, &req.name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -107,8 +103,7 @@ pub async fn rename(
 /// Remove one of my passkeys (needs a fresh sign-in); the sessions it opened end.
 #[utoipa::path(delete, path = "/auth/passkeys/{id}", tag = "auth",
     responses((status = 204), (status = 403, description = "Sign in again first"), (status = 404), (status = 409, description = "Your only way in")))]
-pub async fn remove(State(state): State<AppState>, Authed(me): Authed, id: Result<Path<Uuid>, PathRejection>) -> Result<StatusCode, ApiError> {
-    let Path(id) = id?;
+pub async fn remove(State(state): State<AppState>, Authed(me): Authed, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
     passkeys::remove(&state.services.pool, &me, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -125,9 +120,8 @@ pub async fn enrol(
     State(state): State<AppState>,
     caller: Caller,
     session: Session,
-    body: Result<Json<Enrol>, JsonRejection>,
+    ApiJson(req): ApiJson<Enrol>,
 ) -> Result<Json<CurrentUser>, ApiError> {
-    let Json(req) = body?;
     Ok(Json(app::session::enrolment_sign_in(&session, &state.services.pool, &caller.client, &req.token).await?))
 }
 
@@ -137,8 +131,7 @@ pub async fn enrol(
 pub async fn create_enrolment_link(
     State(state): State<AppState>,
     Authed(me): Authed,
-    id: Result<Path<Uuid>, PathRejection>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<(StatusCode, Json<EnrolmentLink>), ApiError> {
-    let Path(id) = id?;
     Ok((StatusCode::CREATED, Json(enrolment::create_link(&state.services.pool, &me, id).await?)))
 }

@@ -1,8 +1,7 @@
 //! Prompts and their immutable versions. Every save is a new version; runs record the one they used.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use engine::classify::prompt_edit::{
     create_prompt, duplicate_prompt, list_prompts, prompt_versions, save_version, set_default_prompt, version_detail,
@@ -11,6 +10,7 @@ use engine::classify::{PromptDiff, PromptDraft, PromptSummary, PromptVersionDeta
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::error::ApiError;
 use super::session::AuthUser;
 use crate::state::AppState;
@@ -27,16 +27,15 @@ pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Re
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    body: Result<Json<PromptDraft>, JsonRejection>,
+    ApiJson(draft): ApiJson<PromptDraft>,
 ) -> Result<(StatusCode, Json<PromptVersionDetail>), ApiError> {
-    let Json(draft) = body?;
     Ok((StatusCode::CREATED, Json(create_prompt(&state.services.pool, &user, &draft).await?)))
 }
 
 /// Every version of a prompt, newest first, each with its compiled text.
 #[utoipa::path(get, path = "/prompts/{id}/versions", tag = "prompts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<PromptVersionDetail>), (status = 404)))]
-pub async fn versions(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<Vec<PromptVersionDetail>>, ApiError> {
+pub async fn versions(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Vec<PromptVersionDetail>>, ApiError> {
     Ok(Json(prompt_versions(&state.services.pool, &user, id).await?))
 }
 
@@ -46,24 +45,23 @@ pub async fn versions(State(state): State<AppState>, AuthUser(user): AuthUser, P
 pub async fn save(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
-    body: Result<Json<PromptDraft>, JsonRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(draft): ApiJson<PromptDraft>,
 ) -> Result<(StatusCode, Json<PromptVersionDetail>), ApiError> {
-    let Json(draft) = body?;
     Ok((StatusCode::CREATED, Json(save_version(&state.services.pool, &user, id, &draft).await?)))
 }
 
 /// One version by its id.
 #[utoipa::path(get, path = "/prompt-versions/{id}", tag = "prompts", params(("id" = Uuid, Path)),
     responses((status = 200, body = PromptVersionDetail), (status = 404)))]
-pub async fn version(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<PromptVersionDetail>, ApiError> {
+pub async fn version(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<PromptVersionDetail>, ApiError> {
     Ok(Json(version_detail(&state.services.pool, &user, id).await?))
 }
 
 /// Makes the prompt the default (administrators).
 #[utoipa::path(put, path = "/prompts/{id}/default", tag = "prompts", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403), (status = 404)))]
-pub async fn make_default(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+pub async fn make_default(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
     set_default_prompt(&state.services.pool, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -80,14 +78,20 @@ pub struct DuplicateRequest {
 pub async fn duplicate(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
-    body: Option<Json<DuplicateRequest>>,
+    ApiPath(id): ApiPath<Uuid>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<PromptVersionDetail>), ApiError> {
-    let name = body.and_then(|Json(b)| b.name);
+    // The body is optional; one that is sent must be JSON.
+    let name = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<DuplicateRequest>(&body).map_err(|e| super::error::bad_request(format!("the body is not valid JSON: {e}")))?.name
+    };
     Ok((StatusCode::CREATED, Json(duplicate_prompt(&state.services.pool, &user, id, name.as_deref()).await?)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DiffQuery {
     /// The older version's id.
     from: Uuid,
@@ -101,8 +105,7 @@ pub struct DiffQuery {
 pub async fn diff(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    query: Result<axum::extract::Query<DiffQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Json<PromptDiff>, ApiError> {
-    let axum::extract::Query(q) = query?;
     Ok(Json(engine::classify::prompt_diff::prompt_diff(&state.services.pool, &user, q.from, q.to).await?))
 }

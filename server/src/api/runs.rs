@@ -1,8 +1,7 @@
 use std::convert::Infallible;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +19,8 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::error::{ApiError, bad_request};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::error::ApiError;
 use super::session::AuthUser;
 use crate::state::AppState;
 
@@ -35,9 +35,8 @@ pub struct RunCreated {
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    body: Result<Json<NewRun>, JsonRejection>,
+    ApiJson(req): ApiJson<NewRun>,
 ) -> Result<(StatusCode, Json<RunCreated>), ApiError> {
-    let Json(req) = body?;
     let id = start_run(&state.services, &user, &req).await?;
     Ok((StatusCode::ACCEPTED, Json(RunCreated { id })))
 }
@@ -49,23 +48,22 @@ pub async fn create(
 pub async fn plan(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    body: Result<Json<NewRun>, JsonRejection>,
+    ApiJson(req): ApiJson<NewRun>,
 ) -> Result<Json<RunPlan>, ApiError> {
-    let Json(req) = body?;
     Ok(Json(plan_run(&state.services.runs, &user, &req).await?))
 }
 
 /// A run's status and counters (cached, repaired, missing, discarded, retries, tokens, cost...).
 #[utoipa::path(get, path = "/runs/{id}", tag = "runs", params(("id" = Uuid, Path)),
     responses((status = 200, body = RunProgress), (status = 404)))]
-pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<RunProgress>, ApiError> {
+pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<RunProgress>, ApiError> {
     Ok(Json(run_progress(&state.services.pool, &user, id).await?))
 }
 
 /// Stop a queued or running run; stored results are kept.
 #[utoipa::path(post, path = "/runs/{id}/cancel", tag = "runs", params(("id" = Uuid, Path)),
     responses((status = 200, body = RunProgress), (status = 404)))]
-pub async fn cancel(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<RunProgress>, ApiError> {
+pub async fn cancel(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<RunProgress>, ApiError> {
     Ok(Json(cancel_run(&state.services.runs, &user, id).await?))
 }
 
@@ -75,7 +73,7 @@ pub async fn cancel(State(state): State<AppState>, AuthUser(user): AuthUser, Pat
 pub async fn resume(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<(StatusCode, Json<RunProgress>), ApiError> {
     Ok((StatusCode::ACCEPTED, Json(resume_run(&state.services, &user, id, false).await?)))
 }
@@ -86,7 +84,7 @@ pub async fn resume(
 pub async fn retry_failed(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<(StatusCode, Json<RunProgress>), ApiError> {
     Ok((StatusCode::ACCEPTED, Json(resume_run(&state.services, &user, id, true).await?)))
 }
@@ -97,12 +95,13 @@ pub async fn retry_failed(
 pub async fn categories(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<CategoryCount>>, ApiError> {
     Ok(Json(category_counts(&state.services.pool, &user, id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ResultsQuery {
     /// `json` (default, paged), `csv` or `xlsx` (every row, as a download).
     format: Option<String>,
@@ -124,10 +123,9 @@ pub struct ResultsQuery {
 pub async fn results(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
-    query: Result<Query<ResultsQuery>, QueryRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ResultsQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query?;
     let pool = &state.services.pool;
     let download = |mime: &str, ext: &str, body: Vec<u8>| {
         let disposition = format!("attachment; filename=\"run-{id}.{ext}\"");
@@ -141,7 +139,7 @@ pub async fn results(
         }
         "csv" => Ok(download("text/csv; charset=utf-8", "csv", results_csv(pool, &user, id, q.sample_id).await?)),
         "xlsx" => Ok(download(XLSX_MIME, "xlsx", results_xlsx(pool, &user, id, q.sample_id).await?)),
-        other => Err(bad_request(format!("unknown format '{other}': use json, csv or xlsx"))),
+        other => Err(ApiError(engine::EngineError::invalid(format!("unknown format '{other}': use json, csv or xlsx")))),
     }
 }
 
@@ -154,7 +152,7 @@ const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadshe
 pub async fn events(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     // Subscribe before reading the current state, so no update falls between the two.
     let rx = state.subscriber.message_rx();

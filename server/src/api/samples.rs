@@ -2,8 +2,7 @@
 //! and read its metrics (for the sampled run or any later run on the same items).
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use engine::review::corrections::{corrections, save_with_examples};
 use engine::review::iterations::{compare, iterations};
@@ -15,6 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::error::ApiError;
 use super::session::AuthUser;
 use crate::state::AppState;
@@ -26,22 +26,21 @@ use crate::state::AppState;
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    body: Result<Json<NewSample>, JsonRejection>,
+    ApiJson(req): ApiJson<NewSample>,
 ) -> Result<(StatusCode, Json<SampleSummary>), ApiError> {
-    let Json(req) = body?;
     Ok((StatusCode::CREATED, Json(create_sample(&state.services.pool, &user, &req).await?)))
 }
 
 #[utoipa::path(get, path = "/samples/{id}", tag = "review", params(("id" = Uuid, Path)),
     responses((status = 200, body = SampleSummary), (status = 404)))]
-pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<SampleSummary>, ApiError> {
+pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<SampleSummary>, ApiError> {
     Ok(Json(sample_summary(&state.services.pool, &user, id).await?))
 }
 
 /// The items in review order: the line, the model's category, score and reason, and the verdict.
 #[utoipa::path(get, path = "/samples/{id}/items", tag = "review", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<SampleItem>), (status = 404)))]
-pub async fn items(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<Vec<SampleItem>>, ApiError> {
+pub async fn items(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Vec<SampleItem>>, ApiError> {
     Ok(Json(sample_items(&state.services.pool, &user, id).await?))
 }
 
@@ -53,10 +52,9 @@ pub async fn items(State(state): State<AppState>, AuthUser(user): AuthUser, Path
 pub async fn verdict(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path((id, item_id)): Path<(Uuid, Uuid)>,
-    body: Result<Json<VerdictInput>, JsonRejection>,
+    ApiPath((id, item_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(input): ApiJson<VerdictInput>,
 ) -> Result<Json<SampleItem>, ApiError> {
-    let Json(input) = body?;
     Ok(Json(put_verdict(&state.services.pool, &user, id, item_id, &input).await?))
 }
 
@@ -67,12 +65,13 @@ pub async fn verdict(
 pub async fn undo(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path((id, item_id)): Path<(Uuid, Uuid)>,
+    ApiPath((id, item_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<SampleItem>, ApiError> {
     Ok(Json(clear_verdict(&state.services.pool, &user, id, item_id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MetricsQuery {
     /// Score this run (an iteration on the same items) instead of the sampled one.
     run_id: Option<Uuid>,
@@ -85,10 +84,9 @@ pub struct MetricsQuery {
 pub async fn metrics(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
-    query: Result<Query<MetricsQuery>, QueryRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> Result<Json<SampleMetrics>, ApiError> {
-    let Query(q) = query?;
     Ok(Json(sample_metrics(&state.services.pool, &user, id, q.run_id).await?))
 }
 
@@ -103,10 +101,9 @@ pub struct IterationStarted {
 pub async fn rerun(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
-    body: Result<Json<SampleRerun>, JsonRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<SampleRerun>,
 ) -> Result<(StatusCode, Json<IterationStarted>), ApiError> {
-    let Json(req) = body?;
     let run_id = engine::jobs::start_iteration(&state.services, &user, id, &req).await?;
     Ok((StatusCode::ACCEPTED, Json(IterationStarted { run_id })))
 }
@@ -114,11 +111,12 @@ pub async fn rerun(
 /// Every iteration on the sample (the sampled run first) with its accuracy on the same verdicts.
 #[utoipa::path(get, path = "/samples/{id}/iterations", tag = "review", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<Iteration>), (status = 404)))]
-pub async fn list_iterations(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<Vec<Iteration>>, ApiError> {
+pub async fn list_iterations(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Vec<Iteration>>, ApiError> {
     Ok(Json(iterations(&state.services.pool, &user, id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CompareQuery {
     before: Uuid,
     after: Uuid,
@@ -130,17 +128,16 @@ pub struct CompareQuery {
 pub async fn compare_iterations(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
-    query: Result<Query<CompareQuery>, QueryRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<CompareQuery>,
 ) -> Result<Json<Comparison>, ApiError> {
-    let Query(q) = query?;
     Ok(Json(compare(&state.services.pool, &user, id, q.before, q.after).await?))
 }
 
 /// The lines the model got wrong, grouped by the category people gave them.
 #[utoipa::path(get, path = "/samples/{id}/corrections", tag = "review", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<CorrectionGroup>), (status = 404)))]
-pub async fn list_corrections(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<Vec<CorrectionGroup>>, ApiError> {
+pub async fn list_corrections(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Vec<CorrectionGroup>>, ApiError> {
     Ok(Json(corrections(&state.services.pool, &user, id).await?))
 }
 
@@ -150,7 +147,7 @@ pub async fn list_corrections(State(state): State<AppState>, AuthUser(user): Aut
 pub async fn add_examples(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<(StatusCode, Json<engine::classify::PromptVersionDetail>), ApiError> {
     Ok((StatusCode::CREATED, Json(save_with_examples(&state.services.pool, &user, id).await?)))
 }

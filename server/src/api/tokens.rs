@@ -1,6 +1,5 @@
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use engine::auth::{NewToken, TokenInfo, TokenScope, tokens};
@@ -8,6 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::extract::{ApiJson, ApiPath};
 use super::error::ApiError;
 use super::session::{AuthUser, Authed};
 use crate::state::AppState;
@@ -35,9 +35,8 @@ fn default_scope() -> TokenScope {
 pub async fn create(
     State(state): State<AppState>,
     Authed(me): Authed,
-    body: Result<Json<TokenRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
-    let Json(req) = body?;
     let token = tokens::create(&state.services.pool, &me, &req.name, req.expires_at, req.scope).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
@@ -53,9 +52,8 @@ pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Re
 pub async fn revoke(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    id: Result<Path<Uuid>, PathRejection>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let Path(id) = id?;
     tokens::revoke(&state.services.pool, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,8 +2,7 @@
 //! then read by the engine. The byte limit is enforced while streaming.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use engine::EngineError;
 use engine::ingest::{
@@ -15,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::error::{ApiError, bad_request};
 use super::session::AuthUser;
 use crate::state::AppState;
@@ -110,7 +110,7 @@ pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Re
 /// Deletes an upload and its rows; 409 while datasets are built from it.
 #[utoipa::path(delete, path = "/uploads/{id}", tag = "uploads", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404), (status = 409)))]
-pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
     delete_upload(&state.services.pool, &user, id, &state.services.data_dir).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -118,11 +118,12 @@ pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, Pat
 /// An upload with its files, columns and counts.
 #[utoipa::path(get, path = "/uploads/{id}", tag = "uploads", params(("id" = Uuid, Path)),
     responses((status = 200, body = UploadSummary), (status = 404)))]
-pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<Uuid>) -> Result<Json<UploadSummary>, ApiError> {
+pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<UploadSummary>, ApiError> {
     Ok(Json(upload_summary(&state.services.pool, &user, id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
     #[serde(default)]
     offset: i64,
@@ -140,10 +141,9 @@ fn default_limit() -> i64 {
 pub async fn rejected(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<Uuid>,
-    p: Result<Query<Paging>, QueryRejection>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Json<RejectedPage>, ApiError> {
-    let Query(p) = p?;
     Ok(Json(rejected_rows(&state.services.pool, &user, id, p.offset, p.limit).await?))
 }
 
@@ -154,10 +154,9 @@ pub async fn rejected(
 pub async fn preview(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path((id, table_id)): Path<(Uuid, Uuid)>,
-    p: Result<Query<Paging>, QueryRejection>,
+    ApiPath((id, table_id)): ApiPath<(Uuid, Uuid)>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Json<TablePreview>, ApiError> {
-    let Query(p) = p?;
     Ok(Json(table_preview(&state.services.pool, &user, id, table_id, p.limit).await?))
 }
 
@@ -168,10 +167,9 @@ pub async fn preview(
 pub async fn set_column_type(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path((id, table_id)): Path<(Uuid, Uuid)>,
-    body: Result<Json<ColumnTypeOverride>, JsonRejection>,
+    ApiPath((id, table_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(change): ApiJson<ColumnTypeOverride>,
 ) -> Result<Json<FileSummary>, ApiError> {
-    let Json(change) = body?;
     Ok(Json(override_column_type(&state.services.pool, &user, id, table_id, &change).await?))
 }
 

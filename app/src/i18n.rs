@@ -214,7 +214,12 @@ keys! {
     PageOf => "de", "of";
     ComingTitle => "Próximamente", "Coming soon";
     ComingPrompts => "Aquí editarás tus prompts: plantilla, categorías, palabras clave y versiones.", "Here you will edit your prompts: template, categories, keywords and versions.";
-    ComingReviews => "Aquí revisarás muestras estratificadas y medirás la precisión.", "Here you will review stratified samples and measure accuracy.";
+    ReviewsHint => "Cada muestra que puedes ver, con lo revisado y la precisión hasta ahora. Continúa donde lo dejaste.", "Every sample you can see, with how much is reviewed and the accuracy so far. Pick up where you left off.";
+    NoReviews => "Todavía no hay muestras. Abre una clasificación terminada y pulsa «Revisar una muestra».", "No samples yet. Open a finished run and choose “Review a sample”.";
+    Dataset => "Conjunto de datos", "Dataset";
+    ReviewProgress => "Revisadas", "Reviewed";
+    AccuracySoFar => "Precisión hasta ahora", "Accuracy so far";
+    Open => "Abrir", "Open";
     ComingTables => "Aquí se gobiernan las tablas lógicas del almacén EAV.", "Here the logical tables of the EAV store are governed.";
     ComingReports => "Aquí crearás informes y enlaces firmados para compartirlos.", "Here you will build reports and signed links to share them.";
     NotFound => "Página no encontrada", "Page not found";

@@ -5,6 +5,7 @@
 
 pub mod api;
 mod components;
+mod format;
 pub mod i18n;
 mod pages;
 #[cfg(feature = "ssr")]
@@ -90,7 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/:id") view=pages::run::RunPage/>
                     <Route path=path!("/samples/:id") view=pages::review::ReviewPage/>
                     <Route path=path!("/prompts") view=pages::prompts::PromptsPage/>
-                    <Route path=path!("/reviews") view=|| view! { <pages::Coming title=Key::NavReviews body=Key::ComingReviews/> }/>
+                    <Route path=path!("/reviews") view=pages::reviews::ReviewsPage/>
                     <Route path=path!("/tables") view=|| view! { <pages::Coming title=Key::NavTables body=Key::ComingTables/> }/>
                     <Route path=path!("/reports") view=|| view! { <pages::Coming title=Key::NavReports body=Key::ComingReports/> }/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>

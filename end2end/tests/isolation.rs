@@ -116,7 +116,11 @@ async fn no_text_of_one_analysts_data_reaches_another() -> anyhow::Result<()> {
         .await?;
     assert_eq!(served, 0, "answers produced for her chunks were served into his run");
 
-    // Her own things stay out of his reach altogether.
+    // Her own things stay out of his reach altogether, lists included.
+    let his_reviews: Vec<Value> = bruno.get(server.url("/api/v1/samples")).send().await?.error_for_status()?.json().await?;
+    assert!(his_reviews.iter().all(|s| s["id"] != sample_id.as_str()), "her sample is in his list of reviews");
+    let her_reviews: Vec<Value> = ana.get(server.url("/api/v1/samples")).send().await?.error_for_status()?.json().await?;
+    assert!(her_reviews.iter().any(|s| s["id"] == sample_id.as_str() && s["reviewed"] == 1 && s["correct"] == 0), "{her_reviews:?}");
     assert_eq!(bruno.get(server.url(&format!("/api/v1/samples/{sample_id}"))).send().await?.status(), 404);
     assert_eq!(bruno.get(server.url(&format!("/api/v1/runs/{her_run}/results?format=csv"))).send().await?.status(), 404);
 

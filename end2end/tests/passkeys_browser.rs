@@ -16,6 +16,22 @@ use serde_json::{Value, json};
 const PASSWORD: &str = "a long enough secret";
 
 /// `fetch` from the page (same origin, its cookies): the status and the JSON body.
+/// Waits until `selector` matches `n` elements, across a navigation the page makes meanwhile (a
+/// query that meets the old document going away is asked again of the new one).
+async fn wait_for_count(page: &Page, selector: &str, n: usize, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let seen = page.locator(selector).count().await;
+        if matches!(seen, Ok(c) if c == n) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("{selector} did not reach {n} elements in {timeout:?} (last: {seen:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn fetch(page: &Page, method: &str, path: &str) -> anyhow::Result<(u16, Value)> {
     let script = format!(
         "async () => {{ const r = await fetch({path:?}, {{ method: {method:?}, credentials: 'same-origin' }}); \
@@ -97,7 +113,8 @@ async fn register_a_passkey_and_sign_in_with_it_and_with_a_password() -> anyhow:
     expect(page.locator("[data-testid=no-passkeys]")).to_be_visible().await?;
     page.locator("[data-testid=passkey-name]").fill("Portátil", None).await?;
     page.locator("[data-testid=add-passkey]").click(None).await?;
-    expect(page.locator("[data-testid=passkeys] tbody tr")).with_timeout(Duration::from_secs(20)).to_have_count(1).await?;
+    // The page reloads itself once the passkey is stored: count the rows of whichever document is up.
+    wait_for_count(&page, "[data-testid=passkeys] tbody tr", 1, Duration::from_secs(20)).await?;
     let held = credentials().await?;
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held[0]["isResidentCredential"], true, "a discoverable credential: {held:?}");

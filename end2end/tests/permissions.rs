@@ -128,6 +128,7 @@ fn matrix() -> Vec<Row> {
         rest("GET", "/runs/{run}/events", "", [401, 404, 200, 200]),
         // ---- REST: review
         rest("POST", "/samples", r#"{"run_id":"{none}"}"#, [401, 403, 404, 404]),
+        rest("GET", "/samples", "", [401, 200, 200, 200]),
         rest("GET", "/samples/{sample}", "", [401, 404, 200, 200]),
         rest("GET", "/samples/{sample}/items", "", [401, 404, 200, 200]),
         rest("PUT", "/samples/{sample}/items/{item}", r#"{"verdict":"correct"}"#, [401, 403, 200, 200]),
@@ -201,6 +202,7 @@ fn matrix() -> Vec<Row> {
         sfn::<CancelRun>("f:id={none}", [401, 403, 404, 404]),
         // ---- Server functions: review
         sfn::<DrawSample>("f:run_id={none}", [401, 403, 404, 404]),
+        sfn::<ListReviews>("", [401, 200, 200, 200]),
         sfn::<GetReview>("f:id={sample}", [401, 404, 200, 200]),
         sfn::<GiveVerdict>(r#"j:{"sample_id":"{sample}","item_id":"{item}","input":{"verdict":"correct"}}"#, [401, 403, 200, 200]),
         sfn::<GetSamplePrompt>("f:id={sample}", [401, 404, 200, 200]),

@@ -239,6 +239,13 @@ pub async fn draw_sample(run_id: Uuid) -> Result<Uuid, ServerFnError> {
     Ok(sample.id)
 }
 
+/// Every sample the user can see, newest first, with its progress.
+#[server(prefix = "/api/read")]
+pub async fn list_reviews() -> Result<Vec<engine::review::SampleListItem>, ServerFnError> {
+    let user = ssr::user().await?;
+    engine::review::samples::list_samples(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
+}
+
 /// A sample with its items and the categories a verdict may name (the sampled run's prompt).
 #[server(prefix = "/api/read")]
 pub async fn get_review(id: Uuid) -> Result<Review, ServerFnError> {

@@ -180,7 +180,7 @@ pub fn Pager(
                 on:click=move |_| on_page.run((offset.get_untracked() - page).max(0))>{tr(Key::Previous)}</button>
             <span class="muted" data-testid=testid>
                 {move || format!("{}–{}", offset.get() + 1, (offset.get() + page).min(total))}" "{tr(label)}" "
-                {crate::pages::datasets::fmt_int(total)}
+                {crate::format::fmt_int(total)}
             </span>
             <button class="btn" disabled=move || { offset.get() + page >= total }
                 on:click=move |_| on_page.run(offset.get_untracked() + page)>{tr(Key::Next)}</button>

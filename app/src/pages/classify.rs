@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use super::datasets::{fmt_int, fmt_money};
+use crate::format::{fmt_int, fmt_money};
 use crate::api::{StartClassification, get_dataset, get_prompts, get_run_defaults, plan_classification};
 use crate::components::{ErrorNote, browser};
 use crate::i18n::{Key, tr};

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-use super::datasets::fmt_int;
+use crate::format::fmt_int;
 use super::upload_tables::RejectedList;
 use crate::api::{RemoveDataset, get_dataset, get_dataset_rows};
 use crate::components::{ErrorNote, Pager, browser};

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::upload::UploadWizard;
 use crate::api::{RemoveUpload, list_datasets, recent_uploads};
+use crate::format::fmt_int;
 use crate::components::{ErrorNote, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
@@ -94,19 +95,3 @@ pub fn DatasetsPage() -> impl IntoView {
     }
 }
 
-/// An estimated cost: small amounts keep four decimals so they do not read as zero.
-pub fn fmt_money(x: f64) -> String {
-    if x == 0.0 { "0".into() } else if x < 0.01 { format!("{x:.4}") } else { format!("{x:.2}") }
-}
-
-pub fn fmt_int(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}

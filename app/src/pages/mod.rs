@@ -15,6 +15,7 @@ mod prompt_diff;
 pub mod prompts;
 pub mod review;
 mod review_metrics;
+pub mod reviews;
 pub mod run;
 mod run_results;
 pub mod upload;

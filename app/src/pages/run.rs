@@ -12,7 +12,7 @@ use super::run_results::{Distribution, ResultsTable};
 use crate::api::{CancelRun, DrawSample, ResumeRun, get_run_progress, run_categories};
 use crate::components::{ErrorNote, ProgressBar};
 use crate::i18n::{Key, t, tr, use_locale};
-use crate::pages::datasets::{fmt_int, fmt_money};
+use crate::format::{fmt_int, fmt_money};
 
 pub(crate) fn status_key(s: RunStatus) -> Key {
     match s {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::api::{run_categories, run_results};
 use crate::components::{ErrorNote, Pager};
 use crate::i18n::{Key, tr};
-use crate::pages::datasets::fmt_int;
+use crate::format::fmt_int;
 
 const PAGE: i64 = 50;
 

@@ -8,7 +8,7 @@ use engine::ingest::{ColumnType, FileSummary, UploadSummary};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::datasets::fmt_int;
+use crate::format::fmt_int;
 use super::upload_clean::CleanStep;
 use super::upload_tables::{RejectedList, TableCard};
 use crate::api::BuildDataset;

@@ -5,7 +5,7 @@ use engine::clean::{CleanOptions, clean_text};
 use engine::ingest::ColumnType;
 use leptos::prelude::*;
 
-use super::datasets::fmt_int;
+use crate::format::fmt_int;
 use super::upload::{Choices, Step};
 use crate::api::preview_table;
 use crate::components::ErrorNote;

@@ -6,7 +6,7 @@ use engine::ingest::{ColumnInfo, ColumnType, FileSummary};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::datasets::fmt_int;
+use crate::format::fmt_int;
 use crate::api::{SetColumnType, preview_table, upload_rejected};
 use crate::components::{ErrorNote, Pager};
 use crate::i18n::{Key, Locale, t, tr, type_name, use_locale};

@@ -104,13 +104,17 @@ async fn run_job(job: RunJob, state: Data<WorkerState>, attempt: Attempt) -> std
         }
         Err(e) if attempt.current() >= MAX_ATTEMPTS => {
             tracing::error!(run_id = %job.run_id, error = %e, "run failed for good");
-            let _ = sqlx::query!(
+            let marked = sqlx::query!(
                 "UPDATE runs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status IN ('queued','running')",
                 job.run_id,
                 e.to_string()
             )
             .execute(&state.ctx.pool)
             .await;
+            // The run stays 'running' until the stale-run sweeper finds it: say so in the logs.
+            if let Err(db) = marked {
+                tracing::error!(run_id = %job.run_id, error = %db, "could not mark the run failed");
+            }
             Err(AbortError::new(e).into())
         }
         Err(e) => {

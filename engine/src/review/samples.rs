@@ -129,6 +129,48 @@ fn draw(members: &[(i32, f64)], take: usize, low: bool, rng: &mut rand::rngs::St
     out
 }
 
+/// Every sample the user can see (of their own datasets, those shared with them, or all with
+/// `dataset:admin`), newest first, with its progress and accuracy so far.
+pub async fn list_samples(pool: &PgPool, user: &CurrentUser) -> Result<Vec<super::SampleListItem>> {
+    user.require(Permission::DatasetRead)?;
+    let rows = sqlx::query!(
+        r#"SELECT s.id, s.run_id, s.dataset_id, d.name AS dataset_name, p.name AS prompt_name, v.version AS prompt_version,
+                  s.size, s.created_at,
+                  count(vd.item_id) FILTER (WHERE vd.verdict <> 'skipped') AS "reviewed!",
+                  count(vd.item_id) FILTER (WHERE vd.verdict = 'correct') AS "correct!"
+           FROM samples s
+           JOIN datasets d ON d.id = s.dataset_id
+           JOIN runs r ON r.id = s.run_id
+           JOIN prompt_versions v ON v.id = r.prompt_version_id
+           JOIN prompts p ON p.id = v.prompt_id
+           LEFT JOIN sample_items i ON i.sample_id = s.id
+           LEFT JOIN verdicts vd ON vd.item_id = i.id
+           WHERE $1 OR d.owner_id = $2 OR EXISTS (SELECT 1 FROM dataset_shares ds WHERE ds.dataset_id = d.id AND ds.user_id = $2)
+           GROUP BY s.id, d.name, p.name, v.version
+           ORDER BY s.created_at DESC
+           LIMIT 1000"#,
+        user.can(Permission::DatasetAdmin),
+        user.id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| super::SampleListItem {
+            id: r.id,
+            run_id: r.run_id,
+            dataset_id: r.dataset_id,
+            dataset_name: r.dataset_name,
+            prompt_name: r.prompt_name,
+            prompt_version: r.prompt_version,
+            size: r.size as i64,
+            reviewed: r.reviewed,
+            correct: r.correct,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
 pub async fn sample_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<SampleSummary> {
     user.require(Permission::DatasetRead)?;
     let s = sqlx::query!(

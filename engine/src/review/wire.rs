@@ -36,6 +36,31 @@ pub struct StratumInfo {
     pub allocated: i64,
 }
 
+/// One review in the list of every sample a user can see: where it came from and how far it is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleListItem {
+    pub id: Uuid,
+    pub run_id: Uuid,
+    pub dataset_id: Uuid,
+    pub dataset_name: String,
+    pub prompt_name: String,
+    pub prompt_version: i32,
+    pub size: i64,
+    /// Items with a verdict other than skipped.
+    pub reviewed: i64,
+    /// Of those, the ones the model got right.
+    pub correct: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl SampleListItem {
+    /// Share of the reviewed items the model got right, once any is reviewed.
+    pub fn accuracy(&self) -> Option<f64> {
+        (self.reviewed > 0).then(|| self.correct as f64 / self.reviewed as f64)
+    }
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampleSummary {

@@ -11,10 +11,16 @@ use crate::error::{EngineError, Result};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<PgPool> {
+    let options = url
+        .parse::<sqlx::postgres::PgConnectOptions>()
+        .map_err(|e| EngineError::internal(format!("DATABASE_URL is not valid: {e}")))?
+        // File headers are written into SQL as string literals (ingest::tables): backslashes in
+        // them must mean themselves whatever the server's default.
+        .options([("standard_conforming_strings", "on")]);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
+        .connect_with(options)
         .await
         .map_err(|e| EngineError::internal(format!("cannot connect to PostgreSQL: {e}")))
 }

@@ -88,7 +88,7 @@ pub fn router(upload_body_limit: usize) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(runs::categories))
         .routes(routes!(runs::results))
         .routes(routes!(runs::events))
-        .routes(routes!(samples::create))
+        .routes(routes!(samples::create, samples::list))
         .routes(routes!(samples::get))
         .routes(routes!(samples::items))
         .routes(routes!(samples::verdict))

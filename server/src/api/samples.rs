@@ -7,9 +7,11 @@ use axum::http::StatusCode;
 use engine::review::corrections::{corrections, save_with_examples};
 use engine::review::iterations::{compare, iterations};
 use engine::review::metrics::sample_metrics;
-use engine::review::samples::{create_sample, sample_summary};
+use engine::review::samples::{create_sample, list_samples, sample_summary};
 use engine::review::verdicts::{clear_verdict, put_verdict, sample_items};
-use engine::review::{Comparison, CorrectionGroup, Iteration, NewSample, SampleItem, SampleMetrics, SampleRerun, SampleSummary, VerdictInput};
+use engine::review::{
+    Comparison, CorrectionGroup, Iteration, NewSample, SampleItem, SampleListItem, SampleMetrics, SampleRerun, SampleSummary, VerdictInput,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -29,6 +31,13 @@ pub async fn create(
     ApiJson(req): ApiJson<NewSample>,
 ) -> Result<(StatusCode, Json<SampleSummary>), ApiError> {
     Ok((StatusCode::CREATED, Json(create_sample(&state.services.pool, &user, &req).await?)))
+}
+
+/// Every sample I can see (of my datasets and those shared with me), newest first, with its
+/// progress (reviewed of size) and how many of the reviewed the model got right.
+#[utoipa::path(get, path = "/samples", tag = "review", responses((status = 200, body = Vec<SampleListItem>), (status = 403)))]
+pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<SampleListItem>>, ApiError> {
+    Ok(Json(list_samples(&state.services.pool, &user).await?))
 }
 
 #[utoipa::path(get, path = "/samples/{id}", tag = "review", params(("id" = Uuid, Path)),

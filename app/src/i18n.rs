@@ -218,6 +218,7 @@ keys! {
     NoReviews => "Todavía no hay muestras. Abre una clasificación terminada y pulsa «Revisar una muestra».", "No samples yet. Open a finished run and choose “Review a sample”.";
     Dataset => "Conjunto de datos", "Dataset";
     ReviewProgress => "Revisadas", "Reviewed";
+    IntervalShort => "IC", "CI";
     AccuracySoFar => "Precisión hasta ahora", "Accuracy so far";
     Open => "Abrir", "Open";
     ComingTables => "Aquí se gobiernan las tablas lógicas del almacén EAV.", "Here the logical tables of the EAV store are governed.";

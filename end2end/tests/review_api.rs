@@ -58,6 +58,7 @@ async fn samples_verdicts_metrics_and_iterations_over_rest() -> anyhow::Result<(
 
     let m: Value = ana.get(server.url(&format!("/api/v1/samples/{id}/metrics"))).send().await?.json().await?;
     assert_eq!((m["reviewed"].as_i64(), m["correct"].as_i64()), (Some(21), Some(20)));
+    assert_eq!(m["confidence"].as_f64(), Some(0.95), "the interval says at which level it was computed");
     let accuracy = m["accuracy"].as_f64().unwrap_or(-1.0);
     assert!((accuracy - 20.0 / 21.0).abs() < 1e-9);
     let ci: Vec<f64> = m["accuracy_ci"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();

@@ -38,12 +38,16 @@ pub fn MetricsPanel(sample_id: Uuid, refresh: RwSignal<u32>) -> impl IntoView {
 
 #[component]
 fn MetricsView(m: SampleMetrics) -> impl IntoView {
+    let locale = use_locale();
     let max = m.confusion.iter().flatten().copied().max().unwrap_or(1).max(1);
     let labels = m.labels.clone();
     view! {
         <div class="stats">
             <div class="stat"><span class="stat-value" data-testid="accuracy">{m.accuracy.map(pct).unwrap_or_else(|| "—".into())}</span>
-                <span class="stat-label">{tr(Key::Accuracy)}{m.accuracy_ci.map(|[lo, hi]| format!(" · IC 95 %: {}–{}", pct(lo), pct(hi)))}</span></div>
+                <span class="stat-label">{tr(Key::Accuracy)}{m.accuracy_ci.map(|[lo, hi]| {
+                    let level = format!("{:.0}", m.confidence * 100.0);
+                    move || format!(" · {} {level} %: {}–{}", t(locale.get(), Key::IntervalShort), pct(lo), pct(hi))
+                })}</span></div>
             <div class="stat"><span class="stat-value">{m.population_estimate.map(pct).unwrap_or_else(|| "—".into())}</span>
                 <span class="stat-label">{tr(Key::WholeRunEstimate)}{m.population_ci.map(|[lo, hi]| format!(" · {}–{}", pct(lo), pct(hi)))}</span></div>
             <div class="stat"><span class="stat-value">{m.reviewed}</span><span class="stat-label">{tr(Key::Reviewed)}</span></div>

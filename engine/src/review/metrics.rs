@@ -82,6 +82,7 @@ pub async fn sample_metrics(pool: &PgPool, user: &CurrentUser, sample_id: Uuid, 
     Ok(SampleMetrics {
         sample_id,
         run_id: scored,
+        confidence,
         reviewed,
         skipped,
         correct,

@@ -171,7 +171,11 @@ pub struct SampleMetrics {
     pub skipped: i64,
     pub correct: i64,
     pub accuracy: Option<f64>,
+    /// The interval at the sample's own confidence level.
     pub accuracy_ci: Option<[f64; 2]>,
+    /// The sample's confidence level (0.95 for 95 %), which both intervals use.
+    #[serde(default)]
+    pub confidence: f64,
     pub per_category: Vec<CategoryMetrics>,
     pub labels: Vec<String>,
     pub confusion: Vec<Vec<i64>>,

@@ -16,3 +16,8 @@ pub fn fmt_int(n: i64) -> String {
     }
     if n < 0 { format!("-{out}") } else { out }
 }
+
+/// A moment as every list shows it: "2026-12-04 11:23" (UTC).
+pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}

@@ -191,6 +191,15 @@ keys! {
     UniqueLines => "Líneas únicas", "Unique lines";
     Created => "Creado", "Created";
     Runs => "Ejecuciones", "Runs";
+    Samples => "Muestras", "Samples";
+    BackToDataset => "Volver al conjunto de datos", "Back to the dataset";
+    BackToRun => "Volver a la clasificación", "Back to the run";
+    Started => "Empezó", "Started";
+    Finished => "Terminó", "Finished";
+    LinesColumn => "Líneas", "Lines";
+    NoRuns => "Este conjunto de datos aún no se ha clasificado.", "This dataset has not been classified yet.";
+    NoRunSamples => "Aún no se ha sacado ninguna muestra de esta ejecución.", "No sample has been drawn from this run yet.";
+    Soon => "pronto", "soon";
     RunTitle => "Clasificación", "Classification";
     Status => "Estado", "Status";
     StatusQueued => "En cola", "Queued";
@@ -225,22 +234,6 @@ keys! {
     ComingReports => "Aquí crearás informes y enlaces firmados para compartirlos.", "Here you will build reports and signed links to share them.";
     NotFound => "Página no encontrada", "Page not found";
     BackHome => "Volver al inicio", "Back to the start";
-    ErrUnauthenticated => "Tu sesión ha caducado. Entra de nuevo.", "Your session has ended. Please sign in again.";
-    ErrForbidden => "No tienes permiso para hacer esto.", "You do not have permission to do this.";
-    ErrBadCredentials => "Usuario o contraseña incorrectos.", "Wrong username or password.";
-    ErrTooManyAttempts => "Demasiados intentos fallidos con este usuario. Espera unos minutos y vuelve a intentarlo.", "Too many failed sign-ins for this name. Wait a few minutes and try again.";
-    ErrNotFound => "No se encontró lo que buscas.", "What you are looking for was not found.";
-    ErrInternal => "Algo falló en el servidor. Cita este identificador:", "Something failed on the server. Quote this id:";
-    ErrNetwork => "No se pudo contactar con el servidor.", "The server could not be reached.";
-    ErrInvalidInput => "Revisa lo que has enviado:", "Please check what you sent:";
-    ErrForbiddenOrigin => "Por seguridad, los cambios solo se aceptan desde las páginas de este sitio.", "For safety, changes are only accepted from this site's own pages.";
-    ErrConflict => "No se pudo hacer en el estado actual:", "This cannot be done as things stand:";
-    ErrUnreadableFile => "No se puede leer el archivo:", "The file cannot be read:";
-    ErrRefusedFile => "El archivo fue rechazado:", "The file was refused:";
-    ErrCancelled => "El trabajo se canceló.", "The work was cancelled.";
-    ErrUploadTooLarge => "El archivo supera el tamaño máximo permitido.", "The file is larger than the largest upload allowed.";
-    ErrBodyTooLarge => "La solicitud es demasiado grande.", "The request is too large.";
-    ErrMalformed => "La solicitud no se pudo leer:", "The request could not be read:";
     UniqueLinesLower => "líneas únicas", "unique lines";
     RowsLower => "filas", "rows";
     Provider => "Proveedor", "Provider";
@@ -432,9 +425,6 @@ keys! {
     SetPassword => "Elegir una contraseña", "Choose a password";
     EnrolmentLink => "Enlace de acceso", "Enrolment link";
     EnrolmentLinkHint => "Envíalo al usuario: sirve una vez, durante una hora, para añadir una passkey o elegir contraseña.", "Send it to the user: it works once, for an hour, to add a passkey or choose a password.";
-    ErrReauthenticate => "Por seguridad, vuelve a iniciar sesión para hacer esto (tu inicio de sesión tiene más de 10 minutos).", "For safety, sign in again to do this (your sign-in is older than 10 minutes).";
-    ErrPasswordChange => "Elige una contraseña nueva antes de continuar.", "Choose a new password before going on.";
-    ErrRateLimited => "Demasiadas solicitudes desde esta dirección. Espera un momento.", "Too many requests from this address. Wait a moment.";
 }
 
 #[cfg(test)]

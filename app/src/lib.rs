@@ -8,8 +8,6 @@ mod components;
 mod format;
 pub mod i18n;
 mod pages;
-#[cfg(feature = "ssr")]
-pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, MetaTags, Stylesheet, Title, provide_meta_context};
@@ -80,20 +78,20 @@ pub fn App() -> impl IntoView {
             <a class="skip" href="#main">{tr(Key::SkipToContent)}</a>
             <components::Header/>
             <main id="main" class="main">
-                <Routes fallback=|| view! { <pages::NotFound/> }>
+                <Routes fallback=|| view! { <components::NotFound/> }>
                     <Route path=path!("/") view=pages::datasets::DatasetsPage/>
                     <Route path=path!("/datasets") view=pages::datasets::DatasetsPage/>
                     <Route path=path!("/datasets/:id") view=pages::dataset::DatasetPage/>
                     <Route path=path!("/datasets/:id/classify") view=pages::classify::ClassifyPage/>
-                    <Route path=path!("/uploads/:id") view=pages::upload::UploadPage/>
+                    <Route path=path!("/uploads/:id") view=pages::datasets::UploadPage/>
                     <Route path=path!("/login") view=pages::auth::LoginPage/>
                     <Route path=path!("/setup") view=pages::auth::SetupPage/>
                     <Route path=path!("/runs/:id") view=pages::run::RunPage/>
                     <Route path=path!("/samples/:id") view=pages::review::ReviewPage/>
                     <Route path=path!("/prompts") view=pages::prompts::PromptsPage/>
                     <Route path=path!("/reviews") view=pages::reviews::ReviewsPage/>
-                    <Route path=path!("/tables") view=|| view! { <pages::Coming title=Key::NavTables body=Key::ComingTables/> }/>
-                    <Route path=path!("/reports") view=|| view! { <pages::Coming title=Key::NavReports body=Key::ComingReports/> }/>
+                    <Route path=path!("/tables") view=|| view! { <components::Coming title=Key::NavTables body=Key::ComingTables/> }/>
+                    <Route path=path!("/reports") view=|| view! { <components::Coming title=Key::NavReports body=Key::ComingReports/> }/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>
                     <Route path=path!("/enrol/:token") view=pages::enrol::EnrolPage/>
                     <Route path=path!("/admin") view=pages::admin::UsersPage/>
@@ -108,6 +106,12 @@ pub fn App() -> impl IntoView {
 
 /// A link in the main navigation.
 #[component]
-fn NavLink(href: &'static str, label: Key) -> impl IntoView {
-    view! { <A href=href attr:class="nav-link">{tr(label)}</A> }
+/// `soon`: the screen only says what will live there yet; the link says so too.
+fn NavLink(href: &'static str, label: Key, #[prop(optional)] soon: bool) -> impl IntoView {
+    view! {
+        <A href=href attr:class="nav-link">
+            {tr(label)}
+            {soon.then(|| view! { <span class="nav-soon">{tr(Key::Soon)}</span> })}
+        </A>
+    }
 }

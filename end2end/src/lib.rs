@@ -18,10 +18,33 @@ pub struct TestServer {
 }
 
 fn binary() -> String {
-    std::env::var("DGS_BIN").unwrap_or_else(|_| {
+    let bin = std::env::var("DGS_BIN").unwrap_or_else(|_| {
         let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "../target".into());
         format!("{target}/debug/dgs")
-    })
+    });
+    if let Some(newer) = source_newer_than(&bin) {
+        panic!("{bin} is older than {newer}: these tests would run yesterday's server; build it first (`cargo leptos build`)");
+    }
+    bin
+}
+
+/// A source file of the server (its crates, migrations, styles) changed after `bin` was built.
+fn source_newer_than(bin: &str) -> Option<String> {
+    let built = std::fs::metadata(bin).and_then(|m| m.modified()).unwrap_or_else(|e| panic!("no server binary at {bin}: {e}"));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
+    let mut stack: Vec<std::path::PathBuf> = ["app", "engine/src", "server/src", "migrations", "style"].iter().map(|d| root.join(d)).collect();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if entry.metadata().and_then(|m| m.modified()).is_ok_and(|m| m > built) {
+                return Some(path.display().to_string());
+            }
+        }
+    }
+    None
 }
 
 fn free_port() -> anyhow::Result<u16> {

@@ -3,7 +3,6 @@
 //! password; roles and assignments (with expiry) change what a user may do at once; sensitive
 //! changes need a fresh sign-in; every write and sign-in attempt is audited.
 
-use std::time::Duration;
 
 use end2end::TestServer;
 use reqwest::header::{COOKIE, SET_COOKIE};
@@ -143,11 +142,16 @@ async fn api_tokens_work_until_revoked_or_expired() -> anyhow::Result<()> {
     // Expiry: in the past is refused; a short one stops working when it passes.
     let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
     assert_eq!(ana.post(server.url("/api/v1/tokens")).json(&json!({ "name": "old", "expires_at": past })).send().await?.status(), 422);
-    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let beyond = (chrono::Utc::now() + chrono::Duration::days(3651)).to_rfc3339();
+    let r = ana.post(server.url("/api/v1/tokens")).json(&json!({ "name": "forever-ish", "expires_at": beyond })).send().await?;
+    assert_eq!(r.status(), 422, "REST caps a token's life like the account page does");
+    let soon = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let short: Value = ana.post(server.url("/api/v1/tokens")).json(&json!({ "name": "short", "expires_at": soon })).send().await?.json().await?;
-    let short = short["token"].as_str().unwrap_or_default().to_string();
+    let (short, short_id) = (short["token"].as_str().unwrap_or_default().to_string(), short["id"].as_str().unwrap_or_default().to_string());
     assert_eq!(bare.get(server.url("/api/v1/auth/me")).bearer_auth(&short).send().await?.status(), 200);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Its hour passes (moved in the database, not waited for).
+    let db = server.db().await?;
+    sqlx::query("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1::uuid").bind(&short_id).execute(&db).await?;
     assert_eq!(bare.get(server.url("/api/v1/auth/me")).bearer_auth(&short).send().await?.status(), 401);
 
     // A token cannot mint tokens, nor do anything else that needs a fresh sign-in, and stops with
@@ -185,11 +189,16 @@ async fn roles_assignments_resets_and_audit() -> anyhow::Result<()> {
 
     // A viewer cannot write a prompt; an analyst role until a near expiry lets her, then it lapses.
     assert_eq!(vera.post(server.url("/api/v1/prompts")).json(&prompt).send().await?.status(), 403);
-    let until = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
+    let until = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let r = root.put(server.url(&format!("/api/v1/admin/users/{vera_id}/roles/analyst"))).json(&json!({ "expires_at": until })).send().await?;
     assert_eq!(r.status(), 204, "{}", r.text().await?);
     assert_eq!(vera.post(server.url("/api/v1/prompts")).json(&prompt).send().await?.status(), 201);
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // The hour passes (moved in the database, not waited for).
+    let db = server.db().await?;
+    sqlx::query("UPDATE role_assignments SET expires_at = now() - interval '1 second' WHERE user_id = $1::uuid AND role = 'analyst'")
+        .bind(&vera_id)
+        .execute(&db)
+        .await?;
     assert_eq!(vera.post(server.url("/api/v1/prompts")).json(&prompt).send().await?.status(), 403);
 
     // A custom role: created, given, used; system roles cannot be deleted or redefined.

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 pub enum EngineError {
     #[error("{0}")]
     Invalid(String),
-    #[error("{what} not found")]
-    NotFound { what: &'static str },
+    /// Missing, or not the caller's to see (the two are not told apart, so ids cannot be probed).
+    #[error("{} not found", .0.noun())]
+    NotFound(Resource),
     #[error("not signed in")]
     Unauthenticated,
     #[error("you do not have permission to {0}")]
@@ -29,8 +30,9 @@ pub enum EngineError {
     /// An administrator reset the password: choose a new one before anything else.
     #[error("choose a new password before going on")]
     PasswordChangeRequired,
+    /// The action cannot be done in the current state of things; each case has its own code.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(#[from] Conflict),
     #[error("the file {file} cannot be read: {reason}")]
     UnreadableFile { file: String, reason: String },
     /// A hostile or oversized archive: nothing of it is kept.
@@ -50,68 +52,239 @@ pub enum EngineError {
     Internal(String),
 }
 
-/// Stable codes clients match on. Kept as an enum so the UI's translation table is exhaustive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-    Forbidden,
-    ForbiddenOrigin,
-    BadCredentials,
-    TooManyAttempts,
-    RateLimited,
-    ReauthenticationRequired,
-    PasswordChangeRequired,
-    Conflict,
-    UnreadableFile,
-    RefusedFile,
-    Cancelled,
-    UploadTooLarge,
-    BodyTooLarge,
-    MalformedRequest,
-    Internal,
+/// What a caller asked for by id or name and did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Upload,
+    Table,
+    Dataset,
+    Share,
+    Prompt,
+    PromptVersion,
+    Run,
+    Sample,
+    SampleItem,
+    User,
+    Role,
+    RoleAssignment,
+    Token,
+    Passkey,
+    Session,
+    EnrolmentLink,
+    Record,
 }
 
-impl ErrorCode {
-    /// The HTTP status every entry point answers this code with (REST and server functions).
-    pub fn http_status(self) -> u16 {
+impl Resource {
+    fn noun(self) -> &'static str {
         match self {
-            ErrorCode::InvalidInput | ErrorCode::UnreadableFile | ErrorCode::RefusedFile => 422,
-            ErrorCode::NotFound => 404,
-            ErrorCode::MalformedRequest => 400,
-            ErrorCode::Unauthenticated | ErrorCode::BadCredentials => 401,
-            ErrorCode::Forbidden | ErrorCode::ForbiddenOrigin => 403,
-            ErrorCode::ReauthenticationRequired | ErrorCode::PasswordChangeRequired => 403,
-            ErrorCode::TooManyAttempts | ErrorCode::RateLimited => 429,
-            ErrorCode::Conflict | ErrorCode::Cancelled => 409,
-            ErrorCode::UploadTooLarge | ErrorCode::BodyTooLarge => 413,
-            ErrorCode::Internal => 500,
+            Resource::Upload => "upload",
+            Resource::Table => "table",
+            Resource::Dataset => "dataset",
+            Resource::Share => "share",
+            Resource::Prompt => "prompt",
+            Resource::PromptVersion => "prompt version",
+            Resource::Run => "run",
+            Resource::Sample => "sample",
+            Resource::SampleItem => "sample item",
+            Resource::User => "user",
+            Resource::Role => "role",
+            Resource::RoleAssignment => "role assignment",
+            Resource::Token => "token",
+            Resource::Passkey => "passkey",
+            Resource::Session => "session",
+            Resource::EnrolmentLink => "enrolment link (it was used or has expired)",
+            Resource::Record => "record",
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    fn code(self) -> ErrorCode {
         match self {
-            ErrorCode::InvalidInput => "invalid_input",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::Unauthenticated => "unauthenticated",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::ForbiddenOrigin => "forbidden_origin",
-            ErrorCode::BadCredentials => "bad_credentials",
-            ErrorCode::TooManyAttempts => "too_many_attempts",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::ReauthenticationRequired => "reauthentication_required",
-            ErrorCode::PasswordChangeRequired => "password_change_required",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::UnreadableFile => "unreadable_file",
-            ErrorCode::RefusedFile => "refused_file",
-            ErrorCode::Cancelled => "cancelled",
-            ErrorCode::UploadTooLarge => "upload_too_large",
-            ErrorCode::BodyTooLarge => "body_too_large",
-            ErrorCode::MalformedRequest => "malformed_request",
-            ErrorCode::Internal => "internal",
+            Resource::Upload => ErrorCode::UploadNotFound,
+            Resource::Table => ErrorCode::TableNotFound,
+            Resource::Dataset => ErrorCode::DatasetNotFound,
+            Resource::Share => ErrorCode::ShareNotFound,
+            Resource::Prompt => ErrorCode::PromptNotFound,
+            Resource::PromptVersion => ErrorCode::PromptVersionNotFound,
+            Resource::Run => ErrorCode::RunNotFound,
+            Resource::Sample => ErrorCode::SampleNotFound,
+            Resource::SampleItem => ErrorCode::SampleItemNotFound,
+            Resource::User => ErrorCode::UserNotFound,
+            Resource::Role => ErrorCode::RoleNotFound,
+            Resource::RoleAssignment => ErrorCode::RoleAssignmentNotFound,
+            Resource::Token => ErrorCode::TokenNotFound,
+            Resource::Passkey => ErrorCode::PasskeyNotFound,
+            Resource::Session => ErrorCode::SessionNotFound,
+            Resource::EnrolmentLink => ErrorCode::EnrolmentLinkNotFound,
+            Resource::Record => ErrorCode::RecordNotFound,
         }
+    }
+}
+
+/// Why an action cannot be done as things stand (409). The message says what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("the username '{0}' is taken")]
+    UsernameTaken(String),
+    #[error("the first administrator already exists; sign in instead")]
+    AlreadySetUp,
+    #[error("you cannot deactivate your own account")]
+    DeactivateSelf,
+    #[error("'{0}' is a system role; its permissions are fixed and it cannot be deleted")]
+    SystemRole(String),
+    #[error("this is the last permanent administrator; make someone else admin first")]
+    LastAdmin,
+    #[error("this passkey is already registered")]
+    PasskeyRegistered,
+    #[error("this is your only way to sign in; add another passkey or a password first")]
+    LastSignInMethod,
+    #[error("the run is still going; wait for it to finish or cancel it")]
+    RunActive,
+    #[error("every line of this run already has a result")]
+    RunComplete,
+    #[error("nothing left to do: no pending chunks (retry the failed ones instead)")]
+    RunNothingPending,
+    #[error("the run has no results to sample")]
+    RunWithoutResults,
+    #[error("chunk {chunk} of run {run} was already stored")]
+    ChunkStored { run: uuid::Uuid, chunk: i32 },
+    #[error("no line was marked incorrect yet, so there is no example to add")]
+    NoCorrections,
+    #[error("a classification of this dataset is still running; cancel it first")]
+    DatasetInUse,
+    #[error("the upload is still being read")]
+    UploadInProgress,
+    #[error("{datasets} dataset(s) are built from this upload; delete them first")]
+    UploadInUse { datasets: i64 },
+}
+
+impl Conflict {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Conflict::UsernameTaken(_) => ErrorCode::UsernameTaken,
+            Conflict::AlreadySetUp => ErrorCode::AlreadySetUp,
+            Conflict::DeactivateSelf => ErrorCode::DeactivateSelf,
+            Conflict::SystemRole(_) => ErrorCode::SystemRole,
+            Conflict::LastAdmin => ErrorCode::LastAdmin,
+            Conflict::PasskeyRegistered => ErrorCode::PasskeyRegistered,
+            Conflict::LastSignInMethod => ErrorCode::LastSignInMethod,
+            Conflict::RunActive => ErrorCode::RunActive,
+            Conflict::RunComplete => ErrorCode::RunComplete,
+            Conflict::RunNothingPending => ErrorCode::RunNothingPending,
+            Conflict::RunWithoutResults => ErrorCode::RunWithoutResults,
+            Conflict::ChunkStored { .. } => ErrorCode::ChunkStored,
+            Conflict::NoCorrections => ErrorCode::NoCorrections,
+            Conflict::DatasetInUse => ErrorCode::DatasetInUse,
+            Conflict::UploadInProgress => ErrorCode::UploadInProgress,
+            Conflict::UploadInUse { .. } => ErrorCode::UploadInUse,
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident => $code:literal, $status:literal;)*) => {
+        /// Stable codes clients match on. Kept as an enum so the UI's translation table is exhaustive.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, for documentation and the snapshot test of their JSON.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The HTTP status every entry point answers this code with (REST and server functions).
+            pub fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    InvalidInput => "invalid_input", 422;
+    UnreadableFile => "unreadable_file", 422;
+    RefusedFile => "refused_file", 422;
+    MalformedRequest => "malformed_request", 400;
+    Unauthenticated => "unauthenticated", 401;
+    BadCredentials => "bad_credentials", 401;
+    Forbidden => "forbidden", 403;
+    ForbiddenOrigin => "forbidden_origin", 403;
+    ReauthenticationRequired => "reauthentication_required", 403;
+    PasswordChangeRequired => "password_change_required", 403;
+    UploadNotFound => "upload_not_found", 404;
+    TableNotFound => "table_not_found", 404;
+    DatasetNotFound => "dataset_not_found", 404;
+    ShareNotFound => "share_not_found", 404;
+    PromptNotFound => "prompt_not_found", 404;
+    PromptVersionNotFound => "prompt_version_not_found", 404;
+    RunNotFound => "run_not_found", 404;
+    SampleNotFound => "sample_not_found", 404;
+    SampleItemNotFound => "sample_item_not_found", 404;
+    UserNotFound => "user_not_found", 404;
+    RoleNotFound => "role_not_found", 404;
+    RoleAssignmentNotFound => "role_assignment_not_found", 404;
+    TokenNotFound => "token_not_found", 404;
+    PasskeyNotFound => "passkey_not_found", 404;
+    SessionNotFound => "session_not_found", 404;
+    EnrolmentLinkNotFound => "enrolment_link_not_found", 404;
+    RecordNotFound => "record_not_found", 404;
+    UsernameTaken => "username_taken", 409;
+    AlreadySetUp => "already_set_up", 409;
+    DeactivateSelf => "deactivate_self", 409;
+    SystemRole => "system_role", 409;
+    LastAdmin => "last_admin", 409;
+    PasskeyRegistered => "passkey_registered", 409;
+    LastSignInMethod => "last_sign_in_method", 409;
+    RunActive => "run_active", 409;
+    RunComplete => "run_complete", 409;
+    RunNothingPending => "run_nothing_pending", 409;
+    RunWithoutResults => "run_without_results", 409;
+    ChunkStored => "chunk_stored", 409;
+    NoCorrections => "no_corrections", 409;
+    DatasetInUse => "dataset_in_use", 409;
+    UploadInProgress => "upload_in_progress", 409;
+    UploadInUse => "upload_in_use", 409;
+    Cancelled => "cancelled", 409;
+    UploadTooLarge => "upload_too_large", 413;
+    BodyTooLarge => "body_too_large", 413;
+    TooManyAttempts => "too_many_attempts", 429;
+    RateLimited => "rate_limited", 429;
+    Internal => "internal", 500;
+    /// Never sent by the server: the browser could not reach it or read its answer.
+    Network => "network", 503;
+}
+
+/// The one JSON shape of an error, for REST (wrapped as `{"error": ...}`) and server functions
+/// alike. `details` holds what a client may act on: the file and reason of an unreadable file, the
+/// seconds to wait, the request id to quote for an internal error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
+impl std::fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for ErrorBody {}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody { code, message: message.into(), details: serde_json::Value::Null }
+    }
+
+    /// The request id an internal error carries for the user to quote.
+    pub fn request_id(&self) -> Option<&str> {
+        self.details.get("request_id").and_then(|v| v.as_str())
     }
 }
 
@@ -119,7 +292,7 @@ impl EngineError {
     pub fn code(&self) -> ErrorCode {
         match self {
             EngineError::Invalid(_) => ErrorCode::InvalidInput,
-            EngineError::NotFound { .. } => ErrorCode::NotFound,
+            EngineError::NotFound(resource) => resource.code(),
             EngineError::Unauthenticated => ErrorCode::Unauthenticated,
             EngineError::Forbidden(_) => ErrorCode::Forbidden,
             EngineError::ForeignOrigin(_) => ErrorCode::ForbiddenOrigin,
@@ -128,7 +301,7 @@ impl EngineError {
             EngineError::RateLimited { .. } => ErrorCode::RateLimited,
             EngineError::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
             EngineError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
-            EngineError::Conflict(_) => ErrorCode::Conflict,
+            EngineError::Conflict(c) => c.code(),
             EngineError::UnreadableFile { .. } => ErrorCode::UnreadableFile,
             EngineError::Refused { .. } => ErrorCode::RefusedFile,
             EngineError::Cancelled => ErrorCode::Cancelled,
@@ -139,12 +312,40 @@ impl EngineError {
         }
     }
 
-    pub fn invalid(msg: impl Into<String>) -> Self {
-        EngineError::Invalid(msg.into())
+    /// What the client is told. An internal cause is logged here, once, and replaced by the request
+    /// id to quote.
+    pub fn to_body(&self, request_id: Option<&str>) -> ErrorBody {
+        let code = self.code();
+        let (message, details) = match self {
+            EngineError::Internal(cause) => {
+                #[cfg(feature = "server")]
+                tracing::error!(error = %cause, request_id = request_id.unwrap_or("-"), "internal error");
+                #[cfg(not(feature = "server"))]
+                let _ = cause;
+                ("internal error; quote the request id when reporting it".to_string(), serde_json::json!({ "request_id": request_id }))
+            }
+            EngineError::UnreadableFile { file, reason } | EngineError::Refused { file, reason } => {
+                (self.to_string(), serde_json::json!({ "file": file, "reason": reason }))
+            }
+            EngineError::TooManyAttempts { retry_after_secs } | EngineError::RateLimited { retry_after_secs } => {
+                (self.to_string(), serde_json::json!({ "retry_after_secs": retry_after_secs }))
+            }
+            EngineError::Conflict(Conflict::UploadInUse { datasets }) => (self.to_string(), serde_json::json!({ "datasets": datasets })),
+            other => (other.to_string(), serde_json::Value::Null),
+        };
+        ErrorBody { code, message, details }
     }
 
-    pub fn conflict(msg: impl Into<String>) -> Self {
-        EngineError::Conflict(msg.into())
+    /// Seconds a client should wait before trying again, when the error says so.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            EngineError::TooManyAttempts { retry_after_secs } | EngineError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        EngineError::Invalid(msg.into())
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -156,7 +357,7 @@ impl EngineError {
 impl From<sqlx::Error> for EngineError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::RowNotFound => EngineError::NotFound { what: "record" },
+            sqlx::Error::RowNotFound => EngineError::NotFound(Resource::Record),
             other => EngineError::Internal(format!("database: {other}")),
         }
     }

@@ -17,7 +17,7 @@ pub mod jobs;
 #[cfg(feature = "server")]
 pub mod store;
 
-pub use error::{EngineError, ErrorCode};
+pub use error::{Conflict, EngineError, ErrorBody, ErrorCode, Resource};
 
 /// The shared handles every entry point (REST, server functions, workers) works with.
 #[cfg(feature = "server")]

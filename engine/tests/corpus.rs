@@ -151,10 +151,9 @@ fn latin1_and_utf16_files_decode() {
     assert!(!all.contains('\u{fffd}'), "no replacement characters");
     for name in ["utf16le_bom.csv", "utf16be_bom.csv"] {
         let found = files_under(&corpus().join("02_csv/ExcelDataReader-csv")).into_iter().find(|p| p.ends_with(name));
-        if let Some(p) = found {
-            let s = read_any(&p).expect("utf16");
-            assert!(s.tables[0].rows_read > 0 && !s.tables[0].columns[0].contains('\0'), "{name}");
-        }
+        let p = found.unwrap_or_else(|| panic!("{name} is in the corpus"));
+        let s = read_any(&p).expect("utf16");
+        assert!(s.tables[0].rows_read > 0 && !s.tables[0].columns[0].contains('\0'), "{name}");
     }
 }
 
@@ -250,17 +249,16 @@ fn a_workbook_claiming_gigabytes_fails_alone_with_a_reason() {
 fn merged_cells_repeat_and_1904_dates_are_dates() {
     let dir = corpus().join("03_spreadsheets/calamine");
     let merged = files_under(&dir).into_iter().find(|p| p.ends_with("merged_range.xlsx"));
-    if let Some(p) = merged {
-        let s = read_any(&p).expect("merged");
-        assert!(s.tables[0].rows_read > 0);
-        // The quick look for merged cells finds them, and passes over a workbook without any.
-        assert!(engine::ingest::sheet_reader::xlsx_may_have_merged_cells(&p));
-        assert!(!engine::ingest::sheet_reader::xlsx_may_have_merged_cells(&dir.join("tests/date.xlsx")));
-        // A merged range repeats its value in every cell it covers.
-        let merge_cells = read_any(&dir.join("tests/merge_cells.xlsx")).expect("merge_cells.xlsx");
-        let rows: Vec<&Vec<String>> = merge_cells.tables.iter().flat_map(|t| t.rows.iter().map(|r| &r.1)).collect();
-        assert!(rows.iter().any(|r| r.windows(2).any(|w| !w[0].is_empty() && w[0] == w[1])), "{rows:?}");
-    }
+    let p = merged.expect("merged_range.xlsx is in the corpus");
+    let s = read_any(&p).expect("merged");
+    assert!(s.tables[0].rows_read > 0);
+    // The quick look for merged cells finds them, and passes over a workbook without any.
+    assert!(engine::ingest::sheet_reader::xlsx_may_have_merged_cells(&p));
+    assert!(!engine::ingest::sheet_reader::xlsx_may_have_merged_cells(&dir.join("tests/date.xlsx")));
+    // A merged range repeats its value in every cell it covers.
+    let merge_cells = read_any(&dir.join("tests/merge_cells.xlsx")).expect("merge_cells.xlsx");
+    let rows: Vec<&Vec<String>> = merge_cells.tables.iter().flat_map(|t| t.rows.iter().map(|r| &r.1)).collect();
+    assert!(rows.iter().any(|r| r.windows(2).any(|w| !w[0].is_empty() && w[0] == w[1])), "{rows:?}");
     let d1904 = files_under(&dir).into_iter().find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains("1904")));
     let p = d1904.expect("a 1904 workbook in calamine's tests");
     let s = read_any(&p).expect("1904 dates");
@@ -309,11 +307,20 @@ fn json_suites_parse_or_fail_clearly() {
 
 #[test]
 fn jsonl_bad_lines_are_rejected_and_the_rest_kept() {
-    let dir = corpus().join("04_json/wbolster-jsonlines");
-    let files = files_under(&dir);
-    let any = files.iter().find(|p| p.extension().is_some_and(|e| e == "jsonl")).expect("a jsonl file");
-    let s = read_any(any).expect("jsonl");
-    assert!(s.tables[0].rows_read > 0);
+    // The corpus's lines, with a broken line and a truncated one put between them.
+    let good = std::fs::read_to_string(corpus().join("04_json/wbolster-jsonlines/tests/sample.jsonl")).expect("sample.jsonl");
+    let lines: Vec<&str> = good.lines().collect();
+    assert_eq!(lines.len(), 2, "the corpus sample has two objects");
+    let mixed = format!("{}\n{{not json\n{}\n{{\"c\": \n", lines[0], lines[1]);
+    let mut sink = MemorySink { keep_rows: Some(50), ..Default::default() };
+    read_jsonl(mixed.as_bytes(), "mixed.jsonl", &mut sink).expect("the good lines are read");
+    let t = &sink.tables[0];
+    let kept: Vec<i64> = t.rows.iter().map(|(line, _)| *line).collect();
+    let rejected: Vec<i64> = t.rejected.iter().map(|(line, _, _)| *line).collect();
+    assert_eq!(kept, vec![1, 3], "the two good lines, with their own line numbers");
+    assert_eq!(rejected, vec![2, 4], "the broken and the truncated line");
+    assert_eq!(t.rejected[0].1, "{not json", "the raw text is kept for the user to fix");
+    assert_eq!(t.columns, vec!["a", "b"]);
 }
 
 fn plan_of(path: &Path, limits: &IngestLimits) -> Result<engine::ingest::archive::Plan, EngineError> {

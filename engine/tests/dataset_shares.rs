@@ -34,12 +34,12 @@ async fn a_shared_dataset_is_seen_and_reviewed_but_not_deleted_by_others(pool: P
     let sample = create_sample(&pool, &owner, &sample_req).await?;
 
     // Not shared: invisible (404, not 403), absent from the list.
-    assert_eq!(code(dataset_summary(&pool, &other, dataset.id).await), Some(ErrorCode::NotFound));
-    assert_eq!(code(run_progress(&pool, &other, run).await), Some(ErrorCode::NotFound));
-    assert_eq!(code(sample_summary(&pool, &other, sample.id).await), Some(ErrorCode::NotFound));
+    assert_eq!(code(dataset_summary(&pool, &other, dataset.id).await), Some(ErrorCode::DatasetNotFound));
+    assert_eq!(code(run_progress(&pool, &other, run).await), Some(ErrorCode::RunNotFound));
+    assert_eq!(code(sample_summary(&pool, &other, sample.id).await), Some(ErrorCode::SampleNotFound));
     assert!(list_datasets(&pool, &other).await?.is_empty());
     // Nor can a stranger share it or see its shares.
-    assert_eq!(code(share(&pool, &other, dataset.id, "rita.reviewer").await), Some(ErrorCode::NotFound));
+    assert_eq!(code(share(&pool, &other, dataset.id, "rita.reviewer").await), Some(ErrorCode::DatasetNotFound));
 
     // Shared: seen, listed, its run and sample readable, and a sample of one's own can be drawn.
     share(&pool, &owner, dataset.id, "Rita.Reviewer").await?;
@@ -62,7 +62,7 @@ async fn a_shared_dataset_is_seen_and_reviewed_but_not_deleted_by_others(pool: P
 
     // Unshared: gone again.
     unshare(&pool, &owner, dataset.id, other.id).await?;
-    assert_eq!(code(dataset_summary(&pool, &other, dataset.id).await), Some(ErrorCode::NotFound));
-    assert_eq!(code(unshare(&pool, &owner, dataset.id, other.id).await), Some(ErrorCode::NotFound));
+    assert_eq!(code(dataset_summary(&pool, &other, dataset.id).await), Some(ErrorCode::DatasetNotFound));
+    assert_eq!(code(unshare(&pool, &owner, dataset.id, other.id).await), Some(ErrorCode::ShareNotFound));
     Ok(())
 }

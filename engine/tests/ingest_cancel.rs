@@ -27,10 +27,23 @@ async fn a_cancelled_ingest_stops_and_leaves_nothing_and_a_big_dataset_pages_acr
 
     let cancel = CancellationToken::new();
     let opts = PipelineOptions { cancel: cancel.clone(), ..Default::default() };
+    // Cancelled mid-write: once a writer's COPY is running (a state, not a guess at a duration).
     let stopper = {
-        let cancel = cancel.clone();
+        let (cancel, pool) = (cancel.clone(), pool.clone());
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            let waited = Instant::now();
+            loop {
+                let copying: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY upload_data.%' AND state <> 'idle'",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0);
+                if copying > 0 || waited.elapsed() > Duration::from_secs(30) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
             cancel.cancel();
         })
     };

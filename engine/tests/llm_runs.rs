@@ -122,7 +122,7 @@ async fn a_chunk_that_exhausts_its_retries_fails_alone_and_is_retried_alone(pool
     assert!(p.error.as_deref().unwrap_or_default().contains("retry the failed chunks"), "{:?}", p.error);
 
     let err = reopen_run(&ctx, &user, id, false).await.err().map(|e| e.code());
-    assert_eq!(err, Some(engine::ErrorCode::Conflict), "nothing pending without retrying the failed chunk");
+    assert_eq!(err, Some(engine::ErrorCode::RunNothingPending), "nothing pending without retrying the failed chunk");
     let before = server.calls().len();
     reopen_run(&ctx, &user, id, true).await?;
     assert_eq!(run_to_end(&ctx, id).await?, RunOutcome::Finished(RunStatus::Succeeded));

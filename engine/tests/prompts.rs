@@ -51,7 +51,7 @@ async fn versions_visibility_validation_and_default(pool: PgPool) -> anyhow::Res
 
     // Unshared: invisible to another analyst; once shared, visible but not editable by them.
     let err = prompt_versions(&pool, &bea, v1.prompt_id).await.err().map(|e| e.code());
-    assert_eq!(err, Some(ErrorCode::NotFound));
+    assert_eq!(err, Some(ErrorCode::PromptNotFound));
     assert!(!list_prompts(&pool, &bea).await?.iter().any(|p| p.id == v1.prompt_id));
     let mut share = next.clone();
     share.shared = Some(true);

@@ -126,7 +126,7 @@ async fn viewers_cannot_upload_and_others_cannot_see_uploads(pool: PgPool) -> an
     assert_eq!(err, Some(engine::ErrorCode::Forbidden));
     let upload = ingest_upload(&pool, &owner, up(Uuid::new_v4()), &Default::default(), &Default::default()).await?;
     let err = engine::ingest::upload_summary(&pool, &viewer, upload.id).await.err().map(|e| e.code());
-    assert_eq!(err, Some(engine::ErrorCode::NotFound));
+    assert_eq!(err, Some(engine::ErrorCode::UploadNotFound));
     let uploads: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads").fetch_one(&pool).await?;
     assert_eq!(uploads, 1, "the refused upload left nothing behind");
     Ok(())

@@ -65,7 +65,6 @@ pub fn router(state: AppState, secure_cookies: bool, limits: &EdgeLimits) -> Rou
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(middleware::from_fn(scope_request_id))
-        .layer(middleware::from_fn(server_fn_bad_arguments))
         .layer(middleware::from_fn(track_requests))
         .layer(middleware::from_fn(move |req, next| security_headers(secure_cookies, req, next)))
         .layer(middleware::from_fn(same_origin_writes))
@@ -100,26 +99,6 @@ pub fn router(state: AppState, secure_cookies: bool, limits: &EdgeLimits) -> Rou
         .layer(sessions)
         .layer(edge)
         .with_state(state)
-}
-
-/// A server function whose arguments do not decode is the caller's mistake, but the server-function
-/// runtime answers it with 500: make it 400, like the REST API's malformed requests. Only those
-/// answers are read (they are a line of text); everything else passes untouched.
-async fn server_fn_bad_arguments(req: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
-    let path = req.uri().path();
-    let server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
-    let res = next.run(req).await;
-    if !server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
-    };
-    if [&b"Args|"[..], b"MissingArg|", b"Deserialization|"].iter().any(|p| bytes.starts_with(p)) {
-        parts.status = StatusCode::BAD_REQUEST;
-    }
-    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Alive: depends on nothing else, but fails when one of the process's runtimes (page rendering,

@@ -71,107 +71,187 @@ pub struct MetricsAccess {
     pub allow: Vec<ipnet::IpNet>,
 }
 
-fn var(name: &str, default: &str) -> String {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
+/// Every setting, read by clap from the environment (an empty value counts as unset), with a
+/// default that works on a developer machine. `dgs --help` does not list them; this struct does.
+#[derive(clap::Parser, Debug)]
+#[command(name = "dgs-settings", no_binary_name = true)]
+struct Settings {
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    site_addr: SocketAddr,
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/dgs")]
+    database_url: String,
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
+    #[arg(long, env = "JOB_QUEUE", default_value = "dgs-runs")]
+    job_queue: String,
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    #[arg(long, env = "UPLOAD_MAX_BYTES", default_value_t = 512 << 20)]
+    upload_max_bytes: u64,
+    #[arg(long, env = "ZIP_MAX_ENTRIES", default_value_t = 10_000)]
+    zip_max_entries: usize,
+    #[arg(long, env = "ZIP_MAX_ENTRY_BYTES", default_value_t = 4 << 30)]
+    zip_max_entry_bytes: u64,
+    #[arg(long, env = "ZIP_MAX_TOTAL_BYTES", default_value_t = 16 << 30)]
+    zip_max_total_bytes: u64,
+    #[arg(long, env = "ZIP_MAX_RATIO", default_value_t = 100)]
+    zip_max_ratio: u64,
+    #[arg(long, env = "INGEST_WRITERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    ingest_writers: u16,
+    #[arg(long, env = "WORKBOOK_MEMORY_LIMIT_MB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(128..))]
+    workbook_memory_limit_mb: u64,
+    #[arg(long, env = "OFFLINE_CHUNK_DELAY_MS", default_value_t = 0)]
+    offline_chunk_delay_ms: u64,
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    cookie_secure: bool,
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 8)]
+    shutdown_timeout_secs: u64,
+    #[arg(long, env = "AUTH_RATE_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    auth_rate_per_minute: u32,
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    trust_forwarded_for: bool,
+    #[arg(long, env = "PUBLIC_URL")]
+    public_url: Option<String>,
+    #[arg(long, env = "JSON_BODY_MAX_BYTES", default_value_t = 1 << 20)]
+    json_body_max_bytes: usize,
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_secs: u64,
+    #[arg(long, env = "BODY_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_secs: u64,
+    #[arg(long, env = "MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 128)]
+    max_connections_per_address: usize,
+    #[arg(long, env = "RENDER_THREADS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    render_threads: u16,
+    #[arg(long, env = "RENDER_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    render_timeout_secs: u64,
+    #[arg(long, env = "JOB_THREADS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    job_threads: u16,
+    #[arg(long, env = "WATCHDOG_SECS", default_value_t = 30)]
+    watchdog_secs: u64,
+    #[arg(long, env = "METRICS_TOKEN")]
+    metrics_token: Option<String>,
+    #[arg(long, env = "METRICS_ALLOW", default_value = "127.0.0.0/8,::1/128", value_delimiter = ',')]
+    metrics_allow: Vec<String>,
+    #[command(flatten)]
+    llm: LlmSettings,
 }
 
-fn parsed<T: std::str::FromStr>(name: &str, default: &str) -> anyhow::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    let raw = var(name, default);
-    raw.parse::<T>().map_err(|e| anyhow::anyhow!("{name}={raw:?} is not valid: {e}"))
+/// DESIGN §5's provider settings; the defaults are `RunSettings::default()`'s.
+#[derive(clap::Args, Debug)]
+struct LlmSettings {
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    openai_api_key: Option<String>,
+    #[arg(long, env = "OPENAI_BASE_URL")]
+    openai_base_url: Option<String>,
+    /// `openai` or `offline`; by default openai when a key or base URL is set.
+    #[arg(long, env = "LLM_PROVIDER")]
+    llm_provider: Option<String>,
+    #[arg(long, env = "LLM_MODEL")]
+    llm_model: Option<String>,
+    #[arg(long, env = "LLM_CHUNK_SIZE")]
+    llm_chunk_size: Option<i32>,
+    #[arg(long, env = "LLM_CONCURRENCY_LIMIT")]
+    llm_concurrency_limit: Option<u32>,
+    #[arg(long, env = "LLM_TEMPERATURE")]
+    llm_temperature: Option<f32>,
+    #[arg(long, env = "LLM_MAX_RETRIES")]
+    llm_max_retries: Option<u32>,
+    #[arg(long, env = "LLM_TIMEOUT_SECS")]
+    llm_timeout_secs: Option<f64>,
+    #[arg(long, env = "LLM_PRICE_IN_PER_1K")]
+    llm_price_in_per_1k: Option<f64>,
+    #[arg(long, env = "LLM_PRICE_OUT_PER_1K")]
+    llm_price_out_per_1k: Option<f64>,
+    #[arg(long, env = "LLM_REQUESTS_PER_MINUTE", default_value_t = 0)]
+    llm_requests_per_minute: u32,
+    #[arg(long, env = "LLM_TOKENS_PER_MINUTE", default_value_t = 0)]
+    llm_tokens_per_minute: u32,
+    #[arg(long, env = "LLM_USE_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
+    llm_use_cache: bool,
+    #[arg(long, env = "LLM_RETRY_BASE_MS")]
+    llm_retry_base_ms: Option<u64>,
 }
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let _ = dotenvy::dotenv();
-        let site_addr: SocketAddr = parsed("LEPTOS_SITE_ADDR", "127.0.0.1:3000")?;
-        let (llm, openai) = llm_from_env()?;
-        let public_url = public_url(site_addr)?;
+        // Only the environment: the command line belongs to `cli`.
+        let s = <Settings as clap::Parser>::try_parse_from(std::iter::empty::<String>()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (llm, openai) = llm_settings(s.llm)?;
+        let public_url = public_url(s.site_addr, s.public_url.as_deref())?;
         // Behind an HTTPS proxy on the same host the app listens on loopback, but browsers reach it
         // over HTTPS: `PUBLIC_URL` says so, and then cookies are `Secure` and HSTS is sent.
         let https = public_url.scheme() == "https";
-        Ok(Config {
-            database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dgs"),
-            redis_url: var("REDIS_URL", "redis://127.0.0.1:6379"),
-            job_queue: var("JOB_QUEUE", "dgs-runs"),
-            site_addr,
-            data_dir: PathBuf::from(var("DATA_DIR", "data")),
-            upload_max_bytes: parsed("UPLOAD_MAX_BYTES", "536870912")?,
+        let allow = s
+            .metrics_allow
+            .iter()
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty())
+            .map(|n| n.parse::<ipnet::IpNet>().map_err(|e| anyhow::anyhow!("METRICS_ALLOW: {n:?} is not a network: {e}")))
+            .collect::<anyhow::Result<_>>()?;
+        let config = Config {
+            database_url: s.database_url,
+            redis_url: s.redis_url,
+            job_queue: s.job_queue,
+            site_addr: s.site_addr,
+            data_dir: s.data_dir,
+            upload_max_bytes: s.upload_max_bytes,
             ingest_limits: engine::ingest::IngestLimits {
-                max_entries: parsed("ZIP_MAX_ENTRIES", "10000")?,
-                max_entry_bytes: parsed("ZIP_MAX_ENTRY_BYTES", "4294967296")?,
-                max_total_bytes: parsed("ZIP_MAX_TOTAL_BYTES", "17179869184")?,
-                max_ratio: parsed("ZIP_MAX_RATIO", "100")?,
+                max_entries: s.zip_max_entries,
+                max_entry_bytes: s.zip_max_entry_bytes,
+                max_total_bytes: s.zip_max_total_bytes,
+                max_ratio: s.zip_max_ratio,
             },
-            ingest_writers: parsed::<usize>("INGEST_WRITERS", "2")?.clamp(1, 16),
-            workbook_memory_limit_mb: parsed::<u64>("WORKBOOK_MEMORY_LIMIT_MB", "1024")?.max(128),
+            ingest_writers: usize::from(s.ingest_writers),
+            workbook_memory_limit_mb: s.workbook_memory_limit_mb,
             llm,
             openai,
-            offline_chunk_delay: Duration::from_millis(parsed("OFFLINE_CHUNK_DELAY_MS", "0")?),
-            secure_cookies: (https || !site_addr.ip().is_loopback()) && parsed("COOKIE_SECURE", "true")?,
-            shutdown_timeout: Duration::from_secs(parsed("SHUTDOWN_TIMEOUT_SECS", "8")?),
-            auth_rate_per_minute: parsed::<u32>("AUTH_RATE_PER_MINUTE", "30")?.max(1),
-            trust_forwarded_for: parsed("TRUST_FORWARDED_FOR", "false")?,
+            offline_chunk_delay: Duration::from_millis(s.offline_chunk_delay_ms),
+            secure_cookies: (https || !s.site_addr.ip().is_loopback()) && s.cookie_secure,
+            shutdown_timeout: Duration::from_secs(s.shutdown_timeout_secs),
+            auth_rate_per_minute: s.auth_rate_per_minute,
+            trust_forwarded_for: s.trust_forwarded_for,
             public_url,
             edge: EdgeLimits {
-                json_body_max_bytes: parsed("JSON_BODY_MAX_BYTES", "1048576")?,
-                upload_body_max_bytes: 0,
-                header_read_timeout: Duration::from_secs(parsed::<u64>("HEADER_READ_TIMEOUT_SECS", "10")?.max(1)),
-                body_read_timeout: Duration::from_secs(parsed::<u64>("BODY_READ_TIMEOUT_SECS", "30")?.max(1)),
-                max_connections_per_address: parsed("MAX_CONNECTIONS_PER_ADDRESS", "128")?,
+                json_body_max_bytes: s.json_body_max_bytes,
+                upload_body_max_bytes: usize::try_from(s.upload_max_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024),
+                header_read_timeout: Duration::from_secs(s.header_read_timeout_secs),
+                body_read_timeout: Duration::from_secs(s.body_read_timeout_secs),
+                max_connections_per_address: s.max_connections_per_address,
             },
             isolation: Isolation {
-                render_threads: parsed::<usize>("RENDER_THREADS", "4")?.clamp(1, 64),
-                render_timeout: Duration::from_secs(parsed::<u64>("RENDER_TIMEOUT_SECS", "15")?.max(1)),
-                job_threads: parsed::<usize>("JOB_THREADS", "2")?.clamp(1, 64),
-                watchdog: Duration::from_secs(parsed("WATCHDOG_SECS", "30")?),
+                render_threads: usize::from(s.render_threads),
+                render_timeout: Duration::from_secs(s.render_timeout_secs),
+                job_threads: usize::from(s.job_threads),
+                watchdog: Duration::from_secs(s.watchdog_secs),
             },
-            metrics_access: MetricsAccess {
-                token: std::env::var("METRICS_TOKEN").ok().filter(|t| !t.trim().is_empty()).map(secrecy::SecretString::from),
-                allow: var("METRICS_ALLOW", "127.0.0.0/8,::1/128")
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                    .map(|n| n.parse::<ipnet::IpNet>().map_err(|e| anyhow::anyhow!("METRICS_ALLOW: {n:?} is not a network: {e}")))
-                    .collect::<anyhow::Result<_>>()?,
-            },
-        })
-        .map(|mut c: Config| {
-            c.edge.upload_body_max_bytes = usize::try_from(c.upload_max_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024);
-            c
-        })
-        .and_then(|c: Config| {
-            std::fs::create_dir_all(c.data_dir.join("uploads"))
-                .with_context(|| format!("cannot create DATA_DIR {}", c.data_dir.display()))?;
-            Ok(c)
-        })
+            metrics_access: MetricsAccess { token: s.metrics_token.map(secrecy::SecretString::from), allow },
+        };
+        std::fs::create_dir_all(config.data_dir.join("uploads"))
+            .with_context(|| format!("cannot create DATA_DIR {}", config.data_dir.display()))?;
+        Ok(config)
     }
 }
 
-fn public_url(site_addr: SocketAddr) -> anyhow::Result<url::Url> {
+fn public_url(site_addr: SocketAddr, given: Option<&str>) -> anyhow::Result<url::Url> {
     let default = if site_addr.ip().is_loopback() || site_addr.ip().is_unspecified() {
         format!("http://localhost:{}", site_addr.port())
     } else {
         format!("http://{site_addr}")
     };
-    let raw = var("PUBLIC_URL", &default);
+    let raw = given.map(str::to_string).unwrap_or(default);
     url::Url::parse(raw.trim_end_matches('/')).map_err(|e| anyhow::anyhow!("PUBLIC_URL={raw:?} is not a URL: {e}"))
 }
 
-/// DESIGN §5's provider settings. Without a key and a base URL the offline classifier is the default,
-/// so the whole flow works on a fresh machine; a base URL alone is enough for keyless servers (Ollama).
-fn llm_from_env() -> anyhow::Result<(engine::classify::RunSettings, Option<engine::classify::provider::OpenAiConfig>)> {
+/// Without a key and a base URL the offline classifier is the default, so the whole flow works on
+/// a fresh machine; a base URL alone is enough for keyless servers (Ollama).
+fn llm_settings(l: LlmSettings) -> anyhow::Result<(engine::classify::RunSettings, Option<engine::classify::provider::OpenAiConfig>)> {
     use engine::classify::{ProviderKind, RunSettings};
-    let key = std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.trim().is_empty());
-    let base = std::env::var("OPENAI_BASE_URL").ok().filter(|b| !b.trim().is_empty());
-    let openai = (key.is_some() || base.is_some()).then(|| engine::classify::provider::OpenAiConfig {
-        base_url: base.unwrap_or_else(|| "https://api.openai.com/v1".into()),
-        api_key: key.map(secrecy::SecretString::from),
+    let openai = (l.openai_api_key.is_some() || l.openai_base_url.is_some()).then(|| engine::classify::provider::OpenAiConfig {
+        base_url: l.openai_base_url.clone().unwrap_or_else(|| "https://api.openai.com/v1".into()),
+        api_key: l.openai_api_key.clone().map(secrecy::SecretString::from),
     });
-    let default_provider = if openai.is_some() { "openai" } else { "offline" };
-    let provider_name = var("LLM_PROVIDER", default_provider);
+    let provider_name = l.llm_provider.unwrap_or_else(|| if openai.is_some() { "openai" } else { "offline" }.into());
     let provider = ProviderKind::parse(&provider_name)
         .ok_or_else(|| anyhow::anyhow!("LLM_PROVIDER={provider_name:?} is not valid: use openai or offline"))?;
     anyhow::ensure!(
@@ -181,18 +261,18 @@ fn llm_from_env() -> anyhow::Result<(engine::classify::RunSettings, Option<engin
     let d = RunSettings::default();
     let settings = RunSettings {
         provider,
-        model: var("LLM_MODEL", &d.model),
-        chunk_size: parsed("LLM_CHUNK_SIZE", &d.chunk_size.to_string())?,
-        concurrency: parsed("LLM_CONCURRENCY_LIMIT", &d.concurrency.to_string())?,
-        temperature: parsed("LLM_TEMPERATURE", &d.temperature.to_string())?,
-        max_retries: parsed("LLM_MAX_RETRIES", &d.max_retries.to_string())?,
-        timeout_secs: parsed("LLM_TIMEOUT_SECS", &d.timeout_secs.to_string())?,
-        price_in_per_1k: parsed("LLM_PRICE_IN_PER_1K", &d.price_in_per_1k.to_string())?,
-        price_out_per_1k: parsed("LLM_PRICE_OUT_PER_1K", &d.price_out_per_1k.to_string())?,
-        requests_per_minute: parsed("LLM_REQUESTS_PER_MINUTE", "0")?,
-        tokens_per_minute: parsed("LLM_TOKENS_PER_MINUTE", "0")?,
-        use_cache: parsed("LLM_USE_CACHE", "true")?,
-        retry_base_ms: parsed("LLM_RETRY_BASE_MS", &d.retry_base_ms.to_string())?,
+        model: l.llm_model.unwrap_or(d.model),
+        chunk_size: l.llm_chunk_size.unwrap_or(d.chunk_size),
+        concurrency: l.llm_concurrency_limit.unwrap_or(d.concurrency),
+        temperature: l.llm_temperature.unwrap_or(d.temperature),
+        max_retries: l.llm_max_retries.unwrap_or(d.max_retries),
+        timeout_secs: l.llm_timeout_secs.unwrap_or(d.timeout_secs),
+        price_in_per_1k: l.llm_price_in_per_1k.unwrap_or(d.price_in_per_1k),
+        price_out_per_1k: l.llm_price_out_per_1k.unwrap_or(d.price_out_per_1k),
+        requests_per_minute: l.llm_requests_per_minute,
+        tokens_per_minute: l.llm_tokens_per_minute,
+        use_cache: l.llm_use_cache,
+        retry_base_ms: l.llm_retry_base_ms.unwrap_or(d.retry_base_ms),
     };
     settings.validate().map_err(|e| anyhow::anyhow!("LLM settings: {e}"))?;
     Ok((settings, openai))

@@ -18,7 +18,7 @@ use engine::auth::tokens;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tower_sessions::Session;
 
-use app::session::Caller;
+use engine::auth::signin::Caller;
 use crate::api::error::ApiError;
 use crate::state::AppState;
 
@@ -90,7 +90,7 @@ async fn resolve(state: &AppState, bearer_secret: Option<String>, session: Optio
         };
     }
     match session {
-        Some(session) => app::session::identify(&session, pool).await,
+        Some(session) => engine::auth::signin::identify(&session, pool).await,
         None => Ok(None),
     }
 }

@@ -78,13 +78,18 @@ pub fn upload_file(
     xhr.send_with_opt_form_data(Some(&form)).map_err(|_| "cannot send".to_string())
 }
 
-/// The message of a REST error body (`{"error": {"message"}}`), or the status when there is none.
+/// The error of a failed REST call: its `{"error": ...}` body, or what the status alone says.
 #[cfg_attr(feature = "ssr", allow(dead_code))]
-pub fn api_error_message(status: u16, body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(String::from))
-        .unwrap_or_else(|| if status == 0 { "the server could not be reached".into() } else { format!("HTTP {status}") })
+pub fn api_error(status: u16, body: &str) -> crate::api::AppError {
+    #[derive(serde::Deserialize)]
+    struct Wrapped {
+        error: engine::ErrorBody,
+    }
+    match serde_json::from_str::<Wrapped>(body) {
+        Ok(w) => crate::api::AppError(w.error),
+        Err(_) if status == 0 => crate::api::AppError::new(engine::ErrorCode::Network, "the server could not be reached"),
+        Err(_) => crate::api::AppError::new(engine::ErrorCode::Internal, format!("HTTP {status}")),
+    }
 }
 
 /// Asks the browser's own confirmation dialog (keyboard-accessible, localised by the caller).

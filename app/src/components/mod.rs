@@ -1,15 +1,26 @@
 //! Pieces shared by pages: the header with navigation, language and account, error notes, progress.
 
 pub mod browser;
+mod corrections;
+mod error_note;
+mod lists;
+mod rejected;
+mod screens;
+
+pub use corrections::{CorrectionGroups, SampleCorrections};
+pub use error_note::ErrorNote;
+pub use lists::{RunsTable, SamplesTable};
+pub use rejected::RejectedList;
+pub use screens::{Coming, NotFound, Stat, status_key};
 
 use engine::auth::{CurrentUser, Permission};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::{Logout, error_parts};
-use crate::i18n::{Key, Locale, t, tr, use_locale};
+use crate::api::{AppError, Logout};
+use crate::i18n::{Key, Locale, tr, use_locale};
 
-pub type UserResource = Resource<Result<Option<CurrentUser>, ServerFnError>>;
+pub type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
 
 pub fn use_user() -> Option<UserResource> {
     use_context::<UserResource>()
@@ -71,8 +82,8 @@ fn HeaderBar(me: Option<Option<CurrentUser>>, logout: ServerAction<Logout>) -> i
                 <crate::NavLink href="/datasets" label=Key::NavDatasets/>
                 <crate::NavLink href="/prompts" label=Key::NavPrompts/>
                 <crate::NavLink href="/reviews" label=Key::NavReviews/>
-                <crate::NavLink href="/tables" label=Key::NavTables/>
-                <crate::NavLink href="/reports" label=Key::NavReports/>
+                <crate::NavLink href="/tables" label=Key::NavTables soon=true/>
+                <crate::NavLink href="/reports" label=Key::NavReports soon=true/>
                 {admin.then(|| view! { <crate::NavLink href="/admin/users" label=Key::NavAdmin/> })}
                 <a class="nav-link" href="/api/v1/docs/" rel="external">{tr(Key::ApiDocs)}</a>
             </nav>
@@ -85,59 +96,6 @@ fn HeaderBar(me: Option<Option<CurrentUser>>, logout: ServerAction<Logout>) -> i
                 {account}
             </div>
         </header>
-    }
-}
-
-/// The user's-language text for an error code. The match is exhaustive over the engine's codes, so
-/// a new code without a text does not build. Codes whose message names what went wrong (which
-/// value, which file) keep it after the translated lead.
-pub fn error_text(l: Locale, code: &str, message: &str) -> String {
-    use engine::ErrorCode as C;
-    if code == "network" {
-        return t(l, Key::ErrNetwork).to_string();
-    }
-    let parsed: Option<C> = serde_json::from_value(serde_json::Value::String(code.to_string())).ok();
-    let Some(parsed) = parsed else { return message.to_string() };
-    let (key, detail) = match parsed {
-        C::InvalidInput => (Key::ErrInvalidInput, true),
-        C::NotFound => (Key::ErrNotFound, false),
-        C::Unauthenticated => (Key::ErrUnauthenticated, false),
-        C::Forbidden => (Key::ErrForbidden, false),
-        C::ForbiddenOrigin => (Key::ErrForbiddenOrigin, false),
-        C::BadCredentials => (Key::ErrBadCredentials, false),
-        C::TooManyAttempts => (Key::ErrTooManyAttempts, false),
-        C::RateLimited => (Key::ErrRateLimited, false),
-        C::ReauthenticationRequired => (Key::ErrReauthenticate, false),
-        C::PasswordChangeRequired => (Key::ErrPasswordChange, false),
-        C::Conflict => (Key::ErrConflict, true),
-        C::UnreadableFile => (Key::ErrUnreadableFile, true),
-        C::RefusedFile => (Key::ErrRefusedFile, true),
-        C::Cancelled => (Key::ErrCancelled, false),
-        C::UploadTooLarge => (Key::ErrUploadTooLarge, false),
-        C::BodyTooLarge => (Key::ErrBodyTooLarge, false),
-        C::MalformedRequest => (Key::ErrMalformed, true),
-        C::Internal => (Key::ErrInternal, false),
-    };
-    if detail && !message.is_empty() { format!("{} {message}", t(l, key)) } else { t(l, key).to_string() }
-}
-
-/// A translated explanation of a failed server call.
-#[component]
-pub fn ErrorNote(error: ServerFnError) -> impl IntoView {
-    let locale = use_locale();
-    let (code, message) = error_parts(&error);
-    let signed_out = code == "unauthenticated" || code == "reauthentication_required";
-    let text = move || error_text(locale.get(), &code, &message);
-    view! {
-        <p class="note note-error" role="alert">
-            {text}
-            {signed_out.then(|| {
-                // Back here after signing in (again), e.g. for a change that needs a fresh sign-in.
-                let here = leptos_router::hooks::use_location();
-                let href = move || format!("/login?next={}", here.pathname.get());
-                view! { " " <A href=href>{tr(Key::SignIn)}</A> }
-            })}
-        </p>
     }
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::format::{fmt_int, fmt_money};
 use crate::api::{StartClassification, get_dataset, get_prompts, get_run_defaults, plan_classification};
-use crate::components::{ErrorNote, browser};
+use crate::components::{ErrorNote, Stat, browser};
 use crate::i18n::{Key, tr};
 
 #[component]
@@ -20,7 +20,7 @@ pub fn ClassifyPage() -> impl IntoView {
     view! {
         {move || match id() {
             Some(id) => view! { <ClassifyView dataset_id=id/> }.into_any(),
-            None => view! { <crate::pages::NotFound/> }.into_any(),
+            None => view! { <crate::components::NotFound/> }.into_any(),
         }}
     }
 }
@@ -235,15 +235,5 @@ fn PlanView(plan: RunPlan) -> impl IntoView {
                 }).collect_view()}
             </details>
         })}
-    }
-}
-
-#[component]
-pub fn Stat(label: Key, value: String, testid: &'static str) -> impl IntoView {
-    view! {
-        <div class="stat">
-            <span class="stat-value" data-testid=testid>{value}</span>
-            <span class="stat-label">{tr(label)}</span>
-        </div>
     }
 }

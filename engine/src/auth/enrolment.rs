@@ -11,7 +11,7 @@ use super::sessions::Identity;
 use super::tokens::{new_secret, secret_hash};
 use super::types::EnrolmentLink;
 use super::{CurrentUser, Permission};
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 pub const LINK_LIFETIME: Duration = Duration::hours(1);
 const LINK_PREFIX: &str = "enr_";
@@ -25,7 +25,7 @@ pub async fn create_link(pool: &PgPool, me: &Identity, user_id: Uuid) -> Result<
     let mut tx = pool.begin().await?;
     let exists = sqlx::query_scalar!("SELECT id FROM users WHERE id = $1 AND is_active", user_id).fetch_optional(&mut *tx).await?;
     if exists.is_none() {
-        return Err(EngineError::NotFound { what: "user" });
+        return Err(EngineError::NotFound(Resource::User));
     }
     sqlx::query!("UPDATE enrolment_links SET used_at = now() WHERE user_id = $1 AND used_at IS NULL", user_id)
         .execute(&mut *tx)
@@ -55,6 +55,6 @@ pub async fn redeem(pool: &PgPool, secret: &str) -> Result<CurrentUser> {
     )
     .fetch_optional(pool)
     .await?
-    .ok_or(EngineError::NotFound { what: "enrolment link (it was used or has expired)" })?;
-    load_user(pool, user_id).await?.ok_or(EngineError::NotFound { what: "user" })
+    .ok_or(EngineError::NotFound(Resource::EnrolmentLink))?;
+    load_user(pool, user_id).await?.ok_or(EngineError::NotFound(Resource::User))
 }

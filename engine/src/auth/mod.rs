@@ -5,6 +5,7 @@
 //! - `throttle`: the lockout after repeated password failures;
 //! - `passkeys`: WebAuthn credentials; `enrolment`: single-use links to enrol one or set a password;
 //! - `sessions`: sign-in sessions as rows that can be listed and ended; `tokens`: personal API tokens;
+//! - `signin`: signing a browser in and out (the cookie's session), passkey ceremonies, their audit;
 //! - `audit`: the append-only log of state changes and sign-in attempts.
 
 #[cfg(feature = "server")]
@@ -21,6 +22,8 @@ mod roles;
 mod types;
 #[cfg(feature = "server")]
 pub mod sessions;
+#[cfg(feature = "server")]
+pub mod signin;
 #[cfg(feature = "server")]
 pub mod throttle;
 #[cfg(feature = "server")]

@@ -17,7 +17,7 @@ use super::rbac::load_user;
 use super::sessions::Identity;
 use super::types::PasskeyInfo;
 use super::CurrentUser;
-use crate::error::{EngineError, Result};
+use crate::error::{Conflict, EngineError, Resource, Result};
 
 /// A started ceremony is good for this long, once.
 pub const CEREMONY_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
@@ -89,7 +89,7 @@ impl Passkeys {
         )
         .fetch_optional(pool)
         .await?;
-        inserted.ok_or_else(|| EngineError::Conflict("this passkey is already registered".into()))
+        inserted.ok_or_else(|| EngineError::Conflict(Conflict::PasskeyRegistered))
     }
 
     /// Begins a sign-in with any passkey of this site (the browser lets its holder choose).
@@ -113,7 +113,7 @@ impl Passkeys {
         .fetch_optional(pool)
         .await?
         .filter(|r| r.user_id == user_id)
-        .ok_or(EngineError::NotFound { what: "passkey" })?;
+        .ok_or(EngineError::NotFound(Resource::Passkey))?;
         let mut passkey: Passkey = serde_json::from_value(row.credential).map_err(EngineError::internal)?;
         let result = self
             .webauthn
@@ -154,7 +154,7 @@ pub async fn rename(pool: &PgPool, user: &CurrentUser, id: Uuid, name: &str) -> 
         .execute(pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(EngineError::NotFound { what: "passkey" });
+        return Err(EngineError::NotFound(Resource::Passkey));
     }
     Ok(())
 }
@@ -176,10 +176,10 @@ pub async fn remove(pool: &PgPool, me: &Identity, id: Uuid) -> Result<()> {
         .fetch_optional(&mut *tx)
         .await?;
     if mine.is_none() {
-        return Err(EngineError::NotFound { what: "passkey" });
+        return Err(EngineError::NotFound(Resource::Passkey));
     }
     if !facts.has_password && facts.passkeys <= 1 {
-        return Err(EngineError::Conflict("this is your only way to sign in; add another passkey or a password first".into()));
+        return Err(EngineError::Conflict(Conflict::LastSignInMethod));
     }
     sqlx::query!(
         "UPDATE auth_sessions SET ended_at = now(), ended_reason = 'passkey removed' WHERE passkey_id = $1 AND ended_at IS NULL",

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::sessions::Identity;
 use super::{CurrentUser, Permission};
-use crate::error::{EngineError, Result};
+use crate::error::{Conflict, EngineError, Resource, Result};
 
 /// An active user by id, with the permissions of their current role assignments.
 pub async fn load_user(pool: &PgPool, id: Uuid) -> Result<Option<CurrentUser>> {
@@ -86,7 +86,7 @@ pub async fn save_role(pool: &PgPool, me: &Identity, draft: &RoleDraft) -> Resul
     let mut tx = pool.begin().await?;
     let existing = sqlx::query_scalar!("SELECT is_system FROM roles WHERE name = $1 FOR UPDATE", name).fetch_optional(&mut *tx).await?;
     if existing == Some(true) {
-        return Err(EngineError::Conflict(format!("'{name}' is a system role; its permissions are fixed")));
+        return Err(EngineError::Conflict(Conflict::SystemRole(name.to_string())));
     }
     sqlx::query!(
         "INSERT INTO roles (name, description, is_system, is_active) VALUES ($1, $2, FALSE, $3)
@@ -103,7 +103,7 @@ pub async fn save_role(pool: &PgPool, me: &Identity, draft: &RoleDraft) -> Resul
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    list_roles(pool, user).await?.into_iter().find(|r| r.name == name).ok_or(EngineError::NotFound { what: "role" })
+    list_roles(pool, user).await?.into_iter().find(|r| r.name == name).ok_or(EngineError::NotFound(Resource::Role))
 }
 
 pub async fn delete_role(pool: &PgPool, me: &Identity, name: &str) -> Result<()> {
@@ -111,9 +111,9 @@ pub async fn delete_role(pool: &PgPool, me: &Identity, name: &str) -> Result<()>
     let is_system = sqlx::query_scalar!("SELECT is_system FROM roles WHERE name = $1", name)
         .fetch_optional(pool)
         .await?
-        .ok_or(EngineError::NotFound { what: "role" })?;
+        .ok_or(EngineError::NotFound(Resource::Role))?;
     if is_system {
-        return Err(EngineError::Conflict(format!("'{name}' is a system role and cannot be deleted")));
+        return Err(EngineError::Conflict(Conflict::SystemRole(name.to_string())));
     }
     sqlx::query!("DELETE FROM roles WHERE name = $1", name).execute(pool).await?;
     Ok(())
@@ -157,7 +157,8 @@ pub async fn assign_role(pool: &PgPool, me: &Identity, user_id: Uuid, role: &str
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(EngineError::NotFound { what: "user or role" });
+        let role_exists = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM roles WHERE name = $1) AS "e!""#, role).fetch_one(&mut *tx).await?;
+        return Err(EngineError::NotFound(if role_exists { Resource::User } else { Resource::Role }));
     }
     tx.commit().await?;
     Ok(())
@@ -181,7 +182,7 @@ pub(super) async fn keep_an_admin(tx: &mut sqlx::PgConnection, user_id: Uuid) ->
     .fetch_one(&mut *tx)
     .await?;
     if is_admin && others == 0 {
-        return Err(EngineError::Conflict("this is the last permanent administrator; make someone else admin first".into()));
+        return Err(EngineError::Conflict(Conflict::LastAdmin));
     }
     Ok(())
 }
@@ -196,7 +197,7 @@ pub async fn unassign_role(pool: &PgPool, me: &Identity, user_id: Uuid, role: &s
     }
     let done = sqlx::query!("DELETE FROM role_assignments WHERE user_id = $1 AND role = $2", user_id, role).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
-        return Err(EngineError::NotFound { what: "role assignment" });
+        return Err(EngineError::NotFound(Resource::RoleAssignment));
     }
     tx.commit().await?;
     Ok(())

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::CurrentUser;
 use super::rbac::load_user;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
@@ -134,7 +134,7 @@ pub async fn end(pool: &PgPool, user: &CurrentUser, id: Uuid, reason: &str) -> R
     .execute(pool)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(EngineError::NotFound { what: "session" });
+        return Err(EngineError::NotFound(Resource::Session));
     }
     Ok(())
 }

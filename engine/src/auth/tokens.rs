@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::CurrentUser;
 use super::rbac::load_user;
 use super::sessions::Identity;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 /// Every token starts with this, so leaked ones are easy to find by secret scanners.
 pub const TOKEN_PREFIX: &str = "dgs_";
@@ -34,6 +34,14 @@ pub(crate) fn secret_hash(secret: &str) -> Vec<u8> {
 
 
 
+/// The longest a token may live: beyond ten years "never" is the honest choice.
+pub const MAX_LIFETIME_DAYS: i64 = 3650;
+
+/// The expiry `days` from now (none for "never", 0 or none), as the account page offers it.
+pub fn expiry_in_days(days: Option<u32>) -> Option<DateTime<Utc>> {
+    days.filter(|d| *d > 0).map(|d| Utc::now() + chrono::Duration::days(i64::from(d)))
+}
+
 /// Needs a session that signed in within the last minutes: a token cannot mint tokens, and an old
 /// or stolen cookie cannot turn itself into a credential that outlives it.
 pub async fn create(pool: &PgPool, me: &Identity, name: &str, expires_at: Option<DateTime<Utc>>, scope: TokenScope) -> Result<NewToken> {
@@ -49,6 +57,9 @@ pub async fn create(pool: &PgPool, me: &Identity, name: &str, expires_at: Option
     let name = name.as_str();
     if expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(EngineError::invalid("the expiry is in the past"));
+    }
+    if expires_at.is_some_and(|t| t > Utc::now() + chrono::Duration::days(MAX_LIFETIME_DAYS)) {
+        return Err(EngineError::invalid(format!("a token expires within {MAX_LIFETIME_DAYS} days, or never")));
     }
     let (token, hash) = new_secret(TOKEN_PREFIX);
     let id = Uuid::new_v4();
@@ -102,7 +113,7 @@ pub async fn revoke(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<()> {
     .execute(pool)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(EngineError::NotFound { what: "token" });
+        return Err(EngineError::NotFound(Resource::Token));
     }
     Ok(())
 }

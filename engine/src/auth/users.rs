@@ -7,7 +7,7 @@ use super::password::{hash_in_background, hash_password, verify_in_background};
 use super::rbac::load_user;
 use super::sessions::Identity;
 use super::{CurrentUser, Permission, Role};
-use crate::error::{EngineError, Result};
+use crate::error::{Conflict, EngineError, Resource, Result};
 
 /// A username as stored: 3–64 letters, digits, `.`, `_`, `-` or `@`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +93,7 @@ async fn insert_user(
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(EngineError::Conflict(format!("the username '{}' is taken", username.as_str())));
+        return Err(EngineError::Conflict(Conflict::UsernameTaken(username.as_str().to_string())));
     }
     let assigned = sqlx::query!(
         "INSERT INTO role_assignments (user_id, role, granted_by) SELECT $1, name, $3 FROM roles WHERE name = $2",
@@ -115,7 +115,7 @@ pub async fn create_user(pool: &PgPool, username: &Username, password: &Password
     let mut tx = pool.begin().await?;
     let id = insert_user(&mut tx, username, Some(hash), role.as_str(), None).await?;
     tx.commit().await?;
-    load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
+    load_user(pool, id).await?.ok_or(EngineError::NotFound(Resource::User))
 }
 
 /// An admin creates an account with a role. Without a password (absent or empty) the account is
@@ -132,11 +132,11 @@ pub async fn create_account(pool: &PgPool, me: &Identity, username: &str, passwo
     let mut tx = pool.begin().await?;
     let id = insert_user(&mut tx, &username, hash, role, Some(admin.id)).await?;
     tx.commit().await?;
-    load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
+    load_user(pool, id).await?.ok_or(EngineError::NotFound(Resource::User))
 }
 
 fn already_set_up() -> EngineError {
-    EngineError::Conflict("the first administrator already exists; sign in instead".into())
+    EngineError::Conflict(Conflict::AlreadySetUp)
 }
 
 /// The first-run path: creates an admin only while no user exists. The table lock makes two
@@ -157,7 +157,7 @@ pub async fn create_first_admin(pool: &PgPool, username: &str, password: &str) -
     }
     let id = insert_user(&mut tx, &username, Some(hash), "admin", None).await?;
     tx.commit().await?;
-    load_user(pool, id).await?.ok_or(EngineError::NotFound { what: "user" })
+    load_user(pool, id).await?.ok_or(EngineError::NotFound(Resource::User))
 }
 
 /// Checks a username and password. An unknown user costs the same hash as a known one, and both
@@ -245,7 +245,7 @@ pub async fn reset_password(pool: &PgPool, me: &Identity, user_id: Uuid, tempora
     let username = sqlx::query_scalar!("SELECT username FROM users WHERE id = $1", user_id)
         .fetch_optional(pool)
         .await?
-        .ok_or(EngineError::NotFound { what: "user" })?;
+        .ok_or(EngineError::NotFound(Resource::User))?;
     let pw = Password::parse(temporary, &Username::parse(&username)?)?;
     set_password(pool, user_id, &pw, true).await?;
     // Whoever had the account's credentials is shut out: sessions end and API tokens are revoked.
@@ -278,7 +278,7 @@ pub async fn set_active(pool: &PgPool, me: &Identity, user_id: Uuid, active: boo
     admin.require(Permission::UserAdmin)?;
     me.require_fresh()?;
     if user_id == admin.id && !active {
-        return Err(EngineError::Conflict("you cannot deactivate your own account".into()));
+        return Err(EngineError::Conflict(Conflict::DeactivateSelf));
     }
     let mut tx = pool.begin().await?;
     if !active {
@@ -286,7 +286,7 @@ pub async fn set_active(pool: &PgPool, me: &Identity, user_id: Uuid, active: boo
     }
     let done = sqlx::query!("UPDATE users SET is_active = $2 WHERE id = $1", user_id, active).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
-        return Err(EngineError::NotFound { what: "user" });
+        return Err(EngineError::NotFound(Resource::User));
     }
     tx.commit().await?;
     if !active {

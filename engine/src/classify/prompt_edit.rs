@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Category, PromptDraft, PromptSummary, PromptVersionDetail, compile_prompt};
 use crate::auth::{CurrentUser, Permission};
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 const MAX_CATEGORIES: usize = 200;
 
@@ -80,11 +80,11 @@ async fn visible(pool: &PgPool, user: &CurrentUser, id: Uuid, edit: bool) -> Res
     let p = sqlx::query!("SELECT created_by, is_shared, is_default FROM prompts WHERE id = $1", id)
         .fetch_optional(pool)
         .await?
-        .ok_or(EngineError::NotFound { what: "prompt" })?;
+        .ok_or(EngineError::NotFound(Resource::Prompt))?;
     let admin = user.can(Permission::PromptAdmin);
     let own = p.created_by == Some(user.id);
     if !(admin || own || p.is_shared || p.is_default) {
-        return Err(EngineError::NotFound { what: "prompt" });
+        return Err(EngineError::NotFound(Resource::Prompt));
     }
     if edit && !(admin || own) {
         return Err(EngineError::Forbidden("edit a prompt someone else owns (duplicate it instead)"));
@@ -201,14 +201,14 @@ pub async fn prompt_versions(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid)
 /// One version. A version of a prompt the user may not see answers exactly like one that does not
 /// exist, so its id tells nothing.
 pub async fn version_detail(pool: &PgPool, user: &CurrentUser, version_id: Uuid) -> Result<PromptVersionDetail> {
-    let missing = || EngineError::NotFound { what: "prompt version" };
+    let missing = || EngineError::NotFound(Resource::PromptVersion);
     let prompt_id = sqlx::query_scalar!("SELECT prompt_id FROM prompt_versions WHERE id = $1", version_id)
         .fetch_optional(pool)
         .await?
         .ok_or_else(missing)?;
     prompt_versions(pool, user, prompt_id)
         .await
-        .map_err(|e| if matches!(e, EngineError::NotFound { .. }) { missing() } else { e })?
+        .map_err(|e| if matches!(e, EngineError::NotFound(_)) { missing() } else { e })?
         .into_iter()
         .find(|v| v.id == version_id)
         .ok_or_else(missing)
@@ -229,7 +229,7 @@ pub async fn set_default_prompt(pool: &PgPool, user: &CurrentUser, prompt_id: Uu
 pub async fn duplicate_prompt(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, name: Option<&str>) -> Result<PromptVersionDetail> {
     user.require(Permission::PromptEdit)?;
     visible(pool, user, prompt_id, false).await?;
-    let latest = prompt_versions(pool, user, prompt_id).await?.into_iter().next().ok_or(EngineError::NotFound { what: "prompt version" })?;
+    let latest = prompt_versions(pool, user, prompt_id).await?.into_iter().next().ok_or(EngineError::NotFound(Resource::PromptVersion))?;
     let original = sqlx::query!("SELECT name, label FROM prompts WHERE id = $1", prompt_id).fetch_one(pool).await?;
     let draft = PromptDraft {
         name: Some(name.map(str::to_string).unwrap_or_else(|| format!("{} (copia)", original.name))),

@@ -5,7 +5,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::prompt::{Category, default_prompt};
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 #[derive(Debug, Clone)]
 pub struct PromptVersion {
@@ -49,11 +49,11 @@ pub async fn ensure_default_prompt(pool: &PgPool) -> Result<()> {
 
 /// The latest version of `prompt_id`, or of the default prompt when `None`.
 pub async fn latest_version(pool: &PgPool, prompt_id: Option<Uuid>) -> Result<PromptVersion> {
-    fetch_version(pool, None, prompt_id).await?.ok_or(EngineError::NotFound { what: "prompt" })
+    fetch_version(pool, None, prompt_id).await?.ok_or(EngineError::NotFound(Resource::Prompt))
 }
 
 pub async fn version_by_id(pool: &PgPool, id: Uuid) -> Result<PromptVersion> {
-    fetch_version(pool, Some(id), None).await?.ok_or(EngineError::NotFound { what: "prompt version" })
+    fetch_version(pool, Some(id), None).await?.ok_or(EngineError::NotFound(Resource::PromptVersion))
 }
 
 /// One version: by its id, else the latest of a prompt, else the latest of the default prompt.

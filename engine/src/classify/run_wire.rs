@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+
 use super::RunStatus;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -301,4 +303,29 @@ pub struct NewRun {
 pub struct RunDefaults {
     pub settings: RunSettings,
     pub openai_available: bool,
+}
+
+/// A run in a list: what it classified with, how far it got, and how many samples were drawn.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunListItem {
+    pub id: Uuid,
+    pub dataset_id: Uuid,
+    pub dataset_name: String,
+    pub status: RunStatus,
+    pub provider: ProviderKind,
+    pub model: String,
+    pub prompt_name: String,
+    pub prompt_version: i32,
+    pub prompt_version_id: Uuid,
+    /// Unique lines to classify.
+    pub total: i64,
+    /// Unique lines with a stored result.
+    pub done: i64,
+    /// Unique lines whose chunk failed.
+    pub failed: i64,
+    pub samples: i64,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
 }

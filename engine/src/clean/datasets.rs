@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{CleanOptions, DatasetDetail, DatasetRow, DatasetRowsPage, DatasetSummary, DedupStrategy, LineGroup, RowsQuery};
 use super::clean_text;
 use crate::auth::{CurrentUser, Permission};
-use crate::error::{EngineError, Result};
+use crate::error::{Conflict, EngineError, Resource, Result};
 use crate::ingest::ColumnInfo;
 
 pub async fn dataset_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DatasetSummary> {
@@ -20,9 +20,9 @@ pub async fn dataset_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Res
     )
     .fetch_optional(pool)
     .await?
-    .ok_or(EngineError::NotFound { what: "dataset" })?;
+    .ok_or(EngineError::NotFound(Resource::Dataset))?;
     if !super::shares::can_read(pool, user, d.id, d.owner_id).await? {
-        return Err(EngineError::NotFound { what: "dataset" });
+        return Err(EngineError::NotFound(Resource::Dataset));
     }
     Ok(DatasetSummary {
         id: d.id,
@@ -211,7 +211,7 @@ pub async fn delete_dataset(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
     .fetch_one(&mut *tx)
     .await?;
     if active > 0 {
-        return Err(EngineError::Conflict("a classification of this dataset is still running; cancel it first".into()));
+        return Err(EngineError::Conflict(Conflict::DatasetInUse));
     }
     sqlx::query!("DELETE FROM datasets WHERE id = $1", id).execute(&mut *tx).await?;
     tx.commit().await?;

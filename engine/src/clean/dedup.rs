@@ -11,7 +11,7 @@ use super::readback::RowStream;
 use super::normalise::description_text_into;
 use super::{DatasetSummary, DedupStrategy, NewDataset, clean_text};
 use crate::auth::{CurrentUser, Permission};
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 use crate::store::copy_escape;
 use crate::ingest::{FileSummary, upload_summary};
 
@@ -247,7 +247,7 @@ fn chosen_tables<'a>(files: &'a [FileSummary], req: &NewDataset) -> Result<Vec<&
     }
     wanted
         .iter()
-        .map(|id| files.iter().find(|f| f.table_id == *id).ok_or(EngineError::NotFound { what: "table" }))
+        .map(|id| files.iter().find(|f| f.table_id == *id).ok_or(EngineError::NotFound(Resource::Table)))
         .collect()
 }
 

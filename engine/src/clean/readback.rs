@@ -8,7 +8,7 @@ use sqlx::postgres::PgPoolCopyExt;
 use bytes::Bytes;
 use uuid::Uuid;
 
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 use crate::ingest::tables::{physical_name, rows_source, stored_tables};
 
 /// Read-ahead per table: enough for PostgreSQL to keep producing while the previous table is
@@ -27,7 +27,7 @@ pub struct RowStream {
 impl RowStream {
     /// Streams `(row_no, [value of each wanted column])` for the rows of `table_id`, in row order.
     pub async fn open(pool: &PgPool, table_id: Uuid, wanted: &[String]) -> Result<Self> {
-        let table = stored_tables(pool, &[table_id]).await?.pop().ok_or(EngineError::NotFound { what: "table" })?;
+        let table = stored_tables(pool, &[table_id]).await?.pop().ok_or(EngineError::NotFound(Resource::Table))?;
         let cols: Vec<String> = wanted.iter().map(|c| format!("coalesce({}, '')", table.column_expr(c))).collect();
         // Column names are quoted as literals and the table's name comes from a parsed UUID: nothing
         // user-typed is spliced in unescaped.
@@ -133,7 +133,7 @@ pub async fn dataset_rows_source(pool: &PgPool, dataset_id: Uuid) -> Result<Stri
     let ids = sqlx::query_scalar!("SELECT table_ids FROM datasets WHERE id = $1", dataset_id)
         .fetch_optional(pool)
         .await?
-        .ok_or(EngineError::NotFound { what: "dataset" })?;
+        .ok_or(EngineError::NotFound(Resource::Dataset))?;
     Ok(rows_source(&stored_tables(pool, &ids).await?))
 }
 

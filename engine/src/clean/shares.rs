@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::wire::DatasetShare;
 use crate::auth::{CurrentUser, Permission};
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 /// Whether `user` may see the dataset `dataset_id` owned by `owner_id`.
 pub async fn can_read(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid, owner_id: Uuid) -> Result<bool> {
@@ -30,13 +30,13 @@ pub async fn require_owner(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid) 
     let owner = sqlx::query_scalar!("SELECT owner_id FROM datasets WHERE id = $1", dataset_id)
         .fetch_optional(pool)
         .await?
-        .ok_or(EngineError::NotFound { what: "dataset" })?;
+        .ok_or(EngineError::NotFound(Resource::Dataset))?;
     if user.may_see(owner) {
         Ok(())
     } else if can_read(pool, user, dataset_id, owner).await? {
         Err(EngineError::Forbidden("change a dataset someone shared with you"))
     } else {
-        Err(EngineError::NotFound { what: "dataset" })
+        Err(EngineError::NotFound(Resource::Dataset))
     }
 }
 
@@ -83,7 +83,7 @@ pub async fn unshare(pool: &PgPool, user: &CurrentUser, dataset_id: Uuid, user_i
         .execute(pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(EngineError::NotFound { what: "share" });
+        return Err(EngineError::NotFound(Resource::Share));
     }
     Ok(())
 }

@@ -104,10 +104,25 @@ pub fn plan(path: &Path, name: &str, limits: &IngestLimits, work_dir: &Path, bud
             Ok(plan)
         }
         Some(format) => {
+            if is_txt(name) {
+                let mut head = Vec::new();
+                File::open(path)?.take(TEXT_SNIFF_BYTES).read_to_end(&mut head)?;
+                if !super::csv_reader::looks_delimited(&head) {
+                    return Err(EngineError::UnreadableFile { file: name.into(), reason: NOT_A_TABLE.into() });
+                }
+            }
             Ok(Plan { entries: vec![Entry { name: name.into(), format, source: Source::File(path.into()), size }], skipped: vec![] })
         }
         None => Err(EngineError::UnreadableFile { file: name.into(), reason: format!("unsupported format; upload {SUPPORTED}") }),
     }
+}
+
+/// A `.txt` is read only when its first bytes look like a table.
+const TEXT_SNIFF_BYTES: u64 = 64 * 1024;
+const NOT_A_TABLE: &str = "plain text, not a table: no delimiter splits its lines into columns";
+
+fn is_txt(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".txt")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -201,6 +216,19 @@ fn plan_zip(
                 Err(e) => return Err(e),
             }
             continue;
+        }
+        if is_txt(&display) {
+            let mut head = Vec::new();
+            let read = zip.by_index(index).map_err(io::Error::other).and_then(|e| e.take(TEXT_SNIFF_BYTES).read_to_end(&mut head));
+            let reason = match read {
+                Err(e) => Some(format!("cannot be read ({e})")),
+                Ok(_) if !super::csv_reader::looks_delimited(&head) => Some(NOT_A_TABLE.to_string()),
+                Ok(_) => None,
+            };
+            if let Some(reason) = reason {
+                plan.skipped.push(SkippedEntry { name: display, reason });
+                continue;
+            }
         }
         plan.entries.push(Entry { name: display, format, source: Source::Zip { archive: path.into(), index }, size });
     }

@@ -211,6 +211,24 @@ fn sniff_encoding(head: &[u8]) -> &'static Encoding {
     }
 }
 
+/// Whether the first bytes of a file read as delimited text: one delimiter splits most of its first
+/// lines (at least two) into the same number of fields. A `.txt` may be a table or a note (a
+/// `LEEME.txt`); only a table is read.
+pub fn looks_delimited(head: &[u8]) -> bool {
+    let encoding = sniff_encoding(head);
+    let (text, _, _) = encoding.decode(head);
+    // The last line may be cut by the sample's end.
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(21).collect();
+    let lines = if lines.len() > 20 { &lines[..20] } else { &lines[..] };
+    if lines.len() < 2 {
+        return false;
+    }
+    let d = sniff_delimiter(&text) as char;
+    let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, d)).collect();
+    let first = counts[0];
+    first > 0 && counts.iter().filter(|&&c| c == first).count() * 5 >= lines.len() * 4
+}
+
 /// The candidate that splits the first lines into the same number (>0) of fields most often wins.
 fn sniff_delimiter(sample: &str) -> u8 {
     let lines: Vec<&str> = sample.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
@@ -264,6 +282,17 @@ mod tests {
         let t = read(b"a;b\r1;2\r3;4\r5;6;7\r\r8;9");
         assert_eq!(t.row_lines(), [2, 3, 6]);
         assert_eq!(t.reject_lines(), [4]);
+    }
+
+    #[test]
+    fn only_text_split_into_columns_looks_delimited() {
+        assert!(looks_delimited(b"fecha;importe;concepto\n2024-01-02;12,50;Taxi\n2024-01-03;8;Cafe\n"));
+        assert!(looks_delimited(b"a\tb\n1\t2\n"));
+        assert!(!looks_delimited("Lee esto primero: los datos están en ventas.csv, gracias.\n".as_bytes()));
+        assert!(!looks_delimited(
+            "Hola equipo,\nlos movimientos de enero van en el otro archivo.\nSi falta algo, avisad; gracias, Marta\n".as_bytes()
+        ));
+        assert!(!looks_delimited(b""));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub mod sheet_reader;
 #[cfg(feature = "readers")]
 pub mod sink;
 #[cfg(feature = "server")]
+pub mod staging;
+#[cfg(feature = "server")]
 mod store;
 #[cfg(feature = "server")]
 pub mod tables;

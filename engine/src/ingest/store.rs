@@ -13,7 +13,7 @@ use super::tables::{drop_storage, physical_name, stored_tables};
 use super::{ColumnInfo, ColumnType, ColumnTypeOverride, FileSummary, IngestLimits, PreviewRow, RejectedPage, RejectedRow};
 use super::{SkippedEntry, TablePreview, UploadListItem, UploadSummary};
 use crate::auth::{CurrentUser, Permission};
-use crate::error::{EngineError, Result};
+use crate::error::{Conflict, EngineError, Resource, Result};
 
 pub struct NewUpload<'a> {
     pub id: Uuid,
@@ -158,9 +158,9 @@ pub async fn upload_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
     .fetch_optional(pool)
     .await?
     .filter(|u| user.may_see(u.owner_id))
-    .ok_or(EngineError::NotFound { what: "upload" })?;
+    .ok_or(EngineError::NotFound(Resource::Upload))?;
     if up.status != "ready" {
-        return Err(EngineError::Conflict("the upload is still being read".into()));
+        return Err(EngineError::Conflict(Conflict::UploadInProgress));
     }
     let tables = sqlx::query!(
         "SELECT id, name, file, sheet, format, columns, details, warnings, rows_read, rows_stored, rows_rejected
@@ -208,7 +208,7 @@ pub async fn delete_upload(pool: &PgPool, user: &CurrentUser, id: Uuid, data_dir
         .fetch_one(&mut *tx)
         .await?;
     if datasets > 0 {
-        return Err(EngineError::Conflict(format!("{datasets} dataset(s) are built from this upload; delete them first")));
+        return Err(EngineError::Conflict(Conflict::UploadInUse { datasets }));
     }
     sqlx::query!("DELETE FROM uploads WHERE id = $1", id).execute(&mut *tx).await?;
     tx.commit().await?;
@@ -280,7 +280,7 @@ pub async fn rejected_rows(pool: &PgPool, user: &CurrentUser, upload_id: Uuid, o
 /// The first `limit` rows of a table in file order.
 pub async fn table_preview(pool: &PgPool, user: &CurrentUser, upload_id: Uuid, table_id: Uuid, limit: i64) -> Result<TablePreview> {
     let summary = upload_summary(pool, user, upload_id).await?;
-    let table = summary.files.iter().find(|f| f.table_id == table_id).ok_or(EngineError::NotFound { what: "table" })?;
+    let table = summary.files.iter().find(|f| f.table_id == table_id).ok_or(EngineError::NotFound(Resource::Table))?;
     let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
     let stored = stored_tables(pool, &[table_id]).await?;
     let picks: Vec<String> = stored.iter().flat_map(|t| columns.iter().map(|c| format!("coalesce({}, '')", t.column_expr(c)))).collect();
@@ -310,7 +310,7 @@ pub async fn override_column_type(
     user.require(Permission::DatasetCreate)?;
     let summary = upload_summary(pool, user, upload_id).await?;
     let mut table =
-        summary.files.into_iter().find(|f| f.table_id == table_id).ok_or(EngineError::NotFound { what: "table" })?;
+        summary.files.into_iter().find(|f| f.table_id == table_id).ok_or(EngineError::NotFound(Resource::Table))?;
     if change.kind == ColumnType::Empty {
         return Err(EngineError::invalid("a column cannot be set to the type 'empty'"));
     }

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::ColumnInfo;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 /// PostgreSQL allows 1,600 columns; a few are kept for row_no, line_no and overflow.
 pub const MAX_STORED_COLUMNS: usize = 1_500;
@@ -102,7 +102,7 @@ pub async fn stored_tables(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<StoredTabl
         .await?;
     ids.iter()
         .map(|id| {
-            let r = rows.iter().find(|r| r.id == *id).ok_or(EngineError::NotFound { what: "table" })?;
+            let r = rows.iter().find(|r| r.id == *id).ok_or(EngineError::NotFound(Resource::Table))?;
             let columns: Vec<ColumnInfo> = serde_json::from_value(r.columns.clone()).map_err(EngineError::internal)?;
             let columns = columns.into_iter().map(|c| c.name).collect();
             Ok(StoredTable { id: *id, columns, stored_columns: usize::try_from(r.stored_columns).unwrap_or(0) })

@@ -97,7 +97,7 @@ async fn run_job(job: RunJob, state: Data<WorkerState>, attempt: Attempt) -> std
             Ok(())
         }
         Ok(_) => Ok(()),
-        Err(e @ EngineError::NotFound { .. }) => {
+        Err(e @ EngineError::NotFound(_)) => {
             // The run is not in this database: retrying cannot help.
             tracing::error!(run_id = %job.run_id, error = %e, "job for an unknown run dropped");
             Err(AbortError::new(e).into())

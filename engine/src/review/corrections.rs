@@ -12,7 +12,7 @@ use super::{CorrectionGroup, CorrectedLine};
 use crate::auth::{CurrentUser, Permission};
 use crate::classify::prompt_edit::{save_version, version_detail};
 use crate::classify::{PromptDraft, PromptVersionDetail};
-use crate::error::{EngineError, Result};
+use crate::error::{Conflict, EngineError, Result};
 
 /// How many corrected lines go into a prompt at most: examples cost tokens on every call.
 const MAX_EXAMPLES: usize = 40;
@@ -51,7 +51,7 @@ pub async fn save_with_examples(pool: &PgPool, user: &CurrentUser, sample_id: Uu
     let sample = sample_summary(pool, user, sample_id).await?;
     let groups = corrections(pool, user, sample_id).await?;
     if groups.is_empty() {
-        return Err(EngineError::conflict("no line was marked incorrect yet, so there is no example to add"));
+        return Err(EngineError::Conflict(Conflict::NoCorrections));
     }
     let version_id = sqlx::query_scalar!("SELECT prompt_version_id FROM runs WHERE id = $1", sample.run_id).fetch_one(pool).await?;
     let current = version_detail(pool, user, version_id).await?;

@@ -4,6 +4,8 @@
 //! items (`iterations`). The statistics themselves are pure (`stats`).
 
 #[cfg(feature = "server")]
+pub mod bundle;
+#[cfg(feature = "server")]
 pub mod corrections;
 #[cfg(feature = "server")]
 pub mod iterations;

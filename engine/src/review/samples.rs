@@ -14,13 +14,13 @@ use super::stats::{allocate, cochran};
 use super::{NewSample, SampleSummary, StratumInfo};
 use crate::auth::{CurrentUser, Permission};
 use crate::classify::runs::run_progress;
-use crate::error::{EngineError, Result};
+use crate::error::{Conflict, EngineError, Resource, Result};
 
 pub async fn create_sample(pool: &PgPool, user: &CurrentUser, req: &NewSample) -> Result<SampleSummary> {
     user.require(Permission::SampleReview)?;
     let run = run_progress(pool, user, req.run_id).await?;
     if !run.status.is_terminal() {
-        return Err(EngineError::conflict("the run is still going; draw a sample once it has finished"));
+        return Err(EngineError::Conflict(Conflict::RunActive));
     }
     let confidence = req.confidence.unwrap_or(0.95);
     let margin = req.margin.unwrap_or(0.05);
@@ -46,7 +46,7 @@ pub async fn create_sample(pool: &PgPool, user: &CurrentUser, req: &NewSample) -
     .fetch_all(pool)
     .await?;
     if lines.is_empty() {
-        return Err(EngineError::conflict("the run has no results to sample"));
+        return Err(EngineError::Conflict(Conflict::RunWithoutResults));
     }
     let mut strata: BTreeMap<String, Vec<(i32, f64)>> = BTreeMap::new();
     for l in lines {
@@ -130,8 +130,9 @@ fn draw(members: &[(i32, f64)], take: usize, low: bool, rng: &mut rand::rngs::St
 }
 
 /// Every sample the user can see (of their own datasets, those shared with them, or all with
-/// `dataset:admin`), newest first, with its progress and accuracy so far.
-pub async fn list_samples(pool: &PgPool, user: &CurrentUser) -> Result<Vec<super::SampleListItem>> {
+/// `dataset:admin`), newest first, with its progress and accuracy so far; with `run_id`, only
+/// that run's.
+pub async fn list_samples(pool: &PgPool, user: &CurrentUser, run_id: Option<Uuid>) -> Result<Vec<super::SampleListItem>> {
     user.require(Permission::DatasetRead)?;
     let rows = sqlx::query!(
         r#"SELECT s.id, s.run_id, s.dataset_id, d.name AS dataset_name, p.name AS prompt_name, v.version AS prompt_version,
@@ -145,12 +146,14 @@ pub async fn list_samples(pool: &PgPool, user: &CurrentUser) -> Result<Vec<super
            JOIN prompts p ON p.id = v.prompt_id
            LEFT JOIN sample_items i ON i.sample_id = s.id
            LEFT JOIN verdicts vd ON vd.item_id = i.id
-           WHERE $1 OR d.owner_id = $2 OR EXISTS (SELECT 1 FROM dataset_shares ds WHERE ds.dataset_id = d.id AND ds.user_id = $2)
+           WHERE ($1 OR d.owner_id = $2 OR EXISTS (SELECT 1 FROM dataset_shares ds WHERE ds.dataset_id = d.id AND ds.user_id = $2))
+             AND ($3::uuid IS NULL OR s.run_id = $3)
            GROUP BY s.id, d.name, p.name, v.version
            ORDER BY s.created_at DESC
            LIMIT 1000"#,
         user.can(Permission::DatasetAdmin),
-        user.id
+        user.id,
+        run_id
     )
     .fetch_all(pool)
     .await?;
@@ -183,9 +186,9 @@ pub async fn sample_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resu
     )
     .fetch_optional(pool)
     .await?
-    .ok_or(EngineError::NotFound { what: "sample" })?;
+    .ok_or(EngineError::NotFound(Resource::Sample))?;
     if !crate::clean::shares::can_read(pool, user, s.dataset_id, s.owner_id).await? {
-        return Err(EngineError::NotFound { what: "sample" });
+        return Err(EngineError::NotFound(Resource::Sample));
     }
     Ok(SampleSummary {
         id: s.id,

@@ -8,7 +8,7 @@ use super::samples::sample_summary;
 use super::{SampleItem, Verdict, VerdictInput};
 use crate::auth::{CurrentUser, Permission};
 use crate::classify::prompts::version_by_id;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 const NOTE_LIMIT: usize = 2000;
 
@@ -92,7 +92,7 @@ pub async fn put_verdict(
 ) -> Result<SampleItem> {
     user.require(Permission::SampleReview)?;
     let sample = sample_summary(pool, user, sample_id).await?;
-    let item = items(pool, sample_id, Some(item_id)).await?.into_iter().next().ok_or(EngineError::NotFound { what: "sample item" })?;
+    let item = items(pool, sample_id, Some(item_id)).await?.into_iter().next().ok_or(EngineError::NotFound(Resource::SampleItem))?;
     let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > NOTE_LIMIT) {
         return Err(EngineError::invalid(format!("a note may be at most {NOTE_LIMIT} characters")));
@@ -131,7 +131,7 @@ pub async fn put_verdict(
     )
     .execute(pool)
     .await?;
-    items(pool, sample_id, Some(item_id)).await?.into_iter().next().ok_or(EngineError::NotFound { what: "sample item" })
+    items(pool, sample_id, Some(item_id)).await?.into_iter().next().ok_or(EngineError::NotFound(Resource::SampleItem))
 }
 
 /// Takes a verdict back (undo).
@@ -145,5 +145,5 @@ pub async fn clear_verdict(pool: &PgPool, user: &CurrentUser, sample_id: Uuid, i
     )
     .execute(pool)
     .await?;
-    items(pool, sample_id, Some(item_id)).await?.into_iter().next().ok_or(EngineError::NotFound { what: "sample item" })
+    items(pool, sample_id, Some(item_id)).await?.into_iter().next().ok_or(EngineError::NotFound(Resource::SampleItem))
 }

@@ -255,3 +255,16 @@ pub struct CorrectionGroup {
     pub category: String,
     pub lines: Vec<CorrectedLine>,
 }
+
+/// Everything the review screen starts from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewBundle {
+    pub sample: SampleSummary,
+    pub items: Vec<SampleItem>,
+    /// The categories a verdict may name: those of the sampled run's prompt version.
+    pub categories: Vec<String>,
+    pub prompt_id: Uuid,
+    /// (version id, version number) of the sampled prompt, newest first.
+    pub versions: Vec<(Uuid, i32)>,
+    pub prompt_name: String,
+}

@@ -43,7 +43,7 @@ pub async fn migrate(pool: &PgPool) -> Result<()> {
 
 /// Appends `s` as one field of COPY's text format: backslash, tab and line breaks escaped, NUL (which
 /// PostgreSQL text cannot hold; old exports pad with it) dropped.
-pub(crate) fn copy_escape(out: &mut Vec<u8>, s: &str) {
+pub fn copy_escape(out: &mut Vec<u8>, s: &str) {
     for b in s.bytes() {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),

@@ -29,14 +29,14 @@ pub async fn login(
     session: Session,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<CurrentUser>, ApiError> {
-    let user = app::session::password_sign_in(&session, &state.services.pool, &caller.client, &req.username, &req.password).await?;
+    let user = engine::auth::signin::password_sign_in(&session, &state.services.pool, &caller.client, &req.username, &req.password).await?;
     Ok(Json(user))
 }
 
 /// End the current session.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204)))]
 pub async fn logout(State(state): State<AppState>, caller: Caller, session: Session) -> Result<StatusCode, ApiError> {
-    app::session::sign_out(&session, &state.services.pool, caller.identity.as_ref()).await?;
+    engine::auth::signin::sign_out(&session, &state.services.pool, caller.identity.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -89,7 +89,7 @@ pub async fn end_all_sessions(
     session: Session,
     ApiQuery(q): ApiQuery<EndAll>,
 ) -> Result<StatusCode, ApiError> {
-    app::session::sign_out_everywhere(&session, &state.services.pool, &me, q.keep_current).await?;
+    engine::auth::signin::sign_out_everywhere(&session, &state.services.pool, &me, q.keep_current).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,5 +1,5 @@
-//! The one place engine errors become HTTP: a status and `{"error": {"code", "message", "details"}}`.
-//! Internal causes are logged with the request id and never shown; the client gets the id to quote.
+//! The one place engine errors become REST answers: the code's status and `{"error": ErrorBody}`,
+//! the same body server functions send (internal causes are logged by the engine, never shown).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -25,25 +25,10 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let code = self.0.code();
-        let status = status_of(code);
-        let request_id = current_request_id();
-        let (message, details) = match &self.0 {
-            EngineError::Internal(cause) => {
-                tracing::error!(error = %cause, "internal error");
-                ("internal error; quote the request id when reporting it".to_string(), json!({ "request_id": request_id }))
-            }
-            EngineError::UnreadableFile { file, reason } | EngineError::Refused { file, reason } => {
-                (self.0.to_string(), json!({ "file": file, "reason": reason }))
-            }
-            EngineError::TooManyAttempts { retry_after_secs } | EngineError::RateLimited { retry_after_secs } => {
-                (self.0.to_string(), json!({ "retry_after_secs": retry_after_secs }))
-            }
-            other => (other.to_string(), serde_json::Value::Null),
-        };
-        let mut res = (status, Json(json!({ "error": { "code": code.as_str(), "message": message, "details": details } }))).into_response();
-        if let EngineError::TooManyAttempts { retry_after_secs } | EngineError::RateLimited { retry_after_secs } = &self.0 {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
+        let body = self.0.to_body(current_request_id().as_deref());
+        let mut res = (status_of(body.code), Json(json!({ "error": body }))).into_response();
+        if let Some(secs) = self.0.retry_after_secs() {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }
         res
     }

@@ -79,7 +79,7 @@ pub fn router(upload_body_limit: usize) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(prompts::make_default))
         .routes(routes!(prompts::duplicate))
         .routes(routes!(prompts::diff))
-        .routes(routes!(runs::create))
+        .routes(routes!(runs::create, runs::list))
         .routes(routes!(runs::plan))
         .routes(routes!(runs::get))
         .routes(routes!(runs::cancel))

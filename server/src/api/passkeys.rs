@@ -19,7 +19,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::error::ApiError;
 use super::session::{AuthUser, Authed, Caller};
 use crate::state::AppState;
-use app::session::{AUTHENTICATION, REGISTRATION, keep_ceremony, take_ceremony};
+use engine::auth::signin::{AUTHENTICATION, REGISTRATION, keep_ceremony, take_ceremony};
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewPasskey {
@@ -76,9 +76,9 @@ pub async fn login_finish(
     let pool = &state.services.pool;
     let (ceremony, _): (DiscoverableAuthentication, _) = take_ceremony(&session, AUTHENTICATION, None).await?;
     let result = state.services.passkeys.finish_sign_in(pool, &credential, ceremony).await;
-    app::session::audit_sign_in(pool, &caller.client, "passkey", None, &result, |(u, _)| u).await?;
+    engine::auth::signin::audit_sign_in(pool, &caller.client, "passkey", None, &result, |(u, _)| u).await?;
     let (user, passkey_id) = result?;
-    app::session::sign_in(&session, pool, &user, SignInMethod::Passkey, Some(passkey_id), &caller.client).await?;
+    engine::auth::signin::sign_in(&session, pool, &user, SignInMethod::Passkey, Some(passkey_id), &caller.client).await?;
     Ok(Json(user))
 }
 
@@ -122,7 +122,7 @@ pub async fn enrol(
     session: Session,
     ApiJson(req): ApiJson<Enrol>,
 ) -> Result<Json<CurrentUser>, ApiError> {
-    Ok(Json(app::session::enrolment_sign_in(&session, &state.services.pool, &caller.client, &req.token).await?))
+    Ok(Json(engine::auth::signin::enrolment_sign_in(&session, &state.services.pool, &caller.client, &req.token).await?))
 }
 
 /// A single-use link (1 hour) for the user to enrol a passkey or set a password.

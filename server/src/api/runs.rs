@@ -6,10 +6,10 @@ use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use engine::classify::runs::{
-    ResultsFilter, cancel_run, category_counts, events_channel, plan_run, results_csv, results_page, results_xlsx,
+    ResultsFilter, cancel_run, category_counts, events_channel, list_runs, plan_run, results_csv, results_page, results_xlsx,
     run_progress,
 };
-use engine::classify::{CategoryCount, NewRun, ResultsPage, RunPlan, RunProgress};
+use engine::classify::{CategoryCount, NewRun, ResultsPage, RunListItem, RunPlan, RunProgress};
 use engine::jobs::{resume_run, start_run};
 use fred::interfaces::EventInterface;
 use fred::prelude::FromValue;
@@ -51,6 +51,25 @@ pub async fn plan(
     ApiJson(req): ApiJson<NewRun>,
 ) -> Result<Json<RunPlan>, ApiError> {
     Ok(Json(plan_run(&state.services.runs, &user, &req).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunsQuery {
+    /// Only this dataset's runs (404 when it is not mine to see).
+    dataset_id: Option<Uuid>,
+}
+
+/// The runs I can see, newest first: status, prompt and version, provider and model, lines done of
+/// total, failed lines, samples drawn, and when it was queued, started and finished.
+#[utoipa::path(get, path = "/runs", tag = "runs", params(RunsQuery),
+    responses((status = 200, body = Vec<RunListItem>), (status = 400), (status = 404)))]
+pub async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(q): ApiQuery<RunsQuery>,
+) -> Result<Json<Vec<RunListItem>>, ApiError> {
+    Ok(Json(list_runs(&state.services.pool, &user, q.dataset_id).await?))
 }
 
 /// A run's status and counters (cached, repaired, missing, discarded, retries, tokens, cost...).

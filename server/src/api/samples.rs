@@ -33,11 +33,23 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(create_sample(&state.services.pool, &user, &req).await?)))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SamplesQuery {
+    /// Only the samples drawn from this run.
+    run_id: Option<Uuid>,
+}
+
 /// Every sample I can see (of my datasets and those shared with me), newest first, with its
 /// progress (reviewed of size) and how many of the reviewed the model got right.
-#[utoipa::path(get, path = "/samples", tag = "review", responses((status = 200, body = Vec<SampleListItem>), (status = 403)))]
-pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<SampleListItem>>, ApiError> {
-    Ok(Json(list_samples(&state.services.pool, &user).await?))
+#[utoipa::path(get, path = "/samples", tag = "review", params(SamplesQuery),
+    responses((status = 200, body = Vec<SampleListItem>), (status = 400), (status = 403)))]
+pub async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(q): ApiQuery<SamplesQuery>,
+) -> Result<Json<Vec<SampleListItem>>, ApiError> {
+    Ok(Json(list_samples(&state.services.pool, &user, q.run_id).await?))
 }
 
 #[utoipa::path(get, path = "/samples/{id}", tag = "review", params(("id" = Uuid, Path)),

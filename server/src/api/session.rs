@@ -10,7 +10,7 @@ use engine::auth::sessions::Identity;
 use super::error::ApiError;
 use crate::state::AppState;
 
-pub use app::session::Caller;
+pub use engine::auth::signin::Caller;
 
 fn caller(parts: &Parts) -> Result<Caller, ApiError> {
     parts.extensions.get::<Caller>().cloned().ok_or(ApiError(EngineError::internal("identity layer missing")))

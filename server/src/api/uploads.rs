@@ -1,17 +1,16 @@
-//! Uploads arrive as multipart and are streamed to `DATA_DIR/uploads/<id>/` (never held in memory),
-//! then read by the engine. The byte limit is enforced while streaming.
+//! Uploads arrive as multipart; each chunk goes to the engine's staging (`ingest::staging`), which
+//! keeps the byte limit while streaming and then reads the file.
 
 use axum::Json;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use engine::EngineError;
+use engine::ingest::staging::StagedUpload;
 use engine::ingest::{
-    ColumnTypeOverride, FileSummary, NewUpload, PipelineOptions, RejectedPage, TablePreview, UploadListItem, UploadSummary,
-    delete_upload, ingest_upload, list_uploads, override_column_type, rejected_rows, table_preview, upload_summary,
+    ColumnTypeOverride, FileSummary, RejectedPage, TablePreview, UploadListItem, UploadSummary, delete_upload, list_uploads,
+    override_column_type, rejected_rows, table_preview, upload_summary,
 };
 use serde::Deserialize;
-use tokio_util::sync::CancellationToken;
-use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -33,11 +32,8 @@ pub async fn create(
     AuthUser(user): AuthUser,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<UploadSummary>), ApiError> {
-    // Refuse before anything touches the disk; the engine checks again for every other caller.
-    user.require(engine::auth::Permission::DatasetCreate)?;
-    let limit = state.services.upload_max_bytes;
-    let id = Uuid::new_v4();
-    let dir = state.services.data_dir.join("uploads").join(id.to_string());
+    let services = &state.services;
+    let limit = services.upload_max_bytes;
     loop {
         let field = multipart.next_field().await.map_err(|e| multipart_error(e, limit))?;
         let Some(mut field) = field else {
@@ -46,43 +42,11 @@ pub async fn create(
         if field.name() != Some("file") {
             continue;
         }
-        let name = sanitise_name(field.file_name().unwrap_or("upload.csv"));
-        tokio::fs::create_dir_all(&dir).await.map_err(EngineError::from)?;
-        let path = dir.join("original");
-        let mut file = tokio::fs::File::create(&path).await.map_err(EngineError::from)?;
-        let mut size: u64 = 0;
-        let written: Result<(), ApiError> = async {
-            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
-                size += chunk.len() as u64;
-                if size > limit {
-                    return Err(ApiError(EngineError::UploadTooLarge { limit }));
-                }
-                file.write_all(&chunk).await.map_err(EngineError::from)?;
-            }
-            file.flush().await.map_err(EngineError::from)?;
-            Ok(())
+        let mut staged = StagedUpload::start(services, &user, field.file_name().unwrap_or("upload.csv")).await?;
+        while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+            staged.write(&chunk).await?;
         }
-        .await;
-        if let Err(e) = written {
-            let _ = tokio::fs::remove_dir_all(&dir).await;
-            return Err(e);
-        }
-        // The ingest runs as its own task so that a client hanging up cancels it (through the guard)
-        // and it still cleans up after itself, instead of being dropped halfway.
-        let cancel = CancellationToken::new();
-        let _cancel_on_drop = cancel.clone().drop_guard();
-        let services = state.services.clone();
-        let task = tokio::spawn(async move {
-            let opts = PipelineOptions { cancel, ..services.pipeline_options() };
-            let up = NewUpload { id, name: &name, path: &path, size_bytes: size as i64 };
-            let summary = ingest_upload(&services.pool, &user, up, &services.ingest_limits, &opts).await;
-            if summary.is_err() {
-                let _ = tokio::fs::remove_dir_all(&dir).await;
-            }
-            summary
-        });
-        let summary = task.await.map_err(EngineError::internal)?;
-        return Ok((StatusCode::CREATED, Json(summary?)));
+        return Ok((StatusCode::CREATED, Json(staged.ingest(services, &user).await?)));
     }
 }
 
@@ -92,13 +56,6 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, limit: u64) -> A
     } else {
         bad_request(format!("the upload could not be read: {}", e.body_text()))
     }
-}
-
-/// Keeps the last path component and drops control characters: a name is for display, never a path.
-fn sanitise_name(raw: &str) -> String {
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
-    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
-    if clean.trim().is_empty() { "upload".into() } else { clean }
 }
 
 /// The caller's recent uploads, newest first, with their counts and how many datasets use them.
@@ -171,15 +128,4 @@ pub async fn set_column_type(
     ApiJson(change): ApiJson<ColumnTypeOverride>,
 ) -> Result<Json<FileSummary>, ApiError> {
     Ok(Json(override_column_type(&state.services.pool, &user, id, table_id, &change).await?))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn names_never_become_paths() {
-        assert_eq!(super::sanitise_name("../../etc/passwd"), "passwd");
-        assert_eq!(super::sanitise_name("C:\\x\\gastos.csv"), "gastos.csv");
-        assert_eq!(super::sanitise_name("a\u{0}b.csv"), "ab.csv");
-        assert_eq!(super::sanitise_name("/"), "upload");
-    }
 }

@@ -17,7 +17,7 @@ use crate::classify::prompt::Category;
 use crate::classify::protocol::{LineIn, Merged, merge_answer, user_message};
 use crate::classify::provider::{CallError, ChunkRequest, Provider, estimate_tokens};
 use crate::classify::RunSettings;
-use crate::error::{EngineError, Result};
+use crate::error::{Conflict, EngineError, Result};
 
 /// What every chunk of one execution shares.
 pub(super) struct ChunkWork {
@@ -199,7 +199,7 @@ pub(super) async fn store_chunk(work: &ChunkWork, answered: Answered) -> Result<
     .execute(&mut *tx)
     .await?;
     if flipped.rows_affected() != 1 {
-        return Err(EngineError::conflict(format!("chunk {chunk_no} of run {} was already stored", work.run_id)));
+        return Err(EngineError::Conflict(Conflict::ChunkStored { run: work.run_id, chunk: chunk_no }));
     }
     // Results and cache entries from the same arrays, in one statement (one round trip per chunk).
     sqlx::query!(

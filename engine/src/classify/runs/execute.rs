@@ -19,7 +19,7 @@ use crate::classify::compile_prompt;
 use crate::classify::prompts::version_by_id;
 use crate::classify::provider::{OfflineProvider, OpenAiProvider, Provider};
 use crate::classify::{OfflineClassifier, ProviderKind, RunSettings, RunStatus};
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 /// Executes (or resumes) a run. Holds a PostgreSQL advisory lock on a dedicated connection, so two
 /// workers never execute the same run at once, and a dead worker's lock goes with its connection.
@@ -50,7 +50,7 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
     )
     .fetch_optional(pool)
     .await?
-    .ok_or(EngineError::NotFound { what: "run" })?;
+    .ok_or(EngineError::NotFound(Resource::Run))?;
     let status = RunStatus::parse(&run.status).ok_or_else(|| EngineError::internal("unknown run status"))?;
     if status.is_terminal() {
         return Ok(RunOutcome::Finished(status));

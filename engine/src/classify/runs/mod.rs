@@ -5,6 +5,7 @@
 
 mod chunk;
 mod execute;
+mod list;
 mod pacing;
 mod plan;
 mod progress;
@@ -17,6 +18,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 pub use execute::execute_run;
+pub use list::list_runs;
 pub use plan::plan_run;
 pub use progress::{publish, run_progress};
 pub use results::{ResultsFilter, category_counts, results_csv, results_page, results_xlsx};
@@ -26,7 +28,7 @@ use super::provider::OpenAiConfig;
 use super::{NewRun, ProviderKind, RunProgress, RunSettings};
 use crate::auth::{CurrentUser, Permission};
 use crate::clean::dataset_summary;
-use crate::error::{EngineError, Result};
+use crate::error::{Conflict, EngineError, Result};
 
 /// What a worker (and the web side, for plans) needs to execute runs.
 #[derive(Clone)]
@@ -128,10 +130,10 @@ pub async fn reopen_run(ctx: &RunContext, user: &CurrentUser, id: Uuid, retry_fa
     user.require(Permission::RunCreate)?;
     let run = run_progress(&ctx.pool, user, id).await?;
     if !run.status.is_terminal() {
-        return Err(EngineError::conflict("the run is still going"));
+        return Err(EngineError::Conflict(Conflict::RunActive));
     }
     if run.done == run.total {
-        return Err(EngineError::conflict("every line of this run already has a result"));
+        return Err(EngineError::Conflict(Conflict::RunComplete));
     }
     let mut tx = ctx.pool.begin().await?;
     if retry_failed {
@@ -149,7 +151,7 @@ pub async fn reopen_run(ctx: &RunContext, user: &CurrentUser, id: Uuid, retry_fa
         .fetch_one(&mut *tx)
         .await?;
     if pending == 0 && !unplanned {
-        return Err(EngineError::conflict("nothing left to do: no pending chunks (retry the failed ones instead)"));
+        return Err(EngineError::Conflict(Conflict::RunNothingPending));
     }
     sqlx::query!(
         "UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL, heartbeat_at = NULL WHERE id = $1",

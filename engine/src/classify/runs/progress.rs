@@ -8,14 +8,14 @@ use uuid::Uuid;
 use super::{RunContext, events_channel};
 use crate::auth::{CurrentUser, Permission};
 use crate::classify::{ChunkFailure, ProviderKind, RunProgress, RunSettings, RunStatus};
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Resource, Result};
 
 /// A run's progress, for a user allowed to see its dataset.
 pub async fn run_progress(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<RunProgress> {
     user.require(Permission::DatasetRead)?;
     let (progress, owner) = load_progress(pool, id).await?;
     if !crate::clean::shares::can_read(pool, user, progress.dataset_id, owner).await? {
-        return Err(EngineError::NotFound { what: "run" });
+        return Err(EngineError::NotFound(Resource::Run));
     }
     Ok(progress)
 }
@@ -46,7 +46,7 @@ pub(super) async fn load_progress(pool: &PgPool, id: Uuid) -> Result<(RunProgres
     )
     .fetch_optional(pool)
     .await?
-    .ok_or(EngineError::NotFound { what: "run" })?;
+    .ok_or(EngineError::NotFound(Resource::Run))?;
     let status = RunStatus::parse(&r.status).ok_or_else(|| EngineError::internal("unknown run status"))?;
     let provider = ProviderKind::parse(&r.provider).unwrap_or_default();
     // Runs created before settings were stored ran offline with their chunk size.

@@ -2,15 +2,18 @@
 //! sortable, searchable) with its cleaned description and the size of its group, the upload's
 //! rejected rows, and the button that starts classification.
 
+mod runs;
+mod shares;
+
+use crate::api::AppError;
 use engine::clean::RowsQuery;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::format::fmt_int;
-use super::upload_tables::RejectedList;
 use crate::api::{RemoveDataset, get_dataset, get_dataset_rows};
-use crate::components::{ErrorNote, Pager, browser};
+use crate::components::{ErrorNote, Pager, RejectedList, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
 const PAGE: i64 = 50;
@@ -22,7 +25,7 @@ pub fn DatasetPage() -> impl IntoView {
     let load = |id: Option<Uuid>| async move {
         match id {
             Some(id) => get_dataset(id).await,
-            None => Err(ServerFnError::ServerError("not_found|dataset not found".into())),
+            None => Err(AppError::new(engine::ErrorCode::DatasetNotFound, "dataset not found")),
         }
     };
     let detail = Resource::new(id, load);
@@ -98,8 +101,9 @@ pub fn DatasetPage() -> impl IntoView {
         // Outside the Suspense above, so its resource is created while the page renders: the server
         // sends its first page along, and the browser does not fetch it again on hydration (a late
         // answer to that second fetch could overwrite a search typed meanwhile).
+        {move || id().map(|dataset_id| view! { <runs::DatasetRuns dataset_id/> })}
         {move || id().map(|dataset_id| view! { <RowsTable dataset_id/> })}
-        {move || id().map(|dataset_id| view! { <super::dataset_shares::SharesPanel dataset_id/> })}
+        {move || id().map(|dataset_id| view! { <shares::SharesPanel dataset_id/> })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 rejected.await.ok().filter(|d| d.rejected_rows > 0).map(|d| view! {

@@ -51,7 +51,7 @@ pub fn PasskeysPanel() -> impl IntoView {
                                                     </form>
                                                 </td>
                                                 <td>{k.created_at.format("%Y-%m-%d").to_string()}</td>
-                                                <td>{k.last_used_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())}</td>
+                                                <td>{k.last_used_at.as_ref().map(crate::format::fmt_time).unwrap_or_else(|| "—".into())}</td>
                                                 <td>{if k.backup_state { tr(Key::Yes)() } else if k.backup_eligible { tr(Key::SyncCapable)() } else { tr(Key::No)() }}</td>
                                                 <td><button class="btn btn-ghost" type="button" data-testid="remove-passkey" on:click=move |_| {
                                                     if browser::confirm(t(locale.get_untracked(), Key::ConfirmRemovePasskey)) {

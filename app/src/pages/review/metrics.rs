@@ -2,14 +2,14 @@
 //! whole run, per-category scores, the confusion matrix as a heat map) and the iterations of the
 //! prompt on the same items (re-run a version, compare two, apply one to the whole dataset).
 
+use crate::api::AppError;
 use engine::review::{Iteration, SampleMetrics, SampleSummary};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::api::{AddCorrectionExamples, ApplyVersion, RerunSample, compare_iterations, get_corrections, get_iterations, get_sample_metrics};
-use crate::components::{ErrorNote, browser};
+use crate::api::{get_corrections, AddCorrectionExamples, ApplyVersion, RerunSample, compare_iterations, get_iterations, get_sample_metrics};
+use crate::components::{CorrectionGroups, ErrorNote, browser, status_key};
 use crate::i18n::{Key, t, tr, use_locale};
-use crate::pages::run::status_key;
 
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
@@ -19,7 +19,7 @@ fn pct(x: f64) -> String {
 pub fn MetricsPanel(sample_id: Uuid, refresh: RwSignal<u32>) -> impl IntoView {
     // Loaded in the browser, again whenever verdicts settle: an explicit fetch into a signal, so a
     // fast reviewer's stream of changes never leaves a stale answer on screen.
-    let metrics: RwSignal<Option<Result<SampleMetrics, ServerFnError>>> = RwSignal::new(None);
+    let metrics: RwSignal<Option<Result<SampleMetrics, AppError>>> = RwSignal::new(None);
     let load = Action::new(move |_: &u32| async move { metrics.set(Some(get_sample_metrics(sample_id, None).await)) });
     Effect::new(move |_| {
         load.dispatch(refresh.get());
@@ -94,7 +94,7 @@ pub fn IterationsPanel(sample: SampleSummary, versions: RwSignal<Vec<(Uuid, i32)
     let sample_id = sample.id;
     let tick = RwSignal::new(0u32);
     // Accuracy per iteration moves with every verdict, and with the refresh button.
-    let list: RwSignal<Option<Result<Vec<Iteration>, ServerFnError>>> = RwSignal::new(None);
+    let list: RwSignal<Option<Result<Vec<Iteration>, AppError>>> = RwSignal::new(None);
     // Loads can overlap (a verdict, a click, the poll); only the latest one may set the list, or a slow
     // older answer would put back a list without the newest iteration.
     let latest = StoredValue::new(0u64);
@@ -244,7 +244,7 @@ fn CompareView(sample_id: Uuid, before: Uuid, after: Uuid) -> impl IntoView {
 /// few-shot examples in the prompt's next version.
 #[component]
 pub fn CorrectionsPanel(sample_id: Uuid, refresh: RwSignal<u32>, versions: RwSignal<Vec<(Uuid, i32)>>) -> impl IntoView {
-    let groups: RwSignal<Option<Result<Vec<engine::review::CorrectionGroup>, ServerFnError>>> = RwSignal::new(None);
+    let groups: RwSignal<Option<Result<Vec<engine::review::CorrectionGroup>, AppError>>> = RwSignal::new(None);
     let load = Action::new(move |_: &u32| async move { groups.set(Some(get_corrections(sample_id).await)) });
     Effect::new(move |_| {
         load.dispatch(refresh.get());
@@ -275,43 +275,6 @@ pub fn CorrectionsPanel(sample_id: Uuid, refresh: RwSignal<u32>, versions: RwSig
                 Some(Ok(g)) if g.is_empty() => view! { <p class="hint">{tr(Key::NoCorrections)}</p> }.into_any(),
                 Some(Ok(g)) => view! { <CorrectionGroups groups=g/> }.into_any(),
             }}
-        </section>
-    }
-}
-
-#[component]
-pub fn CorrectionGroups(groups: Vec<engine::review::CorrectionGroup>) -> impl IntoView {
-    view! {
-        <div class="compare-grid" data-testid="correction-groups">
-            {groups.into_iter().map(|group| view! {
-                <div><h4>{group.category.clone()}" ("{group.lines.len()}")"</h4>
-                    <ul class="changed">{group.lines.into_iter().map(|l| view! {
-                        <li>{l.line}<span class="muted">{format!(" ({})", l.predicted)}</span>
-                            {l.note.map(|n| view! { <em class="muted">{format!(" — {n}")}</em> })}</li>
-                    }).collect_view()}</ul></div>
-            }).collect_view()}
-        </div>
-    }
-}
-
-/// The corrections of a review beside the prompt editor (`/prompts?sample=…`).
-#[component]
-pub fn SampleCorrections(sample_id: Uuid) -> impl IntoView {
-    let groups = Resource::new(move || sample_id, get_corrections);
-    view! {
-        <section class="panel" data-testid="editor-corrections">
-            <h2>{tr(Key::Corrections)}</h2>
-            <p class="hint">{tr(Key::CorrectionsHint)}</p>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match groups.await {
-                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                        Ok(g) if g.is_empty() => view! { <p class="hint">{tr(Key::NoCorrections)}</p> }.into_any(),
-                        Ok(g) => view! { <CorrectionGroups groups=g/> }.into_any(),
-                    }
-                })}
-            </Transition>
-            <a class="btn btn-ghost" href=format!("/samples/{sample_id}")>{tr(Key::BackToReview)}</a>
         </section>
     }
 }

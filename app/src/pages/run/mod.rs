@@ -2,27 +2,19 @@
 //! ETA, calls in flight, tokens, cost, retries and failures; cancel, resume and retry; the category
 //! distribution growing as results arrive; the results table and the CSV/XLSX downloads.
 
+mod results;
+mod samples;
+
 use engine::classify::{RunProgress, RunStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use super::classify::Stat;
-use super::run_results::{Distribution, ResultsTable};
+use results::{Distribution, ResultsTable};
 use crate::api::{CancelRun, DrawSample, ResumeRun, get_run_progress, run_categories};
-use crate::components::{ErrorNote, ProgressBar};
+use crate::components::{ErrorNote, NotFound, ProgressBar, Stat, status_key};
 use crate::i18n::{Key, t, tr, use_locale};
 use crate::format::{fmt_int, fmt_money};
-
-pub(crate) fn status_key(s: RunStatus) -> Key {
-    match s {
-        RunStatus::Queued => Key::StatusQueued,
-        RunStatus::Running => Key::StatusRunning,
-        RunStatus::Succeeded => Key::StatusSucceeded,
-        RunStatus::Failed => Key::StatusFailed,
-        RunStatus::Cancelled => Key::StatusCancelled,
-    }
-}
 
 #[component]
 pub fn RunPage() -> impl IntoView {
@@ -31,7 +23,7 @@ pub fn RunPage() -> impl IntoView {
     view! {
         {move || match id() {
             Some(id) => view! { <RunView id=id/> }.into_any(),
-            None => view! { <crate::pages::NotFound/> }.into_any(),
+            None => view! { <NotFound/> }.into_any(),
         }}
     }
 }
@@ -89,6 +81,7 @@ fn RunView(id: Uuid) -> impl IntoView {
                                 let failed_chunks = !p.failures.is_empty();
                                 let resumable = status.is_terminal() && p.done + p.failed < p.total;
                                 view! {
+                                    <a class="back-link" href=format!("/datasets/{}", p.dataset_id) data-testid="run-dataset">"← "{tr(Key::BackToDataset)}</a>
                                     <div class="run-head">
                                         <h1>{format!("{} v{}", p.prompt_name, p.prompt_version)}</h1>
                                         <span class=format!("status status-{}", status.as_str()) data-testid="run-status">
@@ -158,6 +151,7 @@ fn RunView(id: Uuid) -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            <samples::RunSamples run_id=id/>
             <Distribution categories/>
             <ResultsTable id finished/>
         </div>

@@ -1,6 +1,7 @@
 //! The wizard's third step: which column(s) describe a row, how their text is cleaned and how rows
 //! collapse into unique lines, with the effect shown live on the first rows of the kept tables.
 
+use crate::api::AppError;
 use engine::clean::{CleanOptions, clean_text};
 use engine::ingest::ColumnType;
 use leptos::prelude::*;
@@ -36,7 +37,7 @@ pub(super) fn CleanStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView
                     let p = preview_table(upload_id, table_id).await?;
                     rows.extend(p.rows.into_iter().map(|r| (p.columns.clone(), r.values)));
                 }
-                Ok::<_, ServerFnError>(rows)
+                Ok::<_, AppError>(rows)
             }
         },
     );

@@ -1,6 +1,7 @@
 //! The run page's lower half: the distribution of original rows by category, and the results table
 //! (one row per original row) filtered by category and score.
 
+use crate::api::AppError;
 use engine::classify::CategoryCount;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -12,7 +13,7 @@ use crate::format::fmt_int;
 
 const PAGE: i64 = 50;
 
-type Categories = Resource<Result<Vec<CategoryCount>, ServerFnError>>;
+type Categories = Resource<Result<Vec<CategoryCount>, AppError>>;
 
 #[component]
 pub fn Distribution(categories: Categories) -> impl IntoView {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use engine::auth::{PermissionInfo, RoleDraft, RoleInfo};
 use leptos::prelude::*;
 
-use super::admin::AdminTabs;
+use super::AdminTabs;
 use crate::api::{AdminDeleteRole, AdminSaveRole, admin_roles};
 use crate::components::{ErrorNote, browser};
 use crate::i18n::{Key, t, tr, use_locale};

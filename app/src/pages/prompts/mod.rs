@@ -1,6 +1,9 @@
 //! Prompts: the list a user can use, and the editor. Editing changes a draft; saving stores it as
 //! the next immutable version. The compiled text (what the model reads) follows the draft as you type.
 
+mod diff;
+
+use crate::api::AppError;
 use engine::classify::{Category, PromptDraft, PromptSummary, compile_prompt};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -120,7 +123,7 @@ pub fn PromptsPage() -> impl IntoView {
                 </Transition>
             </section>
             <PromptEditor draft selected save copy make_default versions/>
-            {move || sample().map(|sample_id| view! { <super::review_metrics::SampleCorrections sample_id/> })}
+            {move || sample().map(|sample_id| view! { <crate::components::SampleCorrections sample_id/> })}
         </div>
     }
 }
@@ -132,7 +135,7 @@ fn PromptEditor(
     save: ServerAction<SavePrompt>,
     copy: ServerAction<CopyPrompt>,
     make_default: ServerAction<MakeDefaultPrompt>,
-    versions: Resource<Result<Vec<engine::classify::PromptVersionDetail>, ServerFnError>>,
+    versions: Resource<Result<Vec<engine::classify::PromptVersionDetail>, AppError>>,
 ) -> impl IntoView {
     let compiled = move || draft.with(|d| compile_prompt(&d.template, &d.categories));
     let count = move || draft.with(|d| d.categories.len());
@@ -185,13 +188,13 @@ fn PromptEditor(
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     versions.await.ok().filter(|v| !v.is_empty()).map(|vs| view! {
-                        {(vs.len() > 1).then(|| view! { <super::prompt_diff::VersionDiff versions=vs.clone()/> })}
+                        {(vs.len() > 1).then(|| view! { <diff::VersionDiff versions=vs.clone()/> })}
                         <h3>{tr(Key::History)}</h3>
                         <ul class="history" data-testid="history">
                             {vs.into_iter().map(|v| view! {
                                 <li>
                                     <strong>"v"{v.version}</strong>" · "{v.categories.len()}" "{tr(Key::Categories)}" · "
-                                    {v.created_by.unwrap_or_default()}" · "{v.created_at.format("%Y-%m-%d %H:%M").to_string()}
+                                    {v.created_by.unwrap_or_default()}" · "{crate::format::fmt_time(&v.created_at)}
                                 </li>
                             }).collect_view()}
                         </ul>

@@ -1,12 +1,12 @@
-//! Signed-in sessions, shared by the server functions here and the REST API in `server`. The cookie's
+//! Signing a browser in and out, shared by the server functions and the REST API. The cookie's
 //! session (tower-sessions in Redis) holds only the id of an `auth_sessions` row; the row says who
 //! signed in, how and when, and ending it ends the session wherever the cookie is. Sign-in rotates
 //! the cookie's id; sign-out ends the row and deletes the cookie's session.
 
-use engine::EngineError;
-use engine::auth::audit::{self, Outcome};
-use engine::auth::sessions::{self, ClientInfo, Identity, SignInMethod};
-use engine::auth::CurrentUser;
+use super::CurrentUser;
+use super::audit::{self, Outcome};
+use super::sessions::{self, ClientInfo, Identity, SignInMethod};
+use crate::error::EngineError;
 use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -48,7 +48,7 @@ pub async fn password_sign_in(
     username: &str,
     password: &str,
 ) -> Result<CurrentUser, EngineError> {
-    let result = engine::auth::login(pool, username, password).await;
+    let result = crate::auth::login(pool, username, password).await;
     audit_sign_in(pool, client, "password", Some(username), &result, |u| u).await?;
     let user = result?;
     sign_in(session, pool, &user, SignInMethod::Password, None, client).await?;
@@ -57,7 +57,7 @@ pub async fn password_sign_in(
 
 /// Uses an enrolment link and signs this browser in for the visit (audited as a sign-in).
 pub async fn enrolment_sign_in(session: &Session, pool: &PgPool, client: &ClientInfo, secret: &str) -> Result<CurrentUser, EngineError> {
-    let result = engine::auth::enrolment::redeem(pool, secret).await;
+    let result = crate::auth::enrolment::redeem(pool, secret).await;
     audit_sign_in(pool, client, "enrolment", None, &result, |u| u).await?;
     let user = result?;
     sign_in(session, pool, &user, SignInMethod::Enrolment, None, client).await?;
@@ -137,7 +137,7 @@ pub async fn take_ceremony<T: serde::de::DeserializeOwned>(
     if c.user_id != user_id {
         return Err(EngineError::invalid("this passkey request was started by someone else; start again"));
     }
-    if age > engine::auth::passkeys::CEREMONY_LIFETIME.num_seconds() {
+    if age > crate::auth::passkeys::CEREMONY_LIFETIME.num_seconds() {
         return Err(EngineError::invalid("the passkey request expired; start again"));
     }
     Ok((c.state, c.name))

@@ -2,7 +2,12 @@
 
 use leptos::prelude::*;
 
-use super::upload::UploadWizard;
+mod upload;
+mod upload_clean;
+mod upload_tables;
+
+pub use upload::UploadPage;
+use upload::UploadWizard;
 use crate::api::{RemoveUpload, list_datasets, recent_uploads};
 use crate::format::fmt_int;
 use crate::components::{ErrorNote, browser};
@@ -40,7 +45,7 @@ pub fn DatasetsPage() -> impl IntoView {
                                                 <td class="num">{fmt_int(d.rows)}</td>
                                                 <td class="num">{fmt_int(d.unique_lines)}</td>
                                                 <td><code>{d.description_column}</code></td>
-                                                <td>{d.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                                <td>{crate::format::fmt_time(&d.created_at)}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -73,7 +78,7 @@ pub fn DatasetsPage() -> impl IntoView {
                                             <td class="num">{fmt_int(u.rows)}</td>
                                             <td class="num">{fmt_int(u.rejected)}</td>
                                             <td class="num">{fmt_int(u.datasets)}</td>
-                                            <td>{u.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                            <td>{crate::format::fmt_time(&u.created_at)}</td>
                                             <td>{(u.datasets == 0).then(|| view! {
                                                 <button class="btn btn-ghost" data-testid="delete-upload" on:click=move |_| {
                                                     if browser::confirm(t(locale.get_untracked(), Key::ConfirmDeleteUpload)) {

@@ -2,13 +2,17 @@
 //! reason; Enter accepts, a number picks the right category, S skips, U undoes, arrows move, "/"
 //! filters the categories and N writes a note. Every verdict is saved at once.
 
+use crate::api::AppError;
 use engine::review::{SampleItem, Verdict, VerdictInput};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use super::review_metrics::{CorrectionsPanel, IterationsPanel, MetricsPanel};
-use crate::api::{Review, give_verdict, get_review};
+mod metrics;
+
+use metrics::{CorrectionsPanel, IterationsPanel, MetricsPanel};
+use crate::api::{give_verdict, get_review};
+use engine::review::ReviewBundle as Review;
 use crate::components::{ErrorNote, ProgressBar};
 use crate::i18n::{Key, t, tr, use_locale};
 
@@ -19,7 +23,7 @@ pub fn ReviewPage() -> impl IntoView {
     view! {
         {move || match id() {
             Some(id) => view! { <ReviewLoader id/> }.into_any(),
-            None => view! { <crate::pages::NotFound/> }.into_any(),
+            None => view! { <crate::components::NotFound/> }.into_any(),
         }}
     }
 }
@@ -50,6 +54,7 @@ fn input_of(item: &SampleItem) -> Option<VerdictInput> {
 fn ReviewView(review: Review) -> impl IntoView {
     let sample = review.sample.clone();
     let sample_id = sample.id;
+    let run_id = sample.run_id;
     let categories = StoredValue::new(review.categories.clone());
     let items = RwSignal::new(review.items.clone());
     let first_open = review.items.iter().position(|i| i.verdict.is_none()).unwrap_or(0);
@@ -58,7 +63,7 @@ fn ReviewView(review: Review) -> impl IntoView {
     let note = RwSignal::new(String::new());
     let filter = RwSignal::new(String::new());
     let saved = RwSignal::new(0u32);
-    let error: RwSignal<Option<ServerFnError>> = RwSignal::new(None);
+    let error: RwSignal<Option<AppError>> = RwSignal::new(None);
     let locale = use_locale();
     let versions = RwSignal::new(review.versions.clone());
 
@@ -133,6 +138,7 @@ fn ReviewView(review: Review) -> impl IntoView {
     view! {
         <div class="stack" data-testid="review" data-ready=move || "true">
             <section class="panel">
+                <a class="back-link" href=format!("/runs/{run_id}") data-testid="sample-run">"← "{tr(Key::BackToRun)}</a>
                 <p class="eyebrow">{tr(Key::ReviewTitle)}</p>
                 <div class="title-row">
                     <h1>{review.prompt_name.clone()}</h1>

@@ -1,6 +1,8 @@
 //! My account: password, where I am signed in (sign out one session, the others, or everywhere), and
 //! personal API tokens (shown once at creation).
 
+mod passkeys;
+
 use engine::auth::TokenScope;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -14,7 +16,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <div class="stack">
             <PasswordPanel/>
-            <super::passkeys::PasskeysPanel/>
+            <passkeys::PasskeysPanel/>
             <SessionsPanel/>
             <TokensPanel/>
         </div>
@@ -109,8 +111,8 @@ fn SessionsPanel() -> impl IntoView {
                                                 <td>{browser::describe_agent(s.user_agent.as_deref().unwrap_or_default())}</td>
                                                 <td>{s.passkey_name.map(|n| format!("passkey · {n}")).unwrap_or(s.method)}</td>
                                                 <td><code>{s.ip.unwrap_or_default()}</code></td>
-                                                <td>{s.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                                                <td>{s.last_seen_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                                <td>{crate::format::fmt_time(&s.created_at)}</td>
+                                                <td>{crate::format::fmt_time(&s.last_seen_at)}</td>
                                                 <td>{if s.current {
                                                     view! { <span class="badge" data-testid="this-session">{tr(Key::ThisSession)}</span> }.into_any()
                                                 } else {
@@ -224,7 +226,7 @@ fn TokensPanel() -> impl IntoView {
                                                 <td>{tr(scope_key(tk.scope))}</td>
                                                 <td>{tk.created_at.format("%Y-%m-%d").to_string()}</td>
                                                 <td>{tk.expires_at.map(|e| e.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "—".into())}</td>
-                                                <td>{tk.last_used_at.map(|e| e.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())}</td>
+                                                <td>{tk.last_used_at.as_ref().map(crate::format::fmt_time).unwrap_or_else(|| "—".into())}</td>
                                                 <td><span class="badge" class:badge-off=!live>{tr(status)}</span></td>
                                                 <td>{live.then(|| view! {
                                                     <button class="btn btn-ghost" data-testid="revoke-token" on:click=move |_| {

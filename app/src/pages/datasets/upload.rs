@@ -3,6 +3,7 @@
 //! description column(s), cleaning and de-duplication with a live preview → confirm. The result is a
 //! dataset, whose page opens next.
 
+use crate::api::AppError;
 use engine::clean::{CleanOptions, DedupStrategy, NewDataset};
 use engine::ingest::{ColumnType, FileSummary, UploadSummary};
 use leptos::prelude::*;
@@ -10,9 +11,9 @@ use uuid::Uuid;
 
 use crate::format::fmt_int;
 use super::upload_clean::CleanStep;
-use super::upload_tables::{RejectedList, TableCard};
+use super::upload_tables::TableCard;
 use crate::api::BuildDataset;
-use crate::components::{ErrorNote, ProgressBar, browser};
+use crate::components::{ErrorNote, ProgressBar, RejectedList, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -21,7 +22,7 @@ pub(super) enum Step {
     Choose,
     Uploading(f64),
     Reading,
-    Failed(String),
+    Failed(AppError),
     Review,
     Clean,
     Confirm,
@@ -161,15 +162,15 @@ fn UploadStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
                             choices.start(summary);
                             step.set(Step::Review);
                         }
-                        Err(e) => step.set(Step::Failed(e.to_string())),
+                        Err(e) => step.set(Step::Failed(AppError::new(engine::ErrorCode::Network, e.to_string()))),
                     }
                 } else {
-                    step.set(Step::Failed(browser::api_error_message(status, &body)));
+                    step.set(Step::Failed(browser::api_error(status, &body)));
                 }
             },
         );
         if let Err(e) = sent {
-            step.set(Step::Failed(e));
+            step.set(Step::Failed(AppError::new(engine::ErrorCode::Network, e)));
         }
     };
     let on_change = move |_| {
@@ -212,7 +213,7 @@ fn UploadStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
                             accept=".csv,.tsv,.txt,.json,.jsonl,.ndjson,.xlsx,.xlsm,.xls,.xlsb,.ods,.zip" on:change=on_change/>
                     </label>
                     <p class="hint">{tr(Key::UploadHelp)}</p>
-                    {match other { Step::Failed(m) => Some(view! { <p class="note note-error" role="alert" data-testid="upload-error">{m}</p> }), _ => None }}
+                    {match other { Step::Failed(e) => Some(view! { <div data-testid="upload-error"><ErrorNote error=e/></div> }), _ => None }}
                 </div>
             }.into_any(),
         }}
@@ -310,7 +311,7 @@ pub fn UploadPage() -> impl IntoView {
     let upload = Resource::new(id, |id| async move {
         match id {
             Some(id) => crate::api::get_upload(id).await,
-            None => Err(ServerFnError::ServerError("not_found|upload not found".into())),
+            None => Err(AppError::new(engine::ErrorCode::UploadNotFound, "upload not found")),
         }
     });
     view! {

@@ -12,8 +12,11 @@ use crate::api::{
 use crate::components::{ErrorNote, TableHead, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
-pub use super::admin_audit::AuditPage;
-pub use super::admin_roles::RolesPage;
+mod audit;
+mod roles;
+
+pub use audit::AuditPage;
+pub use roles::RolesPage;
 
 /// The tabs above every admin page.
 #[component]
@@ -137,7 +140,7 @@ pub fn UsersPage() -> impl IntoView {
                                                         {if u.has_password { tr(Key::PasswordWord)() } else { "—" }}
                                                         {(u.passkeys > 0).then(|| format!(" · {} passkey(s)", u.passkeys))}
                                                     </td>
-                                                    <td>{u.last_seen_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())}</td>
+                                                    <td>{u.last_seen_at.as_ref().map(crate::format::fmt_time).unwrap_or_else(|| "—".into())}</td>
                                                     <td><span class="badge" class:badge-off=!active>{if active { tr(Key::Active)() } else { tr(Key::Inactive)() }}</span></td>
                                                     <td>
                                                         <details class="manage">

@@ -1,9 +1,10 @@
 //! The audit log: newest first, filtered by who, what, outcome and since when, paged by "load more".
 
+use crate::api::AppError;
 use engine::auth::{AuditEntry, AuditQuery};
 use leptos::prelude::*;
 
-use super::admin::{AdminTabs, end_of_day};
+use super::{AdminTabs, end_of_day};
 use crate::api::audit_log;
 use crate::components::ErrorNote;
 use crate::i18n::{Key, tr};
@@ -28,7 +29,7 @@ pub fn AuditPage() -> impl IntoView {
     let since = RwSignal::new(String::new());
     let entries = RwSignal::new(Vec::<AuditEntry>::new());
     let more = RwSignal::new(false);
-    let error = RwSignal::new(None::<ServerFnError>);
+    let error = RwSignal::new(None::<AppError>);
     let query = move |before: Option<i64>| AuditQuery {
         actor: Some(actor.get_untracked()).filter(|s| !s.is_empty()),
         action: Some(action.get_untracked()).filter(|s| !s.is_empty()),

@@ -1,0 +1,155 @@
+//! What a failed call says to the user, in the user's language. The match is exhaustive over the
+//! engine's codes (and both languages), so a new code without a text does not build.
+
+use engine::{ErrorBody, ErrorCode as C};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::AppError;
+use crate::i18n::{Key, Locale, tr, use_locale};
+
+/// How the engine's message is used after the translated text.
+#[derive(Clone, Copy, PartialEq)]
+enum Detail {
+    /// The translated text says it all.
+    None,
+    /// The message names what went wrong (which value, which file): it follows the text.
+    Message,
+    /// An internal error: the request id to quote follows the text.
+    RequestId,
+}
+
+/// (Spanish, English, what follows).
+fn text(code: C) -> (&'static str, &'static str, Detail) {
+    use Detail::*;
+    match code {
+        C::InvalidInput => ("Revisa lo que has enviado:", "Please check what you sent:", Message),
+        C::UnreadableFile => ("No se puede leer el archivo:", "The file cannot be read:", Message),
+        C::RefusedFile => ("El archivo fue rechazado:", "The file was refused:", Message),
+        C::MalformedRequest => ("La solicitud no se pudo leer:", "The request could not be read:", Message),
+        C::Unauthenticated => ("Tu sesión ha caducado. Entra de nuevo.", "Your session has ended. Please sign in again.", None),
+        C::BadCredentials => ("Usuario o contraseña incorrectos.", "Wrong username or password.", None),
+        C::Forbidden => ("No tienes permiso para hacer esto.", "You do not have permission to do this.", None),
+        C::ForbiddenOrigin => (
+            "Por seguridad, los cambios solo se aceptan desde las páginas de este sitio.",
+            "For safety, changes are only accepted from this site's own pages.",
+            None,
+        ),
+        C::ReauthenticationRequired => (
+            "Por seguridad, vuelve a iniciar sesión para hacer esto (tu inicio de sesión tiene más de 10 minutos).",
+            "For safety, sign in again to do this (your sign-in is older than 10 minutes).",
+            None,
+        ),
+        C::PasswordChangeRequired => ("Elige una contraseña nueva antes de continuar.", "Choose a new password before going on.", None),
+        C::UploadNotFound => ("Esta subida no existe o no puedes verla.", "This upload does not exist, or you cannot see it.", None),
+        C::TableNotFound => ("Esta tabla no forma parte de la subida.", "This table is not part of the upload.", None),
+        C::DatasetNotFound => ("Este conjunto de datos no existe o no puedes verlo.", "This dataset does not exist, or you cannot see it.", None),
+        C::ShareNotFound => ("Este conjunto de datos no está compartido con esa persona.", "This dataset is not shared with that person.", None),
+        C::PromptNotFound => ("Este prompt no existe o no puedes verlo.", "This prompt does not exist, or you cannot see it.", None),
+        C::PromptVersionNotFound => ("Esta versión del prompt no existe o no puedes verla.", "This prompt version does not exist, or you cannot see it.", None),
+        C::RunNotFound => ("Esta ejecución no existe o no puedes verla.", "This run does not exist, or you cannot see it.", None),
+        C::SampleNotFound => ("Esta muestra no existe o no puedes verla.", "This sample does not exist, or you cannot see it.", None),
+        C::SampleItemNotFound => ("Esta línea no forma parte de la muestra.", "This line is not part of the sample.", None),
+        C::UserNotFound => ("Ese usuario no existe.", "That user does not exist.", None),
+        C::RoleNotFound => ("Ese rol no existe.", "That role does not exist.", None),
+        C::RoleAssignmentNotFound => ("Ese usuario no tiene ese rol.", "That user does not hold that role.", None),
+        C::TokenNotFound => ("Ese token no existe o ya fue revocado.", "That token does not exist or was already revoked.", None),
+        C::PasskeyNotFound => ("Esa llave de acceso no está registrada.", "That passkey is not registered.", None),
+        C::SessionNotFound => ("Esa sesión ya terminó.", "That session has already ended.", None),
+        C::EnrolmentLinkNotFound => (
+            "Este enlace de alta ya se usó o ha caducado. Pide uno nuevo a un administrador.",
+            "This enrolment link was already used or has expired. Ask an administrator for a new one.",
+            None,
+        ),
+        C::RecordNotFound => ("No se encontró lo que buscas.", "What you are looking for was not found.", None),
+        C::UsernameTaken => ("Ese nombre de usuario ya existe. Elige otro.", "That username is taken. Choose another.", None),
+        C::AlreadySetUp => ("El primer administrador ya existe; inicia sesión.", "The first administrator already exists; sign in instead.", None),
+        C::DeactivateSelf => ("No puedes desactivar tu propia cuenta.", "You cannot deactivate your own account.", None),
+        C::SystemRole => (
+            "Es un rol del sistema: sus permisos son fijos y no se puede borrar.",
+            "This is a system role: its permissions are fixed and it cannot be deleted.",
+            None,
+        ),
+        C::LastAdmin => (
+            "Es el último administrador permanente; haz administrador a otra persona primero.",
+            "This is the last permanent administrator; make someone else admin first.",
+            None,
+        ),
+        C::PasskeyRegistered => ("Esta llave de acceso ya está registrada.", "This passkey is already registered.", None),
+        C::LastSignInMethod => (
+            "Es tu única forma de entrar; añade otra llave de acceso o una contraseña primero.",
+            "This is your only way to sign in; add another passkey or a password first.",
+            None,
+        ),
+        C::RunActive => ("La ejecución sigue en marcha; espera a que termine o cancélala.", "The run is still going; wait for it to finish or cancel it.", None),
+        C::RunComplete => ("Todas las líneas de esta ejecución ya tienen resultado.", "Every line of this run already has a result.", None),
+        C::RunNothingPending => (
+            "No queda nada pendiente: reintenta los bloques fallidos.",
+            "Nothing is left to do: retry the failed chunks instead.",
+            None,
+        ),
+        C::RunWithoutResults => ("La ejecución no tiene resultados que muestrear.", "The run has no results to sample.", None),
+        C::ChunkStored => ("Ese bloque de la ejecución ya estaba guardado.", "That chunk of the run was already stored.", None),
+        C::NoCorrections => (
+            "Aún no has marcado ninguna línea como incorrecta, así que no hay ejemplos que añadir.",
+            "No line was marked incorrect yet, so there is no example to add.",
+            None,
+        ),
+        C::DatasetInUse => (
+            "Hay una clasificación de este conjunto de datos en marcha; cancélala primero.",
+            "A classification of this dataset is still running; cancel it first.",
+            None,
+        ),
+        C::UploadInProgress => ("La subida aún se está leyendo; espera a que termine.", "The upload is still being read; wait for it to finish.", None),
+        C::UploadInUse => (
+            "Hay conjuntos de datos construidos a partir de esta subida; bórralos primero.",
+            "Datasets are built from this upload; delete them first.",
+            None,
+        ),
+        C::Cancelled => ("El trabajo se canceló.", "The work was cancelled.", None),
+        C::UploadTooLarge => ("El archivo supera el tamaño máximo permitido.", "The file is larger than the largest upload allowed.", None),
+        C::BodyTooLarge => ("La solicitud es demasiado grande.", "The request is too large.", None),
+        C::TooManyAttempts => (
+            "Demasiados intentos fallidos con este usuario. Espera unos minutos y vuelve a intentarlo.",
+            "Too many failed sign-ins for this name. Wait a few minutes and try again.",
+            None,
+        ),
+        C::RateLimited => ("Demasiadas solicitudes desde esta dirección. Espera un momento.", "Too many requests from this address. Wait a moment.", None),
+        C::Internal => ("Algo falló en el servidor. Cita este identificador:", "Something failed on the server. Quote this id:", RequestId),
+        C::Network => ("No se pudo contactar con el servidor.", "The server could not be reached.", None),
+    }
+}
+
+/// The user's-language text of an error.
+pub fn error_text(l: Locale, e: &ErrorBody) -> String {
+    let (es, en, detail) = text(e.code);
+    let lead = match l {
+        Locale::Es => es,
+        Locale::En => en,
+    };
+    match detail {
+        Detail::Message if !e.message.is_empty() => format!("{lead} {}", e.message),
+        Detail::RequestId => format!("{lead} {}", e.request_id().unwrap_or("-")),
+        _ => lead.to_string(),
+    }
+}
+
+/// A translated explanation of a failed call.
+#[component]
+pub fn ErrorNote(error: AppError) -> impl IntoView {
+    let locale = use_locale();
+    let code = error.code();
+    let signed_out = matches!(code, C::Unauthenticated | C::ReauthenticationRequired);
+    let text = move || error_text(locale.get(), &error.0);
+    view! {
+        <p class="note note-error" role="alert" data-code=code.as_str()>
+            {text}
+            {signed_out.then(|| {
+                // Back here after signing in (again), e.g. for a change that needs a fresh sign-in.
+                let here = leptos_router::hooks::use_location();
+                let href = move || format!("/login?next={}", here.pathname.get());
+                view! { " " <A href=href>{tr(Key::SignIn)}</A> }
+            })}
+        </p>
+    }
+}

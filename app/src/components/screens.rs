@@ -1,0 +1,54 @@
+//! Whole-screen notices (not found, coming later) and the small pieces several screens show.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::i18n::{Key, tr};
+use engine::classify::RunStatus;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="panel narrow">
+            <h1>{tr(Key::NotFound)}</h1>
+            <A href="/">{tr(Key::BackHome)}</A>
+        </section>
+    }
+}
+
+/// The screens later work fills in: a clear statement of what will live here.
+#[component]
+pub fn Coming(title: Key, body: Key) -> impl IntoView {
+    view! {
+        <section class="panel narrow">
+            <p class="eyebrow">{tr(Key::ComingTitle)}</p>
+            <h1>{tr(title)}</h1>
+            <p class="muted">{tr(body)}</p>
+        </section>
+    }
+}
+
+/// A figure with its label, in a `.stats` row.
+#[component]
+pub fn Stat(label: Key, value: String, testid: &'static str) -> impl IntoView {
+    view! {
+        <div class="stat">
+            <span class="stat-value" data-testid=testid>{value}</span>
+            <span class="stat-label">{tr(label)}</span>
+        </div>
+    }
+}
+
+pub fn status_key(s: RunStatus) -> Key {
+    match s {
+        RunStatus::Queued => Key::StatusQueued,
+        RunStatus::Running => Key::StatusRunning,
+        RunStatus::Succeeded => Key::StatusSucceeded,
+        RunStatus::Failed => Key::StatusFailed,
+        RunStatus::Cancelled => Key::StatusCancelled,
+    }
+}

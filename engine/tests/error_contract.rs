@@ -1,0 +1,96 @@
+//! The error contract clients are written against: every code, its HTTP status and the JSON body
+//! the REST API (inside `{"error": ...}`) and server functions send. A change to any of them shows
+//! up as a snapshot diff to review, not as a silent break.
+
+use engine::{Conflict, EngineError, ErrorBody, ErrorCode, Resource};
+use serde_json::json;
+
+/// One error of each code, as the engine raises it; `None` for the code only the browser makes.
+/// Exhaustive, so a new code cannot be added without its example (and its line in the snapshot).
+fn example(code: ErrorCode) -> Option<EngineError> {
+    use ErrorCode as C;
+    let id = uuid::Uuid::nil();
+    Some(match code {
+        C::InvalidInput => EngineError::invalid("a token needs a name of 1 to 100 characters"),
+        C::UnreadableFile => EngineError::UnreadableFile { file: "LEEME.txt".into(), reason: "plain text, not a table".into() },
+        C::RefusedFile => EngineError::Refused { file: "bomb.zip".into(), reason: "it expands 1000×".into() },
+        C::MalformedRequest => EngineError::Malformed("Invalid URL: UUID parsing failed".into()),
+        C::Unauthenticated => EngineError::Unauthenticated,
+        C::BadCredentials => EngineError::BadCredentials,
+        C::Forbidden => EngineError::Forbidden("create datasets"),
+        C::ForbiddenOrigin => EngineError::ForeignOrigin("https://evil.example".into()),
+        C::ReauthenticationRequired => EngineError::ReauthenticationRequired,
+        C::PasswordChangeRequired => EngineError::PasswordChangeRequired,
+        C::UploadNotFound => EngineError::NotFound(Resource::Upload),
+        C::TableNotFound => EngineError::NotFound(Resource::Table),
+        C::DatasetNotFound => EngineError::NotFound(Resource::Dataset),
+        C::ShareNotFound => EngineError::NotFound(Resource::Share),
+        C::PromptNotFound => EngineError::NotFound(Resource::Prompt),
+        C::PromptVersionNotFound => EngineError::NotFound(Resource::PromptVersion),
+        C::RunNotFound => EngineError::NotFound(Resource::Run),
+        C::SampleNotFound => EngineError::NotFound(Resource::Sample),
+        C::SampleItemNotFound => EngineError::NotFound(Resource::SampleItem),
+        C::UserNotFound => EngineError::NotFound(Resource::User),
+        C::RoleNotFound => EngineError::NotFound(Resource::Role),
+        C::RoleAssignmentNotFound => EngineError::NotFound(Resource::RoleAssignment),
+        C::TokenNotFound => EngineError::NotFound(Resource::Token),
+        C::PasskeyNotFound => EngineError::NotFound(Resource::Passkey),
+        C::SessionNotFound => EngineError::NotFound(Resource::Session),
+        C::EnrolmentLinkNotFound => EngineError::NotFound(Resource::EnrolmentLink),
+        C::RecordNotFound => EngineError::NotFound(Resource::Record),
+        C::UsernameTaken => Conflict::UsernameTaken("ana".into()).into(),
+        C::AlreadySetUp => Conflict::AlreadySetUp.into(),
+        C::DeactivateSelf => Conflict::DeactivateSelf.into(),
+        C::SystemRole => Conflict::SystemRole("admin".into()).into(),
+        C::LastAdmin => Conflict::LastAdmin.into(),
+        C::PasskeyRegistered => Conflict::PasskeyRegistered.into(),
+        C::LastSignInMethod => Conflict::LastSignInMethod.into(),
+        C::RunActive => Conflict::RunActive.into(),
+        C::RunComplete => Conflict::RunComplete.into(),
+        C::RunNothingPending => Conflict::RunNothingPending.into(),
+        C::RunWithoutResults => Conflict::RunWithoutResults.into(),
+        C::ChunkStored => Conflict::ChunkStored { run: id, chunk: 3 }.into(),
+        C::NoCorrections => Conflict::NoCorrections.into(),
+        C::DatasetInUse => Conflict::DatasetInUse.into(),
+        C::UploadInProgress => Conflict::UploadInProgress.into(),
+        C::UploadInUse => Conflict::UploadInUse { datasets: 2 }.into(),
+        C::Cancelled => EngineError::Cancelled,
+        C::UploadTooLarge => EngineError::UploadTooLarge { limit: 1 << 30 },
+        C::BodyTooLarge => EngineError::BodyTooLarge { limit: 1 << 20 },
+        C::TooManyAttempts => EngineError::TooManyAttempts { retry_after_secs: 300 },
+        C::RateLimited => EngineError::RateLimited { retry_after_secs: 20 },
+        C::Internal => EngineError::internal("database: connection refused"),
+        C::Network => return None,
+    })
+}
+
+#[test]
+fn every_code_has_its_status_and_one_json_shape() {
+    let mut seen = std::collections::HashSet::new();
+    let contract: Vec<serde_json::Value> = ErrorCode::ALL
+        .iter()
+        .map(|&code| {
+            assert!(seen.insert(code.as_str()), "{} is listed twice", code.as_str());
+            // The name clients match on is the one serde writes and reads.
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+            assert_eq!(serde_json::from_value::<ErrorCode>(json!(code.as_str())).unwrap(), code);
+            let body = match example(code) {
+                Some(e) => {
+                    assert_eq!(e.code(), code, "the example of {} raises another code", code.as_str());
+                    e.to_body(Some("7f9c1c3e-request"))
+                }
+                None => ErrorBody::new(code, "the server could not be reached"),
+            };
+            json!({ "status": code.http_status(), "body": { "error": body } })
+        })
+        .collect();
+    insta::assert_json_snapshot!("error_contract", contract);
+}
+
+#[test]
+fn an_internal_error_shows_the_request_id_and_never_its_cause() {
+    let body = EngineError::internal("database: password authentication failed for user dgs").to_body(Some("req-42"));
+    let text = serde_json::to_string(&body).unwrap();
+    assert!(!text.contains("password authentication"), "{text}");
+    assert_eq!(body.request_id(), Some("req-42"));
+}

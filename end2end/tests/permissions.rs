@@ -126,6 +126,8 @@ fn matrix() -> Vec<Row> {
         rest("GET", "/runs/{run}/categories", "", [401, 404, 200, 200]),
         rest("GET", "/runs/{run}/results", "", [401, 404, 200, 200]),
         rest("GET", "/runs/{run}/events", "", [401, 404, 200, 200]),
+        rest("GET", "/runs", "", [401, 200, 200, 200]),
+        rest("GET", "/runs?dataset_id={dataset}", "", [401, 404, 200, 200]),
         // ---- REST: review
         rest("POST", "/samples", r#"{"run_id":"{none}"}"#, [401, 403, 404, 404]),
         rest("GET", "/samples", "", [401, 200, 200, 200]),
@@ -203,6 +205,8 @@ fn matrix() -> Vec<Row> {
         // ---- Server functions: review
         sfn::<DrawSample>("f:run_id={none}", [401, 403, 404, 404]),
         sfn::<ListReviews>("", [401, 200, 200, 200]),
+        sfn::<ListRuns>("f:dataset_id={dataset}", [401, 404, 200, 200]),
+        sfn::<ListRuns>("", [401, 200, 200, 200]),
         sfn::<GetReview>("f:id={sample}", [401, 404, 200, 200]),
         sfn::<GiveVerdict>(r#"j:{"sample_id":"{sample}","item_id":"{item}","input":{"verdict":"correct"}}"#, [401, 403, 200, 200]),
         sfn::<GetSamplePrompt>("f:id={sample}", [401, 404, 200, 200]),

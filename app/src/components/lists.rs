@@ -27,8 +27,11 @@ pub fn RunsTable(runs: Vec<RunListItem>, #[prop(optional)] with_dataset: bool) -
                         <tr data-testid="run-row">
                             {with_dataset.then(|| view! { <td><a href=format!("/datasets/{}", r.dataset_id)>{r.dataset_name.clone()}</a></td> })}
                             <td><span class=format!("status status-{}", status.as_str())>{move || t(locale.get(), status_key(status))}</span></td>
-                            <td>{format!("{} v{}", r.prompt_name, r.prompt_version)}</td>
-                            <td><span class="muted">{r.provider.as_str()}" · "</span>{r.model.clone()}</td>
+                            <td><a href=format!("/runs/{}", r.id)>{format!("{} v{}", r.prompt_name, r.prompt_version)}</a></td>
+                            <td>
+                                {(r.model != r.provider.as_str()).then(|| view! { <span class="muted">{r.provider.as_str()}" · "</span> })}
+                                {r.model.clone()}
+                            </td>
                             <td class="num">
                                 {format!("{} / {}", fmt_int(r.done), fmt_int(r.total))}
                                 {(r.failed > 0).then(|| view! { <span class="muted">" · "{fmt_int(r.failed)}" "{tr(Key::Failed)}</span> })}

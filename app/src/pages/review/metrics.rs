@@ -115,7 +115,7 @@ pub fn IterationsPanel(sample: SampleSummary, versions: RwSignal<Vec<(Uuid, i32)
     Effect::new(move |_| {
         let busy = list.with(|l| matches!(l, Some(Ok(its)) if its.iter().any(|i| !i.status.is_terminal())));
         if busy {
-            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_millis(1000));
+            set_timeout(move || { tick.try_update(|t| *t += 1); }, std::time::Duration::from_millis(1000));
         }
     });
     let locale = use_locale();

@@ -124,9 +124,10 @@ fn ReviewView(review: Review) -> impl IntoView {
     Effect::new(move |_| {
         let n = saved.get();
         set_timeout(
+            // The page may be gone by then (the reviewer moved on): then there is nothing to do.
             move || {
-                if saved.get_untracked() == n {
-                    settled.set(n);
+                if saved.try_get_untracked() == Some(n) {
+                    settled.try_set(n);
                 }
             },
             std::time::Duration::from_millis(300),

@@ -168,7 +168,7 @@ fn subscribe(id: Uuid, live: RwSignal<Option<RunProgress>>) {
         let on_progress = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             if let Some(text) = ev.data().as_string() {
                 if let Ok(p) = serde_json::from_str::<RunProgress>(&text) {
-                    live.set(Some(p));
+                    live.try_set(Some(p));
                 }
             }
         });

@@ -15,9 +15,10 @@ export PLAYWRIGHT_CLI_JS ?= $(CURDIR)/node_modules/playwright-core/cli.js
 
 .PHONY: run test build setup sqlx-prepare
 
+# An optimised build (server and wasm): what a user gets is the speed the benchmarks measure.
 run:
 	scripts/setup.sh run
-	cargo leptos serve
+	cargo leptos serve --release
 
 build:
 	cargo leptos build

@@ -97,7 +97,8 @@ async fn every_dataset_run_sample_and_review_is_reached_by_clicking_from_home() 
             let run_id = page.url().rsplit('/').next().unwrap_or_default().to_string();
             runs_seen.push(run_id.clone());
             let open = page.locator("[data-testid=run-samples] [data-testid=open-review]");
-            let in_list = page.locator("[data-testid=run-samples] table, [data-testid=run-samples] p.muted");
+            // The list, or its empty state (not the loading line).
+            let in_list = page.locator("[data-testid=run-samples] table, [data-testid=no-run-samples]");
             in_list.first().wait_for(None).await?;
             if open.count().await? > 0 {
                 open.first().click(None).await?;

@@ -294,5 +294,28 @@ async fn main() -> anyhow::Result<()> {
     println!("  ratio to baseline             {:>7.2}×  (target ≤ 3×)", total / baseline);
     println!("  peak memory (RSS high-water)  {peak:>7.0} MB  (target < 300 MB)");
     drop(pool);
-    db.drop().await
+    db.drop().await?;
+
+    // What a user of `make run` gets: the release server, the ZIP over HTTP.
+    let bin = common::http::release_binary();
+    if !bin.exists() {
+        println!("  over HTTP: skipped, no {} (build it with `cargo leptos build --release`)", bin.display());
+        return Ok(());
+    }
+    let served = common::http::Served::start(&bin).await?;
+    let mut over_http = Vec::new();
+    for _ in 0..runs {
+        over_http.push(served.upload_and_build(&zip_path, rows)?);
+    }
+    let (raw, gz) = served.wasm_size()?;
+    served.stop().await?;
+    let upload = median(over_http.iter().map(|r| r.0).collect());
+    let build = median(over_http.iter().map(|r| r.1).collect());
+    println!("  over HTTP ({})", bin.display());
+    println!("    upload (send + ingest)      {upload:>7.2} s  {:>10.0} rows/s", rows as f64 / upload);
+    println!("    dataset (clean + dedup)     {build:>7.2} s");
+    println!("    end to end                  {:>7.2} s  ratio to baseline {:.2}×, to the in-process run {:.2}×",
+        upload + build, (upload + build) / baseline, (upload + build) / total);
+    println!("  served wasm                   {:>7.2} MB raw, {:.2} MB gzipped  (target < 1 MB gzipped)", raw as f64 / 1e6, gz as f64 / 1e6);
+    Ok(())
 }

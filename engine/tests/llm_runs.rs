@@ -33,14 +33,26 @@ fn openai(dataset: &DatasetSummary, version: Uuid, chunk: i32, concurrency: u32)
     }
 }
 
-/// Every unique line has exactly one stored result.
+/// The results reconcile with the dataset: as many as it has unique lines, every one of them a
+/// line of that dataset (the primary key already forbids two results for a line; what matters is
+/// that none is missing and none points elsewhere), and the rows they cover are all the rows.
 async fn assert_one_result_per_line(pool: &PgPool, run: Uuid, total: i64) -> anyhow::Result<()> {
-    let (lines, results): (i64, i64) =
-        sqlx::query_as("SELECT count(DISTINCT line_idx), count(*) FROM run_results WHERE run_id = $1")
-            .bind(run)
-            .fetch_one(pool)
-            .await?;
-    assert_eq!((lines, results), (total, total), "one result per unique line");
+    let (unique_lines, results, matched, rows_covered, rows): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM unique_lines u WHERE u.dataset_id = r.dataset_id),
+                (SELECT count(*) FROM run_results rr WHERE rr.run_id = r.id),
+                (SELECT count(*) FROM run_results rr JOIN unique_lines u ON u.dataset_id = r.dataset_id AND u.idx = rr.line_idx
+                  WHERE rr.run_id = r.id),
+                (SELECT coalesce(sum(u.row_count), 0)::bigint FROM run_results rr
+                  JOIN unique_lines u ON u.dataset_id = r.dataset_id AND u.idx = rr.line_idx WHERE rr.run_id = r.id),
+                (SELECT rows::bigint FROM datasets d WHERE d.id = r.dataset_id)
+         FROM runs r WHERE r.id = $1",
+    )
+    .bind(run)
+    .fetch_one(pool)
+    .await?;
+    assert_eq!(unique_lines, total, "the run covers the dataset's unique lines");
+    assert_eq!((results, matched), (total, total), "one result per unique line, each a line of this dataset");
+    assert_eq!(rows_covered, rows, "the results cover every row of the dataset");
     Ok(())
 }
 

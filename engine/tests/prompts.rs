@@ -3,7 +3,7 @@
 
 use engine::ErrorCode;
 use engine::auth::{CurrentUser, Password, Role, Username, create_user};
-use engine::classify::prompt_edit::{create_prompt, duplicate_prompt, list_prompts, prompt_versions, save_version, set_default_prompt};
+use engine::classify::prompts::{create_prompt, duplicate_prompt, list_prompts, prompt_versions, save_version, set_default_prompt};
 use engine::classify::prompts::{ensure_default_prompt, latest_version};
 use engine::classify::{Category, PromptDraft};
 use sqlx::PgPool;

@@ -131,7 +131,7 @@ async fn a_sample_is_drawn_reviewed_and_measured(pool: PgPool) -> anyhow::Result
         ..Default::default()
     };
     let prompt_id = sqlx::query_scalar::<_, uuid::Uuid>("SELECT prompt_id FROM prompt_versions WHERE id = $1").bind(version).fetch_one(&pool).await?;
-    let v2 = engine::classify::prompt_edit::save_version(&pool, &user, prompt_id, &draft).await?;
+    let v2 = engine::classify::prompts::save_version(&pool, &user, prompt_id, &draft).await?;
     let rerun = engine::review::SampleRerun { prompt_version_id: v2.id, overrides: RunOverrides::default() };
     let second = engine::review::iterations::create_iteration(&ctx, &user, sample.id, &rerun).await?;
     execute_run(&ctx, second, &CancellationToken::new()).await?;

@@ -11,13 +11,13 @@ use super::ssr;
 #[server(prefix = "/api/read")]
 pub async fn get_prompts() -> Result<Vec<PromptSummary>, AppError> {
     let user = ssr::user().await?;
-    engine::classify::prompt_edit::list_prompts(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
+    engine::classify::prompts::list_prompts(&ssr::services()?.pool, &user).await.map_err(ssr::fail)
 }
 
 #[server(prefix = "/api/read")]
 pub async fn get_prompt_versions(id: Uuid) -> Result<Vec<PromptVersionDetail>, AppError> {
     let user = ssr::user().await?;
-    engine::classify::prompt_edit::prompt_versions(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+    engine::classify::prompts::prompt_versions(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
 /// Creates a prompt when `id` is none, else saves the next version of prompt `id`.
@@ -26,8 +26,8 @@ pub async fn save_prompt(id: Option<Uuid>, draft: PromptDraft) -> Result<PromptV
     let user = ssr::user().await?;
     let pool = ssr::services()?.pool;
     match id {
-        None => engine::classify::prompt_edit::create_prompt(&pool, &user, &draft).await,
-        Some(id) => engine::classify::prompt_edit::save_version(&pool, &user, id, &draft).await,
+        None => engine::classify::prompts::create_prompt(&pool, &user, &draft).await,
+        Some(id) => engine::classify::prompts::save_version(&pool, &user, id, &draft).await,
     }
     .map_err(ssr::fail)
 }
@@ -35,17 +35,17 @@ pub async fn save_prompt(id: Option<Uuid>, draft: PromptDraft) -> Result<PromptV
 #[server]
 pub async fn copy_prompt(id: Uuid) -> Result<PromptVersionDetail, AppError> {
     let user = ssr::user().await?;
-    engine::classify::prompt_edit::duplicate_prompt(&ssr::services()?.pool, &user, id, None).await.map_err(ssr::fail)
+    engine::classify::prompts::duplicate_prompt(&ssr::services()?.pool, &user, id, None).await.map_err(ssr::fail)
 }
 
 #[server]
 pub async fn make_default_prompt(id: Uuid) -> Result<(), AppError> {
     let user = ssr::user().await?;
-    engine::classify::prompt_edit::set_default_prompt(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
+    engine::classify::prompts::set_default_prompt(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
 #[server(prefix = "/api/read")]
 pub async fn diff_prompt_versions(from: Uuid, to: Uuid) -> Result<PromptDiff, AppError> {
     let user = ssr::user().await?;
-    engine::classify::prompt_diff::prompt_diff(&ssr::services()?.pool, &user, from, to).await.map_err(ssr::fail)
+    engine::classify::prompts::prompt_diff(&ssr::services()?.pool, &user, from, to).await.map_err(ssr::fail)
 }

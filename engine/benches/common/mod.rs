@@ -3,6 +3,8 @@
 
 use anyhow::Context;
 
+pub mod http;
+
 pub struct ScratchDb {
     admin: sqlx::PgPool,
     name: String,

@@ -168,3 +168,56 @@ pub struct Caller {
     pub identity: Option<Identity>,
     pub client: ClientInfo,
 }
+
+/// Starts a passkey sign-in on this browser (no username: the browser offers this site's passkeys).
+pub async fn start_passkey_sign_in(
+    session: &Session,
+    passkeys: &super::passkeys::Passkeys,
+) -> Result<webauthn_rs::prelude::RequestChallengeResponse, EngineError> {
+    let (options, ceremony) = passkeys.start_sign_in()?;
+    keep_ceremony(session, AUTHENTICATION, ceremony, None, None).await?;
+    Ok(options)
+}
+
+/// Finishes the passkey sign-in this browser started: the ceremony is used up, the credential
+/// checked, the attempt audited, and the browser signed in.
+pub async fn passkey_sign_in(
+    session: &Session,
+    pool: &PgPool,
+    passkeys: &super::passkeys::Passkeys,
+    client: &ClientInfo,
+    credential: &webauthn_rs::prelude::PublicKeyCredential,
+) -> Result<CurrentUser, EngineError> {
+    let (ceremony, _): (webauthn_rs::prelude::DiscoverableAuthentication, _) = take_ceremony(session, AUTHENTICATION, None).await?;
+    let result = passkeys.finish_sign_in(pool, credential, ceremony).await;
+    audit_sign_in(pool, client, "passkey", None, &result, |(u, _)| u).await?;
+    let (user, passkey_id) = result?;
+    sign_in(session, pool, &user, SignInMethod::Passkey, Some(passkey_id), client).await?;
+    Ok(user)
+}
+
+/// Starts adding a passkey named `name` for the signed-in `me` (who must have signed in recently).
+pub async fn start_passkey_registration(
+    session: &Session,
+    pool: &PgPool,
+    passkeys: &super::passkeys::Passkeys,
+    me: &Identity,
+    name: String,
+) -> Result<webauthn_rs::prelude::CreationChallengeResponse, EngineError> {
+    let (options, ceremony) = passkeys.start_registration(pool, me).await?;
+    keep_ceremony(session, REGISTRATION, ceremony, Some(name), Some(me.user.id)).await?;
+    Ok(options)
+}
+
+/// Finishes the registration `me` started on this browser, under the name given at the start.
+pub async fn finish_passkey_registration(
+    session: &Session,
+    pool: &PgPool,
+    passkeys: &super::passkeys::Passkeys,
+    me: &Identity,
+    credential: &webauthn_rs::prelude::RegisterPublicKeyCredential,
+) -> Result<super::types::PasskeyInfo, EngineError> {
+    let (ceremony, name): (webauthn_rs::prelude::PasskeyRegistration, _) = take_ceremony(session, REGISTRATION, Some(me.user.id)).await?;
+    let name = name.unwrap_or_else(|| "Passkey".into());
+    passkeys.finish_registration(pool, me, &name, credential, &ceremony).await
+}

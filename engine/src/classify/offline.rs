@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::neighbours::Neighbours;
-use super::prompt::Category;
+use super::prompts::Category;
 use crate::clean::{CleanOptions, clean_text};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::prompt::Category;
+use super::prompts::Category;
 use crate::clean::{CleanOptions, clean_text};
 
 pub const UNDETERMINED: &str = "Indeterminado";

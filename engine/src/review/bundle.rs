@@ -5,15 +5,15 @@ use uuid::Uuid;
 
 use super::{ReviewBundle, samples, verdicts};
 use crate::auth::CurrentUser;
-use crate::classify::{prompt_edit, runs};
+use crate::classify::{prompts, runs};
 use crate::error::Result;
 
 pub async fn review_bundle(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -> Result<ReviewBundle> {
     let sample = samples::sample_summary(pool, user, sample_id).await?;
     let items = verdicts::sample_items(pool, user, sample_id).await?;
     let run = runs::run_progress(pool, user, sample.run_id).await?;
-    let version = prompt_edit::version_detail(pool, user, run.prompt_version_id).await?;
-    let versions = prompt_edit::prompt_versions(pool, user, version.prompt_id).await?;
+    let version = prompts::version_detail(pool, user, run.prompt_version_id).await?;
+    let versions = prompts::prompt_versions(pool, user, version.prompt_id).await?;
     Ok(ReviewBundle {
         sample,
         items,
@@ -28,5 +28,5 @@ pub async fn review_bundle(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -
 pub async fn sample_prompt_id(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -> Result<Uuid> {
     let sample = samples::sample_summary(pool, user, sample_id).await?;
     let run = runs::run_progress(pool, user, sample.run_id).await?;
-    Ok(prompt_edit::version_detail(pool, user, run.prompt_version_id).await?.prompt_id)
+    Ok(prompts::version_detail(pool, user, run.prompt_version_id).await?.prompt_id)
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::samples::sample_summary;
 use super::{CorrectionGroup, CorrectedLine};
 use crate::auth::{CurrentUser, Permission};
-use crate::classify::prompt_edit::{save_version, version_detail};
+use crate::classify::prompts::{save_version, version_detail};
 use crate::classify::{PromptDraft, PromptVersionDetail};
 use crate::error::{Conflict, EngineError, Result};
 

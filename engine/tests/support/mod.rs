@@ -58,7 +58,7 @@ pub async fn test_prompt(pool: &PgPool, user: &CurrentUser) -> anyhow::Result<Uu
             .collect(),
         shared: Some(false),
     };
-    Ok(engine::classify::prompt_edit::create_prompt(pool, user, &draft).await?.id)
+    Ok(engine::classify::prompts::create_prompt(pool, user, &draft).await?.id)
 }
 
 /// `n` distinct lines, each naming one category, round robin.

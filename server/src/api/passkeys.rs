@@ -4,22 +4,18 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use engine::auth::sessions::SignInMethod;
 use engine::auth::{CurrentUser, EnrolmentLink, PasskeyInfo, enrolment, passkeys};
 use serde::Deserialize;
 use tower_sessions::Session;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use webauthn_rs::prelude::{
-    CreationChallengeResponse, DiscoverableAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
-    RequestChallengeResponse,
-};
+use webauthn_rs::prelude::{CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse};
 
 use super::extract::{ApiJson, ApiPath};
 use super::error::ApiError;
 use super::session::{AuthUser, Authed, Caller};
 use crate::state::AppState;
-use engine::auth::signin::{AUTHENTICATION, REGISTRATION, keep_ceremony, take_ceremony};
+use engine::auth::signin;
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewPasskey {
@@ -36,9 +32,8 @@ pub async fn register_start(
     session: Session,
     ApiJson(req): ApiJson<NewPasskey>,
 ) -> Result<Json<CreationChallengeResponse>, ApiError> {
-    let (options, ceremony) = state.services.passkeys.start_registration(&state.services.pool, &me).await?;
-    keep_ceremony(&session, REGISTRATION, ceremony, Some(req.name), Some(me.user.id)).await?;
-    Ok(Json(options))
+    let services = &state.services;
+    Ok(Json(signin::start_passkey_registration(&session, &services.pool, &services.passkeys, &me, req.name).await?))
 }
 
 /// Finish adding a passkey with the browser's credential.
@@ -50,18 +45,15 @@ pub async fn register_finish(
     session: Session,
     ApiJson(credential): ApiJson<RegisterPublicKeyCredential>,
 ) -> Result<(StatusCode, Json<PasskeyInfo>), ApiError> {
-    let (ceremony, name): (PasskeyRegistration, _) = take_ceremony(&session, REGISTRATION, Some(me.user.id)).await?;
-    let name = name.unwrap_or_else(|| "Passkey".into());
-    let info = state.services.passkeys.finish_registration(&state.services.pool, &me, &name, &credential, &ceremony).await?;
+    let services = &state.services;
+    let info = signin::finish_passkey_registration(&session, &services.pool, &services.passkeys, &me, &credential).await?;
     Ok((StatusCode::CREATED, Json(info)))
 }
 
 /// Begin a passkey sign-in (no username: the browser offers this site's passkeys).
 #[utoipa::path(post, path = "/auth/passkeys/login/start", tag = "auth", responses((status = 200, body = Object)))]
 pub async fn login_start(State(state): State<AppState>, session: Session) -> Result<Json<RequestChallengeResponse>, ApiError> {
-    let (options, ceremony) = state.services.passkeys.start_sign_in()?;
-    keep_ceremony(&session, AUTHENTICATION, ceremony, None, None).await?;
-    Ok(Json(options))
+    Ok(Json(signin::start_passkey_sign_in(&session, &state.services.passkeys).await?))
 }
 
 /// Finish a passkey sign-in; sets a new session cookie. An unknown credential answers 404.
@@ -73,12 +65,8 @@ pub async fn login_finish(
     session: Session,
     ApiJson(credential): ApiJson<PublicKeyCredential>,
 ) -> Result<Json<CurrentUser>, ApiError> {
-    let pool = &state.services.pool;
-    let (ceremony, _): (DiscoverableAuthentication, _) = take_ceremony(&session, AUTHENTICATION, None).await?;
-    let result = state.services.passkeys.finish_sign_in(pool, &credential, ceremony).await;
-    engine::auth::signin::audit_sign_in(pool, &caller.client, "passkey", None, &result, |(u, _)| u).await?;
-    let (user, passkey_id) = result?;
-    engine::auth::signin::sign_in(&session, pool, &user, SignInMethod::Passkey, Some(passkey_id), &caller.client).await?;
+    let services = &state.services;
+    let user = signin::passkey_sign_in(&session, &services.pool, &services.passkeys, &caller.client, &credential).await?;
     Ok(Json(user))
 }
 

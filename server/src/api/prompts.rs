@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use engine::classify::prompt_edit::{
+use engine::classify::prompts::{
     create_prompt, duplicate_prompt, list_prompts, prompt_versions, save_version, set_default_prompt, version_detail,
 };
 use engine::classify::{PromptDiff, PromptDraft, PromptSummary, PromptVersionDetail};
@@ -107,5 +107,5 @@ pub async fn diff(
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Json<PromptDiff>, ApiError> {
-    Ok(Json(engine::classify::prompt_diff::prompt_diff(&state.services.pool, &user, q.from, q.to).await?))
+    Ok(Json(engine::classify::prompts::prompt_diff(&state.services.pool, &user, q.from, q.to).await?))
 }

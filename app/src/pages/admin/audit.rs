@@ -42,14 +42,21 @@ pub fn AuditPage() -> impl IntoView {
     };
     let load = Action::new(move |(q, append): &(AuditQuery, bool)| {
         let (q, append) = (q.clone(), *append);
+        // The answer may come after the page is gone: the `try_` writes then do nothing.
         async move {
             match audit_log(q).await {
                 Ok(page) => {
-                    more.set(page.len() as i64 == PAGE);
-                    if append { entries.update(|e| e.extend(page)) } else { entries.set(page) }
-                    error.set(None);
+                    more.try_set(page.len() as i64 == PAGE);
+                    if append {
+                        entries.try_update(|e| e.extend(page));
+                    } else {
+                        entries.try_set(page);
+                    }
+                    error.try_set(None);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
         }
     });

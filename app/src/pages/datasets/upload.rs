@@ -87,8 +87,10 @@ impl Choices {
         })
     }
 
+    /// Called when an upload's answer arrives, perhaps after the user left the page (then the
+    /// `try_` writes do nothing).
     fn start(&self, summary: UploadSummary) {
-        self.kept.set(summary.files.iter().filter(|f| f.rows > 0).map(|f| f.table_id).collect());
+        self.kept.try_set(summary.files.iter().filter(|f| f.rows > 0).map(|f| f.table_id).collect());
         // A good first guess for the description: the text column with the longest examples.
         let guess = summary.files.first().and_then(|f| {
             f.columns
@@ -98,9 +100,9 @@ impl Choices {
                 .or(f.columns.first())
                 .map(|c| c.name.clone())
         });
-        self.descriptions.set(guess.into_iter().collect());
-        self.name.set(summary.name.rsplit_once('.').map_or(summary.name.clone(), |(stem, _)| stem.to_string()));
-        self.summary.set(Some(summary));
+        self.descriptions.try_set(guess.into_iter().collect());
+        self.name.try_set(summary.name.rsplit_once('.').map_or(summary.name.clone(), |(stem, _)| stem.to_string()));
+        self.summary.try_set(Some(summary));
     }
 }
 
@@ -151,26 +153,30 @@ fn UploadStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
     let _ = choices; // only the browser uploads
     #[cfg(feature = "hydrate")]
     let send = move |file: web_sys::File| {
-        step.set(Step::Uploading(0.0));
+        step.try_set(Step::Uploading(0.0));
         let sent = browser::upload_file(
             file,
-            move |p| step.set(if p >= 1.0 { Step::Reading } else { Step::Uploading(p) }),
+            move |p| {
+                step.try_set(if p >= 1.0 { Step::Reading } else { Step::Uploading(p) });
+            },
             move |status, body| {
                 if status == 201 {
                     match serde_json::from_str::<UploadSummary>(&body) {
                         Ok(summary) => {
                             choices.start(summary);
-                            step.set(Step::Review);
+                            step.try_set(Step::Review);
                         }
-                        Err(e) => step.set(Step::Failed(AppError::new(engine::ErrorCode::Network, e.to_string()))),
+                        Err(e) => {
+                            step.try_set(Step::Failed(AppError::new(engine::ErrorCode::Network, e.to_string())));
+                        }
                     }
                 } else {
-                    step.set(Step::Failed(browser::api_error(status, &body)));
+                    step.try_set(Step::Failed(browser::api_error(status, &body)));
                 }
             },
         );
         if let Err(e) = sent {
-            step.set(Step::Failed(AppError::new(engine::ErrorCode::Network, e)));
+            step.try_set(Step::Failed(AppError::new(engine::ErrorCode::Network, e)));
         }
     };
     let on_change = move |_| {

@@ -20,7 +20,9 @@ pub fn MetricsPanel(sample_id: Uuid, refresh: RwSignal<u32>) -> impl IntoView {
     // Loaded in the browser, again whenever verdicts settle: an explicit fetch into a signal, so a
     // fast reviewer's stream of changes never leaves a stale answer on screen.
     let metrics: RwSignal<Option<Result<SampleMetrics, AppError>>> = RwSignal::new(None);
-    let load = Action::new(move |_: &u32| async move { metrics.set(Some(get_sample_metrics(sample_id, None).await)) });
+    let load = Action::new(move |_: &u32| async move {
+        metrics.try_set(Some(get_sample_metrics(sample_id, None).await));
+    });
     Effect::new(move |_| {
         load.dispatch(refresh.get());
     });
@@ -103,8 +105,9 @@ pub fn IterationsPanel(sample: SampleSummary, versions: RwSignal<Vec<(Uuid, i32)
         latest.set_value(mine);
         async move {
             let answer = get_iterations(sample_id).await;
-            if latest.get_value() == mine {
-                list.set(Some(answer));
+            // The panel may be gone by now; then nothing is written.
+            if latest.try_get_value() == Some(mine) {
+                list.try_set(Some(answer));
             }
         }
     });
@@ -245,7 +248,9 @@ fn CompareView(sample_id: Uuid, before: Uuid, after: Uuid) -> impl IntoView {
 #[component]
 pub fn CorrectionsPanel(sample_id: Uuid, refresh: RwSignal<u32>, versions: RwSignal<Vec<(Uuid, i32)>>) -> impl IntoView {
     let groups: RwSignal<Option<Result<Vec<engine::review::CorrectionGroup>, AppError>>> = RwSignal::new(None);
-    let load = Action::new(move |_: &u32| async move { groups.set(Some(get_corrections(sample_id).await)) });
+    let load = Action::new(move |_: &u32| async move {
+        groups.try_set(Some(get_corrections(sample_id).await));
+    });
     Effect::new(move |_| {
         load.dispatch(refresh.get());
     });

@@ -72,18 +72,21 @@ fn ReviewView(review: Review) -> impl IntoView {
         let item_id = items.with_untracked(|list| list.get(pos).map(|i| i.id));
         async move {
             let Some(item_id) = item_id else { return };
+            // The answer may come after the reviewer left the page: the `try_` writes then do nothing.
             match give_verdict(sample_id, item_id, input).await {
                 Ok(mut item) => {
-                    items.update(|list| {
+                    items.try_update(|list| {
                         if let Some(slot) = list.get_mut(pos) {
                             item.original = std::mem::take(&mut slot.original);
                             *slot = item;
                         }
                     });
-                    saved.update(|n| *n += 1);
-                    error.set(None);
+                    saved.try_update(|n| *n += 1);
+                    error.try_set(None);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
         }
     });

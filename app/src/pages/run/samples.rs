@@ -17,7 +17,7 @@ pub fn RunSamples(run_id: Uuid) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match samples.await {
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="muted">{tr(Key::NoRunSamples)}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted" data-testid="no-run-samples">{tr(Key::NoRunSamples)}</p> }.into_any(),
                         Ok(list) => view! { <SamplesTable samples=list/> }.into_any(),
                     }
                 })}

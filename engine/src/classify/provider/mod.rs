@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 pub use offline::OfflineProvider;
 pub use openai::{OpenAiConfig, OpenAiProvider};
 
-use super::prompt::Category;
+use super::prompts::Category;
 use super::protocol::{LineIn, ResultIn};
 
 /// One call's worth of work.

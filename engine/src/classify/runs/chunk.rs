@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::RunContext;
 use super::pacing::{Pacer, backoff};
-use crate::classify::prompt::Category;
+use crate::classify::prompts::Category;
 use crate::classify::protocol::{LineIn, Merged, merge_answer, user_message};
 use crate::classify::provider::{CallError, ChunkRequest, Provider, estimate_tokens};
 use crate::classify::RunSettings;

@@ -60,11 +60,11 @@ pub fn events_channel(run_id: Uuid) -> String {
 pub(crate) async fn resolve(ctx: &RunContext, user: &CurrentUser, req: &NewRun) -> Result<(PromptVersion, RunSettings)> {
     let version = match (req.prompt_version_id, req.prompt_id) {
         (Some(v), _) => {
-            super::prompt_edit::version_detail(&ctx.pool, user, v).await?;
+            super::prompts::version_detail(&ctx.pool, user, v).await?;
             version_by_id(&ctx.pool, v).await?
         }
         (None, Some(p)) => {
-            super::prompt_edit::prompt_versions(&ctx.pool, user, p).await?;
+            super::prompts::prompt_versions(&ctx.pool, user, p).await?;
             latest_version(&ctx.pool, Some(p)).await?
         }
         (None, None) => latest_version(&ctx.pool, None).await?,

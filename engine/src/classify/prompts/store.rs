@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::prompt::{Category, default_prompt};
+use super::template::{Category, default_prompt};
 use crate::error::{EngineError, Resource, Result};
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{Category, PromptDraft, PromptSummary, PromptVersionDetail, compile_prompt};
+use super::template::{Category, compile_prompt};
+use crate::classify::{PromptDraft, PromptSummary, PromptVersionDetail};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Resource, Result};
 

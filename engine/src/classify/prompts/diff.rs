@@ -5,8 +5,8 @@ use similar::{ChangeTag, TextDiff};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::prompt_edit::version_detail;
-use super::{DiffLine, DiffLineKind, PromptDiff};
+use super::edit::version_detail;
+use crate::classify::{DiffLine, DiffLineKind, PromptDiff};
 use crate::auth::CurrentUser;
 use crate::error::{EngineError, Result};
 
@@ -27,7 +27,7 @@ pub async fn prompt_diff(pool: &PgPool, user: &CurrentUser, from: Uuid, to: Uuid
             text: c.value().trim_end_matches('\n').to_string(),
         })
         .collect();
-    let names = |v: &super::PromptVersionDetail| v.categories.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    let names = |v: &crate::classify::PromptVersionDetail| v.categories.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
     let (old, new) = (names(&a), names(&b));
     let added = new.iter().filter(|n| !old.contains(n)).cloned().collect();
     let removed = old.iter().filter(|n| !new.contains(n)).cloned().collect();

@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh Debian/Ubuntu machine:
-#   make run    installs what is missing, starts PostgreSQL and Redis, migrates, builds and serves :3000
+#   make run    installs what is missing, starts PostgreSQL and Redis, migrates, builds (optimised) and serves :3000
 #   make test   the same set-up plus Chromium, then unit, integration and browser tests
 SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/dgs/target

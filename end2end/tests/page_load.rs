@@ -122,3 +122,23 @@ async fn concurrent_page_loads_never_freeze_the_server() -> anyhow::Result<()> {
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
+
+/// The wasm every browser downloads first is sent compressed to clients that accept it, and as is
+/// to those that do not.
+#[tokio::test]
+async fn assets_are_compressed_for_clients_that_accept_it() -> anyhow::Result<()> {
+    let server = TestServer::start(&[]).await?;
+    let client = reqwest::Client::new();
+    let plain = client.get(server.url("/pkg/dgs.wasm")).send().await?;
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("content-encoding").is_none());
+    let raw = plain.bytes().await?.len();
+    for encoding in ["br", "gzip"] {
+        let r = client.get(server.url("/pkg/dgs.wasm")).header("accept-encoding", encoding).send().await?;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some(encoding));
+        let sent = r.bytes().await?.len();
+        assert!(sent * 2 < raw, "{encoding}: {sent} bytes sent for {raw}");
+    }
+    Ok(())
+}

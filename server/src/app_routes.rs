@@ -97,6 +97,10 @@ pub fn router(state: AppState, secure_cookies: bool, limits: &EdgeLimits) -> Rou
         // Inside the session layer, so a cookie's session is loaded before the caller is resolved.
         .layer(middleware::from_fn_with_state(state.clone(), crate::identity::identify))
         .layer(sessions)
+        // Answers are compressed for clients that accept it (brotli or gzip): above all the wasm
+        // every browser downloads before a page hydrates. Event streams and images are left alone.
+        // Level 5: brotli's default (11) spends seconds per megabyte on every download.
+        .layer(tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(5)))
         .layer(edge)
         .with_state(state)
 }

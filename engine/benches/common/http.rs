@@ -100,13 +100,16 @@ impl Served {
         Ok((upload, total - upload))
     }
 
-    /// The wasm every browser downloads before the page hydrates: (raw, gzipped) bytes.
-    pub fn wasm_size(&self) -> anyhow::Result<(usize, usize)> {
-        let out = Command::new("curl").args(["-sS", "--fail", &format!("{}/pkg/dgs.wasm", self.base)]).output()?;
+    /// The wasm every browser downloads before the page hydrates: its bytes, those bytes gzipped
+    /// here, and what the server actually sends to a client that accepts gzip.
+    pub fn wasm_size(&self) -> anyhow::Result<(usize, usize, usize)> {
+        let url = format!("{}/pkg/dgs.wasm", self.base);
+        let out = Command::new("curl").args(["-sS", "--fail", &url]).output()?;
         ensure!(out.status.success(), "GET /pkg/dgs.wasm failed");
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&out.stdout)?;
-        Ok((out.stdout.len(), gz.finish()?.len()))
+        let wire = curl(&["-o", "/dev/null", "-H", "accept-encoding: gzip", "-w", "%{size_download}", &url])?;
+        Ok((out.stdout.len(), gz.finish()?.len(), wire.trim().parse().unwrap_or(0)))
     }
 
     pub async fn stop(mut self) -> anyhow::Result<()> {

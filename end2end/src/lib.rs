@@ -28,11 +28,11 @@ fn binary() -> String {
     bin
 }
 
-/// A source file of the server (its crates, migrations, styles) changed after `bin` was built.
+/// A source file built into the server (its crates and migrations) changed after `bin` was built.
 fn source_newer_than(bin: &str) -> Option<String> {
     let built = std::fs::metadata(bin).and_then(|m| m.modified()).unwrap_or_else(|e| panic!("no server binary at {bin}: {e}"));
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
-    let mut stack: Vec<std::path::PathBuf> = ["app", "engine/src", "server/src", "migrations", "style"].iter().map(|d| root.join(d)).collect();
+    let mut stack: Vec<std::path::PathBuf> = ["app", "engine/src", "server/src", "migrations"].iter().map(|d| root.join(d)).collect();
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {

@@ -211,13 +211,19 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
     page.screenshot_to_file(&shots_dir().join("classify-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 1280, height: 900 }).await?;
+    // The model answers slowly until the page has shown calls in flight (a state waited for, not a
+    // race between the run and the page's hydration), then quickly so the run ends.
+    model.set_latency(Duration::from_millis(1500));
     page.locator("[data-testid=start-run]").click(None).await?;
     page.wait_for_url("**/runs/**", None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     let mut in_flight_seen = false;
-    for _ in 0..100 {
+    for _ in 0..200 {
         let flight = page.locator("[data-testid=stat-in-flight]").text_content().await?.unwrap_or_default();
-        in_flight_seen |= flight.trim() != "0";
+        if !in_flight_seen && flight.trim() != "0" {
+            in_flight_seen = true;
+            model.set_latency(Duration::from_millis(50));
+        }
         if page.locator("[data-testid=run-status]").text_content().await?.unwrap_or_default().contains("Terminada") {
             break;
         }

@@ -104,12 +104,8 @@ pub fn plan(path: &Path, name: &str, limits: &IngestLimits, work_dir: &Path, bud
             Ok(plan)
         }
         Some(format) => {
-            if is_txt(name) {
-                let mut head = Vec::new();
-                File::open(path)?.take(TEXT_SNIFF_BYTES).read_to_end(&mut head)?;
-                if !super::csv_reader::looks_delimited(&head) {
-                    return Err(EngineError::UnreadableFile { file: name.into(), reason: NOT_A_TABLE.into() });
-                }
+            if is_txt(name) && !reads_as_table(File::open(path)?)? {
+                return Err(EngineError::UnreadableFile { file: name.into(), reason: NOT_A_TABLE.into() });
             }
             Ok(Plan { entries: vec![Entry { name: name.into(), format, source: Source::File(path.into()), size }], skipped: vec![] })
         }
@@ -123,6 +119,13 @@ const NOT_A_TABLE: &str = "plain text, not a table: no delimiter splits its line
 
 fn is_txt(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".txt")
+}
+
+/// Whether the first bytes of `text` look like a table (see `csv_reader::looks_delimited`).
+fn reads_as_table(text: impl Read) -> io::Result<bool> {
+    let mut head = Vec::new();
+    text.take(TEXT_SNIFF_BYTES).read_to_end(&mut head)?;
+    Ok(super::csv_reader::looks_delimited(&head))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -218,12 +221,10 @@ fn plan_zip(
             continue;
         }
         if is_txt(&display) {
-            let mut head = Vec::new();
-            let read = zip.by_index(index).map_err(io::Error::other).and_then(|e| e.take(TEXT_SNIFF_BYTES).read_to_end(&mut head));
-            let reason = match read {
+            let reason = match zip.by_index(index).map_err(io::Error::other).and_then(reads_as_table) {
                 Err(e) => Some(format!("cannot be read ({e})")),
-                Ok(_) if !super::csv_reader::looks_delimited(&head) => Some(NOT_A_TABLE.to_string()),
-                Ok(_) => None,
+                Ok(false) => Some(NOT_A_TABLE.to_string()),
+                Ok(true) => None,
             };
             if let Some(reason) = reason {
                 plan.skipped.push(SkippedEntry { name: display, reason });

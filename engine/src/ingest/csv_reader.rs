@@ -217,9 +217,7 @@ fn sniff_encoding(head: &[u8]) -> &'static Encoding {
 pub fn looks_delimited(head: &[u8]) -> bool {
     let encoding = sniff_encoding(head);
     let (text, _, _) = encoding.decode(head);
-    // The last line may be cut by the sample's end.
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(21).collect();
-    let lines = if lines.len() > 20 { &lines[..20] } else { &lines[..] };
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
     if lines.len() < 2 {
         return false;
     }

@@ -5,18 +5,15 @@ use uuid::Uuid;
 
 use crate::auth::{CurrentUser, Permission};
 use crate::classify::{ProviderKind, RunListItem, RunStatus};
-use crate::error::{EngineError, Resource, Result};
+use crate::error::{EngineError, Result};
 
 /// With `dataset_id`, that dataset's runs (404 when the user cannot see it); without, the runs of
 /// every dataset the user can see (the newest 500).
 pub async fn list_runs(pool: &PgPool, user: &CurrentUser, dataset_id: Option<Uuid>) -> Result<Vec<RunListItem>> {
     user.require(Permission::DatasetRead)?;
     if let Some(id) = dataset_id {
-        // Missing and not shared answer alike.
-        crate::clean::dataset_summary(pool, user, id).await.map_err(|e| match e {
-            EngineError::NotFound(_) => EngineError::NotFound(Resource::Dataset),
-            other => other,
-        })?;
+        // Missing and not shared answer alike: `dataset_not_found`.
+        crate::clean::dataset_summary(pool, user, id).await?;
     }
     let rows = sqlx::query!(
         r#"SELECT r.id, r.dataset_id, d.name AS dataset_name, r.status, r.provider, r.model, r.total,

@@ -40,6 +40,15 @@ impl Locale {
     }
 }
 
+impl From<Locale> for engine::Lang {
+    fn from(l: Locale) -> Self {
+        match l {
+            Locale::Es => engine::Lang::Es,
+            Locale::En => engine::Lang::En,
+        }
+    }
+}
+
 /// The current locale, provided at the root of the app.
 pub fn use_locale() -> RwSignal<Locale> {
     use_context::<RwSignal<Locale>>().unwrap_or_else(|| RwSignal::new(Locale::default()))
@@ -241,6 +250,14 @@ keys! {
     ProviderOpenai => "Modelo compatible con OpenAI", "OpenAI-compatible model";
     ProviderOpenaiMissing => "No hay servidor de modelo configurado (OPENAI_BASE_URL / OPENAI_API_KEY).", "No model server is configured (OPENAI_BASE_URL / OPENAI_API_KEY).";
     Model => "Modelo", "Model";
+    PromptVersion => "Versión del prompt", "Prompt version";
+    PlanRerunTitle => "Reejecutar en la muestra: plan y coste", "Re-run on the sample: plan and cost";
+    PlanApplyTitle => "Aplicar a todo el conjunto: plan y coste", "Apply to the whole dataset: plan and cost";
+    Classifier => "Clasificador", "Classifier";
+    SameAsSampledRun => "el mismo de la ejecución muestreada", "the same as the sampled run";
+    ChangeSettings => "Cambiar el proveedor o el modelo", "Change the provider or the model";
+    OtherClassifier => "Otro clasificador que la primera iteración: la comparación mezcla prompt y modelo", "A different classifier from the first iteration: the comparison mixes prompt and model";
+    OfflineClassifier => "sin conexión", "offline";
     ChunkSize => "Líneas por llamada", "Lines per call";
     Concurrency => "Llamadas simultáneas", "Calls at once";
     Advanced => "Ajustes avanzados", "Advanced settings";
@@ -288,6 +305,16 @@ keys! {
     Live => "En directo", "Live";
     ReviewTitle => "Revisión de una muestra", "Reviewing a sample";
     ReviewSample => "Revisar una muestra", "Review a sample";
+    DrawNewSample => "Sacar una muestra nueva", "Draw a new sample";
+    DrawSample => "Sacar la muestra", "Draw the sample";
+    SampleSize => "Tamaño de la muestra", "Sample size";
+    SizeByPrecision => "Por confianza y margen de error", "By confidence and margin of error";
+    SizeFixed => "Un número fijo de líneas", "A fixed number of lines";
+    Lines => "Líneas", "Lines";
+    NotANumber => "Escribe un número en cada campo.", "Type a number in each field.";
+    ConfidenceLevel => "Nivel de confianza", "Confidence level";
+    MarginPercent => "Margen de error (%)", "Margin of error (%)";
+    OversampleLow => "Más líneas de puntuación baja", "More low-scoring lines";
     Reviewed => "revisadas", "reviewed";
     ReviewKeys => "Intro acepta · 1–9 elige la categoría correcta · S salta · U deshace · ←/→ mueven · / filtra categorías · N nota", "Enter accepts · 1–9 picks the right category · S skips · U undoes · ←/→ move · / filters categories · N note";
     VerdictCorrect => "Correcta", "Correct";
@@ -316,6 +343,23 @@ keys! {
     BackToReview => "Volver a la revisión", "Back to the review";
     OpenPromptEditor => "Abrir el editor de prompts", "Open the prompt editor";
     AddAsExamples => "Guardar nueva versión con estas líneas como ejemplos", "Save a new version with these lines as examples";
+    AddAsExamplesInCopy => "Duplicar como mi prompt y añadir los ejemplos", "Duplicate as my prompt and add the examples";
+    NotYourPromptHint => "Este prompt es de otra persona: los ejemplos irán a una copia tuya, que podrás reejecutar aquí.", "This prompt belongs to someone else: the examples go into a copy of your own, which you can re-run here.";
+    DefaultPromptWarning => "Este prompt es el predeterminado de todos: una versión nueva cambia lo que usa cada clasificación nueva. ¿Guardarla de todos modos?", "This prompt is everyone's default: a new version changes what every new classification uses. Save it anyway?";
+    UploadFiles => "Subir archivos", "Upload files";
+    UploadFirstFile => "Sube tu primer archivo", "Upload your first file";
+    UploadAnother => "Subir otro archivo", "Upload another file";
+    PointsShort => "pp", "pts";
+    CsvSeparator => "Separador del CSV", "CSV separator";
+    SeparatorSemicolon => "CSV con ; (Excel en español)", "CSV with ; (Excel in Spanish)";
+    SeparatorComma => "CSV con ,", "CSV with ,";
+    PasskeysLower => "llave(s) de acceso", "passkey(s)";
+    LockedUntil => "Bloqueada hasta", "Locked until";
+    Unlock => "Desbloquear", "Unlock";
+    Owner => "Propietario", "Owner";
+    BuiltIn => "incluido", "built-in";
+    SaveDefaultAnyway => "Guardar la versión nueva", "Save the new version";
+    SavedInCopy => "Guardado en tu copia, versión", "Saved in your copy, version";
     NoCorrections => "Todavía no hay líneas marcadas como incorrectas.", "No line has been marked incorrect yet.";
     Fixed => "Arregladas", "Fixed";
     Broken => "Estropeadas", "Broken";
@@ -406,7 +450,7 @@ keys! {
     Share => "Compartir", "Share";
     Or => "o", "or";
     SignInWithPasskey => "Entrar con una passkey", "Sign in with a passkey";
-    PasskeysTitle => "Passkeys", "Passkeys";
+    PasskeysTitle => "Llaves de acceso", "Passkeys";
     PasskeysHint => "Entra sin contraseña con la huella, la cara o el PIN de tu dispositivo. Puedes tener varias, una por dispositivo.", "Sign in without a password, with your device's fingerprint, face or PIN. You can have several, one per device.";
     PasskeyName => "Nombre de la passkey", "Passkey name";
     PasskeyNameExample => "p. ej. Portátil del trabajo", "e.g. Work laptop";

@@ -26,9 +26,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let Some(nonce) = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
         provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
+    let lang = initial_locale().code();
     view! {
         <!DOCTYPE html>
-        <html lang="es">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -70,6 +71,8 @@ pub fn App() -> impl IntoView {
     // Effects run only in the browser, after hydration: tests (and scripts) wait for this mark
     // before using controls whose handlers live in the wasm.
     Effect::new(|| components::browser::mark_hydrated());
+    // Screen readers and spelling follow the chosen language, not the one the page was served in.
+    Effect::new(move || components::browser::set_document_lang(locale.get().code()));
     view! {
         <Stylesheet id="leptos" href="/pkg/dgs.css"/>
         <Title text=move || i18n::t(locale.get(), Key::AppName)/>
@@ -83,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/datasets") view=pages::datasets::DatasetsPage/>
                     <Route path=path!("/datasets/:id") view=pages::dataset::DatasetPage/>
                     <Route path=path!("/datasets/:id/classify") view=pages::classify::ClassifyPage/>
+                    <Route path=path!("/upload") view=pages::datasets::NewUploadPage/>
                     <Route path=path!("/uploads/:id") view=pages::datasets::UploadPage/>
                     <Route path=path!("/login") view=pages::auth::LoginPage/>
                     <Route path=path!("/setup") view=pages::auth::SetupPage/>

@@ -79,7 +79,7 @@ async fn a_zip_of_every_format_is_read_counted_and_deduplicated() -> anyhow::Res
     assert_eq!(names, ["fecha", "concepto", "importe", "meta.tarjeta"], "nested objects flatten into dotted names");
     let enero = by_name("datos/libro.xlsx › Enero");
     assert_eq!(enero["rows"].as_i64(), Some(4));
-    assert!(enero["warnings"].to_string().contains("above the header"), "{enero}");
+    assert!(enero["warnings"].to_string().contains("sobre la cabecera"), "{enero}");
     assert_eq!(enero["columns"][0]["type"], "date", "spreadsheet dates are dates: {}", enero["columns"][0]);
     assert_eq!(by_name("datos/libro.xlsx › Febrero")["rows"].as_i64(), Some(1));
     assert!(by_name("datos/libro.xlsx › Vacía").is_null(), "empty sheets are not tables");

@@ -14,6 +14,13 @@ pub enum EngineError {
     Unauthenticated,
     #[error("you do not have permission to {0}")]
     Forbidden(&'static str),
+    /// A username or password the policy refuses; each rule has its own code, so the screen says
+    /// which in the reader's language.
+    #[error("{}", .0.text())]
+    Credential(CredentialRule),
+    /// Saving a version of a prompt someone else owns: duplicating it is the way on.
+    #[error("this prompt belongs to someone else; duplicate it as your own prompt to change it")]
+    PromptNotYours,
     /// A write sent from a page of another site (CSRF).
     #[error("requests that change data must come from this site's own pages, not from {0}")]
     ForeignOrigin(String),
@@ -50,6 +57,42 @@ pub enum EngineError {
     BodyTooLarge { limit: usize },
     #[error("internal error")]
     Internal(String),
+}
+
+/// The rules of usernames and passwords a value can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialRule {
+    UsernameInvalid,
+    PasswordTooShort,
+    PasswordTooLong,
+    PasswordIsUsername,
+    PasswordTooWeak,
+    CurrentPasswordWrong,
+}
+
+impl CredentialRule {
+    fn code(self) -> ErrorCode {
+        match self {
+            CredentialRule::UsernameInvalid => ErrorCode::UsernameInvalid,
+            CredentialRule::PasswordTooShort => ErrorCode::PasswordTooShort,
+            CredentialRule::PasswordTooLong => ErrorCode::PasswordTooLong,
+            CredentialRule::PasswordIsUsername => ErrorCode::PasswordIsUsername,
+            CredentialRule::PasswordTooWeak => ErrorCode::PasswordTooWeak,
+            CredentialRule::CurrentPasswordWrong => ErrorCode::CurrentPasswordWrong,
+        }
+    }
+
+    /// What API clients read in `message` (screens translate the code).
+    fn text(self) -> &'static str {
+        match self {
+            CredentialRule::UsernameInvalid => "a username has 3 to 64 letters, digits, dots, dashes, underscores or @",
+            CredentialRule::PasswordTooShort => "a password has at least 10 characters",
+            CredentialRule::PasswordTooLong => "a password has at most 256 characters",
+            CredentialRule::PasswordIsUsername => "the password cannot be the username",
+            CredentialRule::PasswordTooWeak => "this password is too easy to guess",
+            CredentialRule::CurrentPasswordWrong => "the current password is wrong",
+        }
+    }
 }
 
 /// What a caller asked for by id or name and did not find.
@@ -213,6 +256,13 @@ codes! {
     BadCredentials => "bad_credentials", 401;
     Forbidden => "forbidden", 403;
     ForbiddenOrigin => "forbidden_origin", 403;
+    PromptNotYours => "prompt_not_yours", 403;
+    UsernameInvalid => "username_invalid", 422;
+    PasswordTooShort => "password_too_short", 422;
+    PasswordTooLong => "password_too_long", 422;
+    PasswordIsUsername => "password_is_username", 422;
+    PasswordTooWeak => "password_too_weak", 422;
+    CurrentPasswordWrong => "current_password_wrong", 422;
     ReauthenticationRequired => "reauthentication_required", 403;
     PasswordChangeRequired => "password_change_required", 403;
     UploadNotFound => "upload_not_found", 404;
@@ -296,6 +346,8 @@ impl EngineError {
             EngineError::Unauthenticated => ErrorCode::Unauthenticated,
             EngineError::Forbidden(_) => ErrorCode::Forbidden,
             EngineError::ForeignOrigin(_) => ErrorCode::ForbiddenOrigin,
+            EngineError::PromptNotYours => ErrorCode::PromptNotYours,
+            EngineError::Credential(rule) => rule.code(),
             EngineError::BadCredentials => ErrorCode::BadCredentials,
             EngineError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             EngineError::RateLimited { .. } => ErrorCode::RateLimited,

@@ -11,13 +11,15 @@ pub mod error;
 #[cfg(feature = "readers")]
 pub mod export;
 pub mod ingest;
+pub mod lang;
 pub mod review;
 #[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]
 pub mod store;
 
-pub use error::{Conflict, EngineError, ErrorBody, ErrorCode, Resource};
+pub use error::{Conflict, CredentialRule, EngineError, ErrorBody, ErrorCode, Resource};
+pub use lang::Lang;
 
 /// The shared handles every entry point (REST, server functions, workers) works with.
 #[cfg(feature = "server")]

@@ -2,7 +2,7 @@
 //! the REST API (inside `{"error": ...}`) and server functions send. A change to any of them shows
 //! up as a snapshot diff to review, not as a silent break.
 
-use engine::{Conflict, EngineError, ErrorBody, ErrorCode, Resource};
+use engine::{Conflict, CredentialRule, EngineError, ErrorBody, ErrorCode, Resource};
 use serde_json::json;
 
 /// One error of each code, as the engine raises it; `None` for the code only the browser makes.
@@ -19,6 +19,13 @@ fn example(code: ErrorCode) -> Option<EngineError> {
         C::BadCredentials => EngineError::BadCredentials,
         C::Forbidden => EngineError::Forbidden("create datasets"),
         C::ForbiddenOrigin => EngineError::ForeignOrigin("https://evil.example".into()),
+        C::PromptNotYours => EngineError::PromptNotYours,
+        C::UsernameInvalid => EngineError::Credential(CredentialRule::UsernameInvalid),
+        C::PasswordTooShort => EngineError::Credential(CredentialRule::PasswordTooShort),
+        C::PasswordTooLong => EngineError::Credential(CredentialRule::PasswordTooLong),
+        C::PasswordIsUsername => EngineError::Credential(CredentialRule::PasswordIsUsername),
+        C::PasswordTooWeak => EngineError::Credential(CredentialRule::PasswordTooWeak),
+        C::CurrentPasswordWrong => EngineError::Credential(CredentialRule::CurrentPasswordWrong),
         C::ReauthenticationRequired => EngineError::ReauthenticationRequired,
         C::PasswordChangeRequired => EngineError::PasswordChangeRequired,
         C::UploadNotFound => EngineError::NotFound(Resource::Upload),

@@ -107,7 +107,7 @@ async fn a_sample_is_drawn_reviewed_and_measured(pool: PgPool) -> anyhow::Result
     assert!(groups.iter().all(|g| g.lines.iter().all(|l| l.predicted != g.category)));
     assert!(reviewed > correct, "the offline classifier gets some generated lines wrong, so there is something to correct");
     {
-        let with_examples = engine::review::corrections::save_with_examples(&pool, &user, sample.id).await?;
+        let with_examples = engine::review::corrections::save_with_examples(&pool, &user, sample.id, false).await?;
         assert_eq!(with_examples.version, 2);
         assert!(with_examples.compiled.contains("EJEMPLOS CORREGIDOS POR PERSONAS:"), "{}", with_examples.compiled);
         let first = &groups[0].lines[0];
@@ -133,7 +133,7 @@ async fn a_sample_is_drawn_reviewed_and_measured(pool: PgPool) -> anyhow::Result
     let prompt_id = sqlx::query_scalar::<_, uuid::Uuid>("SELECT prompt_id FROM prompt_versions WHERE id = $1").bind(version).fetch_one(&pool).await?;
     let v2 = engine::classify::prompts::save_version(&pool, &user, prompt_id, &draft).await?;
     let rerun = engine::review::SampleRerun { prompt_version_id: v2.id, overrides: RunOverrides::default() };
-    let second = engine::review::iterations::create_iteration(&ctx, &user, sample.id, &rerun).await?;
+    let second = engine::review::iterations::create_iteration(&ctx, &user, sample.id, &rerun, engine::review::Scope::Sample).await?;
     execute_run(&ctx, second, &CancellationToken::new()).await?;
     let classified: i64 = sqlx::query_scalar("SELECT count(*) FROM run_results WHERE run_id = $1").bind(second).fetch_one(&pool).await?;
     assert_eq!(classified, 197, "an iteration classifies the sample's items only");
@@ -146,7 +146,8 @@ async fn a_sample_is_drawn_reviewed_and_measured(pool: PgPool) -> anyhow::Result
     assert!(cmp.fixed.iter().all(|l| l.after == l.truth && l.before != l.truth));
 
     // The reviewed export: the final category is the person's where they corrected the model.
-    let csv = String::from_utf8(engine::classify::runs::results_csv(&pool, &user, run, Some(sample.id)).await?)?;
+    let csv = String::from_utf8(engine::classify::runs::results_csv(&pool, &user, run, Some(sample.id), engine::export::ExportOptions { lang: engine::Lang::En, separator: engine::export::Separator::Comma }).await?)?;
+    let csv = csv.strip_prefix('\u{feff}').ok_or_else(|| anyhow::anyhow!("an export for people starts with the UTF-8 byte order mark"))?.to_string();
     let mut lines_out = csv.lines();
     assert_eq!(lines_out.next(), Some("id,concepto,category,score,reason,model_category,verdict,reviewed_by,prompt_version"));
     assert_eq!(csv.lines().count(), 401);

@@ -50,7 +50,7 @@ async fn messy_csv_becomes_a_classified_dataset_that_survives_interruption(pool:
     assert_eq!((rejected.total, rejected.rows.len()), (1, 1));
     let rejected = rejected.rows;
     assert_eq!(rejected[0].line_no, 6);
-    assert!(rejected[0].reason.contains("5 fields where the header has 3"), "{}", rejected[0].reason);
+    assert!(engine::ingest::notes::note_text(&rejected[0].reason, engine::Lang::En).contains("5 fields where the header has 3"), "{}", rejected[0].reason);
     // Each table's rows live in a table of their own, one text column per source column.
     let rows_table = engine::ingest::tables::physical_name(file.table_id);
     let stored: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {rows_table}"))).fetch_one(&pool).await?;
@@ -104,7 +104,8 @@ async fn messy_csv_becomes_a_classified_dataset_that_survives_interruption(pool:
     assert_eq!((page.total_rows, page.rows.len()), (45, 45), "one result per original row");
     assert_eq!(page.rows[0].category, "Viajes y transporte");
     assert_eq!(page.rows[0].category, page.rows[1].category, "duplicates share their line's result");
-    let csv = String::from_utf8(results_csv(&pool, &user, run_id, None).await?)?;
+    let csv = String::from_utf8(results_csv(&pool, &user, run_id, None, engine::export::ExportOptions { lang: engine::Lang::En, separator: engine::export::Separator::Comma }).await?)?;
+    let csv = csv.strip_prefix('\u{feff}').ok_or_else(|| anyhow::anyhow!("an export for people starts with the UTF-8 byte order mark"))?.to_string();
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("fecha,concepto,importe,category,score,reason"));
     assert_eq!(csv.lines().count(), 46);
@@ -144,5 +145,26 @@ async fn unreadable_files_are_refused_with_the_reason_and_leave_nothing(pool: Pg
     assert!(matches!(&err, Err(e) if e.code() == engine::ErrorCode::UnreadableFile), "{err:?}");
     let uploads: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads").fetch_one(&pool).await?;
     assert_eq!(uploads, 0);
+    Ok(())
+}
+
+/// The Birmingham card-spend workbook, through the real pipeline: the header repeated at line 3618
+/// is kept aside (so the date and amount columns stay typed) and the description guessed is the
+/// merchant, the text column with the most different and longest values, not a cost centre.
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn the_birmingham_workbook_keeps_its_types_and_describes_rows_by_merchant(pool: PgPool) -> anyhow::Result<()> {
+    let user = analyst(&pool).await?;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/01_transactions/birmingham_purchase_cards_en/original/purchase-card-transactions-september-2018.xlsx");
+    let size = std::fs::metadata(&path)?.len() as i64;
+    let name = "purchase-card-transactions-september-2018.xlsx";
+    let upload = ingest_upload(&pool, &user, NewUpload { id: Uuid::new_v4(), name, path: &path, size_bytes: size }, &Default::default(), &Default::default()).await?;
+    let file = &upload.files[0];
+    let kind = |name: &str| file.columns.iter().find(|c| c.name.contains(name)).map(|c| c.kind);
+    assert_eq!(kind("TRANS DATE"), Some(engine::ingest::ColumnType::Date), "{:?}", file.columns.iter().map(|c| (&c.name, c.kind)).collect::<Vec<_>>());
+    assert_eq!(kind("ORIGINAL GROSS AMT"), Some(engine::ingest::ColumnType::Decimal));
+    let rejected = rejected_rows(&pool, &user, upload.id, 0, 100).await?;
+    assert!(rejected.rows.iter().any(|r| r.line_no == 3618 && r.reason == engine::ingest::notes::Note::RepeatedHeader.stored()), "{:?}", rejected.rows);
+    assert_eq!(engine::ingest::description_guess(&file.columns).as_deref(), Some("MERCHANT NAME"));
     Ok(())
 }

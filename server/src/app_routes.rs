@@ -94,6 +94,8 @@ pub fn router(state: AppState, secure_cookies: bool, limits: &EdgeLimits) -> Rou
         })
         // Innermost, so the page is rendered apart with the caller already known.
         .layer(middleware::from_fn_with_state(state.render.clone(), crate::render::isolate_pages))
+        // Needs the caller: inside `identify`.
+        .layer(middleware::from_fn(crate::render::sign_in_first))
         // Inside the session layer, so a cookie's session is loaded before the caller is resolved.
         .layer(middleware::from_fn_with_state(state.clone(), crate::identity::identify))
         .layer(sessions)

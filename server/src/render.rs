@@ -165,3 +165,22 @@ mod tests {
         assert!(!is_page(&Method::POST, "/login"));
     }
 }
+
+/// Pages a visitor may open without signing in: signing in, the first administrator's set-up and
+/// the enrolment links people are sent.
+fn is_public_page(path: &str) -> bool {
+    matches!(path, "/login" | "/setup") || path.starts_with("/enrol/")
+}
+
+/// A visitor who is not signed in is sent to the sign-in page (and back here afterwards) instead of
+/// seeing a screen whose every call would answer "your session has ended".
+pub async fn sign_in_first(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let anonymous = req.extensions().get::<engine::auth::signin::Caller>().is_none_or(|c| c.identity.is_none());
+    if anonymous && is_page(req.method(), path) && !is_public_page(path) {
+        let target = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+        let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        return axum::response::Redirect::to(&format!("/login?next={next_param}")).into_response();
+    }
+    next.run(req).await
+}

@@ -106,7 +106,7 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.site_addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.site_addr))?;
-        tracing::info!(addr = %config.site_addr, role = ?role, "serving");
+        tracing::info!(addr = %config.site_addr, open = %config.public_url, role = ?role, "serving: open the `open` address (passkeys are bound to its host)");
         crate::connections::serve(listener, app, &config.edge, shutdown.clone(), config.shutdown_timeout).await;
     } else {
         tracing::info!("worker only");

@@ -30,6 +30,13 @@ pub async fn admin_set_active(user_id: Uuid, active: bool) -> Result<(), AppErro
     engine::auth::set_active(&ssr::services()?.pool, &me, user_id, active).await.map_err(ssr::fail)
 }
 
+/// Lifts a password lockout now.
+#[server]
+pub async fn admin_unlock_user(user_id: Uuid) -> Result<(), AppError> {
+    let me = ssr::user().await?;
+    engine::auth::unlock(&ssr::services()?.pool, &me, user_id).await.map_err(ssr::fail)
+}
+
 #[server]
 pub async fn admin_reset_password(user_id: Uuid, temporary: String) -> Result<(), AppError> {
     let me = ssr::identity().await?;

@@ -1,6 +1,7 @@
 //! Server functions of reviews: draw a sample, give verdicts, metrics, corrections, iterations.
 
-use engine::review::{Comparison, CorrectionGroup, Iteration, ReviewBundle, SampleItem, SampleListItem, SampleMetrics, VerdictInput};
+use engine::classify::RunPlan;
+use engine::review::{Comparison, CorrectionGroup, IterationPlanRequest, Iteration, NewSample, ReviewBundle, SampleItem, SampleListItem, SampleMetrics, VerdictInput};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -8,18 +9,10 @@ use super::AppError;
 #[cfg(feature = "ssr")]
 use super::ssr;
 
-#[server]
-pub async fn draw_sample(run_id: Uuid) -> Result<Uuid, AppError> {
+/// Draws a new sample of a run: size from confidence and margin, or a fixed size.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn draw_sample(req: NewSample) -> Result<Uuid, AppError> {
     let user = ssr::user().await?;
-    let req = engine::review::NewSample {
-        run_id,
-        confidence: None,
-        margin: None,
-        size: None,
-        seed: None,
-        min_per_category: None,
-        oversample_low: None,
-    };
     let sample = engine::review::samples::create_sample(&ssr::services()?.pool, &user, &req).await.map_err(ssr::fail)?;
     Ok(sample.id)
 }
@@ -62,11 +55,12 @@ pub async fn get_corrections(id: Uuid) -> Result<Vec<CorrectionGroup>, AppError>
     engine::review::corrections::corrections(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
-/// Saves the sampled prompt's next version with the corrected lines as examples; returns it.
+/// Saves the sampled prompt's next version with the corrected lines as examples (with `into_copy`,
+/// in a copy the user owns); returns the version id and number.
 #[server]
-pub async fn add_correction_examples(id: Uuid) -> Result<(Uuid, i32), AppError> {
+pub async fn add_correction_examples(id: Uuid, into_copy: bool) -> Result<(Uuid, i32), AppError> {
     let user = ssr::user().await?;
-    let v = engine::review::corrections::save_with_examples(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)?;
+    let v = engine::review::corrections::save_with_examples(&ssr::services()?.pool, &user, id, into_copy).await.map_err(ssr::fail)?;
     Ok((v.id, v.version))
 }
 
@@ -82,11 +76,19 @@ pub async fn get_iterations(id: Uuid) -> Result<Vec<Iteration>, AppError> {
     engine::review::iterations::iterations(&ssr::services()?.pool, &user, id).await.map_err(ssr::fail)
 }
 
-#[server]
-pub async fn rerun_sample(id: Uuid, prompt_version_id: Uuid) -> Result<Uuid, AppError> {
+/// What running a version from the sample would send and cost, on the sample or the whole dataset,
+/// with the sampled run's settings under `req`'s overrides.
+#[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]
+pub async fn plan_from_sample(id: Uuid, req: IterationPlanRequest) -> Result<RunPlan, AppError> {
     let user = ssr::user().await?;
-    let req = engine::review::SampleRerun { prompt_version_id, overrides: Default::default() };
-    engine::jobs::start_iteration(&ssr::services()?, &user, id, &req).await.map_err(ssr::fail)
+    engine::review::iterations::plan_iteration(&ssr::services()?.runs, &user, id, &req.rerun, req.scope).await.map_err(ssr::fail)
+}
+
+/// Starts the version on the sample's items (an iteration) or on its whole dataset.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn run_from_sample(id: Uuid, req: IterationPlanRequest) -> Result<Uuid, AppError> {
+    let user = ssr::user().await?;
+    engine::jobs::start_iteration(&ssr::services()?, &user, id, &req.rerun, req.scope).await.map_err(ssr::fail)
 }
 
 #[server]

@@ -36,14 +36,6 @@ pub async fn resume_run(id: Uuid, retry_failed: bool) -> Result<RunProgress, App
     engine::jobs::resume_run(&ssr::services()?, &user, id, retry_failed).await.map_err(ssr::fail)
 }
 
-/// Runs a prompt version on the whole dataset (cached lines cost nothing).
-#[server]
-pub async fn apply_version(dataset_id: Uuid, prompt_version_id: Uuid) -> Result<Uuid, AppError> {
-    let user = ssr::user().await?;
-    let req = NewRun { dataset_id, prompt_id: None, prompt_version_id: Some(prompt_version_id), overrides: Default::default() };
-    engine::jobs::start_run(&ssr::services()?, &user, &req).await.map_err(ssr::fail)
-}
-
 #[server(prefix = "/api/read")]
 pub async fn get_run_progress(id: Uuid) -> Result<RunProgress, AppError> {
     let user = ssr::user().await?;

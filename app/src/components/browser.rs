@@ -36,6 +36,15 @@ pub fn mark_hydrated() {
 }
 
 /// A full navigation (used after sign-in/out so every resource reloads with the new session).
+/// `<html lang>` in the browser (the server renders it from the locale cookie).
+pub fn set_document_lang(code: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = el.set_attribute("lang", code);
+    }
+    let _ = code;
+}
+
 pub fn go(path: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(w) = web_sys::window() {

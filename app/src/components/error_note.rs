@@ -17,6 +17,8 @@ enum Detail {
     Message,
     /// An internal error: the request id to quote follows the text.
     RequestId,
+    /// A file's problem: the file's name and the reason, in the reader's language where it is coded.
+    File,
 }
 
 /// (Spanish, English, what follows).
@@ -24,8 +26,8 @@ fn text(code: C) -> (&'static str, &'static str, Detail) {
     use Detail::*;
     match code {
         C::InvalidInput => ("Revisa lo que has enviado:", "Please check what you sent:", Message),
-        C::UnreadableFile => ("No se puede leer el archivo:", "The file cannot be read:", Message),
-        C::RefusedFile => ("El archivo fue rechazado:", "The file was refused:", Message),
+        C::UnreadableFile => ("No se puede leer el archivo", "The file cannot be read", File),
+        C::RefusedFile => ("El archivo fue rechazado", "The file was refused", File),
         C::MalformedRequest => ("La solicitud no se pudo leer:", "The request could not be read:", Message),
         C::Unauthenticated => ("Tu sesión ha caducado. Entra de nuevo.", "Your session has ended. Please sign in again.", None),
         C::BadCredentials => ("Usuario o contraseña incorrectos.", "Wrong username or password.", None),
@@ -33,6 +35,25 @@ fn text(code: C) -> (&'static str, &'static str, Detail) {
         C::ForbiddenOrigin => (
             "Por seguridad, los cambios solo se aceptan desde las páginas de este sitio.",
             "For safety, changes are only accepted from this site's own pages.",
+            None,
+        ),
+        C::UsernameInvalid => (
+            "Un nombre de usuario tiene de 3 a 64 letras, cifras, puntos, guiones, guiones bajos o @.",
+            "A username has 3 to 64 letters, digits, dots, dashes, underscores or @.",
+            None,
+        ),
+        C::PasswordTooShort => ("La contraseña necesita al menos 10 caracteres.", "A password needs at least 10 characters.", None),
+        C::PasswordTooLong => ("La contraseña admite como mucho 256 caracteres.", "A password has at most 256 characters.", None),
+        C::PasswordIsUsername => ("La contraseña no puede ser el nombre de usuario.", "The password cannot be the username.", None),
+        C::PasswordTooWeak => (
+            "Esta contraseña es demasiado fácil de adivinar: usa una frase de varias palabras.",
+            "This password is too easy to guess: use a phrase of several words.",
+            None,
+        ),
+        C::CurrentPasswordWrong => ("La contraseña actual no es correcta.", "The current password is wrong.", None),
+        C::PromptNotYours => (
+            "Este prompt es de otra persona: duplícalo como tuyo para cambiarlo.",
+            "This prompt belongs to someone else: duplicate it as your own to change it.",
             None,
         ),
         C::ReauthenticationRequired => (
@@ -130,6 +151,11 @@ pub fn error_text(l: Locale, e: &ErrorBody) -> String {
     match detail {
         Detail::Message if !e.message.is_empty() => format!("{lead} {}", e.message),
         Detail::RequestId => format!("{lead} {}", e.request_id().unwrap_or("-")),
+        Detail::File => {
+            let field = |k: &str| e.details.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let reason = engine::ingest::notes::note_text(&field("reason"), l.into());
+            format!("{lead} «{}»: {reason}", field("file"))
+        }
         _ => lead.to_string(),
     }
 }

@@ -29,8 +29,7 @@ pub fn RunsTable(runs: Vec<RunListItem>, #[prop(optional)] with_dataset: bool) -
                             <td><span class=format!("status status-{}", status.as_str())>{move || t(locale.get(), status_key(status))}</span></td>
                             <td><a href=format!("/runs/{}", r.id)>{format!("{} v{}", r.prompt_name, r.prompt_version)}</a></td>
                             <td>
-                                {(r.model != r.provider.as_str()).then(|| view! { <span class="muted">{r.provider.as_str()}" · "</span> })}
-                                {r.model.clone()}
+                                {crate::components::classifier_label(r.provider, &r.model)}
                             </td>
                             <td class="num">
                                 {format!("{} / {}", fmt_int(r.done), fmt_int(r.total))}
@@ -63,7 +62,7 @@ pub fn SamplesTable(samples: Vec<SampleListItem>, #[prop(optional)] with_dataset
                 {samples.into_iter().map(|s| {
                     let done = s.reviewed >= s.size;
                     let share = if s.size > 0 { 100.0 * s.reviewed as f64 / s.size as f64 } else { 100.0 };
-                    let accuracy = s.accuracy().map(|a| format!("{:.1} %", a * 100.0)).unwrap_or_else(|| "—".into());
+                    let accuracy = s.accuracy().map(|a| crate::format::fmt_pct(a, 1)).unwrap_or_else(|| "—".into());
                     view! {
                         <tr>
                             {with_dataset.then(|| view! { <td><a href=format!("/datasets/{}", s.dataset_id)>{s.dataset_name.clone()}</a></td> })}

@@ -3,15 +3,19 @@
 pub mod browser;
 mod corrections;
 mod error_note;
+mod exports;
 mod lists;
+mod plan;
 mod rejected;
 mod screens;
 
 pub use corrections::{CorrectionGroups, SampleCorrections};
 pub use error_note::ErrorNote;
+pub use exports::ExportLinks;
 pub use lists::{RunsTable, SamplesTable};
+pub use plan::PlanView;
 pub use rejected::RejectedList;
-pub use screens::{Coming, NotFound, Stat, status_key};
+pub use screens::{Coming, NotFound, Stat, classifier_label, note, status_key};
 
 use engine::auth::{CurrentUser, Permission};
 use leptos::prelude::*;

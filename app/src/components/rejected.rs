@@ -41,7 +41,7 @@ pub fn RejectedList(upload_id: Uuid) -> impl IntoView {
                                         <tr>
                                             <td>{r.file}{r.sheet.map(|s| format!(" › {s}"))}</td>
                                             <td class="num">{r.line_no}</td>
-                                            <td>{r.reason}</td>
+                                            <td>{crate::components::note(&r.reason)}</td>
                                             <td><code class="raw">{r.raw}</code></td>
                                         </tr>
                                     }).collect_view()}</tbody>

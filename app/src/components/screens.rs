@@ -52,3 +52,20 @@ pub fn status_key(s: RunStatus) -> Key {
         RunStatus::Cancelled => Key::StatusCancelled,
     }
 }
+
+/// "offline" or "openai · gpt-4o-mini", in the reader's language: which classifier a run used.
+pub fn classifier_label(provider: engine::classify::ProviderKind, model: &str) -> impl IntoView + use<> {
+    let model = model.to_string();
+    match provider {
+        engine::classify::ProviderKind::Offline => view! { {tr(Key::OfflineClassifier)} }.into_any(),
+        engine::classify::ProviderKind::Openai => view! { {format!("openai · {model}")} }.into_any(),
+    }
+}
+
+/// A message the engine stored as a code (what reading a file found, why a row was rejected), in
+/// the reader's language; older prose as it was written.
+pub fn note(stored: &str) -> impl Fn() -> String + Send + Sync + 'static + use<> {
+    let stored = stored.to_string();
+    let locale = crate::i18n::use_locale();
+    move || engine::ingest::notes::note_text(&stored, locale.get().into())
+}

@@ -2,15 +2,15 @@
 //! (calls, cache hits, tokens, cost and the exact first call) update as you change them, before
 //! anything is spent.
 
-use engine::classify::{NewRun, ProviderKind, PromptSummary, RunDefaults, RunOverrides, RunPlan};
+use engine::classify::{NewRun, ProviderKind, PromptSummary, RunDefaults, RunOverrides};
 use engine::clean::DatasetSummary;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use crate::format::{fmt_int, fmt_money};
+use crate::format::fmt_int;
 use crate::api::{StartClassification, get_dataset, get_prompts, get_run_defaults, plan_classification};
-use crate::components::{ErrorNote, Stat, browser};
+use crate::components::{ErrorNote, PlanView, browser};
 use crate::i18n::{Key, tr};
 
 #[component]
@@ -211,29 +211,5 @@ fn NumberField(label: Key, value: RwSignal<String>, #[prop(optional)] text: bool
             <input type="text" inputmode=if text { "text" } else { "decimal" } prop:value=move || value.get()
                 on:change=move |ev| value.set(event_target_value(&ev))/>
         </label>
-    }
-}
-
-#[component]
-fn PlanView(plan: RunPlan) -> impl IntoView {
-    let first = plan.first_call.clone();
-    view! {
-        <div class="stats" data-testid="plan">
-            <Stat label=Key::PlanCalls value=fmt_int(plan.calls) testid="plan-calls"/>
-            <Stat label=Key::PlanCached value=format!("{} / {}", fmt_int(plan.cached), fmt_int(plan.lines)) testid="plan-cached"/>
-            <Stat label=Key::PlanSaved value=fmt_int(plan.rows - plan.lines) testid="plan-saved"/>
-            <Stat label=Key::PlanTokens value=format!("{} / {}", fmt_int(plan.est_tokens_in), fmt_int(plan.est_tokens_out)) testid="plan-tokens"/>
-            <Stat label=Key::PlanCost value=fmt_money(plan.est_cost) testid="plan-cost"/>
-            <Stat label=Key::PlanRounds value=fmt_int(plan.rounds) testid="plan-rounds"/>
-        </div>
-        {(!first.is_empty()).then(|| view! {
-            <details class="first-call">
-                <summary>{tr(Key::FirstCall)}</summary>
-                {first.into_iter().map(|m| view! {
-                    <p class="eyebrow">{m.role}</p>
-                    <pre class="code">{m.content}</pre>
-                }).collect_view()}
-            </details>
-        })}
     }
 }

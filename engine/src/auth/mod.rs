@@ -47,5 +47,5 @@ pub use types::*;
 #[cfg(feature = "server")]
 pub use users::{
     Password, Username, change_password, count_users, create_account, create_first_admin, create_user,
-    list_users, login, reset_password, set_active,
+    list_users, login, reset_password, set_active, unlock,
 };

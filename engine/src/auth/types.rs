@@ -131,6 +131,9 @@ pub struct UserSummary {
     pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// Too many wrong passwords: sign-in with a password is refused until then.
+    #[serde(default)]
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 fn yes() -> bool {

@@ -7,7 +7,7 @@ use super::password::{hash_in_background, hash_password, verify_in_background};
 use super::rbac::load_user;
 use super::sessions::Identity;
 use super::{CurrentUser, Permission, Role};
-use crate::error::{Conflict, EngineError, Resource, Result};
+use crate::error::{Conflict, CredentialRule, EngineError, Resource, Result};
 
 /// A username as stored: 3–64 letters, digits, `.`, `_`, `-` or `@`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,9 +18,7 @@ impl Username {
         let s = raw.trim();
         let ok_chars = s.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
         if !(3..=64).contains(&s.chars().count()) || !ok_chars {
-            return Err(EngineError::invalid(
-                "a username has 3 to 64 letters, digits, dots, dashes, underscores or @",
-            ));
+            return Err(EngineError::Credential(CredentialRule::UsernameInvalid));
         }
         Ok(Username(s.to_string()))
     }
@@ -38,22 +36,17 @@ impl Password {
     /// (zxcvbn's dictionaries hold the usual leaked-password lists; a score under 2 is refused).
     pub fn parse(raw: &str, username: &Username) -> Result<Self> {
         if raw.chars().count() < 10 {
-            return Err(EngineError::invalid("a password has at least 10 characters"));
+            return Err(EngineError::Credential(CredentialRule::PasswordTooShort));
         }
         if raw.chars().count() > 256 {
-            return Err(EngineError::invalid("a password has at most 256 characters"));
+            return Err(EngineError::Credential(CredentialRule::PasswordTooLong));
         }
         if raw.trim().eq_ignore_ascii_case(username.as_str()) {
-            return Err(EngineError::invalid("the password cannot be the username"));
+            return Err(EngineError::Credential(CredentialRule::PasswordIsUsername));
         }
         let estimate = zxcvbn::zxcvbn(raw, &[username.as_str()]);
         if (estimate.score() as u8) < 2 {
-            let why = estimate
-                .feedback()
-                .and_then(|f| f.warning())
-                .map(|w| format!(": {w}"))
-                .unwrap_or_default();
-            return Err(EngineError::invalid(format!("this password is too easy to guess{why}")));
+            return Err(EngineError::Credential(CredentialRule::PasswordTooWeak));
         }
         Ok(Password(raw.to_string()))
     }
@@ -213,7 +206,7 @@ pub async fn change_password(pool: &PgPool, me: &Identity, current: Option<&str>
     // A visit opened from an enrolment link sets the password without the old one (it was forgotten).
     if let Some(hash) = stored.filter(|_| !me.enrolling()) {
         if !verify_in_background(current.unwrap_or_default(), &hash).await? {
-            return Err(EngineError::invalid("the current password is wrong"));
+            return Err(EngineError::Credential(CredentialRule::CurrentPasswordWrong));
         }
     }
     set_password(pool, user.id, &new, false).await?;
@@ -264,11 +257,22 @@ pub async fn list_users(pool: &PgPool, admin: &CurrentUser) -> Result<Vec<UserSu
                             AND (a.expires_at IS NULL OR a.expires_at > now())), '{}') AS "roles!",
                   (u.password_hash IS NOT NULL) AS "has_password!",
                   (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) AS "passkeys!",
-                  (SELECT max(s.last_seen_at) FROM auth_sessions s WHERE s.user_id = u.id) AS last_seen_at
+                  (SELECT max(s.last_seen_at) FROM auth_sessions s WHERE s.user_id = u.id) AS last_seen_at,
+                  (SELECT t.locked_until FROM login_throttle t WHERE t.username = lower(u.username) AND t.locked_until > now()) AS locked_until
            FROM users u ORDER BY lower(u.username)"#
     )
     .fetch_all(pool)
     .await?)
+}
+
+/// Lifts a password lockout before it runs out (the person proved who they are another way).
+pub async fn unlock(pool: &PgPool, admin: &CurrentUser, user_id: Uuid) -> Result<()> {
+    admin.require(Permission::UserAdmin)?;
+    let name = sqlx::query_scalar!("SELECT username FROM users WHERE id = $1", user_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(EngineError::NotFound(Resource::User))?;
+    super::throttle::record_success(pool, &name).await
 }
 
 /// Deactivating an account ends its sessions and tokens at once (they resolve only to active

@@ -10,6 +10,7 @@ mod neighbours;
 pub mod offline;
 pub mod prompts;
 pub mod protocol;
+pub mod reason;
 #[cfg(feature = "server")]
 pub mod provider;
 mod run_wire;
@@ -18,6 +19,7 @@ pub mod runs;
 mod wire;
 
 pub use offline::OfflineClassifier;
+pub use reason::{Reason, reason_text};
 pub use prompts::{Category, compile_prompt, default_prompt};
 pub use run_wire::*;
 pub use wire::*;

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::neighbours::Neighbours;
+use super::reason::Reason;
 use super::prompts::Category;
 use crate::clean::{CleanOptions, clean_text};
 
@@ -80,13 +81,13 @@ impl OfflineClassifier {
                 category: near.category.clone(),
                 score: round3(score),
                 // Never the neighbours' text: whoever reads this reason may not be allowed to see them.
-                reason: format!(
-                    "se parece a {} línea(s) validada(s) como {} (similitud {:.2}, acuerdo {:.0} %)",
-                    near.neighbours,
-                    quote(&near.category),
-                    near.similarity,
-                    near.agreement * 100.0
-                ),
+                reason: Reason::Neighbours {
+                    count: near.neighbours,
+                    category: near.category.clone(),
+                    similarity: round3(near.similarity),
+                    agreement: round3(near.agreement),
+                }
+                .stored(),
             };
         }
         by_rules
@@ -128,24 +129,23 @@ impl OfflineClassifier {
             return Classification {
                 category: "Indeterminado".into(),
                 score: -1.0,
-                reason: "el prompt no define categorías".into(),
+                reason: Reason::NoCategories.stored(),
             };
         };
         let name = self.profiles[i].name.clone();
         if weight > 0.0 {
             let score = 0.55 + 0.35 * (weight.min(2.0) / 2.0) + 0.1 * sim.min(1.0);
-            let list = hits.iter().map(|h| format!("«{h}»")).collect::<Vec<_>>().join(", ");
             return Classification {
-                category: name,
+                category: name.clone(),
                 score: round3(score),
-                reason: format!("contiene palabras clave de {}: {list}", quote(&self.profiles[i].name)),
+                reason: Reason::Keywords { category: name, keywords: hits.iter().map(|h| h.to_string()).collect() }.stored(),
             };
         }
         if sim >= MIN_SIMILARITY {
             return Classification {
                 category: name.clone(),
                 score: round3((sim * 0.9).min(0.5)),
-                reason: format!("sin palabras clave; el texto se parece más a {} (similitud {:.2})", quote(&name), sim),
+                reason: Reason::Resembles { category: name, similarity: round3(sim) }.stored(),
             };
         }
         // Nothing matched: fall back to the lowest-priority category (usually the catch-all).
@@ -158,13 +158,9 @@ impl OfflineClassifier {
         Classification {
             category: fallback.clone(),
             score: round3(sim * 0.5),
-            reason: format!("no se parece a ninguna categoría; asignada a {} con confianza baja", quote(&fallback)),
+            reason: Reason::Fallback { category: fallback }.stored(),
         }
     }
-}
-
-fn quote(s: &str) -> String {
-    format!("«{s}»")
 }
 
 fn round3(x: f64) -> f64 {
@@ -212,7 +208,7 @@ mod tests {
         let r = c.classify("TAXI Madrid aeropuerto");
         assert_eq!(r.category, "Viajes y transporte");
         assert!(r.score > 0.55 && r.score <= 1.0, "score {}", r.score);
-        assert!(r.reason.contains("«taxi»"), "{}", r.reason);
+        assert!(crate::classify::reason_text(&r.reason, crate::Lang::Es).contains("«taxi»"), "{}", r.reason);
 
         assert_eq!(c.classify("Restaurante El Olivo, cena equipo").category, "Comidas y restauración");
         assert_eq!(c.classify("Factura Iberdrola electricidad marzo").category, "Suministros");
@@ -254,7 +250,7 @@ mod tests {
         assert_eq!(c.learned(), 1, "unknown categories are not learned");
         let after = c.classify("Acme Holdings Ltd ref 4411");
         assert_eq!(after.category, "Servicios profesionales");
-        assert!(after.reason.contains("validada"), "{}", after.reason);
+        assert!(crate::classify::reason_text(&after.reason, crate::Lang::Es).contains("validada"), "{}", after.reason);
         assert!(!after.reason.to_lowercase().contains("acme"), "a reason never quotes a validated line: {}", after.reason);
         assert!((0.0..=1.0).contains(&after.score));
         // A line unlike every example keeps its keyword answer.

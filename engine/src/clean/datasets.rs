@@ -14,7 +14,7 @@ pub async fn dataset_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Res
     user.require(Permission::DatasetRead)?;
     let d = sqlx::query!(
         "SELECT id, owner_id, upload_id, name, description_column, description_columns, table_ids, rows, unique_lines,
-                duplicate_groups, created_at
+                duplicate_groups, created_at, (SELECT username FROM users u WHERE u.id = owner_id) AS owner
          FROM datasets WHERE id = $1",
         id
     )
@@ -35,6 +35,7 @@ pub async fn dataset_summary(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Res
         unique_lines: d.unique_lines,
         duplicate_groups: d.duplicate_groups,
         created_at: d.created_at,
+        owner: d.owner,
     })
 }
 
@@ -43,11 +44,11 @@ pub async fn list_datasets(pool: &PgPool, user: &CurrentUser) -> Result<Vec<Data
     let all = user.can(Permission::DatasetAdmin);
     let rows = sqlx::query_as!(
         DatasetSummary,
-        "SELECT id, upload_id, name, description_column, description_columns, table_ids, rows, unique_lines,
-                duplicate_groups, created_at
+        r#"SELECT id, upload_id, name, description_column, description_columns, table_ids, rows, unique_lines,
+                duplicate_groups, created_at, (SELECT username FROM users u WHERE u.id = owner_id) AS "owner?"
          FROM datasets
          WHERE $1 OR owner_id = $2 OR EXISTS (SELECT 1 FROM dataset_shares s WHERE s.dataset_id = datasets.id AND s.user_id = $2)
-         ORDER BY created_at DESC LIMIT 200",
+         ORDER BY created_at DESC LIMIT 200"#,
         all,
         user.id
     )
@@ -60,6 +61,8 @@ struct Settings {
     clean: CleanOptions,
     dedup: DedupStrategy,
     columns: Vec<String>,
+    /// Each column's type, widened over the tables that have it.
+    types: Vec<crate::ingest::ColumnType>,
 }
 
 async fn settings(pool: &PgPool, summary: &DatasetSummary) -> Result<Settings> {
@@ -71,11 +74,16 @@ async fn settings(pool: &PgPool, summary: &DatasetSummary) -> Result<Settings> {
     .fetch_all(pool)
     .await?;
     let mut columns: Vec<String> = Vec::new();
+    let mut types = Vec::new();
     for t in tables {
         let cols: Vec<ColumnInfo> = serde_json::from_value(t).map_err(EngineError::internal)?;
         for c in cols {
-            if !columns.contains(&c.name) {
-                columns.push(c.name);
+            match columns.iter().position(|n| *n == c.name) {
+                Some(i) => types[i] = crate::ingest::widen(types[i], c.kind),
+                None => {
+                    columns.push(c.name);
+                    types.push(c.kind);
+                }
             }
         }
     }
@@ -83,7 +91,16 @@ async fn settings(pool: &PgPool, summary: &DatasetSummary) -> Result<Settings> {
         clean: serde_json::from_value(r.clean_options).map_err(EngineError::internal)?,
         dedup: serde_json::from_value(r.dedup).map_err(EngineError::internal)?,
         columns,
+        types,
     })
+}
+
+/// The columns of the dataset's tables with their types, in table order (exports write numbers and
+/// dates as such).
+pub async fn original_column_types(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Vec<(String, crate::ingest::ColumnType)>> {
+    let summary = dataset_summary(pool, user, id).await?;
+    let s = settings(pool, &summary).await?;
+    Ok(s.columns.into_iter().zip(s.types).collect())
 }
 
 /// The columns of the dataset's tables, in table order, without the `clean_<name>` ones.

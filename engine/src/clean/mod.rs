@@ -14,7 +14,7 @@ mod normalise;
 mod wire;
 
 #[cfg(feature = "server")]
-pub use datasets::{dataset_detail, dataset_rows, dataset_summary, delete_dataset, list_datasets, original_columns};
+pub use datasets::{dataset_detail, dataset_rows, dataset_summary, delete_dataset, list_datasets, original_column_types, original_columns};
 #[cfg(feature = "server")]
 pub use dedup::{create_dataset, dedup_key};
 #[cfg(feature = "server")]

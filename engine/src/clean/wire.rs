@@ -81,6 +81,9 @@ pub struct DatasetSummary {
     #[serde(default)]
     pub duplicate_groups: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The owner's username (lists show whose each dataset is).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// A dataset with the choices it was built with and its de-duplication statistics.

@@ -8,6 +8,45 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use crate::error::{EngineError, Result};
+use crate::lang::Lang;
+
+/// The field separator of a CSV export: `;` is what a spreadsheet set to Spanish (or most of
+/// Europe, where `,` is the decimal mark) splits on when it opens the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Separator {
+    #[default]
+    #[serde(rename = ";")]
+    Semicolon,
+    #[serde(rename = ",")]
+    Comma,
+}
+
+impl Separator {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            ";" | "semicolon" => Some(Separator::Semicolon),
+            "," | "comma" => Some(Separator::Comma),
+            _ => None,
+        }
+    }
+
+    fn byte(self) -> u8 {
+        match self {
+            Separator::Semicolon => b';',
+            Separator::Comma => b',',
+        }
+    }
+}
+
+/// How a file for people is written: the language of its added words and numbers, the separator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportOptions {
+    pub lang: Lang,
+    pub separator: Separator,
+}
+
+/// UTF-8's byte order mark: without it a spreadsheet opens the file as ANSI and mangles accents.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A CSV writer whose every cell is neutralised.
 pub struct CsvOut<W: Write> {
@@ -15,8 +54,16 @@ pub struct CsvOut<W: Write> {
 }
 
 impl<W: Write> CsvOut<W> {
+    /// A comma-separated writer without a byte order mark (files for programs).
     pub fn new(out: W) -> Self {
         CsvOut { inner: csv::Writer::from_writer(out) }
+    }
+
+    /// A writer for people: the byte order mark first, then rows split by `separator`.
+    pub fn with_separator(mut out: W, separator: Separator) -> Self {
+        // A failed write here fails again, and is reported, on the first row.
+        let _ = out.write_all(BOM);
+        CsvOut { inner: csv::WriterBuilder::new().delimiter(separator.byte()).from_writer(out) }
     }
 
     pub fn write_row<I, S>(&mut self, cells: I) -> Result<()>

@@ -4,6 +4,7 @@
 //! enforced again while decompressing, since a header can lie. Entries that are not data (folders,
 //! `__MACOSX/`, dot-files, other formats, encrypted ones) are listed as skipped, with the reason.
 
+use super::notes::Note;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -92,7 +93,7 @@ pub fn plan(path: &Path, name: &str, limits: &IngestLimits, work_dir: &Path, bud
             let mut plan = Plan::default();
             plan_zip(path, name, "", limits, work_dir, budget, 0, &mut plan)?;
             if plan.entries.is_empty() {
-                let why: Vec<String> = plan.skipped.iter().take(5).map(|s| format!("{}: {}", s.name, s.reason)).collect();
+                let why: Vec<String> = plan.skipped.iter().take(5).map(|s| format!("{}: {}", s.name, super::notes::note_text(&s.reason, crate::Lang::En))).collect();
                 return Err(EngineError::UnreadableFile {
                     file: name.into(),
                     reason: format!(
@@ -105,7 +106,7 @@ pub fn plan(path: &Path, name: &str, limits: &IngestLimits, work_dir: &Path, bud
         }
         Some(format) => {
             if is_txt(name) && !reads_as_table(File::open(path)?)? {
-                return Err(EngineError::UnreadableFile { file: name.into(), reason: NOT_A_TABLE.into() });
+                return Err(EngineError::UnreadableFile { file: name.into(), reason: Note::NotATable.stored() });
             }
             Ok(Plan { entries: vec![Entry { name: name.into(), format, source: Source::File(path.into()), size }], skipped: vec![] })
         }
@@ -115,7 +116,6 @@ pub fn plan(path: &Path, name: &str, limits: &IngestLimits, work_dir: &Path, bud
 
 /// A `.txt` is read only when its first bytes look like a table.
 const TEXT_SNIFF_BYTES: u64 = 64 * 1024;
-const NOT_A_TABLE: &str = "plain text, not a table: no delimiter splits its lines into columns";
 
 fn is_txt(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".txt")
@@ -166,15 +166,15 @@ fn plan_zip(
         let base = raw_name.rsplit(['/', '\\']).next().unwrap_or(&raw_name);
         let skip = |reason: &str, plan: &mut Plan| plan.skipped.push(SkippedEntry { name: display.clone(), reason: reason.into() });
         if raw_name.split(['/', '\\']).any(|part| part == "__MACOSX" || (part.starts_with('.') && part.len() > 1 && part != "..")) {
-            skip("system or hidden file", plan);
+            skip(&Note::SystemFile.stored(), plan);
             continue;
         }
         if entry.is_symlink() {
-            skip("symbolic link", plan);
+            skip(&Note::SymbolicLink.stored(), plan);
             continue;
         }
         if entry.encrypted() {
-            skip("encrypted (password-protected); add it to the ZIP without a password", plan);
+            skip(&Note::Encrypted.stored(), plan);
             continue;
         }
         if size > limits.max_entry_bytes {
@@ -188,8 +188,8 @@ fn plan_zip(
             )));
         }
         match Format::of(base) {
-            None => skip(&format!("unsupported format; supported: {SUPPORTED}"), plan),
-            Some(Format::Zip) if depth > 0 => skip("a ZIP inside a ZIP inside a ZIP: only one level of nesting is read", plan),
+            None => skip(&Note::UnsupportedFormat.stored(), plan),
+            Some(Format::Zip) if depth > 0 => skip(&Note::NestedTooDeep.stored(), plan),
             Some(format) => wanted.push((i, display, format, size)),
         }
     }
@@ -212,7 +212,7 @@ fn plan_zip(
             let before = plan.entries.len();
             match plan_zip(&nested, &display, &format!("{display}/"), limits, work_dir, budget, depth + 1, plan) {
                 Ok(()) if plan.entries.len() == before => {
-                    plan.skipped.push(SkippedEntry { name: display, reason: "the nested ZIP holds no data file".into() })
+                    plan.skipped.push(SkippedEntry { name: display, reason: Note::EmptyNestedZip.stored() })
                 }
                 Ok(()) => {}
                 Err(EngineError::UnreadableFile { reason, .. }) => plan.skipped.push(SkippedEntry { name: display, reason }),
@@ -223,7 +223,7 @@ fn plan_zip(
         if is_txt(&display) {
             let reason = match zip.by_index(index).map_err(io::Error::other).and_then(reads_as_table) {
                 Err(e) => Some(format!("cannot be read ({e})")),
-                Ok(false) => Some(NOT_A_TABLE.to_string()),
+                Ok(false) => Some(Note::NotATable.stored()),
                 Ok(true) => None,
             };
             if let Some(reason) = reason {

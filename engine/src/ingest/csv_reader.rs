@@ -3,6 +3,7 @@
 //! with more fields than the header is rejected with its reason; a shorter one is padded, since
 //! spreadsheet exports often drop trailing empty cells.
 
+use super::notes::Note;
 use std::io::{BufReader, Cursor, Read};
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
@@ -21,7 +22,7 @@ pub fn read_csv(mut input: impl Read, name: &str, sink: &mut dyn TableSink) -> R
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     input.by_ref().take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
     if head.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
-        return Err(unreadable("the file is empty".into()));
+        return Err(unreadable(Note::EmptyFile.stored()));
     }
     let encoding = sniff_encoding(&head);
     let (decoded_head, _, _) = encoding.decode(&head);
@@ -37,9 +38,9 @@ pub fn read_csv(mut input: impl Read, name: &str, sink: &mut dyn TableSink) -> R
 
     let delimiter_name = match delimiter {
         b'\t' => "tab".to_string(),
-        d => format!("'{}'", d as char),
+        d => (d as char).to_string(),
     };
-    let details = vec![format!("encoding {}", encoding.name()), format!("delimiter {delimiter_name}")];
+    let details = vec![Note::Encoding { name: encoding.name().to_string() }.stored(), Note::Delimiter { delimiter: delimiter_name }.stored()];
 
     let mut record = csv::StringRecord::new();
     let mut window: Vec<(i64, Vec<String>)> = Vec::new();
@@ -97,16 +98,16 @@ fn settle_header(
     let columns = match detect_header(&grid) {
         Some(i) => {
             if i > 0 {
-                warnings.push(format!("{i} line(s) above the header were skipped (titles or notes)"));
+                warnings.push(Note::SkippedAboveHeader { count: i, sheet: None }.stored());
             }
             let (line, header) = window[i].clone();
             window.drain(..=i);
-            details.push(format!("header on line {line}"));
+            details.push(Note::HeaderOnLine { line }.stored());
             header_names(header.iter().map(String::as_str))
         }
         None => {
             let width = grid.iter().map(Vec::len).max().unwrap_or(0);
-            warnings.push("no header row found; columns are named column_1, column_2…".to_string());
+            warnings.push(Note::NoHeader { sheet: None }.stored());
             generic_names(width)
         }
     };
@@ -127,8 +128,12 @@ fn flush_window(window: &mut Vec<(i64, Vec<String>)>, cols: &[String], delimiter
 fn emit(line_no: i64, cols: &[String], values: &[String], delimiter: u8, sink: &mut dyn TableSink) -> Result<()> {
     if values.len() > cols.len() && values[cols.len()..].iter().any(|v| !v.trim().is_empty()) {
         let raw = values.join(&(delimiter as char).to_string());
-        let reason = format!("{} fields where the header has {}", values.len(), cols.len());
+        let reason = Note::TooManyFields { fields: values.len(), header: cols.len() }.stored();
         return sink.reject(line_no, &truncate(&raw, RAW_TEXT_LIMIT), &reason);
+    }
+    if super::sink::is_repeated_header(cols, values) {
+        let raw = values.join(&(delimiter as char).to_string());
+        return sink.reject(line_no, &truncate(&raw, RAW_TEXT_LIMIT), &Note::RepeatedHeader.stored());
     }
     // Trailing empty fields beyond the header (a trailing delimiter) carry nothing.
     sink.row(line_no, cols, &values[..values.len().min(cols.len())])
@@ -297,10 +302,10 @@ mod tests {
     fn sniffs_delimiter_encoding_and_bom() {
         let t = read(b"\xef\xbb\xbfnombre\tcantidad\nJos\xc3\xa9\t1\n");
         assert_eq!(t.tables[0].columns, ["nombre", "cantidad"]);
-        assert!(t.tables[0].details.iter().any(|d| d == "delimiter tab"), "{:?}", t.tables[0].details);
+        assert!(t.tables[0].details.iter().any(|d| crate::ingest::notes::note_text(d, crate::Lang::En) == "delimiter: tab"), "{:?}", t.tables[0].details);
         assert_eq!(t.tables[0].rows[0].1[0], "José");
         let t = read(b"a;b\nPe\xf1a;\"1,5\"\n");
-        assert!(t.tables[0].details.iter().any(|d| d == "encoding windows-1252"));
+        assert!(t.tables[0].details.iter().any(|d| crate::ingest::notes::note_text(d, crate::Lang::En) == "encoding windows-1252"));
         assert_eq!(t.tables[0].rows[0].1, ["Peña", "1,5"]);
         let utf16: Vec<u8> = "x,y\n1,ñ\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
         assert_eq!(read(&utf16).tables[0].rows[0].1, ["1", "ñ"]);
@@ -311,7 +316,7 @@ mod tests {
         let t = read(b"Extracto,,\nCuenta: 1,,\nfecha,concepto,importe\n01/02/2024,luz,-4\n");
         assert_eq!(t.tables[0].columns, ["fecha", "concepto", "importe"]);
         assert_eq!(t.row_lines(), [4]);
-        assert!(t.warnings.iter().any(|w| w.contains("2 line(s) above the header")));
+        assert!(t.warnings.iter().any(|w| crate::ingest::notes::note_text(w, crate::Lang::En).contains("2 line(s) above the header")));
         let t = read(b"1,2024-01-01,3\n2,2024-01-02,4\n");
         assert_eq!(t.tables[0].columns, ["column_1", "column_2", "column_3"]);
         assert_eq!(t.row_lines(), [1, 2]);

@@ -3,6 +3,7 @@
 //! 1 GB of memory. `.jsonl`/`.ndjson`: one object per line; a bad line is a rejected row and the rest go
 //! on. Nested objects flatten into dotted column names; arrays inside a row are kept as JSON text.
 
+use super::notes::Note;
 use std::cell::Cell;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
@@ -22,7 +23,7 @@ const MAX_TABLE_DEPTH: usize = 3;
 /// Reads a JSON Lines file: every non-blank line must be one object.
 pub fn read_jsonl(input: impl Read, name: &str, sink: &mut dyn TableSink) -> Result<()> {
     let mut reader = BufReader::with_capacity(256 * 1024, NewlineNormaliser::new(input));
-    sink.begin(TableStart { sheet: None, details: vec!["one object per line".into()], columns: vec![] })?;
+    sink.begin(TableStart { sheet: None, details: vec![Note::OneObjectPerLine.stored()], columns: vec![] })?;
     let mut row = RowBuilder::default();
     let mut line = Vec::new();
     let mut line_no = 0i64;
@@ -55,7 +56,7 @@ pub fn read_jsonl(input: impl Read, name: &str, sink: &mut dyn TableSink) -> Res
         }
     }
     if !seen_any {
-        return Err(EngineError::UnreadableFile { file: name.into(), reason: "the file is empty".into() });
+        return Err(EngineError::UnreadableFile { file: name.into(), reason: Note::EmptyFile.stored() });
     }
     sink.end()
 }
@@ -80,7 +81,7 @@ pub fn read_json(input: impl Read, name: &str, sink: &mut dyn TableSink) -> Resu
     }
     if let Err(e) = outcome {
         let reason = if e.is_eof() && state.tables == 0 && e.line() <= 1 {
-            "the file is empty".to_string()
+            Note::EmptyFile.stored()
         } else {
             format!("not valid JSON: {}", describe(&e))
         };
@@ -94,7 +95,7 @@ pub fn read_json(input: impl Read, name: &str, sink: &mut dyn TableSink) -> Resu
             });
         }
         // A single object with no array of rows is one row.
-        state.sink.begin(TableStart { sheet: None, details: vec!["a single object".into()], columns: vec![] })?;
+        state.sink.begin(TableStart { sheet: None, details: vec![Note::SingleObject.stored()], columns: vec![] })?;
         state.sink.row(1, &state.scalars.columns, &state.scalars.values)?;
         state.sink.end()?;
     }

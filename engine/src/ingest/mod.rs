@@ -8,6 +8,7 @@ pub mod archive;
 pub mod csv_reader;
 #[cfg(feature = "readers")]
 pub mod isolate;
+pub mod notes;
 #[cfg(feature = "readers")]
 mod json_flatten;
 #[cfg(feature = "readers")]
@@ -34,7 +35,7 @@ pub use store::{
     NewUpload, delete_upload, ingest_upload, list_uploads, override_column_type, rejected_rows, sweep_abandoned_uploads, table_preview,
     upload_summary,
 };
-pub use typing::{ColumnType, TypeEvidence, TypeExample, infer_type};
+pub use typing::{ColumnType, TypeEvidence, TypeExample, infer_type, parse_datetime, parse_number, widen};
 pub use wire::*;
 
 /// What an upload may expand to. Defaults fit real ledgers and refuse zip bombs.

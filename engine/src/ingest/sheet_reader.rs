@@ -3,6 +3,7 @@
 //! values, and a merged range repeats its value in every cell it covers. `.xlsx` sheets stream cell by
 //! cell; the older formats are read a sheet at a time (they are capped at 65,536 rows or are small).
 
+use super::notes::Note;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -247,23 +248,23 @@ impl SheetGrid {
 
     fn settle(&mut self, sink: &mut dyn TableSink) -> Result<()> {
         let grid: Vec<Vec<String>> = self.window.iter().map(|(_, r)| r.clone()).collect();
-        let mut details = vec![format!("sheet '{}'", self.sheet)];
+        let mut details = vec![Note::Sheet { name: self.sheet.clone() }.stored()];
         if self.hidden {
-            details.push("hidden sheet".into());
+            details.push(Note::HiddenSheet.stored());
         }
         let mut warnings = Vec::new();
         let columns = match detect_header(&grid) {
             Some(i) => {
                 if i > 0 {
-                    warnings.push(format!("sheet '{}': {i} row(s) above the header were skipped (titles or notes)", self.sheet));
+                    warnings.push(Note::SkippedAboveHeader { count: i, sheet: Some(self.sheet.clone()) }.stored());
                 }
                 let (line, header) = self.window[i].clone();
                 self.window.drain(..=i);
-                details.push(format!("header on row {line}"));
+                details.push(Note::HeaderOnRow { line }.stored());
                 header_names(header.iter().map(String::as_str))
             }
             None => {
-                warnings.push(format!("sheet '{}': no header row found; columns are named column_1, column_2…", self.sheet));
+                warnings.push(Note::NoHeader { sheet: Some(self.sheet.clone()) }.stored());
                 generic_names(grid.iter().map(Vec::len).max().unwrap_or(0))
             }
         };
@@ -302,6 +303,9 @@ impl SheetGrid {
 /// A grid has no ragged rows to reject: cells right of the header are data in unnamed columns.
 fn emit(line_no: i64, columns: &mut Vec<String>, row: &[String], sink: &mut dyn TableSink) -> Result<()> {
     let used = row.iter().rposition(|v| !v.is_empty()).map_or(0, |i| i + 1);
+    if super::sink::is_repeated_header(columns, &row[..used]) {
+        return sink.reject(line_no, &row[..used].join("\t").chars().take(2000).collect::<String>(), &Note::RepeatedHeader.stored());
+    }
     while columns.len() < used {
         let n = columns.len() + 1;
         push_unique(columns, format!("column_{n}"));

@@ -67,6 +67,19 @@ pub fn header_names<'a>(cells: impl IntoIterator<Item = &'a str>) -> Vec<String>
     names
 }
 
+/// A row that repeats the header (a sheet pasted together from several exports has one at every
+/// seam): at least two values, and nearly all of them the name of their own column. Stored as data it
+/// would turn every date and amount column into text.
+pub fn is_repeated_header(columns: &[String], values: &[String]) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let filled: Vec<(usize, &String)> = values.iter().enumerate().filter(|(_, v)| !v.trim().is_empty()).collect();
+    if filled.len() < 2 {
+        return false;
+    }
+    let same = filled.iter().filter(|(i, v)| columns.get(*i).is_some_and(|c| norm(c) == norm(v))).count();
+    same * 5 >= filled.len() * 4
+}
+
 /// PostgreSQL text and JSON cannot hold NUL, and a column name with one is never meant: it goes.
 pub fn without_nul(name: &str) -> std::borrow::Cow<'_, str> {
     if name.contains('\0') { name.replace('\0', "").into() } else { name.into() }
@@ -99,6 +112,16 @@ mod tests {
 
     fn rows(lines: &[&[&str]]) -> Vec<Vec<String>> {
         lines.iter().map(|l| l.iter().map(|s| s.to_string()).collect()).collect()
+    }
+
+    #[test]
+    fn a_repeated_header_is_told_from_data() {
+        let cols: Vec<String> = ["Date", "Merchant Name", "Amount"].map(String::from).to_vec();
+        let row = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(is_repeated_header(&cols, &row(&["DATE", "merchant  name", "Amount"])));
+        assert!(is_repeated_header(&cols, &row(&["Date", "Merchant Name", ""])));
+        assert!(!is_repeated_header(&cols, &row(&["2024-01-02", "Date", "12.50"])));
+        assert!(!is_repeated_header(&cols, &row(&["Date", "", ""])), "one value is not enough");
     }
 
     #[test]

@@ -70,7 +70,16 @@ async fn read_and_record(
         .map_err(EngineError::internal)??;
     let outcome = pipeline::run(pool, up.id, plan.entries, limits, budget, work_dir, opts, created).await?;
     if outcome.tables.is_empty() {
-        let why: Vec<String> = outcome.failed.iter().take(5).map(|f| format!("{}: {}", f.name, f.reason)).collect();
+        // One file: its own coded reason, which the reader's screen puts in their language.
+        if let [only] = outcome.failed.as_slice() {
+            return Err(EngineError::UnreadableFile { file: up.name.to_string(), reason: only.reason.clone() });
+        }
+        let why: Vec<String> = outcome
+            .failed
+            .iter()
+            .take(5)
+            .map(|f| format!("{}: {}", f.name, super::notes::note_text(&f.reason, crate::Lang::En)))
+            .collect();
         return Err(EngineError::UnreadableFile { file: up.name.to_string(), reason: why.join("; ") });
     }
 
@@ -245,7 +254,8 @@ pub async fn list_uploads(pool: &PgPool, user: &CurrentUser) -> Result<Vec<Uploa
                   (SELECT count(*) FROM upload_tables t WHERE t.upload_id = u.id) AS "tables!",
                   (SELECT coalesce(sum(rows_stored), 0)::bigint FROM upload_tables t WHERE t.upload_id = u.id) AS "rows!",
                   (SELECT coalesce(sum(rows_rejected), 0)::bigint FROM upload_tables t WHERE t.upload_id = u.id) AS "rejected!",
-                  (SELECT count(*) FROM datasets d WHERE d.upload_id = u.id) AS "datasets!"
+                  (SELECT count(*) FROM datasets d WHERE d.upload_id = u.id) AS "datasets!",
+                  (SELECT o.username FROM users o WHERE o.id = u.owner_id) AS "owner?"
            FROM uploads u WHERE u.status = 'ready' AND ($1 OR u.owner_id = $2)
            ORDER BY u.created_at DESC LIMIT 50"#,
         all,

@@ -56,7 +56,33 @@ pub struct TypeEvidence {
     /// Values seen per kind, in the order of `ColumnType::ALL`.
     pub counts: [u64; 7],
     pub examples: Vec<TypeExample>,
+    /// Distinct text values among the first ones seen (at most `DISTINCT_CAP`): with `text_chars`,
+    /// what tells a description column (many different long texts) from a code or a centre.
+    #[serde(default)]
+    pub distinct: u64,
+    /// Characters of all text values.
+    #[serde(default)]
+    pub text_chars: u64,
+    /// Hashes of the text values counted in `distinct`; only while reading.
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    seen: Seen,
 }
+
+/// The hashes behind `distinct`: working state, so two evidences are equal whatever they hold.
+#[derive(Debug, Clone, Default)]
+struct Seen(std::collections::HashSet<u64>);
+
+impl PartialEq for Seen {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Distinct values are counted up to this many, among at most `DISTINCT_SCAN` values per batch:
+/// enough to rank columns, cheap on a million rows.
+const DISTINCT_CAP: usize = 4096;
+const DISTINCT_SCAN: u64 = 20_000;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +99,16 @@ impl TypeEvidence {
         let kind = if v.is_empty() { ColumnType::Empty } else { value_type(v) };
         let slot = kind as usize;
         self.counts[slot] += 1;
+        if kind == ColumnType::Text {
+            self.text_chars += v.chars().count() as u64;
+            if self.seen.0.len() < DISTINCT_CAP && self.counts[slot] <= DISTINCT_SCAN {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                v.hash(&mut h);
+                self.seen.0.insert(h.finish());
+                self.distinct = self.distinct.max(self.seen.0.len() as u64);
+            }
+        }
         if self.counts[slot] == 1 && kind != ColumnType::Empty {
             self.examples.push(TypeExample { kind, value: v.chars().take(60).collect(), line });
         }
@@ -82,6 +118,14 @@ impl TypeEvidence {
         for (a, b) in self.counts.iter_mut().zip(other.counts) {
             *a += b;
         }
+        self.text_chars += other.text_chars;
+        for h in &other.seen.0 {
+            if self.seen.0.len() >= DISTINCT_CAP {
+                break;
+            }
+            self.seen.0.insert(*h);
+        }
+        self.distinct = self.distinct.max(other.distinct).max(self.seen.0.len() as u64);
         for ex in &other.examples {
             match self.examples.iter_mut().find(|e| e.kind == ex.kind) {
                 // Batches are merged out of order; the earliest line is the one worth showing.
@@ -105,7 +149,8 @@ impl TypeEvidence {
     }
 }
 
-fn widen(a: ColumnType, b: ColumnType) -> ColumnType {
+/// The type that holds values of both `a` and `b` (several tables' columns of one name).
+pub fn widen(a: ColumnType, b: ColumnType) -> ColumnType {
     use ColumnType::*;
     match (a, b) {
         (Empty, x) | (x, Empty) => x,
@@ -161,6 +206,41 @@ fn is_decimal(v: &str) -> bool {
     if any_rest { (1..=3).contains(&first.len()) } else { !first.is_empty() }
 }
 
+/// A number as written in a decimal or integer column (`1.234,56`, `1,234.56`, `-12`), for a
+/// spreadsheet cell; `None` when it is not one.
+pub fn parse_number(v: &str) -> Option<f64> {
+    let v = v.trim();
+    let (sign, unsigned) = match v.strip_prefix('-') {
+        Some(rest) => (-1.0, rest),
+        None => (1.0, v.strip_prefix('+').unwrap_or(v)),
+    };
+    if unsigned.is_empty() {
+        return None;
+    }
+    if unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return unsigned.parse::<f64>().ok().map(|n| sign * n);
+    }
+    if !is_decimal(unsigned) {
+        return None;
+    }
+    let dec = unsigned.rfind(['.', ','])?;
+    let int: String = unsigned[..dec].chars().filter(char::is_ascii_digit).collect();
+    format!("{int}.{}", &unsigned[dec + 1..]).parse::<f64>().ok().map(|n| sign * n)
+}
+
+/// A date or date and time as written in a date or datetime column, for a spreadsheet cell.
+pub fn parse_datetime(v: &str) -> Option<chrono::NaiveDateTime> {
+    let v = v.trim();
+    if let Some(d) = DATE_FORMATS.iter().find_map(|f| chrono::NaiveDate::parse_from_str(v, f).ok()) {
+        return d.and_hms_opt(0, 0, 0);
+    }
+    let bare = v.strip_suffix('Z').unwrap_or(v);
+    DATETIME_FORMATS
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(bare, f).ok())
+        .or_else(|| chrono::DateTime::parse_from_rfc3339(v).ok().map(|d| d.naive_utc()))
+}
+
 const DATE_FORMATS: [&str; 4] = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d"];
 const DATETIME_FORMATS: [&str; 8] = [
     "%Y-%m-%d %H:%M:%S",
@@ -212,6 +292,18 @@ fn date_kind(v: &str) -> Option<ColumnType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_and_dates_parse_for_spreadsheet_cells() {
+        assert_eq!(parse_number("1.234,56"), Some(1234.56));
+        assert_eq!(parse_number("1,234.56"), Some(1234.56));
+        assert_eq!(parse_number("-12"), Some(-12.0));
+        assert_eq!(parse_number("12,5"), Some(12.5));
+        assert_eq!(parse_number("N/A"), None);
+        assert_eq!(parse_datetime("03/02/2024").map(|d| d.to_string()), Some("2024-02-03 00:00:00".into()));
+        assert_eq!(parse_datetime("2024-02-03T10:30:00Z").map(|d| d.to_string()), Some("2024-02-03 10:30:00".into()));
+        assert_eq!(parse_datetime("yesterday"), None);
+    }
 
     #[test]
     fn infers_types_from_values() {

@@ -21,6 +21,26 @@ fn text_type() -> ColumnType {
     ColumnType::Text
 }
 
+/// The text column that looks most like a description of each row: many different values, and
+/// long ones (a merchant or a concept, not a cost centre or a code). The first column when no column
+/// is text.
+pub fn description_guess(columns: &[ColumnInfo]) -> Option<String> {
+    let score = |c: &ColumnInfo| {
+        let texts = c.evidence.count(ColumnType::Text).max(1) as f64;
+        let average = c.evidence.text_chars as f64 / texts;
+        // Older uploads have no counts: the longest example decides.
+        let longest = c.evidence.examples.iter().map(|e| e.value.chars().count()).max().unwrap_or(0) as f64;
+        let distinct = if c.evidence.distinct > 0 { c.evidence.distinct as f64 } else { 1.0 };
+        distinct * if average > 0.0 { average } else { longest }
+    };
+    columns
+        .iter()
+        .filter(|c| c.kind == ColumnType::Text)
+        .max_by(|a, b| score(a).total_cmp(&score(b)))
+        .or(columns.first())
+        .map(|c| c.name.clone())
+}
+
 /// One readable table of an upload: a CSV/JSON file, a workbook's sheet, or an array in a JSON file.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,6 +92,18 @@ pub struct UploadSummary {
 }
 
 impl UploadSummary {
+    /// Every coded message (detection chips, warnings, why an entry was skipped or failed) as text
+    /// in `lang`: what the REST API answers.
+    pub fn localised(mut self, lang: crate::Lang) -> Self {
+        let text = |s: &mut String| *s = super::notes::note_text(s, lang);
+        for f in &mut self.files {
+            f.details.iter_mut().for_each(text);
+            f.warnings.iter_mut().for_each(text);
+        }
+        self.skipped.iter_mut().chain(self.failed.iter_mut()).for_each(|e| text(&mut e.reason));
+        self
+    }
+
     pub fn rows(&self) -> i64 {
         self.files.iter().map(|f| f.rows).sum()
     }
@@ -135,4 +167,7 @@ pub struct UploadListItem {
     pub rows: i64,
     pub rejected: i64,
     pub datasets: i64,
+    /// The owner's username.
+    #[serde(default)]
+    pub owner: Option<String>,
 }

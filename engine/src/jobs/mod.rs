@@ -202,8 +202,9 @@ pub async fn start_iteration(
     user: &crate::auth::CurrentUser,
     sample_id: Uuid,
     req: &crate::review::SampleRerun,
+    scope: crate::review::Scope,
 ) -> Result<Uuid> {
-    let id = crate::review::iterations::create_iteration(&services.runs, user, sample_id, req).await?;
+    let id = crate::review::iterations::create_iteration(&services.runs, user, sample_id, req, scope).await?;
     queue_or_defer(&services.queue, id).await;
     Ok(id)
 }

@@ -14,6 +14,7 @@ pub async fn review_bundle(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -
     let run = runs::run_progress(pool, user, sample.run_id).await?;
     let version = prompts::version_detail(pool, user, run.prompt_version_id).await?;
     let versions = prompts::prompt_versions(pool, user, version.prompt_id).await?;
+    let rights = prompts::prompt_rights(pool, user, version.prompt_id).await?;
     Ok(ReviewBundle {
         sample,
         items,
@@ -21,6 +22,8 @@ pub async fn review_bundle(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -
         prompt_id: version.prompt_id,
         versions: versions.into_iter().map(|v| (v.id, v.version)).collect(),
         prompt_name: run.prompt_name,
+        prompt_editable: rights.editable,
+        prompt_is_default: rights.is_default,
     })
 }
 

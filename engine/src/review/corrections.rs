@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::samples::sample_summary;
 use super::{CorrectionGroup, CorrectedLine};
 use crate::auth::{CurrentUser, Permission};
-use crate::classify::prompts::{save_version, version_detail};
+use crate::classify::prompts::{duplicate_prompt, save_version, version_detail};
 use crate::classify::{PromptDraft, PromptVersionDetail};
 use crate::error::{Conflict, EngineError, Result};
 
@@ -43,8 +43,10 @@ pub async fn corrections(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -> 
 }
 
 /// Saves the next version of the sampled run's prompt with the corrected lines as examples at the
-/// end of its template (replacing examples added this way before).
-pub async fn save_with_examples(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -> Result<PromptVersionDetail> {
+/// end of its template (replacing examples added this way before). With `into_copy`, the prompt is
+/// first duplicated as the user's own and the examples go into the copy: the way on for a prompt
+/// someone else owns.
+pub async fn save_with_examples(pool: &PgPool, user: &CurrentUser, sample_id: Uuid, into_copy: bool) -> Result<PromptVersionDetail> {
     // Checked before anything is looked up, so a caller without the right learns nothing of the sample.
     user.require(Permission::SampleReview)?;
     user.require(Permission::PromptEdit)?;
@@ -61,5 +63,6 @@ pub async fn save_with_examples(pool: &PgPool, user: &CurrentUser, sample_id: Uu
         template.push_str(&format!("- «{}» → {}\n", line.line.replace('\n', " "), category));
     }
     let draft = PromptDraft { name: None, label: None, template, categories: current.categories, shared: None };
-    save_version(pool, user, current.prompt_id, &draft).await
+    let target = if into_copy { duplicate_prompt(pool, user, current.prompt_id, None).await?.prompt_id } else { current.prompt_id };
+    save_version(pool, user, target, &draft).await
 }

@@ -8,30 +8,48 @@ use uuid::Uuid;
 
 use super::metrics::sample_metrics;
 use super::samples::sample_summary;
-use super::{CategoryDelta, ChangedLine, Comparison, Iteration, SampleRerun};
+use super::{CategoryDelta, ChangedLine, Comparison, Iteration, SampleRerun, Scope};
 use crate::auth::{CurrentUser, Permission};
-use crate::classify::runs::{RunContext, create_run_on};
-use crate::classify::{NewRun, RunStatus};
+use crate::classify::runs::{RunContext, create_run_on, plan_run_on, run_settings};
+use crate::classify::{NewRun, ProviderKind, RunPlan, RunSettings, RunStatus};
 use crate::error::{EngineError, Result};
 
-/// Creates the run of an iteration (queue it with `jobs::queue_run`).
-pub async fn create_iteration(ctx: &RunContext, user: &CurrentUser, sample_id: Uuid, req: &SampleRerun) -> Result<Uuid> {
+/// The run request and base settings of an iteration: the sampled run's provider, model and
+/// settings, so two iterations differ only in the prompt unless the request overrides them.
+async fn iteration_request(ctx: &RunContext, user: &CurrentUser, sample_id: Uuid, req: &SampleRerun) -> Result<(NewRun, RunSettings, i64)> {
     user.require(Permission::SampleReview)?;
     let sample = sample_summary(&ctx.pool, user, sample_id).await?;
+    let base = run_settings(&ctx.pool, sample.run_id).await?;
     let run = NewRun {
         dataset_id: sample.dataset_id,
         prompt_id: None,
         prompt_version_id: Some(req.prompt_version_id),
         overrides: req.overrides.clone(),
     };
-    create_run_on(ctx, user, &run, Some((sample_id, sample.size))).await
+    Ok((run, base, sample.size))
+}
+
+/// What running a version from this sample would send and cost, before anything starts.
+pub async fn plan_iteration(ctx: &RunContext, user: &CurrentUser, sample_id: Uuid, req: &SampleRerun, scope: Scope) -> Result<RunPlan> {
+    let (run, base, _) = iteration_request(ctx, user, sample_id, req).await?;
+    plan_run_on(ctx, user, &run, &base, (scope == Scope::Sample).then_some(sample_id)).await
+}
+
+/// Creates the run of an iteration (queue it with `jobs::queue_run`).
+pub async fn create_iteration(ctx: &RunContext, user: &CurrentUser, sample_id: Uuid, req: &SampleRerun, scope: Scope) -> Result<Uuid> {
+    let (run, base, size) = iteration_request(ctx, user, sample_id, req).await?;
+    let on = match scope {
+        Scope::Sample => Some((sample_id, size)),
+        Scope::Dataset => None,
+    };
+    create_run_on(ctx, user, &run, &base, on).await
 }
 
 /// The sampled run, then every run on the sample's items, oldest first, each with its accuracy.
 pub async fn iterations(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -> Result<Vec<Iteration>> {
     let sample = sample_summary(pool, user, sample_id).await?;
     let runs = sqlx::query!(
-        r#"SELECT r.id, r.prompt_version_id, r.status, p.name, v.version
+        r#"SELECT r.id, r.prompt_version_id, r.status, r.provider, r.model, p.name, v.version
            FROM runs r JOIN prompt_versions v ON v.id = r.prompt_version_id JOIN prompts p ON p.id = v.prompt_id
            WHERE r.id = $1 OR r.sample_id = $2
            ORDER BY (r.id <> $1), r.created_at"#,
@@ -51,6 +69,8 @@ pub async fn iterations(pool: &PgPool, user: &CurrentUser, sample_id: Uuid) -> R
             prompt_name: r.name,
             prompt_version: r.version,
             status,
+            provider: ProviderKind::parse(&r.provider).ok_or_else(|| EngineError::internal("unknown provider"))?,
+            model: r.model,
             accuracy: m.accuracy,
             accuracy_ci: m.accuracy_ci,
             reviewed: m.reviewed,

@@ -194,6 +194,9 @@ pub struct Iteration {
     pub prompt_name: String,
     pub prompt_version: i32,
     pub status: crate::classify::RunStatus,
+    /// The classifier of this iteration: a comparison means something only when it is the same.
+    pub provider: crate::classify::ProviderKind,
+    pub model: String,
     pub accuracy: Option<f64>,
     pub accuracy_ci: Option<[f64; 2]>,
     pub reviewed: i64,
@@ -206,6 +209,25 @@ pub struct SampleRerun {
     pub prompt_version_id: Uuid,
     #[serde(flatten)]
     pub overrides: crate::classify::RunOverrides,
+}
+
+/// Where a prompt version is run from a sample: on the sample's items (an iteration) or on the
+/// whole dataset (applying the version once the sample says it is better).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Sample,
+    Dataset,
+}
+
+/// The plan of running a version from a sample, on the sample or on the whole dataset.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IterationPlanRequest {
+    pub scope: Scope,
+    #[serde(flatten)]
+    pub rerun: SampleRerun,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -267,4 +289,8 @@ pub struct ReviewBundle {
     /// (version id, version number) of the sampled prompt, newest first.
     pub versions: Vec<(Uuid, i32)>,
     pub prompt_name: String,
+    /// The reviewer may save versions of the sampled prompt (else they may duplicate it).
+    pub prompt_editable: bool,
+    /// The sampled prompt is everyone's default: saving a version asks first.
+    pub prompt_is_default: bool,
 }

@@ -59,6 +59,13 @@ pub async fn update_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Lift a password lockout (too many wrong passwords) before it runs out.
+#[utoipa::path(post, path = "/admin/users/{id}/unlock", tag = "admin", params(("id" = Uuid, Path)), responses((status = 204), (status = 403), (status = 404)))]
+pub async fn unlock_user(State(state): State<AppState>, AuthUser(me): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+    engine::auth::unlock(&state.services.pool, &me, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordReset {
     temporary: String,

@@ -17,3 +17,26 @@ pub struct ApiQuery<T>(pub T);
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
+
+/// `?lang=`: the language of what the engine writes for people (reasons, an export's added
+/// columns); Spanish when absent.
+pub fn query_lang(code: Option<&str>) -> Result<engine::Lang, ApiError> {
+    match code {
+        None => Ok(engine::Lang::Es),
+        Some(code) => engine::Lang::parse(code).ok_or_else(|| ApiError(engine::EngineError::invalid(format!("unknown lang '{code}': use es or en")))),
+    }
+}
+
+/// `?lang=es|en` on a route that answers with messages the engine keeps as codes.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangQuery {
+    /// `es` (default) or `en`: the language of messages (file detection, reasons).
+    lang: Option<String>,
+}
+
+impl LangQuery {
+    pub fn lang(&self) -> Result<engine::Lang, ApiError> {
+        query_lang(self.lang.as_deref())
+    }
+}

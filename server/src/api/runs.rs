@@ -10,6 +10,8 @@ use engine::classify::runs::{
     run_progress,
 };
 use engine::classify::{CategoryCount, NewRun, ResultsPage, RunListItem, RunPlan, RunProgress};
+use engine::classify::reason_text;
+use engine::export::{ExportOptions, Separator};
 use engine::jobs::{resume_run, start_run};
 use fred::interfaces::EventInterface;
 use fred::prelude::FromValue;
@@ -134,6 +136,11 @@ pub struct ResultsQuery {
     /// For csv/xlsx: a review sample of this run whose verdicts give the final category (adds
     /// model_category, verdict, reviewed_by and prompt_version columns).
     sample_id: Option<Uuid>,
+    /// `es` (default) or `en`: the language of the added columns' names, of the offline
+    /// classifier's reasons and of the decimal mark.
+    lang: Option<String>,
+    /// For csv: `;` (default, what a spreadsheet set to Spanish splits on) or `,`.
+    sep: Option<String>,
 }
 
 /// One result per original row (duplicates share their unique line's result).
@@ -150,14 +157,25 @@ pub async fn results(
         let disposition = format!("attachment; filename=\"run-{id}.{ext}\"");
         ([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
     };
+    let lang = super::extract::query_lang(q.lang.as_deref())?;
+    let separator = match q.sep.as_deref() {
+        None => Separator::Semicolon,
+        Some(sep) => Separator::parse(sep).ok_or_else(|| ApiError(engine::EngineError::invalid(format!("unknown sep '{sep}': use ; or ,"))))?,
+    };
     match q.format.as_deref().unwrap_or("json") {
         "json" => {
             let filter = ResultsFilter { category: q.category, min_score: q.min_score, max_score: q.max_score };
-            let page = results_page(pool, &user, id, &filter, q.offset.unwrap_or(0), q.limit.unwrap_or(100)).await?;
+            let mut page = results_page(pool, &user, id, &filter, q.offset.unwrap_or(0), q.limit.unwrap_or(100)).await?;
+            for r in &mut page.rows {
+                r.reason = reason_text(&r.reason, lang);
+            }
             Ok(Json(page).into_response())
         }
-        "csv" => Ok(download("text/csv; charset=utf-8", "csv", results_csv(pool, &user, id, q.sample_id).await?)),
-        "xlsx" => Ok(download(XLSX_MIME, "xlsx", results_xlsx(pool, &user, id, q.sample_id).await?)),
+        "csv" => {
+            let body = results_csv(pool, &user, id, q.sample_id, ExportOptions { lang, separator }).await?;
+            Ok(download("text/csv; charset=utf-8", "csv", body))
+        }
+        "xlsx" => Ok(download(XLSX_MIME, "xlsx", results_xlsx(pool, &user, id, q.sample_id, lang).await?)),
         other => Err(ApiError(engine::EngineError::invalid(format!("unknown format '{other}': use json, csv or xlsx")))),
     }
 }

@@ -5,15 +5,16 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use engine::review::corrections::{corrections, save_with_examples};
-use engine::review::iterations::{compare, iterations};
+use engine::review::iterations::{compare, iterations, plan_iteration};
 use engine::review::metrics::sample_metrics;
 use engine::review::samples::{create_sample, list_samples, sample_summary};
 use engine::review::verdicts::{clear_verdict, put_verdict, sample_items};
 use engine::review::{
-    Comparison, CorrectionGroup, Iteration, NewSample, SampleItem, SampleListItem, SampleMetrics, SampleRerun, SampleSummary, VerdictInput,
+    Comparison, CorrectionGroup, Iteration, IterationPlanRequest, NewSample, Scope, SampleItem, SampleListItem, SampleMetrics, SampleRerun, SampleSummary, VerdictInput,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
+use engine::classify::RunPlan;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -59,10 +60,20 @@ pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPat
 }
 
 /// The items in review order: the line, the model's category, score and reason, and the verdict.
-#[utoipa::path(get, path = "/samples/{id}/items", tag = "review", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/samples/{id}/items", tag = "review", params(("id" = Uuid, Path), super::extract::LangQuery),
     responses((status = 200, body = Vec<SampleItem>), (status = 404)))]
-pub async fn items(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Vec<SampleItem>>, ApiError> {
-    Ok(Json(sample_items(&state.services.pool, &user, id).await?))
+pub async fn items(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<super::extract::LangQuery>,
+) -> Result<Json<Vec<SampleItem>>, ApiError> {
+    let lang = q.lang()?;
+    let mut items = sample_items(&state.services.pool, &user, id).await?;
+    for i in &mut items {
+        i.reason = engine::classify::reason_text(&i.reason, lang);
+    }
+    Ok(Json(items))
 }
 
 /// Give a verdict: `{"verdict": "correct"}`, `{"verdict": "incorrect", "corrected_category": "..."}`
@@ -116,7 +127,8 @@ pub struct IterationStarted {
     run_id: Uuid,
 }
 
-/// Re-run the sample's items only, with another prompt version: cheap, and scored on the same verdicts.
+/// Re-run the sample's items only, with another prompt version: cheap, and scored on the same
+/// verdicts. The sampled run's provider, model and settings apply unless the body overrides them.
 #[utoipa::path(post, path = "/samples/{id}/iterations", tag = "review", params(("id" = Uuid, Path)), request_body = SampleRerun,
     responses((status = 202, body = IterationStarted), (status = 404), (status = 422)))]
 pub async fn rerun(
@@ -125,8 +137,35 @@ pub async fn rerun(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<SampleRerun>,
 ) -> Result<(StatusCode, Json<IterationStarted>), ApiError> {
-    let run_id = engine::jobs::start_iteration(&state.services, &user, id, &req).await?;
+    let run_id = engine::jobs::start_iteration(&state.services, &user, id, &req, Scope::Sample).await?;
     Ok((StatusCode::ACCEPTED, Json(IterationStarted { run_id })))
+}
+
+/// Run a prompt version on the sample's whole dataset with the sampled run's provider, model and
+/// settings (unless the body overrides them).
+#[utoipa::path(post, path = "/samples/{id}/apply", tag = "review", params(("id" = Uuid, Path)), request_body = SampleRerun,
+    responses((status = 202, body = IterationStarted), (status = 404), (status = 422)))]
+pub async fn apply(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<SampleRerun>,
+) -> Result<(StatusCode, Json<IterationStarted>), ApiError> {
+    let run_id = engine::jobs::start_iteration(&state.services, &user, id, &req, Scope::Dataset).await?;
+    Ok((StatusCode::ACCEPTED, Json(IterationStarted { run_id })))
+}
+
+/// What re-running on the sample (`scope: sample`) or applying to the dataset (`scope: dataset`)
+/// would send and cost; nothing starts.
+#[utoipa::path(post, path = "/samples/{id}/plan", tag = "review", params(("id" = Uuid, Path)), request_body = IterationPlanRequest,
+    responses((status = 200, body = RunPlan), (status = 404), (status = 422)))]
+pub async fn plan(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<IterationPlanRequest>,
+) -> Result<Json<RunPlan>, ApiError> {
+    Ok(Json(plan_iteration(&state.services.runs, &user, id, &req.rerun, req.scope).await?))
 }
 
 /// Every iteration on the sample (the sampled run first) with its accuracy on the same verdicts.
@@ -162,13 +201,23 @@ pub async fn list_corrections(State(state): State<AppState>, AuthUser(user): Aut
     Ok(Json(corrections(&state.services.pool, &user, id).await?))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExamplesQuery {
+    /// Duplicate the prompt as the caller's own first and save the examples there (for a prompt
+    /// someone else owns, which answers 403 `prompt_not_yours` otherwise).
+    #[serde(default)]
+    into_copy: bool,
+}
+
 /// Save the sampled prompt's next version with the corrected lines as few-shot examples.
-#[utoipa::path(post, path = "/samples/{id}/examples", tag = "review", params(("id" = Uuid, Path)),
-    responses((status = 201, body = engine::classify::PromptVersionDetail), (status = 404), (status = 409)))]
+#[utoipa::path(post, path = "/samples/{id}/examples", tag = "review", params(("id" = Uuid, Path), ExamplesQuery),
+    responses((status = 201, body = engine::classify::PromptVersionDetail), (status = 403), (status = 404), (status = 409)))]
 pub async fn add_examples(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ExamplesQuery>,
 ) -> Result<(StatusCode, Json<engine::classify::PromptVersionDetail>), ApiError> {
-    Ok((StatusCode::CREATED, Json(save_with_examples(&state.services.pool, &user, id).await?)))
+    Ok((StatusCode::CREATED, Json(save_with_examples(&state.services.pool, &user, id, q.into_copy).await?)))
 }

@@ -13,7 +13,7 @@ use engine::ingest::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery, LangQuery};
 use super::error::{ApiError, bad_request};
 use super::session::AuthUser;
 use crate::state::AppState;
@@ -22,6 +22,7 @@ use crate::state::AppState;
 /// A ZIP's entries are each read; entries that are not data are listed under `skipped`, corrupt files
 /// under `failed`, and a hostile archive (zip bomb, path traversal) is refused as a whole.
 #[utoipa::path(post, path = "/uploads", tag = "uploads",
+    params(LangQuery),
     request_body(content_type = "multipart/form-data",
                  description = "field `file`: .csv .tsv .txt .json .jsonl .ndjson .xlsx .xlsm .xls .xlsb .ods or a .zip of them"),
     responses((status = 201, body = UploadSummary), (status = 400, description = "Not a multipart upload"),
@@ -30,8 +31,10 @@ use crate::state::AppState;
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
+    ApiQuery(q): ApiQuery<LangQuery>,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<UploadSummary>), ApiError> {
+    let lang = q.lang()?;
     let services = &state.services;
     let limit = services.upload_max_bytes;
     loop {
@@ -46,7 +49,7 @@ pub async fn create(
         while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
             staged.write(&chunk).await?;
         }
-        return Ok((StatusCode::CREATED, Json(staged.ingest(services, &user).await?)));
+        return Ok((StatusCode::CREATED, Json(staged.ingest(services, &user).await?.localised(lang))));
     }
 }
 
@@ -73,10 +76,15 @@ pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, Api
 }
 
 /// An upload with its files, columns and counts.
-#[utoipa::path(get, path = "/uploads/{id}", tag = "uploads", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/uploads/{id}", tag = "uploads", params(("id" = Uuid, Path), LangQuery),
     responses((status = 200, body = UploadSummary), (status = 404)))]
-pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPath(id): ApiPath<Uuid>) -> Result<Json<UploadSummary>, ApiError> {
-    Ok(Json(upload_summary(&state.services.pool, &user, id).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<LangQuery>,
+) -> Result<Json<UploadSummary>, ApiError> {
+    Ok(Json(upload_summary(&state.services.pool, &user, id).await?.localised(q.lang()?)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -84,6 +92,8 @@ pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, ApiPat
 pub struct Paging {
     #[serde(default)]
     offset: i64,
+    /// `es` (default) or `en`: the language of the reasons.
+    lang: Option<String>,
     #[serde(default = "default_limit")]
     limit: i64,
 }
@@ -101,7 +111,12 @@ pub async fn rejected(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Json<RejectedPage>, ApiError> {
-    Ok(Json(rejected_rows(&state.services.pool, &user, id, p.offset, p.limit).await?))
+    let mut page = rejected_rows(&state.services.pool, &user, id, p.offset, p.limit).await?;
+    let lang = super::extract::query_lang(p.lang.as_deref())?;
+    for r in &mut page.rows {
+        r.reason = engine::ingest::notes::note_text(&r.reason, lang);
+    }
+    Ok(Json(page))
 }
 
 /// The first rows of one table of an upload (at most 200), for a preview.

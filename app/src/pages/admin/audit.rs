@@ -23,6 +23,7 @@ fn details(v: &serde_json::Value, max: usize) -> String {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    let locale = crate::i18n::use_locale();
     let actor = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
     let outcome = RwSignal::new(String::new());
@@ -80,9 +81,7 @@ pub fn AuditPage() -> impl IntoView {
                     <label class="field"><span>{tr(Key::Outcome)}</span>
                         <select bind:value=outcome>
                             <option value="">{tr(Key::Any)}</option>
-                            <option value="ok">"ok"</option>
-                            <option value="denied">"denied"</option>
-                            <option value="failed">"failed"</option>
+                            {["ok", "denied", "failed"].map(|o| view! { <option value=o>{move || super::audit_words::outcome_label(o, locale.get()).to_string()}</option> })}
                         </select>
                     </label>
                     <label class="field"><span>{tr(Key::Since)}</span><input type="date" bind:value=since/></label>
@@ -104,11 +103,20 @@ pub fn AuditPage() -> impl IntoView {
                             <tr>
                                 <td class="nowrap">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                                 <td>{e.actor_name.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td><code>{e.action.clone()}</code></td>
-                                <td><span class=format!("badge outcome-{}", e.outcome)>{e.outcome.clone()}</span></td>
+                                <td>{let action = e.action.clone(); move || match super::audit_words::action_label(&action, locale.get()) {
+                                    Some(label) => view! { <span title=action.clone()>{label}</span> }.into_any(),
+                                    None => view! { <code>{action.clone()}</code> }.into_any(),
+                                }}</td>
+                                <td><span class=format!("badge outcome-{}", e.outcome)>{let o = e.outcome.clone(); move || super::audit_words::outcome_label(&o, locale.get()).to_string()}</span></td>
                                 <td class="num">{e.status.map(|s| s.to_string()).unwrap_or_default()}</td>
                                 <td><code>{e.ip.clone().unwrap_or_default()}</code></td>
-                                <td class="details" title=details(&e.details, usize::MAX)>{details(&e.details, 60)}</td>
+                                <td class="details">{
+                                    let full = details(&e.details, usize::MAX);
+                                    let short = details(&e.details, 60);
+                                    if full == short { view! { <span>{short}</span> }.into_any() } else {
+                                        view! { <details><summary>{short}</summary><pre class="code">{full}</pre></details> }.into_any()
+                                    }
+                                }</td>
                             </tr>
                         </For>
                     </tbody>

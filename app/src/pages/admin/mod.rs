@@ -6,13 +6,14 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{
-    AdminAssignRole, AdminCreateUser, AdminEnrolmentLink, AdminResetPassword, AdminSetActive, AdminUnassignRole, admin_roles,
+    AdminAssignRole, AdminCreateUser, AdminEnrolmentLink, AdminResetPassword, AdminSetActive, AdminUnassignRole, AdminUnlockUser, admin_roles,
     admin_users,
 };
 use crate::components::{ErrorNote, TableHead, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
 mod audit;
+mod audit_words;
 mod roles;
 
 pub use audit::AuditPage;
@@ -45,8 +46,9 @@ pub fn UsersPage() -> impl IntoView {
     let unassign = ServerAction::<AdminUnassignRole>::new();
     let reset = ServerAction::<AdminResetPassword>::new();
     let link = ServerAction::<AdminEnrolmentLink>::new();
+    let unlock = ServerAction::<AdminUnlockUser>::new();
     let users = Resource::new(
-        move || (create.version().get(), set_active.version().get(), assign.version().get(), unassign.version().get(), reset.version().get()),
+        move || (create.version().get(), set_active.version().get(), assign.version().get(), unassign.version().get(), reset.version().get(), unlock.version().get()),
         |_| admin_users(),
     );
     // Role names fill the selects; a signal (set once loaded) so every row's select follows it.
@@ -138,10 +140,15 @@ pub fn UsersPage() -> impl IntoView {
                                                     </div></td>
                                                     <td>
                                                         {if u.has_password { tr(Key::PasswordWord)() } else { "—" }}
-                                                        {(u.passkeys > 0).then(|| format!(" · {} passkey(s)", u.passkeys))}
+                                                        {(u.passkeys > 0).then(|| view! { " · "{u.passkeys}" "{tr(Key::PasskeysLower)} })}
                                                     </td>
                                                     <td>{u.last_seen_at.as_ref().map(crate::format::fmt_time).unwrap_or_else(|| "—".into())}</td>
-                                                    <td><span class="badge" class:badge-off=!active>{if active { tr(Key::Active)() } else { tr(Key::Inactive)() }}</span></td>
+                                                    <td><span class="badge" class:badge-off=!active>{if active { tr(Key::Active)() } else { tr(Key::Inactive)() }}</span>
+                                                        {u.locked_until.map(|until| view! {
+                                                            <span class="badge badge-warn" data-testid="locked">{tr(Key::LockedUntil)}" "{crate::format::fmt_time(&until)}</span>
+                                                            <button class="btn btn-ghost" type="button" data-testid="unlock" on:click=move |_| { unlock.dispatch(AdminUnlockUser { user_id: id }); }>{tr(Key::Unlock)}</button>
+                                                        })}
+                                                    </td>
                                                     <td>
                                                         <details class="manage">
                                                             <summary class="btn btn-ghost">{tr(Key::Manage)}</summary>

@@ -45,13 +45,17 @@ pub fn RolesPage() -> impl IntoView {
 /// Checkboxes for every permission, bound to `chosen`.
 #[component]
 fn PermissionChecks(perms: Vec<PermissionInfo>, chosen: RwSignal<BTreeSet<String>>, locked: bool) -> impl IntoView {
+    let locale = crate::i18n::use_locale();
     view! {
         <ul class="checks perm-list">
             {perms.into_iter().map(|p| {
                 let name = p.name.clone();
                 let checked = { let name = name.clone(); move || chosen.with(|c| c.contains(&name)) };
+                let text = { let (name, stored) = (name.clone(), p.description.clone());
+                    move || super::audit_words::grant_text(&name, locale.get()).map(str::to_string).unwrap_or_else(|| stored.clone()) };
+                let title = text.clone();
                 view! {
-                    <li><label class="check" title=p.description.clone()>
+                    <li><label class="check" title=title>
                         <input type="checkbox" disabled=locked prop:checked=checked on:change={
                             let name = name.clone();
                             move |ev| {
@@ -60,7 +64,7 @@ fn PermissionChecks(perms: Vec<PermissionInfo>, chosen: RwSignal<BTreeSet<String
                             }
                         }/>
                         <code>{p.name.clone()}</code>
-                        <small class="muted">{p.description.clone()}</small>
+                        <small class="muted">{text}</small>
                     </label></li>
                 }
             }).collect_view()}
@@ -107,7 +111,8 @@ fn RoleCard(
                 <span class="muted">{move || t(locale.get(), Key::Holders).replace("{n}", &role.holders.to_string())}</span>
             </header>
             {if system {
-                view! { <p class="muted">{role.description.clone()}</p> }.into_any()
+                let (role_name, stored) = (name.clone(), role.description.clone());
+                view! { <p class="muted">{move || super::audit_words::grant_text(&role_name, locale.get()).map(str::to_string).unwrap_or_else(|| stored.clone())}</p> }.into_any()
             } else {
                 view! { <input class="field-wide" type="text" bind:value=description aria-label=tr(Key::Description)/> }.into_any()
             }}

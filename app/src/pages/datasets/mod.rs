@@ -1,4 +1,4 @@
-//! Datasets: the upload wizard and the list of datasets.
+//! Datasets: the list of datasets and recent uploads, and the upload wizard (its own pages).
 
 use leptos::prelude::*;
 
@@ -6,8 +6,7 @@ mod upload;
 mod upload_clean;
 mod upload_tables;
 
-pub use upload::UploadPage;
-use upload::UploadWizard;
+pub use upload::{NewUploadPage, UploadPage};
 use crate::api::{RemoveUpload, list_datasets, recent_uploads};
 use crate::format::fmt_int;
 use crate::components::{ErrorNote, browser};
@@ -21,14 +20,21 @@ pub fn DatasetsPage() -> impl IntoView {
     let locale = use_locale();
     view! {
         <div class="stack">
-            <UploadWizard/>
             <section class="panel">
-                <h2>{tr(Key::DatasetsTitle)}</h2>
+                <div class="title-row">
+                    <h1>{tr(Key::DatasetsTitle)}</h1>
+                    <a class="btn btn-primary" href="/upload" data-testid="upload-link">{tr(Key::UploadFiles)}</a>
+                </div>
                 <Suspense fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
                     {move || Suspend::new(async move {
                         match datasets.await {
                             Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                            Ok(list) if list.is_empty() => view! { <p class="muted">{tr(Key::NoDatasets)}</p> }.into_any(),
+                            Ok(list) if list.is_empty() => view! {
+                                <div class="empty" data-testid="no-datasets">
+                                    <p>{tr(Key::NoDatasets)}</p>
+                                    <a class="btn btn-primary" href="/upload">{tr(Key::UploadFirstFile)}</a>
+                                </div>
+                            }.into_any(),
                             Ok(list) => view! {
                                 <div class="table-wrap"><table class="table" data-testid="datasets">
                                     <thead><tr>
@@ -36,6 +42,7 @@ pub fn DatasetsPage() -> impl IntoView {
                                         <th scope="col" class="num">{tr(Key::Rows)}</th>
                                         <th scope="col" class="num">{tr(Key::UniqueLines)}</th>
                                         <th scope="col">{tr(Key::DescriptionColumn)}</th>
+                                        <th scope="col">{tr(Key::Owner)}</th>
                                         <th scope="col">{tr(Key::Created)}</th>
                                     </tr></thead>
                                     <tbody>
@@ -45,6 +52,7 @@ pub fn DatasetsPage() -> impl IntoView {
                                                 <td class="num">{fmt_int(d.rows)}</td>
                                                 <td class="num">{fmt_int(d.unique_lines)}</td>
                                                 <td><code>{d.description_column}</code></td>
+                                                <td>{d.owner.unwrap_or_default()}</td>
                                                 <td>{crate::format::fmt_time(&d.created_at)}</td>
                                             </tr>
                                         }).collect_view()}
@@ -67,6 +75,7 @@ pub fn DatasetsPage() -> impl IntoView {
                                     <th scope="col" class="num">{tr(Key::Rows)}</th>
                                     <th scope="col" class="num">{tr(Key::RejectedRows)}</th>
                                     <th scope="col" class="num">{tr(Key::DatasetsTitle)}</th>
+                                    <th scope="col">{tr(Key::Owner)}</th>
                                     <th scope="col">{tr(Key::Created)}</th>
                                     <th scope="col"><span class="visually-hidden">{tr(Key::Delete)}</span></th>
                                 </tr></thead>
@@ -78,6 +87,7 @@ pub fn DatasetsPage() -> impl IntoView {
                                             <td class="num">{fmt_int(u.rows)}</td>
                                             <td class="num">{fmt_int(u.rejected)}</td>
                                             <td class="num">{fmt_int(u.datasets)}</td>
+                                            <td>{u.owner.clone().unwrap_or_default()}</td>
                                             <td>{crate::format::fmt_time(&u.created_at)}</td>
                                             <td>{(u.datasets == 0).then(|| view! {
                                                 <button class="btn btn-ghost" data-testid="delete-upload" on:click=move |_| {

@@ -1,7 +1,9 @@
-//! The upload wizard: upload (progress bar) → review every table found (counts, detected types with
-//! their evidence, warnings, skipped and failed entries, first rows, rejected rows) → choose the
-//! description column(s), cleaning and de-duplication with a live preview → confirm. The result is a
-//! dataset, whose page opens next.
+//! The upload wizard: upload (progress bar, at `/upload`) → review every table found (counts,
+//! detected types with their evidence, warnings, skipped and failed entries, first rows, rejected
+//! rows) → choose the description column(s), cleaning and de-duplication with a live preview →
+//! confirm. From the review on, the step is in the address (`/uploads/{id}?step=clean`), so the back
+//! button goes back a step and a link opens the step it names. The result is a dataset, whose page
+//! opens next.
 
 use crate::api::AppError;
 use engine::clean::{CleanOptions, DedupStrategy, NewDataset};
@@ -16,28 +18,48 @@ use crate::api::BuildDataset;
 use crate::components::{ErrorNote, ProgressBar, RejectedList, browser};
 use crate::i18n::{Key, t, tr, use_locale};
 
+/// Where the first step is: choosing a file, sending it, the server reading it, or a failure.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum Step {
+enum Sending {
     Choose,
     Uploading(f64),
     Reading,
     Failed(AppError),
+}
+
+/// The steps after the upload, each with its own address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stage {
     Review,
     Clean,
     Confirm,
 }
 
-impl Step {
-    fn number(&self) -> u8 {
+impl Stage {
+    fn param(self) -> &'static str {
         match self {
-            Step::Review => 2,
-            Step::Clean => 3,
-            Step::Confirm => 4,
-            _ => 1,
+            Stage::Review => "review",
+            Stage::Clean => "clean",
+            Stage::Confirm => "confirm",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Stage::Review, Stage::Clean, Stage::Confirm].into_iter().find(|st| st.param() == s)
+    }
+
+    fn number(self) -> u8 {
+        match self {
+            Stage::Review => 2,
+            Stage::Clean => 3,
+            Stage::Confirm => 4,
         }
     }
 }
+
+/// Moves the wizard to a step: a new history entry, so the back button returns to this one.
+pub(super) type GoTo = Callback<Stage>;
 
 /// What the user has chosen so far; shared by the steps.
 #[derive(Clone, Copy)]
@@ -91,25 +113,77 @@ impl Choices {
     /// `try_` writes do nothing).
     fn start(&self, summary: UploadSummary) {
         self.kept.try_set(summary.files.iter().filter(|f| f.rows > 0).map(|f| f.table_id).collect());
-        // A good first guess for the description: the text column with the longest examples.
-        let guess = summary.files.first().and_then(|f| {
-            f.columns
-                .iter()
-                .filter(|c| c.kind == ColumnType::Text)
-                .max_by_key(|c| c.evidence.examples.iter().map(|e| e.value.len()).max().unwrap_or(0))
-                .or(f.columns.first())
-                .map(|c| c.name.clone())
-        });
+        let guess = summary.files.first().and_then(|f| engine::ingest::description_guess(&f.columns));
         self.descriptions.try_set(guess.into_iter().collect());
         self.name.try_set(summary.name.rsplit_once('.').map_or(summary.name.clone(), |(stem, _)| stem.to_string()));
         self.summary.try_set(Some(summary));
     }
 }
 
-/// The wizard; with `resume`, it opens on the review step of an upload made earlier.
+/// The four steps, with the current one marked.
 #[component]
-pub fn UploadWizard(#[prop(optional)] resume: Option<UploadSummary>) -> impl IntoView {
-    let step = RwSignal::new(if resume.is_some() { Step::Review } else { Step::Choose });
+fn StepsBar(#[prop(into)] current: Signal<u8>) -> impl IntoView {
+    let class = move |n: u8| {
+        let c = current.get();
+        if n < c { "step done" } else if n == c { "step current" } else { "step" }
+    };
+    let aria = move |n: u8| (current.get() == n).then_some("step");
+    view! {
+        <ol class="steps" data-testid="wizard-steps">
+            <li class=move || class(1) aria-current=move || aria(1)>{tr(Key::StepUpload)}</li>
+            <li class=move || class(2) aria-current=move || aria(2)>{tr(Key::StepReview)}</li>
+            <li class=move || class(3) aria-current=move || aria(3)>{tr(Key::StepClean)}</li>
+            <li class=move || class(4) aria-current=move || aria(4)>{tr(Key::StepConfirm)}</li>
+        </ol>
+    }
+}
+
+/// `/upload`: the wizard's first step. Once the file is read, the review step opens at the upload's
+/// own address.
+#[component]
+pub fn NewUploadPage() -> impl IntoView {
+    let sending = RwSignal::new(Sending::Choose);
+    view! {
+        <section class="panel" aria-labelledby="upload-title">
+            <h1 id="upload-title">{tr(Key::UploadTitle)}</h1>
+            <StepsBar current=1/>
+            <UploadStep sending/>
+        </section>
+    }
+}
+
+/// `/uploads/:id?step=review|clean|confirm`: an upload in the wizard, at the step the address names.
+#[component]
+pub fn UploadPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
+    let upload = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => crate::api::get_upload(id).await,
+            None => Err(AppError::new(engine::ErrorCode::UploadNotFound, "upload not found")),
+        }
+    });
+    view! {
+        <Suspense fallback=move || view! { <section class="panel"><p class="muted">{tr(Key::Loading)}</p></section> }>
+            {move || Suspend::new(async move {
+                match upload.await {
+                    Err(e) => view! { <section class="panel"><ErrorNote error=e/></section> }.into_any(),
+                    Ok(summary) => view! { <UploadSteps summary/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The steps after the upload. The choices live here, so moving between steps (by the buttons or
+/// the browser's back and forward) keeps them.
+#[component]
+fn UploadSteps(summary: UploadSummary) -> impl IntoView {
+    let upload_id = summary.id;
+    let query = leptos_router::hooks::use_query_map();
+    let stage = Memo::new(move |_| query.with(|q| q.get("step").and_then(|s| Stage::parse(&s))).unwrap_or(Stage::Review));
+    let navigate = leptos_router::hooks::use_navigate();
+    let go: GoTo = Callback::new(move |st: Stage| navigate(&format!("/uploads/{upload_id}?step={}", st.param()), Default::default()));
     let choices = Choices {
         summary: RwSignal::new(None),
         kept: RwSignal::new(vec![]),
@@ -119,64 +193,48 @@ pub fn UploadWizard(#[prop(optional)] resume: Option<UploadSummary>) -> impl Int
         keys: RwSignal::new(vec![]),
         name: RwSignal::new(String::new()),
     };
-    if let Some(summary) = resume {
-        choices.start(summary);
-    }
-    let step_class = move |n: u8| {
-        let current = step.get().number();
-        if n < current { "step done" } else if n == current { "step current" } else { "step" }
-    };
+    choices.start(summary);
     view! {
         <section class="panel" aria-labelledby="upload-title">
             <h1 id="upload-title">{tr(Key::UploadTitle)}</h1>
-            <ol class="steps">
-                <li class=move || step_class(1)>{tr(Key::StepUpload)}</li>
-                <li class=move || step_class(2)>{tr(Key::StepReview)}</li>
-                <li class=move || step_class(3)>{tr(Key::StepClean)}</li>
-                <li class=move || step_class(4)>{tr(Key::StepConfirm)}</li>
-            </ol>
-            {move || match step.get() {
-                Step::Choose | Step::Failed(_) | Step::Uploading(_) | Step::Reading => view! { <UploadStep step choices/> }.into_any(),
-                Step::Review => view! { <ReviewStep step choices/> }.into_any(),
-                Step::Clean => view! { <CleanStep step choices/> }.into_any(),
-                Step::Confirm => view! { <ConfirmStep step choices/> }.into_any(),
+            <StepsBar current=Signal::derive(move || stage.get().number())/>
+            {move || match stage.get() {
+                Stage::Review => view! { <ReviewStep go choices/> }.into_any(),
+                Stage::Clean => view! { <CleanStep go choices/> }.into_any(),
+                Stage::Confirm => view! { <ConfirmStep go choices/> }.into_any(),
             }}
         </section>
     }
 }
 
 #[component]
-fn UploadStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
+fn UploadStep(sending: RwSignal<Sending>) -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
     let locale = use_locale();
     let dragging = RwSignal::new(false);
-    let _ = choices; // only the browser uploads
     #[cfg(feature = "hydrate")]
     let send = move |file: web_sys::File| {
-        step.try_set(Step::Uploading(0.0));
+        sending.try_set(Sending::Uploading(0.0));
         let sent = browser::upload_file(
             file,
             move |p| {
-                step.try_set(if p >= 1.0 { Step::Reading } else { Step::Uploading(p) });
+                sending.try_set(if p >= 1.0 { Sending::Reading } else { Sending::Uploading(p) });
             },
             move |status, body| {
                 if status == 201 {
                     match serde_json::from_str::<UploadSummary>(&body) {
-                        Ok(summary) => {
-                            choices.start(summary);
-                            step.try_set(Step::Review);
-                        }
+                        Ok(summary) => browser::go(&format!("/uploads/{}?step=review", summary.id)),
                         Err(e) => {
-                            step.try_set(Step::Failed(AppError::new(engine::ErrorCode::Network, e.to_string())));
+                            sending.try_set(Sending::Failed(AppError::new(engine::ErrorCode::Network, e.to_string())));
                         }
                     }
                 } else {
-                    step.try_set(Step::Failed(browser::api_error(status, &body)));
+                    sending.try_set(Sending::Failed(browser::api_error(status, &body)));
                 }
             },
         );
         if let Err(e) = sent {
-            step.try_set(Step::Failed(AppError::new(engine::ErrorCode::Network, e)));
+            sending.try_set(Sending::Failed(AppError::new(engine::ErrorCode::Network, e)));
         }
     };
     let on_change = move |_| {
@@ -195,14 +253,14 @@ fn UploadStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
         }
     };
     view! {
-        {move || match step.get() {
-            Step::Uploading(p) => view! {
+        {move || match sending.get() {
+            Sending::Uploading(p) => view! {
                 <div class="stack-sm">
                     <ProgressBar value=Signal::derive(move || p) label=Signal::derive(move || t(locale.get(), Key::Uploading).to_string())/>
-                    <p class="muted">{tr(Key::Uploading)}" "{format!("{:.0} %", p * 100.0)}</p>
+                    <p class="muted">{tr(Key::Uploading)}" "{crate::format::fmt_pct(p, 0)}</p>
                 </div>
             }.into_any(),
-            Step::Reading => view! {
+            Sending::Reading => view! {
                 <div class="stack-sm" aria-live="polite">
                     <div class="progress progress-indeterminate" role="progressbar" aria-label=move || t(locale.get(), Key::Processing)><div class="progress-fill"></div></div>
                     <p class="muted">{tr(Key::Processing)}</p>
@@ -219,7 +277,7 @@ fn UploadStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
                             accept=".csv,.tsv,.txt,.json,.jsonl,.ndjson,.xlsx,.xlsm,.xls,.xlsb,.ods,.zip" on:change=on_change/>
                     </label>
                     <p class="hint">{tr(Key::UploadHelp)}</p>
-                    {match other { Step::Failed(e) => Some(view! { <div data-testid="upload-error"><ErrorNote error=e/></div> }), _ => None }}
+                    {match other { Sending::Failed(e) => Some(view! { <div data-testid="upload-error"><ErrorNote error=e/></div> }), _ => None }}
                 </div>
             }.into_any(),
         }}
@@ -227,7 +285,7 @@ fn UploadStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
 }
 
 #[component]
-fn ReviewStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
+fn ReviewStep(go: GoTo, choices: Choices) -> impl IntoView {
     let summary = choices.summary.get_untracked();
     let Some(summary) = summary else { return view! { <p/> }.into_any() };
     let upload_id = summary.id;
@@ -242,20 +300,20 @@ fn ReviewStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
             {(!summary.skipped.is_empty()).then(|| view! {
                 <details class="note" data-testid="skipped">
                     <summary>{tr(Key::Skipped)}" ("{summary.skipped.len()}")"</summary>
-                    <ul>{summary.skipped.iter().map(|s| view! { <li><code>{s.name.clone()}</code>" — "{s.reason.clone()}</li> }).collect_view()}</ul>
+                    <ul>{summary.skipped.iter().map(|s| view! { <li><code>{s.name.clone()}</code>" — "{crate::components::note(&s.reason)}</li> }).collect_view()}</ul>
                 </details>
             })}
             {(!summary.failed.is_empty()).then(|| view! {
                 <div class="note note-error" data-testid="failed">
                     <strong>{tr(Key::FailedFiles)}</strong>
-                    <ul>{summary.failed.iter().map(|s| view! { <li><code>{s.name.clone()}</code>" — "{s.reason.clone()}</li> }).collect_view()}</ul>
+                    <ul>{summary.failed.iter().map(|s| view! { <li><code>{s.name.clone()}</code>" — "{crate::components::note(&s.reason)}</li> }).collect_view()}</ul>
                 </div>
             })}
             {any_rejected.then(|| view! { <RejectedList upload_id/> })}
             <div class="actions">
-                <button class="btn" on:click=move |_| step.set(Step::Choose)>{tr(Key::Back)}</button>
+                <a class="btn" href="/upload" data-testid="upload-another">{tr(Key::UploadAnother)}</a>
                 <button class="btn btn-primary" data-testid="to-clean" disabled=move || choices.kept.get().is_empty()
-                    on:click=move |_| step.set(Step::Clean)>{tr(Key::Next2)}</button>
+                    on:click=move |_| go.run(Stage::Clean)>{tr(Key::Next2)}</button>
                 {move || choices.kept.get().is_empty().then(|| view! { <span class="warn">{tr(Key::ChooseTables)}</span> })}
             </div>
         </div>
@@ -264,7 +322,7 @@ fn ReviewStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
 }
 
 #[component]
-fn ConfirmStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
+fn ConfirmStep(go: GoTo, choices: Choices) -> impl IntoView {
     let build = ServerAction::<BuildDataset>::new();
     Effect::new(move || {
         if let Some(Ok(d)) = build.value().get() {
@@ -294,7 +352,7 @@ fn ConfirmStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
                     on:input=move |ev| choices.name.set(event_target_value(&ev))/>
             </label>
             <div class="actions">
-                <button class="btn" on:click=move |_| step.set(Step::Clean)>{tr(Key::Back)}</button>
+                <button class="btn" data-testid="confirm-back" on:click=move |_| go.run(Stage::Clean)>{tr(Key::Back)}</button>
                 <button class="btn btn-primary" data-testid="create-dataset" disabled=move || build.pending().get()
                     on:click=move |_| {
                         if let Some(req) = choices.request() {
@@ -306,28 +364,5 @@ fn ConfirmStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
             </div>
             {move || build.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
         </div>
-    }
-}
-
-/// `/uploads/:id`: an earlier upload, back in the wizard at its review step.
-#[component]
-pub fn UploadPage() -> impl IntoView {
-    let params = leptos_router::hooks::use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
-    let upload = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => crate::api::get_upload(id).await,
-            None => Err(AppError::new(engine::ErrorCode::UploadNotFound, "upload not found")),
-        }
-    });
-    view! {
-        <Suspense fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match upload.await {
-                    Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                    Ok(summary) => view! { <UploadWizard resume=summary/> }.into_any(),
-                }
-            })}
-        </Suspense>
     }
 }

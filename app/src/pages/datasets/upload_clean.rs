@@ -7,7 +7,7 @@ use engine::ingest::ColumnType;
 use leptos::prelude::*;
 
 use crate::format::fmt_int;
-use super::upload::{Choices, Step};
+use super::upload::{Choices, GoTo, Stage};
 use crate::api::preview_table;
 use crate::components::ErrorNote;
 use crate::i18n::{Key, tr, type_name, use_locale};
@@ -22,7 +22,7 @@ fn toggle(list: RwSignal<Vec<String>>, name: &str, on: bool) {
 }
 
 #[component]
-pub(super) fn CleanStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView {
+pub(super) fn CleanStep(go: GoTo, choices: Choices) -> impl IntoView {
     let columns = choices.common_columns();
     let upload_id = choices.summary.get_untracked().map(|s| s.id).unwrap_or_default();
     let kept = choices.kept.get_untracked();
@@ -98,9 +98,9 @@ pub(super) fn CleanStep(step: RwSignal<Step>, choices: Choices) -> impl IntoView
                 </Suspense>
             </section>
             <div class="actions">
-                <button class="btn" on:click=move |_| step.set(Step::Review)>{tr(Key::Back)}</button>
+                <button class="btn" data-testid="clean-back" on:click=move |_| go.run(Stage::Review)>{tr(Key::Back)}</button>
                 <button class="btn btn-primary" data-testid="to-confirm" disabled=move || choices.descriptions.get().is_empty()
-                    on:click=move |_| step.set(Step::Confirm)>{tr(Key::Next2)}</button>
+                    on:click=move |_| go.run(Stage::Confirm)>{tr(Key::Next2)}</button>
                 {move || choices.descriptions.get().is_empty().then(|| view! { <span class="warn">{tr(Key::ChooseDescription)}</span> })}
             </div>
         </div>

@@ -49,10 +49,10 @@ pub fn TableCard(upload_id: Uuid, table: FileSummary, kept: RwSignal<Vec<Uuid>>)
                 </span>
             </header>
             {(!table.details.is_empty()).then(|| view! {
-                <p class="chips">{table.details.iter().map(|d| view! { <span class="chip">{d.clone()}</span> }).collect_view()}</p>
+                <p class="chips">{table.details.iter().map(|d| view! { <span class="chip">{crate::components::note(d)}</span> }).collect_view()}</p>
             })}
             {(!table.warnings.is_empty()).then(|| view! {
-                <ul class="note note-warn">{table.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+                <ul class="note note-warn">{table.warnings.iter().map(|w| view! { <li>{crate::components::note(w)}</li> }).collect_view()}</ul>
             })}
             <div class="table-wrap"><table class="table table-compact">
                 <thead><tr>

@@ -32,6 +32,8 @@ pub fn PromptsPage() -> impl IntoView {
         |_| get_prompts(),
     );
     let selected = RwSignal::new(None::<Uuid>);
+    // The opened prompt is everyone's default: saving a version asks first.
+    let selected_default = RwSignal::new(false);
     let draft = RwSignal::new(blank_draft());
     let versions = Resource::new(move || (selected.get(), save.version().get()), |(id, _)| async move {
         match id {
@@ -48,14 +50,21 @@ pub fn PromptsPage() -> impl IntoView {
     Effect::new(move || {
         if let Some(Ok(v)) = copy.value().get() {
             selected.set(Some(v.prompt_id));
+            selected_default.set(false);
             draft.update(|d| {
                 d.template = v.template.clone();
                 d.categories = v.categories.clone();
             });
         }
     });
+    Effect::new(move || {
+        if let Some(Ok(())) = make_default.value().get() {
+            selected_default.set(true);
+        }
+    });
     let open = move |p: PromptSummary| {
         selected.set(Some(p.id));
+        selected_default.set(p.is_default);
         draft.set(PromptDraft { name: Some(p.name), label: Some(p.label), template: String::new(), categories: vec![], shared: Some(p.is_shared) });
     };
     // Opened from a review (`?sample=…`): the sampled prompt opens with the corrections beside it.
@@ -92,7 +101,7 @@ pub fn PromptsPage() -> impl IntoView {
             <section class="panel" aria-labelledby="prompts-title">
                 <div class="title-row">
                     <h1 id="prompts-title">{tr(Key::NavPrompts)}</h1>
-                    <button class="btn" data-testid="new-prompt" on:click=move |_| { selected.set(None); draft.set(blank_draft()); }>
+                    <button class="btn" data-testid="new-prompt" on:click=move |_| { selected.set(None); selected_default.set(false); draft.set(blank_draft()); }>
                         {tr(Key::NewPrompt)}
                     </button>
                 </div>
@@ -110,6 +119,9 @@ pub fn PromptsPage() -> impl IntoView {
                                                 <button class="prompt-item" on:click=move |_| open(item.clone())>
                                                     <strong>{p.name.clone()}</strong>
                                                     <span class="muted">" v"{p.latest_version}</span>
+                                                    <span class="muted prompt-owner" data-testid="prompt-owner">
+                                                        {match p.owner.clone() { Some(o) => view! { " · "{o} }.into_any(), None => view! { " · "{tr(Key::BuiltIn)} }.into_any() }}
+                                                    </span>
                                                     {p.is_default.then(|| view! { <span class="badge">{tr(Key::DefaultBadge)}</span> })}
                                                     {p.is_shared.then(|| view! { <span class="chip">{tr(Key::SharedBadge)}</span> })}
                                                 </button>
@@ -122,7 +134,7 @@ pub fn PromptsPage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-            <PromptEditor draft selected save copy make_default versions/>
+            <PromptEditor draft selected selected_default save copy make_default versions/>
             {move || sample().map(|sample_id| view! { <crate::components::SampleCorrections sample_id/> })}
         </div>
     }
@@ -132,6 +144,7 @@ pub fn PromptsPage() -> impl IntoView {
 fn PromptEditor(
     draft: RwSignal<PromptDraft>,
     selected: RwSignal<Option<Uuid>>,
+    selected_default: RwSignal<bool>,
     save: ServerAction<SavePrompt>,
     copy: ServerAction<CopyPrompt>,
     make_default: ServerAction<MakeDefaultPrompt>,
@@ -139,6 +152,11 @@ fn PromptEditor(
 ) -> impl IntoView {
     let compiled = move || draft.with(|d| compile_prompt(&d.template, &d.categories));
     let count = move || draft.with(|d| d.categories.len());
+    let confirming = RwSignal::new(false);
+    let do_save = move || {
+        confirming.set(false);
+        save.dispatch(SavePrompt { id: selected.get_untracked(), draft: draft.get_untracked() });
+    };
     view! {
         <section class="panel stack" aria-labelledby="editor-title">
             <h2 id="editor-title">{move || if selected.get().is_some() { tr(Key::EditPrompt)() } else { tr(Key::NewPrompt)() }}</h2>
@@ -168,7 +186,7 @@ fn PromptEditor(
             </label>
             <div class="actions">
                 <button class="btn btn-primary" data-testid="save-prompt" disabled=move || save.pending().get()
-                    on:click=move |_| { save.dispatch(SavePrompt { id: selected.get_untracked(), draft: draft.get_untracked() }); }>
+                    on:click=move |_| if selected.get_untracked().is_some() && selected_default.get_untracked() { confirming.set(true) } else { do_save() }>
                     {tr(Key::SaveVersion)}
                 </button>
                 {move || selected.get().map(|id| view! {
@@ -176,6 +194,18 @@ fn PromptEditor(
                     <button class="btn btn-ghost" on:click=move |_| { make_default.dispatch(MakeDefaultPrompt { id }); }>{tr(Key::MakeDefault)}</button>
                 })}
             </div>
+            <Show when=move || confirming.get()>
+                <div class="confirm-box" role="alertdialog" aria-labelledby="default-save-warning" data-testid="confirm-default">
+                    <p id="default-save-warning">{tr(Key::DefaultPromptWarning)}</p>
+                    <div class="actions">
+                        <button class="btn" on:click=move |_| confirming.set(false)>{tr(Key::Cancel)}</button>
+                        {move || selected.get().map(|id| view! {
+                            <button class="btn" on:click=move |_| { confirming.set(false); copy.dispatch(CopyPrompt { id }); }>{tr(Key::Duplicate)}</button>
+                        })}
+                        <button class="btn btn-primary" data-testid="confirm-default-save" on:click=move |_| do_save()>{tr(Key::SaveDefaultAnyway)}</button>
+                    </div>
+                </div>
+            </Show>
             {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
             {move || make_default.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
             {move || save.value().get().and_then(|r| r.ok()).map(|v| view! {

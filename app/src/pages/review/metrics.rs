@@ -3,16 +3,17 @@
 //! prompt on the same items (re-run a version, compare two, apply one to the whole dataset).
 
 use crate::api::AppError;
-use engine::review::{Iteration, SampleMetrics, SampleSummary};
+use engine::review::{Iteration, SampleMetrics, Scope};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::api::{get_corrections, AddCorrectionExamples, ApplyVersion, RerunSample, compare_iterations, get_iterations, get_sample_metrics};
-use crate::components::{CorrectionGroups, ErrorNote, browser, status_key};
+use crate::api::{get_corrections, AddCorrectionExamples, compare_iterations, get_iterations, get_sample_metrics};
+use crate::components::{CorrectionGroups, ErrorNote, browser, classifier_label, status_key};
+use crate::format::{fmt_number, fmt_pct};
 use crate::i18n::{Key, t, tr, use_locale};
 
 fn pct(x: f64) -> String {
-    format!("{:.1} %", x * 100.0)
+    fmt_pct(x, 1)
 }
 
 #[component]
@@ -48,7 +49,7 @@ fn MetricsView(m: SampleMetrics) -> impl IntoView {
             <div class="stat"><span class="stat-value" data-testid="accuracy">{m.accuracy.map(pct).unwrap_or_else(|| "—".into())}</span>
                 <span class="stat-label">{tr(Key::Accuracy)}{m.accuracy_ci.map(|[lo, hi]| {
                     let level = format!("{:.0}", m.confidence * 100.0);
-                    move || format!(" · {} {level} %: {}–{}", t(locale.get(), Key::IntervalShort), pct(lo), pct(hi))
+                    move || format!(" · {} {level}\u{a0}%: {}–{}", t(locale.get(), Key::IntervalShort), pct(lo), pct(hi))
                 })}</span></div>
             <div class="stat"><span class="stat-value">{m.population_estimate.map(pct).unwrap_or_else(|| "—".into())}</span>
                 <span class="stat-label">{tr(Key::WholeRunEstimate)}{m.population_ci.map(|[lo, hi]| format!(" · {}–{}", pct(lo), pct(hi)))}</span></div>
@@ -64,8 +65,8 @@ fn MetricsView(m: SampleMetrics) -> impl IntoView {
             <thead><tr><th scope="col">{tr(Key::Category)}</th><th class="num">"P"</th><th class="num">"R"</th><th class="num">"F1"</th><th class="num">{tr(Key::Support)}</th></tr></thead>
             <tbody>
                 {m.per_category.iter().map(|c| view! {
-                    <tr><td>{c.category.clone()}</td><td class="num">{format!("{:.2}", c.precision)}</td><td class="num">{format!("{:.2}", c.recall)}</td>
-                        <td class="num">{format!("{:.2}", c.f1)}</td><td class="num">{c.support}</td></tr>
+                    <tr><td>{c.category.clone()}</td><td class="num">{fmt_number(c.precision, 2)}</td><td class="num">{fmt_number(c.recall, 2)}</td>
+                        <td class="num">{fmt_number(c.f1, 2)}</td><td class="num">{c.support}</td></tr>
                 }).collect_view()}
             </tbody>
         </table></div>
@@ -92,8 +93,7 @@ fn MetricsView(m: SampleMetrics) -> impl IntoView {
 }
 
 #[component]
-pub fn IterationsPanel(sample: SampleSummary, versions: RwSignal<Vec<(Uuid, i32)>>, refresh: RwSignal<u32>) -> impl IntoView {
-    let sample_id = sample.id;
+pub fn IterationsPanel(sample_id: Uuid, versions: RwSignal<Vec<(Uuid, i32)>>, refresh: RwSignal<u32>) -> impl IntoView {
     let tick = RwSignal::new(0u32);
     // Accuracy per iteration moves with every verdict, and with the refresh button.
     let list: RwSignal<Option<Result<Vec<Iteration>, AppError>>> = RwSignal::new(None);
@@ -131,38 +131,17 @@ pub fn IterationsPanel(sample: SampleSummary, versions: RwSignal<Vec<(Uuid, i32)
     });
     let before: RwSignal<Option<Uuid>> = RwSignal::new(None);
     let after: RwSignal<Option<Uuid>> = RwSignal::new(None);
-    let rerun = ServerAction::<RerunSample>::new();
-    let apply = ServerAction::<ApplyVersion>::new();
-    Effect::new(move || {
-        if let Some(Ok(run)) = apply.value().get() {
-            browser::go(&format!("/runs/{run}"));
-        }
+    let started = Callback::new(move |(scope, run): (Scope, Uuid)| match scope {
+        Scope::Sample => { tick.try_update(|t| *t += 1); }
+        Scope::Dataset => browser::go(&format!("/runs/{run}")),
     });
-    Effect::new(move || {
-        if rerun.value().get().is_some_and(|r| r.is_ok()) {
-            tick.update(|t| *t += 1);
-        }
-    });
-    let dataset_id = sample.dataset_id;
     view! {
         <section class="panel" data-testid="iterations">
             <div class="title-row">
                 <h2>{tr(Key::Iterations)}</h2>
                 <button class="btn btn-ghost" data-testid="refresh-iterations" on:click=move |_| tick.update(|t| *t += 1)>{tr(Key::Refresh)}</button>
             </div>
-            <div class="filters">
-                <select data-testid="iteration-version" on:change=move |ev| if let Ok(id) = Uuid::parse_str(&event_target_value(&ev)) { chosen.set(id) }>
-                    {move || versions.get().into_iter().map(|(id, v)| view! {
-                        <option value=id.to_string() selected=move || chosen.get() == id>{format!("v{v}")}</option>
-                    }).collect_view()}
-                </select>
-                <button class="btn" data-testid="rerun-sample" disabled=move || rerun.pending().get()
-                    on:click=move |_| { rerun.dispatch(RerunSample { id: sample_id, prompt_version_id: chosen.get_untracked() }); }>{tr(Key::RerunOnSample)}</button>
-                <button class="btn btn-primary" data-testid="apply-all" disabled=move || apply.pending().get()
-                    on:click=move |_| { apply.dispatch(ApplyVersion { dataset_id, prompt_version_id: chosen.get_untracked() }); }>{tr(Key::ApplyToAll)}</button>
-            </div>
-            {move || rerun.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
-            {move || apply.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+            <super::launch::LaunchFromSample sample_id versions chosen started/>
             {move || {
                     let its = match list.get() {
                         None => return view! { <p class="muted">{tr(Key::Loading)}</p> }.into_any(),
@@ -185,14 +164,19 @@ pub fn IterationsPanel(sample: SampleSummary, versions: RwSignal<Vec<(Uuid, i32)
                             </select>
                         }
                     };
+                    let first = its.first().map(|i| (i.provider, i.model.clone()));
                     view! {
                         <ol class="history-chart" data-testid="iteration-list">
                             {its.into_iter().map(|i| {
                                 let width = i.accuracy.map_or(0.0, |a| a * 100.0);
+                                let other = first.as_ref().is_some_and(|f| f.0 != i.provider || f.1 != i.model);
+                                let classifier = classifier_label(i.provider, &i.model);
                                 view! {
                                     <li>
                                         <span class="bar-label">{format!("#{} · {} v{} · ", i.number, i.prompt_name, i.prompt_version)}
-                                            <span data-testid="iteration-status">{move || t(locale.get(), status_key(i.status))}</span></span>
+                                            <span data-testid="iteration-status">{move || t(locale.get(), status_key(i.status))}</span>
+                                            " "<span class="chip" class:chip-warn=other data-testid="iteration-model"
+                                                title=move || other.then(|| t(locale.get(), Key::OtherClassifier))>{classifier}</span></span>
                                         <span class="bar"><span class="bar-fill" style:width=format!("{width:.1}%")></span></span>
                                         <span class="num" data-testid="iteration-accuracy">{i.accuracy.map(pct).unwrap_or_else(|| "—".into())}</span>
                                     </li>
@@ -215,12 +199,16 @@ pub fn IterationsPanel(sample: SampleSummary, versions: RwSignal<Vec<(Uuid, i32)
 
 #[component]
 fn CompareView(sample_id: Uuid, before: Uuid, after: Uuid) -> impl IntoView {
+    let locale = use_locale();
     let cmp = Resource::new(move || (before, after), move |(a, b)| compare_iterations(sample_id, a, b));
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let c = match cmp.await { Ok(c) => c, Err(e) => return view! { <ErrorNote error=e/> }.into_any() };
-                let delta = match (c.before.accuracy, c.after.accuracy) { (Some(a), Some(b)) => format!("{:+.1} pts", (b - a) * 100.0), _ => "—".into() };
+                let delta = match (c.before.accuracy, c.after.accuracy) {
+                    (Some(a), Some(b)) => format!("{}{} {}", if b >= a { "+" } else { "" }, fmt_number((b - a) * 100.0, 1), t(locale.get_untracked(), Key::PointsShort)),
+                    _ => "—".into(),
+                };
                 view! {
                     <p><span class="chip" data-testid="accuracy-delta">{delta}</span>
                         <span class="muted">{format!(" {} → {}", c.before.accuracy.map(pct).unwrap_or_else(|| "—".into()), c.after.accuracy.map(pct).unwrap_or_else(|| "—".into()))}</span></p>
@@ -233,8 +221,8 @@ fn CompareView(sample_id: Uuid, before: Uuid, after: Uuid) -> impl IntoView {
                     <div class="table-wrap"><table class="table table-compact">
                         <thead><tr><th>{tr(Key::Category)}</th><th class="num">"F1 ←"</th><th class="num">"F1 →"</th><th class="num">"Δ"</th></tr></thead>
                         <tbody>{c.per_category.iter().map(|d| view! {
-                            <tr><td>{d.category.clone()}</td><td class="num">{format!("{:.2}", d.f1_before)}</td><td class="num">{format!("{:.2}", d.f1_after)}</td>
-                                <td class="num">{format!("{:+.2}", d.f1_after - d.f1_before)}</td></tr>
+                            <tr><td>{d.category.clone()}</td><td class="num">{fmt_number(d.f1_before, 2)}</td><td class="num">{fmt_number(d.f1_after, 2)}</td>
+                                <td class="num">{format!("{}{}", if d.f1_after >= d.f1_before { "+" } else { "" }, fmt_number(d.f1_after - d.f1_before, 2))}</td></tr>
                         }).collect_view()}</tbody>
                     </table></div>
                 }.into_any()
@@ -244,9 +232,16 @@ fn CompareView(sample_id: Uuid, before: Uuid, after: Uuid) -> impl IntoView {
 }
 
 /// The lines the model got wrong, grouped by the right category, and the way to turn them into
-/// few-shot examples in the prompt's next version.
+/// few-shot examples in the prompt's next version: in the prompt itself when the reviewer may edit it
+/// (asking first when it is everyone's default), else in a copy that becomes theirs.
 #[component]
-pub fn CorrectionsPanel(sample_id: Uuid, refresh: RwSignal<u32>, versions: RwSignal<Vec<(Uuid, i32)>>) -> impl IntoView {
+pub fn CorrectionsPanel(
+    sample_id: Uuid,
+    refresh: RwSignal<u32>,
+    versions: RwSignal<Vec<(Uuid, i32)>>,
+    editable: bool,
+    is_default: bool,
+) -> impl IntoView {
     let groups: RwSignal<Option<Result<Vec<engine::review::CorrectionGroup>, AppError>>> = RwSignal::new(None);
     let load = Action::new(move |_: &u32| async move {
         groups.try_set(Some(get_corrections(sample_id).await));
@@ -255,23 +250,52 @@ pub fn CorrectionsPanel(sample_id: Uuid, refresh: RwSignal<u32>, versions: RwSig
         load.dispatch(refresh.get());
     });
     let add = ServerAction::<AddCorrectionExamples>::new();
+    // Whether the last save went into a copy (the note says where the examples are).
+    let copied = RwSignal::new(false);
+    let confirm_default = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok((id, version))) = add.value().get() {
             versions.update(|v| if !v.iter().any(|x| x.0 == id) { v.insert(0, (id, version)) });
         }
     });
+    let save = move |into_copy: bool| {
+        confirm_default.set(false);
+        copied.set(into_copy);
+        add.dispatch(AddCorrectionExamples { id: sample_id, into_copy });
+    };
     view! {
         <section class="panel" data-testid="corrections">
             <div class="title-row">
                 <h2>{tr(Key::Corrections)}</h2>
                 <div class="actions">
                     <a class="btn btn-ghost" data-testid="open-editor" href=format!("/prompts?sample={sample_id}")>{tr(Key::OpenPromptEditor)}</a>
-                    <button class="btn" data-testid="add-examples" disabled=move || add.pending().get()
-                        on:click=move |_| { add.dispatch(AddCorrectionExamples { id: sample_id }); }>{tr(Key::AddAsExamples)}</button>
+                    {if editable {
+                        view! {
+                            <button class="btn" data-testid="add-examples" disabled=move || add.pending().get()
+                                on:click=move |_| if is_default { confirm_default.set(true) } else { save(false) }>{tr(Key::AddAsExamples)}</button>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <button class="btn" data-testid="add-examples-copy" disabled=move || add.pending().get()
+                                on:click=move |_| save(true)>{tr(Key::AddAsExamplesInCopy)}</button>
+                        }.into_any()
+                    }}
                 </div>
             </div>
+            {(!editable).then(|| view! { <p class="hint" data-testid="not-your-prompt">{tr(Key::NotYourPromptHint)}</p> })}
+            <Show when=move || confirm_default.get()>
+                <div class="confirm-box" role="alertdialog" aria-labelledby="default-warning" data-testid="confirm-default">
+                    <p id="default-warning">{tr(Key::DefaultPromptWarning)}</p>
+                    <div class="actions">
+                        <button class="btn" on:click=move |_| confirm_default.set(false)>{tr(Key::Cancel)}</button>
+                        <button class="btn" data-testid="confirm-copy" on:click=move |_| save(true)>{tr(Key::AddAsExamplesInCopy)}</button>
+                        <button class="btn btn-primary" data-testid="confirm-default-save" on:click=move |_| save(false)>{tr(Key::SaveDefaultAnyway)}</button>
+                    </div>
+                </div>
+            </Show>
             {move || add.value().get().map(|r| match r {
-                Ok((_, v)) => view! { <p class="note" role="status" data-testid="examples-saved">{tr(Key::SavedVersion)}" "{v}</p> }.into_any(),
+                Ok((_, v)) => view! { <p class="note" role="status" data-testid="examples-saved">
+                    {move || tr(if copied.get() { Key::SavedInCopy } else { Key::SavedVersion })()}" "{v}</p> }.into_any(),
                 Err(e) => view! { <ErrorNote error=e/> }.into_any(),
             })}
             {move || match groups.get() {

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
+mod launch;
 mod metrics;
 
 use metrics::{CorrectionsPanel, IterationsPanel, MetricsPanel};
@@ -152,10 +153,7 @@ fn ReviewView(review: Review) -> impl IntoView {
                     label=Signal::derive(move || t(locale.get(), Key::Reviewed).to_string())/>
                 <p class="hint">{tr(Key::ReviewKeys)}</p>
                 <div class="actions">
-                    <a class="btn" data-testid="export-reviewed-csv" rel="external" download
-                        href=format!("/api/v1/runs/{}/results?format=csv&sample_id={sample_id}", sample.run_id)>{tr(Key::DownloadCsv)}</a>
-                    <a class="btn" data-testid="export-reviewed-xlsx" rel="external" download
-                        href=format!("/api/v1/runs/{}/results?format=xlsx&sample_id={sample_id}", sample.run_id)>{tr(Key::DownloadXlsx)}</a>
+                    <crate::components::ExportLinks run_id=sample.run_id query=format!("sample_id={sample_id}") testid="export-reviewed"/>
                 </div>
                 {move || error.get().map(|e| view! { <ErrorNote error=e/> })}
                 {move || current().map(|item| {
@@ -171,7 +169,7 @@ fn ReviewView(review: Review) -> impl IntoView {
                             })}
                             <p>
                                 <span class="chip chip-predicted" data-testid="review-predicted">{predicted.clone()}</span>
-                                <span class="muted">{format!(" {:.2} · ", item.score)}{item.reason.clone()}</span>
+                                <span class="muted">{format!(" {} · ", crate::format::fmt_number(item.score, 2))}{let reason = item.reason.clone(); move || engine::classify::reason_text(&reason, locale.get().into())}</span>
                             </p>
                             {item.verdict.map(|v| view! {
                                 <p class=format!("verdict verdict-{}", v.as_str()) data-testid="review-verdict">
@@ -213,8 +211,8 @@ fn ReviewView(review: Review) -> impl IntoView {
                 })}
             </section>
             <MetricsPanel sample_id refresh=settled/>
-            <CorrectionsPanel sample_id refresh=settled versions/>
-            <IterationsPanel sample=sample versions refresh=settled/>
+            <CorrectionsPanel sample_id refresh=settled versions editable=review.prompt_editable is_default=review.prompt_is_default/>
+            <IterationsPanel sample_id versions refresh=settled/>
         </div>
     }
 }

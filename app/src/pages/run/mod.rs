@@ -11,8 +11,8 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use results::{Distribution, ResultsTable};
-use crate::api::{CancelRun, DrawSample, ResumeRun, get_run_progress, run_categories};
-use crate::components::{ErrorNote, NotFound, ProgressBar, Stat, status_key};
+use crate::api::{CancelRun, ResumeRun, get_run_progress, list_reviews, run_categories};
+use crate::components::{ErrorNote, NotFound, ProgressBar, Stat, classifier_label, status_key};
 use crate::i18n::{Key, t, tr, use_locale};
 use crate::format::{fmt_int, fmt_money};
 
@@ -52,13 +52,18 @@ fn RunView(id: Uuid) -> impl IntoView {
     let categories = Resource::new(move || step.get(), move |_| run_categories(id));
     let cancel = ServerAction::<CancelRun>::new();
     let resume = ServerAction::<ResumeRun>::new();
-    let sample = ServerAction::<DrawSample>::new();
-    let locale = use_locale();
-    Effect::new(move || {
-        if let Some(Ok(s)) = sample.value().get() {
-            crate::components::browser::go(&format!("/samples/{s}"));
+    // "Review a sample" goes back to the run's open sample; only without one does it offer a draw.
+    let draw_open = RwSignal::new(false);
+    let review = Action::new(move |_: &()| async move {
+        match list_reviews(Some(id)).await {
+            Ok(list) => match list.iter().find(|s| s.reviewed < s.size) {
+                Some(open) => crate::components::browser::go(&format!("/samples/{}", open.id)),
+                None => { draw_open.try_set(true); }
+            },
+            Err(_) => { draw_open.try_set(true); }
         }
     });
+    let locale = use_locale();
     // A resumed run streams again from the start: reopen the page to subscribe anew.
     Effect::new(move || {
         if let Some(Ok(_)) = resume.value().get() {
@@ -88,13 +93,13 @@ fn RunView(id: Uuid) -> impl IntoView {
                                             {move || t(locale.get(), status_key(status))}
                                         </span>
                                         {active.then(|| view! { <span class="live" aria-hidden="true">{tr(Key::Live)}</span> })}
-                                        <span class="muted">{format!("{} · {}", p.provider.as_str(), p.model)}</span>
+                                        <span class="muted" data-testid="run-classifier">{classifier_label(p.provider, &p.model)}</span>
                                     </div>
                                     <ProgressBar value=Signal::derive(move || ratio) label=Signal::derive(move || t(locale.get(), Key::LinesDone).to_string())/>
                                     <p class="counts" data-testid="run-counts" aria-live="polite">
                                         <strong>{fmt_int(p.done)}</strong>" "{tr(Key::LinesDone)}" "<strong>{fmt_int(p.total)}</strong>
                                         {(p.failed > 0).then(|| view! { <span class="warn">" · "{fmt_int(p.failed)}" "{tr(Key::Failed)}</span> })}
-                                        {p.lines_per_second.map(|r| view! { <span>" · "{format!("{r:.1}")}" "{tr(Key::Throughput)}</span> })}
+                                        {p.lines_per_second.map(|r| view! { <span>" · "{crate::format::fmt_number(r, 1)}" "{tr(Key::Throughput)}</span> })}
                                         {p.eta_secs.map(|s| view! { <span>" · "{tr(Key::Eta)}" "{duration_text(s)}</span> })}
                                     </p>
                                     <div class="stats stats-compact" data-testid="run-stats">
@@ -133,25 +138,21 @@ fn RunView(id: Uuid) -> impl IntoView {
                                             <button class="btn" data-testid="retry-failed" on:click=move |_| { resume.dispatch(ResumeRun { id, retry_failed: true }); }>{tr(Key::RetryFailed)}</button>
                                         })}
                                         {(status == RunStatus::Succeeded).then(|| view! {
-                                            <button class="btn" data-testid="review-sample" disabled=move || sample.pending().get()
-                                                on:click=move |_| { sample.dispatch(DrawSample { run_id: id }); }>{tr(Key::ReviewSample)}</button>
+                                            <button class="btn" data-testid="review-sample" disabled=move || review.pending().get()
+                                                on:click=move |_| { review.dispatch(()); }>{tr(Key::ReviewSample)}</button>
                                         })}
                                         {(p.done > 0).then(|| view! {
-                                            <a class="btn" data-testid="download-csv" rel="external" download
-                                                href=format!("/api/v1/runs/{id}/results?format=csv")>{tr(Key::DownloadCsv)}</a>
-                                            <a class="btn btn-primary" data-testid="download-xlsx" rel="external" download
-                                                href=format!("/api/v1/runs/{id}/results?format=xlsx")>{tr(Key::DownloadXlsx)}</a>
+                                            <crate::components::ExportLinks run_id=id testid="download"/>
                                         })}
                                     </div>
                                 }
                             })}
                             {move || resume.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
-                            {move || sample.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
                         }.into_any()
                     })}
                 </Suspense>
             </section>
-            <samples::RunSamples run_id=id/>
+            <samples::RunSamples run_id=id draw_open/>
             <Distribution categories/>
             <ResultsTable id finished/>
         </div>

@@ -31,7 +31,7 @@ pub fn Distribution(categories: Categories) -> impl IntoView {
                                 <li>
                                     <span class="bar-label">{c.category.clone()}</span>
                                     <span class="bar"><span class="bar-fill" style:width=format!("{:.1}%", c.lines as f64 * 100.0 / max as f64)></span></span>
-                                    <span class="num">{fmt_int(c.lines)}<span class="muted">{format!(" · {:.1} %", c.lines as f64 * 100.0 / total as f64)}</span></span>
+                                    <span class="num">{fmt_int(c.lines)}<span class="muted">{format!(" · {}", crate::format::fmt_pct(c.lines as f64 / total as f64, 1))}</span></span>
                                 </li>
                             }).collect_view()}
                         </ul>
@@ -97,7 +97,7 @@ pub fn ResultsTable(id: Uuid, finished: Memo<bool>) -> impl IntoView {
                         Ok(page) => {
                             let total = page.total_rows;
                             view! {
-                                <div class="table-wrap"><table class="table" data-testid="results">
+                                <div class="table-wrap"><table class="table table-stack" data-testid="results">
                                     <thead><tr>
                                         <th scope="col" class="num">"#"</th>
                                         <th scope="col">{tr(Key::Line)}</th>
@@ -108,11 +108,11 @@ pub fn ResultsTable(id: Uuid, finished: Memo<bool>) -> impl IntoView {
                                     <tbody>
                                         {page.rows.into_iter().map(|r| view! {
                                             <tr>
-                                                <td class="num">{r.row_no}</td>
-                                                <td>{r.line}</td>
-                                                <td><span class="chip">{r.category}</span></td>
-                                                <td class="num">{if r.score < 0.0 { "—".to_string() } else { format!("{:.2}", r.score) }}</td>
-                                                <td class="muted">{r.reason}</td>
+                                                <td class="num cell-no">{r.row_no}</td>
+                                                <td class="cell-line">{r.line}</td>
+                                                <td class="cell-category"><span class="chip">{r.category}</span></td>
+                                                <td class="num cell-score">{if r.score < 0.0 { "—".to_string() } else { crate::format::fmt_number(r.score, 2) }}</td>
+                                                <td class="muted cell-reason">{let reason = r.reason; move || engine::classify::reason_text(&reason, crate::i18n::use_locale().get().into())}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

@@ -76,8 +76,17 @@ pub async fn list_prompts(pool: &PgPool, user: &CurrentUser) -> Result<Vec<Promp
     Ok(rows)
 }
 
-/// The prompt if the user may see it (`edit`: and change it).
-async fn visible(pool: &PgPool, user: &CurrentUser, id: Uuid, edit: bool) -> Result<()> {
+/// What the user may do with a prompt they can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PromptRights {
+    /// May save new versions (their own prompt, or `prompt:admin`).
+    pub editable: bool,
+    /// Everyone's default: a new version changes what every new run uses.
+    pub is_default: bool,
+}
+
+/// The user's rights on a prompt; not found if they may not even see it.
+pub async fn prompt_rights(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<PromptRights> {
     let p = sqlx::query!("SELECT created_by, is_shared, is_default FROM prompts WHERE id = $1", id)
         .fetch_optional(pool)
         .await?
@@ -87,8 +96,14 @@ async fn visible(pool: &PgPool, user: &CurrentUser, id: Uuid, edit: bool) -> Res
     if !(admin || own || p.is_shared || p.is_default) {
         return Err(EngineError::NotFound(Resource::Prompt));
     }
-    if edit && !(admin || own) {
-        return Err(EngineError::Forbidden("edit a prompt someone else owns (duplicate it instead)"));
+    Ok(PromptRights { editable: (admin || own) && user.can(Permission::PromptEdit), is_default: p.is_default })
+}
+
+/// The prompt if the user may see it (`edit`: and change it).
+async fn visible(pool: &PgPool, user: &CurrentUser, id: Uuid, edit: bool) -> Result<()> {
+    let rights = prompt_rights(pool, user, id).await?;
+    if edit && !rights.editable {
+        return Err(EngineError::PromptNotYours);
     }
     Ok(())
 }

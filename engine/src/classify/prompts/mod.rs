@@ -14,7 +14,7 @@ mod template;
 pub use diff::prompt_diff;
 #[cfg(feature = "server")]
 pub use edit::{
-    create_prompt, duplicate_prompt, list_prompts, prompt_versions, save_version, set_default_prompt, validate_draft, version_detail,
+    PromptRights, create_prompt, duplicate_prompt, list_prompts, prompt_rights, prompt_versions, save_version, set_default_prompt, validate_draft, version_detail,
 };
 #[cfg(feature = "server")]
 pub use store::{PromptVersion, ensure_default_prompt, latest_version, version_by_id};

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 pub use execute::execute_run;
 pub use list::list_runs;
-pub use plan::plan_run;
+pub use plan::{plan_run, plan_run_on};
 pub use progress::{publish, run_progress};
 pub use results::{ResultsFilter, category_counts, results_csv, results_page, results_xlsx};
 
@@ -56,8 +56,19 @@ pub fn events_channel(run_id: Uuid) -> String {
     format!("dgs:run:{run_id}")
 }
 
-/// The prompt version and settings a request resolves to, checked before anything is stored.
-pub(crate) async fn resolve(ctx: &RunContext, user: &CurrentUser, req: &NewRun) -> Result<(PromptVersion, RunSettings)> {
+/// The settings a run was started with: what an iteration on its sample starts from, so a
+/// re-run compares the same classifier with another prompt and nothing else.
+pub async fn run_settings(pool: &PgPool, run_id: Uuid) -> Result<RunSettings> {
+    let value = sqlx::query_scalar!("SELECT settings FROM runs WHERE id = $1", run_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(EngineError::NotFound(crate::error::Resource::Run))?;
+    serde_json::from_value(value).map_err(EngineError::internal)
+}
+
+/// The prompt version and settings a request resolves to, checked before anything is stored. The
+/// request's overrides apply on top of `base` (the server's defaults, or the run being iterated on).
+pub(crate) async fn resolve(ctx: &RunContext, user: &CurrentUser, req: &NewRun, base: &RunSettings) -> Result<(PromptVersion, RunSettings)> {
     let version = match (req.prompt_version_id, req.prompt_id) {
         (Some(v), _) => {
             super::prompts::version_detail(&ctx.pool, user, v).await?;
@@ -69,7 +80,7 @@ pub(crate) async fn resolve(ctx: &RunContext, user: &CurrentUser, req: &NewRun) 
         }
         (None, None) => latest_version(&ctx.pool, None).await?,
     };
-    let settings = ctx.defaults.with_overrides(&req.overrides).map_err(EngineError::invalid)?;
+    let settings = base.with_overrides(&req.overrides).map_err(EngineError::invalid)?;
     if settings.provider == ProviderKind::Openai && ctx.openai.is_none() {
         return Err(EngineError::invalid(
             "the openai provider needs OPENAI_BASE_URL or OPENAI_API_KEY configured on the server; use the offline provider",
@@ -82,15 +93,22 @@ pub(crate) async fn resolve(ctx: &RunContext, user: &CurrentUser, req: &NewRun) 
 }
 
 pub async fn create_run(ctx: &RunContext, user: &CurrentUser, req: &NewRun) -> Result<Uuid> {
-    create_run_on(ctx, user, req, None).await
+    create_run_on(ctx, user, req, &ctx.defaults, None).await
 }
 
 /// A run of the whole dataset, or with `sample` = (sample id, its size) of that sample's lines only
-/// (an iteration of review: cheap, and scored on exactly the same items).
-pub async fn create_run_on(ctx: &RunContext, user: &CurrentUser, req: &NewRun, sample: Option<(Uuid, i64)>) -> Result<Uuid> {
+/// (an iteration of review: cheap, and scored on exactly the same items), with `base` settings
+/// under the request's overrides.
+pub async fn create_run_on(
+    ctx: &RunContext,
+    user: &CurrentUser,
+    req: &NewRun,
+    base: &RunSettings,
+    sample: Option<(Uuid, i64)>,
+) -> Result<Uuid> {
     user.require(Permission::RunCreate)?;
     let dataset = dataset_summary(&ctx.pool, user, req.dataset_id).await?;
-    let (version, settings) = resolve(ctx, user, req).await?;
+    let (version, settings) = resolve(ctx, user, req, base).await?;
     let model = settings.model_key();
     let id = Uuid::new_v4();
     sqlx::query!(

@@ -5,7 +5,9 @@ use super::{RunContext, resolve};
 use crate::auth::{CurrentUser, Permission};
 use crate::classify::protocol::{LineIn, user_message};
 use crate::classify::provider::estimate_tokens;
-use crate::classify::{NewRun, PlanMessage, ProviderKind, RunPlan, compile_prompt};
+use uuid::Uuid;
+
+use crate::classify::{NewRun, PlanMessage, ProviderKind, RunPlan, RunSettings, compile_prompt};
 use crate::clean::dataset_summary;
 use crate::error::Result;
 
@@ -15,23 +17,33 @@ const OUTPUT_TOKENS_PER_LINE: i64 = 30;
 const INPUT_OVERHEAD_PER_LINE: i64 = 8;
 
 pub async fn plan_run(ctx: &RunContext, user: &CurrentUser, req: &NewRun) -> Result<RunPlan> {
+    plan_run_on(ctx, user, req, &ctx.defaults, None).await
+}
+
+/// The plan of a run from `base` settings, on the whole dataset or only on `sample`'s lines.
+pub async fn plan_run_on(ctx: &RunContext, user: &CurrentUser, req: &NewRun, base: &RunSettings, sample: Option<Uuid>) -> Result<RunPlan> {
     user.require(Permission::RunCreate)?;
     let dataset = dataset_summary(&ctx.pool, user, req.dataset_id).await?;
-    let (version, settings) = resolve(ctx, user, req).await?;
+    let (version, settings) = resolve(ctx, user, req, base).await?;
     let use_cache = settings.caches();
     let model = settings.model_key();
     // The lines a run would send: not cached, in index order, with their total size.
     let todo = sqlx::query!(
-        r#"SELECT count(*) AS "lines!", coalesce(sum(char_length(ul.text)), 0)::bigint AS "chars!"
+        r#"SELECT count(*) AS "all_lines!",
+                  count(*) FILTER (WHERE NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.owner_id = $5 AND c.prompt_version_id = $3
+                                       AND c.model = $4 AND c.line_key = md5(ul.clean_text)::uuid))) AS "lines!",
+                  coalesce(sum(char_length(ul.text)) FILTER (WHERE NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.owner_id = $5
+                                       AND c.prompt_version_id = $3 AND c.model = $4 AND c.line_key = md5(ul.clean_text)::uuid))), 0)::bigint AS "chars!",
+                  coalesce(sum(ul.row_count), 0)::bigint AS "rows!"
            FROM unique_lines ul
            WHERE ul.dataset_id = $1
-             AND NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.owner_id = $5 AND c.prompt_version_id = $3 AND c.model = $4
-                                       AND c.line_key = md5(ul.clean_text)::uuid))"#,
+             AND ($6::uuid IS NULL OR ul.idx IN (SELECT line_idx FROM sample_items WHERE sample_id = $6))"#,
         dataset.id,
         use_cache,
         version.id,
         model,
-        user.id
+        user.id,
+        sample
     )
     .fetch_one(&ctx.pool)
     .await?;
@@ -40,13 +52,15 @@ pub async fn plan_run(ctx: &RunContext, user: &CurrentUser, req: &NewRun) -> Res
            WHERE ul.dataset_id = $1
              AND NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.owner_id = $6 AND c.prompt_version_id = $3 AND c.model = $4
                                        AND c.line_key = md5(ul.clean_text)::uuid))
+             AND ($7::uuid IS NULL OR ul.idx IN (SELECT line_idx FROM sample_items WHERE sample_id = $7))
            ORDER BY ul.idx LIMIT $5"#,
         dataset.id,
         use_cache,
         version.id,
         model,
         settings.chunk_size as i64,
-        user.id
+        user.id,
+        sample
     )
     .fetch_all(&ctx.pool)
     .await?;
@@ -63,9 +77,9 @@ pub async fn plan_run(ctx: &RunContext, user: &CurrentUser, req: &NewRun) -> Res
     let concurrency = settings.concurrency.max(1) as i64;
     Ok(RunPlan {
         prompt_version_id: version.id,
-        lines: dataset.unique_lines,
-        rows: dataset.rows,
-        cached: dataset.unique_lines - todo.lines,
+        lines: todo.all_lines,
+        rows: if sample.is_some() { todo.rows } else { dataset.rows },
+        cached: todo.all_lines - todo.lines,
         calls,
         first_call: if lines.is_empty() {
             Vec::new()

@@ -3,14 +3,18 @@
 //! original columns plus category, score and reason.
 
 use futures::TryStreamExt;
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::run_progress;
 use crate::auth::CurrentUser;
 use crate::classify::{CategoryCount, ResultRow, ResultsPage};
+use crate::classify::reason_text;
 use crate::error::{EngineError, Result};
+use crate::export::ExportOptions;
+use crate::ingest::{ColumnType, parse_datetime, parse_number};
+use crate::lang::Lang;
 
 /// Narrows the results table; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -164,14 +168,16 @@ async fn for_each_result_row(pool: &PgPool, id: Uuid, export: &Export, mut emit:
 struct Export {
     dataset_id: Uuid,
     columns: Vec<String>,
+    types: Vec<ColumnType>,
     sample_id: Option<Uuid>,
     prompt_version: String,
+    lang: Lang,
 }
 
 impl Export {
-    async fn of(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id: Option<Uuid>) -> Result<Self> {
+    async fn of(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id: Option<Uuid>, lang: Lang) -> Result<Self> {
         let run = run_progress(pool, user, id).await?;
-        let columns = crate::clean::original_columns(pool, user, run.dataset_id).await?;
+        let (columns, types) = crate::clean::original_column_types(pool, user, run.dataset_id).await?.into_iter().unzip();
         let prompt_version = format!("{} v{}", run.prompt_name, run.prompt_version);
         if let Some(sid) = sample_id {
             // Verdicts are about lines, so any sample of the same dataset may overlay the run.
@@ -180,27 +186,42 @@ impl Export {
                 return Err(EngineError::invalid("that sample was drawn from another dataset"));
             }
         }
-        Ok(Export { dataset_id: run.dataset_id, columns, sample_id, prompt_version })
+        Ok(Export { dataset_id: run.dataset_id, columns, types, sample_id, prompt_version, lang })
     }
 
+    /// The original columns as they were named, then the added ones in the reader's language.
     fn header(&self) -> Vec<String> {
-        let mut h: Vec<String> = self.columns.iter().cloned().chain(["category", "score", "reason"].map(String::from)).collect();
+        let l = self.lang;
+        let added = [l.pick("categoría", "category"), l.pick("puntuación", "score"), l.pick("motivo", "reason")];
+        let mut h: Vec<String> = self.columns.iter().cloned().chain(added.map(String::from)).collect();
         if self.sample_id.is_some() {
-            h.extend(["model_category", "verdict", "reviewed_by", "prompt_version"].map(String::from));
+            h.extend(
+                [
+                    l.pick("categoría_del_modelo", "model_category"),
+                    l.pick("veredicto", "verdict"),
+                    l.pick("revisado_por", "reviewed_by"),
+                    l.pick("versión_del_prompt", "prompt_version"),
+                ]
+                .map(String::from),
+            );
         }
         h
     }
 
-    /// The cells after the original values, as text.
+    /// The cells after the original values, as text (the score with the language's decimal mark).
     fn tail(&self, r: &Record) -> Vec<String> {
-        let mut t = vec![r.category.clone(), format!("{:.3}", r.score), r.reason.clone()];
+        let l = self.lang;
+        let score = if r.score < 0.0 { String::new() } else { l.decimal(r.score, 3) };
+        let mut t = vec![r.category.clone(), score, reason_text(&r.reason, l)];
         if self.sample_id.is_some() {
-            t.extend([
-                r.model_category.clone(),
-                r.verdict.clone().unwrap_or_default(),
-                r.reviewer.clone().unwrap_or_default(),
-                self.prompt_version.clone(),
-            ]);
+            let verdict = match r.verdict.as_deref() {
+                Some("correct") => l.pick("correcta", "correct"),
+                Some("incorrect") => l.pick("incorrecta", "incorrect"),
+                Some("skipped") => l.pick("omitida", "skipped"),
+                Some(other) => other,
+                None => "",
+            };
+            t.extend([r.model_category.clone(), verdict.to_string(), r.reviewer.clone().unwrap_or_default(), self.prompt_version.clone()]);
         }
         t
     }
@@ -209,9 +230,9 @@ impl Export {
 /// Every original row with its original columns plus category, score and reason, as CSV (cells
 /// neutralised against formulas). With a
 /// sample: the final category (the human verdict where there is one), who reviewed, the prompt version.
-pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id: Option<Uuid>) -> Result<Vec<u8>> {
-    let export = Export::of(pool, user, id, sample_id).await?;
-    let mut out = crate::export::CsvOut::new(Vec::new());
+pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id: Option<Uuid>, opts: ExportOptions) -> Result<Vec<u8>> {
+    let export = Export::of(pool, user, id, sample_id, opts.lang).await?;
+    let mut out = crate::export::CsvOut::with_separator(Vec::new(), opts.separator);
     out.write_row(export.header())?;
     for_each_result_row(pool, id, &export, |r| {
         let mut record = r.values.clone();
@@ -225,11 +246,14 @@ pub async fn results_csv(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id:
 /// XLSX has a row limit; a larger export continues on the next sheet.
 const XLSX_ROWS_PER_SHEET: u32 = 1_048_575;
 
-/// The same as the CSV export, as an XLSX workbook (numbers as numbers, a frozen header).
-pub async fn results_xlsx(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id: Option<Uuid>) -> Result<Vec<u8>> {
-    let export = Export::of(pool, user, id, sample_id).await?;
+/// The same as the CSV export, as an XLSX workbook with a frozen header: numbers and dates of columns
+/// of those types as numbers and dates (a value that does not parse stays text), the score a number.
+pub async fn results_xlsx(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id: Option<Uuid>, lang: Lang) -> Result<Vec<u8>> {
+    let export = Export::of(pool, user, id, sample_id, lang).await?;
     let header = export.header();
     let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format(lang.pick("dd/mm/yyyy", "yyyy-mm-dd"));
+    let datetime = Format::new().set_num_format(lang.pick("dd/mm/yyyy hh:mm", "yyyy-mm-dd hh:mm"));
     let mut book = Workbook::new();
     let mut sheets = 1usize;
     add_sheet(&mut book, &header, &bold, sheets)?;
@@ -244,13 +268,30 @@ pub async fn results_xlsx(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id
         let sheet = book.worksheet_from_index(sheets - 1).map_err(EngineError::internal)?;
         let n = r.values.len() as u16;
         for (c, v) in r.values.iter().enumerate() {
-            sheet.write_string(row, c as u16, v).map_err(EngineError::internal)?;
+            let col = c as u16;
+            let kind = export.types.get(c).copied().unwrap_or(ColumnType::Text);
+            let written = match kind {
+                ColumnType::Integer | ColumnType::Decimal => parse_number(v).map(|x| sheet.write_number(row, col, x).map(|_| ())),
+                ColumnType::Date | ColumnType::Datetime => parse_datetime(v).and_then(|d| excel_datetime(d).ok()).map(|d| {
+                    let f = if kind == ColumnType::Date { &date } else { &datetime };
+                    sheet.write_datetime_with_format(row, col, &d, f).map(|_| ())
+                }),
+                _ => None,
+            };
+            match written {
+                Some(done) => done.map_err(EngineError::internal)?,
+                None => {
+                    sheet.write_string(row, col, v).map_err(EngineError::internal)?;
+                }
+            }
         }
         for (k, v) in export.tail(&r).iter().enumerate() {
             let col = n + k as u16;
             // The score is a number; everything else text.
             if k == 1 {
-                sheet.write_number(row, col, r.score).map_err(EngineError::internal)?;
+                if r.score >= 0.0 {
+                    sheet.write_number(row, col, r.score).map_err(EngineError::internal)?;
+                }
             } else {
                 sheet.write_string(row, col, v).map_err(EngineError::internal)?;
             }
@@ -259,6 +300,12 @@ pub async fn results_xlsx(pool: &PgPool, user: &CurrentUser, id: Uuid, sample_id
     })
     .await?;
     book.save_to_buffer().map_err(EngineError::internal)
+}
+
+fn excel_datetime(d: chrono::NaiveDateTime) -> std::result::Result<ExcelDateTime, rust_xlsxwriter::XlsxError> {
+    use chrono::{Datelike, Timelike};
+    let year = u16::try_from(d.year()).map_err(|_| rust_xlsxwriter::XlsxError::DateTimeRangeError(d.to_string()))?;
+    ExcelDateTime::from_ymd(year, d.month() as u8, d.day() as u8)?.and_hms(d.hour() as u16, d.minute() as u8, d.second())
 }
 
 /// A constant-memory sheet (rows go to a temporary file as they are written) with a bold, frozen header.

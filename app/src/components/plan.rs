@@ -1,0 +1,34 @@
+//! The plan of a run, shown before anything is spent (the classify screen, re-runs from a sample).
+
+use engine::classify::RunPlan;
+use leptos::prelude::*;
+
+use super::Stat;
+use crate::format::{fmt_int, fmt_money};
+use crate::i18n::{Key, tr};
+
+/// A run's plan before it starts: calls, cache hits, rows dedup saves, tokens, cost, rounds and the
+/// exact first call.
+#[component]
+pub fn PlanView(plan: RunPlan) -> impl IntoView {
+    let first = plan.first_call.clone();
+    view! {
+        <div class="stats" data-testid="plan">
+            <Stat label=Key::PlanCalls value=fmt_int(plan.calls) testid="plan-calls"/>
+            <Stat label=Key::PlanCached value=format!("{} / {}", fmt_int(plan.cached), fmt_int(plan.lines)) testid="plan-cached"/>
+            <Stat label=Key::PlanSaved value=fmt_int(plan.rows - plan.lines) testid="plan-saved"/>
+            <Stat label=Key::PlanTokens value=format!("{} / {}", fmt_int(plan.est_tokens_in), fmt_int(plan.est_tokens_out)) testid="plan-tokens"/>
+            <Stat label=Key::PlanCost value=fmt_money(plan.est_cost) testid="plan-cost"/>
+            <Stat label=Key::PlanRounds value=fmt_int(plan.rounds) testid="plan-rounds"/>
+        </div>
+        {(!first.is_empty()).then(|| view! {
+            <details class="first-call">
+                <summary>{tr(Key::FirstCall)}</summary>
+                {first.into_iter().map(|m| view! {
+                    <p class="eyebrow">{m.role}</p>
+                    <pre class="code">{m.content}</pre>
+                }).collect_view()}
+            </details>
+        })}
+    }
+}

@@ -72,9 +72,11 @@ async fn an_admin_manages_users_roles_and_reads_the_audit_log() -> anyhow::Resul
     filters.locator("input[type=search]").nth(1).fill("admin_", None).await?;
     filters.locator("button[type=submit]").click(None).await?;
     let rows = page.locator("[data-testid=audit] tbody");
-    expect(rows.clone()).to_contain_text("admin_create_user").await?;
-    expect(rows.clone()).to_contain_text("admin_assign_role").await?;
-    expect(rows.clone()).to_contain_text("admin_save_role").await?;
+    // Actions read as people say them (the page is in Spanish), not as the server function's path.
+    expect(rows.clone()).to_contain_text("creó un usuario").await?;
+    expect(rows.clone()).not().to_contain_text("admin_create_user").await?;
+    expect(rows.clone()).to_contain_text("asignó un rol").await?;
+    expect(rows.clone()).to_contain_text("guardó un rol").await?;
     expect(rows.clone()).to_contain_text("\"role\":\"analyst\"").await?;
     let created: Value = sqlx::query_scalar("SELECT details FROM audit_log WHERE action LIKE '%admin_create_user%'").fetch_one(&db).await?;
     assert_eq!(created["args"]["password"], "***", "{created}");

@@ -58,7 +58,10 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     // A full navigation: the file input's handler exists only once this page has hydrated too.
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
 
-    // Upload: progress, then the table's counts, detected columns and first rows.
+    // Upload, from the wizard's own page: progress, then the table's counts, detected columns and first rows.
+    page.locator("[data-testid=upload-link]").click(None).await?;
+    page.wait_for_url("**/upload", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
     let dir = tempfile::tempdir()?;
     let csv = ledger_csv(&dir)?;
     page.locator("[data-testid=file-input]").set_input_files(&csv, None).await?;
@@ -149,9 +152,11 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     let saved = dir.path().join("results.csv");
     download.save_as(&saved).await?;
     let text = std::fs::read_to_string(&saved)?;
-    assert_eq!(text.lines().next(), Some("fecha,concepto,importe,category,score,reason"));
+    // What a spreadsheet set to Spanish opens as it should: byte order mark, ';', Spanish headers.
+    let text = text.strip_prefix('\u{feff}').ok_or_else(|| anyhow::anyhow!("no byte order mark"))?;
+    assert_eq!(text.lines().next(), Some("fecha;concepto;importe;categoría;puntuación;motivo"));
     assert_eq!(text.lines().count(), 61);
-    assert!(text.contains("Factura Iberdrola luz 1,2.50,Suministros"), "{text}");
+    assert!(text.contains("Factura Iberdrola luz 1;2.50;Suministros"), "{text}");
 
     // The same pages at phone width, for a person to look at.
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
@@ -243,7 +248,7 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(&saved)?;
     let sheet = book.worksheet_range("Results 1")?;
     let header: Vec<String> = sheet.rows().next().map(|r| r.iter().map(|c| c.to_string()).collect()).unwrap_or_default();
-    assert_eq!(header, ["fecha", "concepto", "importe", "category", "score", "reason"]);
+    assert_eq!(header, ["fecha", "concepto", "importe", "categoría", "puntuación", "motivo"]);
     assert_eq!(sheet.height(), 61, "a header and one row per original row");
     let iberdrola = sheet.rows().find(|r| r[1].to_string().contains("Iberdrola")).map(|r| r[3].to_string());
     assert_eq!(iberdrola.as_deref(), Some("Suministros"));

@@ -26,10 +26,11 @@ async fn results_and_reviewed_exports_neutralise_formulas() -> anyhow::Result<()
     let sample_id = sample["id"].as_str().unwrap_or_default();
 
     for (what, path) in [
-        ("results", format!("/api/v1/runs/{run_id}/results?format=csv")),
-        ("reviewed results", format!("/api/v1/runs/{run_id}/results?format=csv&sample_id={sample_id}")),
+        ("results", format!("/api/v1/runs/{run_id}/results?format=csv&sep=%2C")),
+        ("reviewed results", format!("/api/v1/runs/{run_id}/results?format=csv&sep=%2C&sample_id={sample_id}")),
     ] {
         let body = ana.get(server.url(&path)).send().await?.error_for_status()?.text().await?;
+        let body = body.trim_start_matches('\u{feff}');
         let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body.as_bytes());
         let rows: Vec<Vec<String>> = reader.records().map(|r| r.map(|r| r.iter().map(String::from).collect())).collect::<Result<_, _>>()?;
         assert_eq!(rows[0][1], "'=1+2 total", "{what}: header");

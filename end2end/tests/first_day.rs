@@ -113,6 +113,12 @@ async fn the_review_loop_keeps_the_sampled_classifier_and_reopens_the_open_sampl
     for i in 0..2 {
         expect(rows.nth(i).locator("[data-testid=iteration-model]")).to_contain_text("offline").await?;
     }
+    // The same rows in Spanish name the same classifier in Spanish.
+    page.evaluate_expression("document.cookie = 'dgs_locale=es; path=/'").await?;
+    page.reload(None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    expect(rows.nth(1).locator("[data-testid=iteration-model]")).to_contain_text("sin conexión").await?;
+    page.evaluate_expression("document.cookie = 'dgs_locale=en; path=/'").await?;
     let its: Vec<Value> = ana.get(server.url(&format!("/api/v1/samples/{sample_id}/iterations"))).send().await?.json().await?;
     assert_eq!(its.len(), 2);
     assert!(its.iter().all(|i| i["provider"] == "offline"), "every iteration used the sampled run's classifier: {its:?}");

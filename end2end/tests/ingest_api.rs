@@ -95,7 +95,7 @@ async fn a_zip_of_every_format_is_read_counted_and_deduplicated() -> anyhow::Res
     assert!(up["failed"][0]["reason"].as_str().is_some_and(|r| !r.is_empty()));
 
     let id = up["id"].as_str().unwrap_or_default().to_string();
-    let rejected: Value = ana.get(server.url(&format!("/api/v1/uploads/{id}/rejected"))).send().await?.json().await?;
+    let rejected: Value = ana.get(server.url(&format!("/api/v1/uploads/{id}/rejected?lang=en"))).send().await?.json().await?;
     assert_eq!(rejected["total"], 2);
     let first = &rejected["rows"][0];
     assert_eq!((first["file"].as_str(), first["line_no"].as_i64()), (Some("datos/ventas.csv"), Some(4)));

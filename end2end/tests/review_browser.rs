@@ -42,7 +42,9 @@ async fn a_sample_is_reviewed_with_the_keyboard_refined_compared_applied_and_exp
     // Draw a sample from the finished run: N = 120 at 95 % ± 5 % → 92 lines.
     page.goto(&server.url(&format!("/runs/{run_id}")), None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    // No sample is open yet, so "review a sample" offers to draw one (95 % ± 5 % by default).
     page.locator("[data-testid=review-sample]").click(None).await?;
+    page.locator("[data-testid=draw-sample]").click(None).await?;
     page.wait_for_url("**/samples/**", None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     let progress = page.locator("[data-testid=review-progress]");
@@ -87,6 +89,8 @@ async fn a_sample_is_reviewed_with_the_keyboard_refined_compared_applied_and_exp
     // The corrections at hand, saved as few-shot examples in the prompt's next version.
     expect(page.locator("[data-testid=corrections] li").first()).to_be_visible().await?;
     page.locator("[data-testid=add-examples]").click(None).await?;
+    // It is everyone's default prompt: the screen asks first.
+    page.locator("[data-testid=confirm-default-save]").click(None).await?;
     expect(page.locator("[data-testid=examples-saved]")).to_contain_text("2").await?;
     expect(page.locator("[data-testid=iteration-version] option").first()).to_have_text("v2").await?;
 
@@ -102,6 +106,7 @@ async fn a_sample_is_reviewed_with_the_keyboard_refined_compared_applied_and_exp
     services.locator("[data-testid=keyword-input]").fill("escritura", None).await?;
     services.locator("[data-testid=keyword-input]").press("Enter", None).await?;
     page.locator("[data-testid=save-prompt]").click(None).await?;
+    page.locator("[data-testid=confirm-default-save]").click(None).await?;
     expect(page.locator("[data-testid=saved]")).to_contain_text("3").await?;
 
     // Re-run version 3 on the sample only, then compare the two iterations.
@@ -109,6 +114,7 @@ async fn a_sample_is_reviewed_with_the_keyboard_refined_compared_applied_and_exp
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     expect(page.locator("[data-testid=iteration-version] option").first()).to_have_text("v3").await?;
     page.locator("[data-testid=rerun-sample]").click(None).await?;
+    page.locator("[data-testid=confirm-launch]").click(None).await?;
     // The panel follows a queued or running iteration by itself.
     let list = page.locator("[data-testid=iteration-list] li");
     let finished = async {
@@ -133,13 +139,16 @@ async fn a_sample_is_reviewed_with_the_keyboard_refined_compared_applied_and_exp
     let saved = dir.path().join("reviewed.csv");
     download.save_as(&saved).await?;
     let text = std::fs::read_to_string(&saved)?;
-    assert_eq!(text.lines().next(), Some("fecha,concepto,importe,category,score,reason,model_category,verdict,reviewed_by,prompt_version"));
+    // For a Spanish spreadsheet: the byte order mark, ';', the added columns in Spanish.
+    let text = text.strip_prefix('\u{feff}').ok_or_else(|| anyhow::anyhow!("no byte order mark"))?;
+    assert_eq!(text.lines().next(), Some("fecha;concepto;importe;categoría;puntuación;motivo;categoría_del_modelo;veredicto;revisado_por;versión_del_prompt"));
     assert_eq!(text.lines().count(), 121);
-    let reviewed = text.lines().filter(|l| l.contains(",ana,Gastos generales v1")).count();
+    let reviewed = text.lines().filter(|l| l.contains(";ana;Gastos generales v1")).count();
     assert_eq!(reviewed, 6, "six lines carry a verdict (the skip was undone)");
 
     // Apply version 3 to the whole dataset: a normal run, cached lines cost nothing.
     page.locator("[data-testid=apply-all]").click(None).await?;
+    page.locator("[data-testid=confirm-launch]").click(None).await?;
     page.wait_for_url("**/runs/**", None).await?;
     expect(page.locator("[data-testid=run-status]")).with_timeout(Duration::from_secs(30)).to_contain_text("Terminada").await?;
     browser.close().await?;

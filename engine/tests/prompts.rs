@@ -58,7 +58,7 @@ async fn versions_visibility_validation_and_default(pool: PgPool) -> anyhow::Res
     save_version(&pool, &ana, v1.prompt_id, &share).await?;
     assert!(list_prompts(&pool, &bea).await?.iter().any(|p| p.id == v1.prompt_id && p.latest_version == 3));
     let err = save_version(&pool, &bea, v1.prompt_id, &next).await.err().map(|e| e.code());
-    assert_eq!(err, Some(ErrorCode::Forbidden));
+    assert_eq!(err, Some(ErrorCode::PromptNotYours), "a prompt someone else owns is duplicated, not edited");
     let copy = duplicate_prompt(&pool, &bea, v1.prompt_id, None).await?;
     assert_ne!(copy.prompt_id, v1.prompt_id);
     assert_eq!((copy.version, copy.categories.len()), (1, 3));

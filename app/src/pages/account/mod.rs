@@ -109,7 +109,7 @@ fn SessionsPanel() -> impl IntoView {
                                         view! {
                                             <tr class:current=s.current>
                                                 <td>{browser::describe_agent(s.user_agent.as_deref().unwrap_or_default())}</td>
-                                                <td>{s.passkey_name.map(|n| format!("passkey · {n}")).unwrap_or(s.method)}</td>
+                                                <td>{method_label(&s.method, s.passkey_name.clone())}</td>
                                                 <td><code>{s.ip.unwrap_or_default()}</code></td>
                                                 <td>{crate::format::fmt_time(&s.created_at)}</td>
                                                 <td>{crate::format::fmt_time(&s.last_seen_at)}</td>
@@ -246,5 +246,29 @@ fn TokensPanel() -> impl IntoView {
             </Transition>
             {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
         </section>
+    }
+}
+
+/// How a session was opened, in the reader's language ("llave de acceso · YubiKey").
+fn method_label(method: &str, passkey: Option<String>) -> impl Fn() -> String + Send + Sync + 'static + use<> {
+    let locale = crate::i18n::use_locale();
+    let method = method.to_string();
+    move || {
+        let es = locale.get() == crate::i18n::Locale::Es;
+        let word = match (method.as_str(), es) {
+            ("password", true) => "contraseña",
+            ("password", false) => "password",
+            ("passkey", true) => "llave de acceso",
+            ("passkey", false) => "passkey",
+            ("setup", true) => "alta del administrador",
+            ("setup", false) => "administrator set-up",
+            ("enrolment", true) => "enlace de alta",
+            ("enrolment", false) => "enrolment link",
+            (other, _) => other,
+        };
+        match &passkey {
+            Some(name) => format!("{} · {name}", if es { "llave de acceso" } else { "passkey" }),
+            None => word.to_string(),
+        }
     }
 }

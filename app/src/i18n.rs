@@ -311,7 +311,7 @@ keys! {
     SizeByPrecision => "Por confianza y margen de error", "By confidence and margin of error";
     SizeFixed => "Un número fijo de líneas", "A fixed number of lines";
     Lines => "Líneas", "Lines";
-    NotANumber => "Escribe un número en cada campo.", "Type a number in each field.";
+    NotANumber => "Escribe un número en cada campo (el margen de error, entre 0 y 50 %).", "Type a number in each field (the margin of error between 0 and 50%).";
     ConfidenceLevel => "Nivel de confianza", "Confidence level";
     MarginPercent => "Margen de error (%)", "Margin of error (%)";
     OversampleLow => "Más líneas de puntuación baja", "More low-scoring lines";

@@ -87,6 +87,12 @@ async fn the_review_loop_keeps_the_sampled_classifier_and_reopens_the_open_sampl
     assert_eq!(whole["settings"]["provider"], "offline", "{whole}");
     assert_eq!(whole["lines"], dataset["unique_lines"], "the whole dataset's lines: {dataset}");
 
+    // A value out of range names its field and the range, for the screen to say in its language.
+    let r = ana.post(server.url("/api/v1/samples")).json(&json!({ "run_id": run_id, "margin": 0.7 })).send().await?;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await?;
+    assert_eq!((body["error"]["code"].clone(), body["error"]["details"]["field"].clone()), (json!("out_of_range"), json!("margin")), "{body}");
+
     let (_pw, _browser, page) = launch().await?;
     sign_in(&page, &server, "en", "ana").await?;
     // "Review a sample" twice: both times the same open sample, never a second one.
@@ -127,6 +133,11 @@ async fn the_review_loop_keeps_the_sampled_classifier_and_reopens_the_open_sampl
     page.goto(&server.url(&format!("/runs/{run_id}")), None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     page.locator("[data-testid=draw-new-sample]").click(None).await?;
+    // A margin of 60 % is refused on the spot, in the page's language.
+    page.locator("[data-testid=sample-margin]").fill("60", None).await?;
+    page.locator("[data-testid=sample-margin]").press("Tab", None).await?;
+    page.locator("[data-testid=draw-sample]").click(None).await?;
+    expect(page.locator("[data-testid=draw-bad-number]")).to_contain_text("margin of error").await?;
     page.locator("[data-testid=size-by-fixed]").check(None).await?;
     page.locator("[data-testid=sample-size]").fill("5", None).await?;
     page.locator("[data-testid=sample-size]").press("Tab", None).await?;

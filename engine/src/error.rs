@@ -18,6 +18,9 @@ pub enum EngineError {
     /// which in the reader's language.
     #[error("{}", .0.text())]
     Credential(CredentialRule),
+    /// A number outside what a field allows (for text, its length).
+    #[error("{} must be between {min} and {max}", .field.name())]
+    OutOfRange { field: Field, min: f64, max: f64 },
     /// Saving a version of a prompt someone else owns: duplicating it is the way on.
     #[error("this prompt belongs to someone else; duplicate it as your own prompt to change it")]
     PromptNotYours,
@@ -57,6 +60,41 @@ pub enum EngineError {
     BodyTooLarge { limit: usize },
     #[error("internal error")]
     Internal(String),
+}
+
+/// A field a request may send out of range; `details.field` carries its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    ModelName,
+    ChunkSize,
+    Concurrency,
+    Temperature,
+    MaxRetries,
+    TimeoutSecs,
+    Price,
+    Confidence,
+    Margin,
+    MinPerCategory,
+    SampleSize,
+}
+
+impl Field {
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::ModelName => "model_name",
+            Field::ChunkSize => "chunk_size",
+            Field::Concurrency => "concurrency",
+            Field::Temperature => "temperature",
+            Field::MaxRetries => "max_retries",
+            Field::TimeoutSecs => "timeout_secs",
+            Field::Price => "price",
+            Field::Confidence => "confidence",
+            Field::Margin => "margin",
+            Field::MinPerCategory => "min_per_category",
+            Field::SampleSize => "size",
+        }
+    }
 }
 
 /// The rules of usernames and passwords a value can break.
@@ -257,6 +295,7 @@ codes! {
     Forbidden => "forbidden", 403;
     ForbiddenOrigin => "forbidden_origin", 403;
     PromptNotYours => "prompt_not_yours", 403;
+    OutOfRange => "out_of_range", 422;
     UsernameInvalid => "username_invalid", 422;
     PasswordTooShort => "password_too_short", 422;
     PasswordTooLong => "password_too_long", 422;
@@ -348,6 +387,7 @@ impl EngineError {
             EngineError::ForeignOrigin(_) => ErrorCode::ForbiddenOrigin,
             EngineError::PromptNotYours => ErrorCode::PromptNotYours,
             EngineError::Credential(rule) => rule.code(),
+            EngineError::OutOfRange { .. } => ErrorCode::OutOfRange,
             EngineError::BadCredentials => ErrorCode::BadCredentials,
             EngineError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             EngineError::RateLimited { .. } => ErrorCode::RateLimited,
@@ -383,6 +423,9 @@ impl EngineError {
                 (self.to_string(), serde_json::json!({ "retry_after_secs": retry_after_secs }))
             }
             EngineError::Conflict(Conflict::UploadInUse { datasets }) => (self.to_string(), serde_json::json!({ "datasets": datasets })),
+            EngineError::OutOfRange { field, min, max } => {
+                (self.to_string(), serde_json::json!({ "field": field.name(), "min": min, "max": max }))
+            }
             other => (other.to_string(), serde_json::Value::Null),
         };
         ErrorBody { code, message, details }

@@ -18,7 +18,7 @@ pub mod jobs;
 #[cfg(feature = "server")]
 pub mod store;
 
-pub use error::{Conflict, CredentialRule, EngineError, ErrorBody, ErrorCode, Resource};
+pub use error::{Conflict, CredentialRule, EngineError, ErrorBody, ErrorCode, Field, Resource};
 pub use lang::Lang;
 
 /// The shared handles every entry point (REST, server functions, workers) works with.

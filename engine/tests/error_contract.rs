@@ -20,6 +20,7 @@ fn example(code: ErrorCode) -> Option<EngineError> {
         C::Forbidden => EngineError::Forbidden("create datasets"),
         C::ForbiddenOrigin => EngineError::ForeignOrigin("https://evil.example".into()),
         C::PromptNotYours => EngineError::PromptNotYours,
+        C::OutOfRange => EngineError::OutOfRange { field: engine::Field::Margin, min: 0.001, max: 0.499 },
         C::UsernameInvalid => EngineError::Credential(CredentialRule::UsernameInvalid),
         C::PasswordTooShort => EngineError::Credential(CredentialRule::PasswordTooShort),
         C::PasswordTooLong => EngineError::Credential(CredentialRule::PasswordTooLong),

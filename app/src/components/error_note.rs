@@ -19,6 +19,8 @@ enum Detail {
     RequestId,
     /// A file's problem: the file's name and the reason, in the reader's language where it is coded.
     File,
+    /// A value out of range: the field and the range follow the text.
+    Range,
 }
 
 /// (Spanish, English, what follows).
@@ -37,6 +39,7 @@ fn text(code: C) -> (&'static str, &'static str, Detail) {
             "For safety, changes are only accepted from this site's own pages.",
             None,
         ),
+        C::OutOfRange => ("Un valor está fuera de rango:", "A value is out of range:", Range),
         C::UsernameInvalid => (
             "Un nombre de usuario tiene de 3 a 64 letras, cifras, puntos, guiones, guiones bajos o @.",
             "A username has 3 to 64 letters, digits, dots, dashes, underscores or @.",
@@ -141,6 +144,28 @@ fn text(code: C) -> (&'static str, &'static str, Detail) {
     }
 }
 
+/// A field's name as its form calls it.
+fn field_label(field: &str, l: Locale) -> &str {
+    let (es, en) = match field {
+        "model_name" => ("nombre del modelo (caracteres)", "model name (characters)"),
+        "chunk_size" => ("tamaño del bloque", "chunk size"),
+        "concurrency" => ("llamadas a la vez", "concurrency"),
+        "temperature" => ("temperatura", "temperature"),
+        "max_retries" => ("reintentos máximos", "max retries"),
+        "timeout_secs" => ("tiempo de espera (s)", "timeout (s)"),
+        "price" => ("precio por 1000 tokens", "price per 1,000 tokens"),
+        "confidence" => ("nivel de confianza", "confidence level"),
+        "margin" => ("margen de error", "margin of error"),
+        "min_per_category" => ("mínimo por categoría", "minimum per category"),
+        "size" => ("tamaño de la muestra", "sample size"),
+        other => (other, other),
+    };
+    match l {
+        Locale::Es => es,
+        Locale::En => en,
+    }
+}
+
 /// The user's-language text of an error.
 pub fn error_text(l: Locale, e: &ErrorBody) -> String {
     let (es, en, detail) = text(e.code);
@@ -151,6 +176,15 @@ pub fn error_text(l: Locale, e: &ErrorBody) -> String {
     match detail {
         Detail::Message if !e.message.is_empty() => format!("{lead} {}", e.message),
         Detail::RequestId => format!("{lead} {}", e.request_id().unwrap_or("-")),
+        Detail::Range => {
+            let field = e.details.get("field").and_then(|v| v.as_str()).unwrap_or_default();
+            let number = |k: &str| e.details.get(k).and_then(|v| v.as_f64()).map(|x| crate::format::fmt_number_in(x, if x.fract() == 0.0 { 0 } else { 3 }, l));
+            let (min, max) = (number("min").unwrap_or_default(), number("max").unwrap_or_default());
+            match l {
+                Locale::Es => format!("{lead} «{}» va de {min} a {max}.", field_label(field, l)),
+                Locale::En => format!("{lead} “{}” goes from {min} to {max}.", field_label(field, l)),
+            }
+        }
         Detail::File => {
             let field = |k: &str| e.details.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
             let reason = engine::ingest::notes::note_text(&field("reason"), l.into());

@@ -118,7 +118,7 @@ impl Default for RunSettings {
 
 impl RunSettings {
     /// The defaults with a run's overrides applied, or the first value out of range.
-    pub fn with_overrides(&self, o: &RunOverrides) -> Result<RunSettings, String> {
+    pub fn with_overrides(&self, o: &RunOverrides) -> crate::error::Result<RunSettings> {
         let mut s = self.clone();
         if let Some(p) = o.provider {
             s.provider = p;
@@ -147,29 +147,19 @@ impl RunSettings {
         Ok(s)
     }
 
-    pub fn validate(&self) -> Result<(), String> {
-        if self.model.is_empty() || self.model.len() > 200 {
-            return Err("model must be a name of 1 to 200 characters".into());
-        }
-        if !(1..=1000).contains(&self.chunk_size) {
-            return Err("chunk size must be between 1 and 1000 lines".into());
-        }
-        if !(1..=256).contains(&self.concurrency) {
-            return Err("concurrency must be between 1 and 256 calls in flight".into());
-        }
-        if !(0.0..=2.0).contains(&self.temperature) {
-            return Err("temperature must be between 0 and 2".into());
-        }
-        if self.max_retries > 20 {
-            return Err("max retries must be at most 20".into());
-        }
-        if !(self.timeout_secs > 0.0 && self.timeout_secs <= 600.0) {
-            return Err("timeout must be more than 0 and at most 600 seconds".into());
-        }
-        let price_ok = |p: f64| p.is_finite() && p >= 0.0;
-        if !price_ok(self.price_in_per_1k) || !price_ok(self.price_out_per_1k) {
-            return Err("prices must be zero or positive numbers".into());
-        }
+    /// Each setting within its range; a value outside names its field and the range (which the
+    /// screen says in the reader's language).
+    pub fn validate(&self) -> crate::error::Result<()> {
+        use crate::error::{EngineError, Field};
+        let range = |field: Field, ok: bool, min: f64, max: f64| if ok { Ok(()) } else { Err(EngineError::OutOfRange { field, min, max }) };
+        range(Field::ModelName, !self.model.is_empty() && self.model.len() <= 200, 1.0, 200.0)?;
+        range(Field::ChunkSize, (1..=1000).contains(&self.chunk_size), 1.0, 1000.0)?;
+        range(Field::Concurrency, (1..=256).contains(&self.concurrency), 1.0, 256.0)?;
+        range(Field::Temperature, (0.0..=2.0).contains(&self.temperature), 0.0, 2.0)?;
+        range(Field::MaxRetries, self.max_retries <= 20, 0.0, 20.0)?;
+        range(Field::TimeoutSecs, self.timeout_secs > 0.0 && self.timeout_secs <= 600.0, 0.0, 600.0)?;
+        let price_ok = |p: f64| p.is_finite() && (0.0..=1000.0).contains(&p);
+        range(Field::Price, price_ok(self.price_in_per_1k) && price_ok(self.price_out_per_1k), 0.0, 1000.0)?;
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use super::stats::{allocate, cochran};
 use super::{NewSample, SampleSummary, StratumInfo};
 use crate::auth::{CurrentUser, Permission};
 use crate::classify::runs::run_progress;
-use crate::error::{Conflict, EngineError, Resource, Result};
+use crate::error::{Conflict, EngineError, Field, Resource, Result};
 
 pub async fn create_sample(pool: &PgPool, user: &CurrentUser, req: &NewSample) -> Result<SampleSummary> {
     user.require(Permission::SampleReview)?;
@@ -24,18 +24,19 @@ pub async fn create_sample(pool: &PgPool, user: &CurrentUser, req: &NewSample) -
     }
     let confidence = req.confidence.unwrap_or(0.95);
     let margin = req.margin.unwrap_or(0.05);
+    let out = |field: Field, min: f64, max: f64| EngineError::OutOfRange { field, min, max };
     if !(0.5..1.0).contains(&confidence) {
-        return Err(EngineError::invalid("confidence must be at least 0.5 and below 1 (e.g. 0.95)"));
+        return Err(out(Field::Confidence, 0.5, 0.999));
     }
     if !(margin > 0.0 && margin < 0.5) {
-        return Err(EngineError::invalid("margin must be above 0 and below 0.5 (e.g. 0.05)"));
+        return Err(out(Field::Margin, 0.001, 0.499));
     }
     let min_per = req.min_per_category.unwrap_or(5);
     if !(0..=10_000).contains(&min_per) {
-        return Err(EngineError::invalid("min_per_category must be between 0 and 10000"));
+        return Err(out(Field::MinPerCategory, 0.0, 10_000.0));
     }
-    if req.size.is_some_and(|s| s < 1) {
-        return Err(EngineError::invalid("size must be at least 1"));
+    if req.size.is_some_and(|s| !(1..=10_000_000).contains(&s)) {
+        return Err(out(Field::SampleSize, 1.0, 10_000_000.0));
     }
     let seed = req.seed.unwrap_or_else(|| rand::rng().random_range(0..i64::MAX));
 

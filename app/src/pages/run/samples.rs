@@ -61,7 +61,8 @@ fn DrawForm(run_id: Uuid) -> impl IntoView {
         let fixed = by.get_untracked() == SizeBy::Fixed;
         // Out-of-range values go to the server, which says which bound; text that is no number at all stops here.
         let (c, m, n) = (number(confidence), number(margin), number(size));
-        let ok = if fixed { n.is_some() } else { c.is_some() && m.is_some() };
+        // The margin is typed in percent: checked here, where the unit is the one on screen.
+        let ok = if fixed { n.is_some() } else { c.is_some() && m.is_some_and(|m| m > 0.0 && m < 50.0) };
         bad_number.set(!ok);
         if !ok {
             return;

@@ -80,7 +80,7 @@ pub(crate) async fn resolve(ctx: &RunContext, user: &CurrentUser, req: &NewRun, 
         }
         (None, None) => latest_version(&ctx.pool, None).await?,
     };
-    let settings = base.with_overrides(&req.overrides).map_err(EngineError::invalid)?;
+    let settings = base.with_overrides(&req.overrides)?;
     if settings.provider == ProviderKind::Openai && ctx.openai.is_none() {
         return Err(EngineError::invalid(
             "the openai provider needs OPENAI_BASE_URL or OPENAI_API_KEY configured on the server; use the offline provider",

@@ -65,6 +65,9 @@ async fn first_admin_uploads_classifies_watches_live_and_downloads() -> anyhow::
     let dir = tempfile::tempdir()?;
     let csv = ledger_csv(&dir)?;
     page.locator("[data-testid=file-input]").set_input_files(&csv, None).await?;
+    // The review step is a page of its own (a full load): its buttons work once it has hydrated.
+    page.wait_for_url("**/uploads/*?step=review", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
     expect(page.locator("[data-testid=rows-stored]")).with_timeout(Duration::from_secs(20)).to_contain_text("60").await?;
     expect(page.locator("[data-testid=rows-rejected]")).to_contain_text("0").await?;
     page.locator("[data-testid=show-preview]").click(None).await?;

@@ -30,6 +30,16 @@ impl Lang {
         }
     }
 
+    /// `stored` as the reader reads it: a message kept as a code (JSON tagged `tag`) rendered in this
+    /// language by `render`; anything else (a model's words, prose stored before codes) as it is.
+    pub fn render_coded<T: serde::de::DeserializeOwned>(self, stored: &str, tag: &str, render: impl Fn(&T, Lang) -> String) -> String {
+        let coded = stored.strip_prefix("{\"").and_then(|rest| rest.strip_prefix(tag)).is_some_and(|rest| rest.starts_with("\":"));
+        match coded.then(|| serde_json::from_str::<T>(stored).ok()).flatten() {
+            Some(value) => render(&value, self),
+            None => stored.to_string(),
+        }
+    }
+
     /// A decimal number as this language writes it (`0,83` / `0.83`).
     pub fn decimal(self, x: f64, decimals: usize) -> String {
         let s = format!("{x:.decimals$}");

@@ -62,12 +62,7 @@ impl Reason {
 
 /// A stored reason as the reader reads it: a coded reason in their language, a model's text as is.
 pub fn reason_text(stored: &str, lang: Lang) -> String {
-    if stored.starts_with("{\"reason\"") {
-        if let Ok(r) = serde_json::from_str::<Reason>(stored) {
-            return r.text(lang);
-        }
-    }
-    stored.to_string()
+    lang.render_coded(stored, "reason", Reason::text)
 }
 
 #[cfg(test)]

@@ -101,12 +101,7 @@ impl Note {
 
 /// A stored message as the reader reads it: a coded note in their language, older prose as it is.
 pub fn note_text(stored: &str, lang: Lang) -> String {
-    if stored.starts_with("{\"note\"") {
-        if let Ok(n) = serde_json::from_str::<Note>(stored) {
-            return n.text(lang);
-        }
-    }
-    stored.to_string()
+    lang.render_coded(stored, "note", Note::text)
 }
 
 #[cfg(test)]

@@ -24,6 +24,24 @@
     });
   };
 
+  // The server's error codes a passkey ceremony can meet, in the page's language (the rest of the
+  // app translates codes in its wasm; this script runs beside it).
+  const TEXTS = {
+    passkey_rejected: ["La llave de acceso no fue aceptada.", "The passkey was not accepted."],
+    passkey_not_started: ["No hay ninguna solicitud de llave de acceso en curso: empieza de nuevo.", "No passkey request is in progress: start again."],
+    passkey_foreign: ["Esta solicitud de llave de acceso la empezó otra cuenta: empieza de nuevo.", "This passkey request was started by another account: start again."],
+    passkey_expired: ["La solicitud de llave de acceso caducó: empieza de nuevo.", "The passkey request expired: start again."],
+    passkey_not_found: ["Esa llave de acceso no está registrada.", "That passkey is not registered."],
+    passkey_registered: ["Esa llave de acceso ya está registrada.", "That passkey is already registered."],
+    unauthenticated: ["Tu sesión ha caducado. Entra de nuevo.", "Your session has ended. Please sign in again."],
+    reauthentication_required: ["Por seguridad, vuelve a iniciar sesión para hacer esto.", "For safety, sign in again to do this."],
+    rate_limited: ["Demasiadas solicitudes desde esta dirección. Espera un momento.", "Too many requests from this address. Wait a moment."],
+  };
+  const say = (code, fallback) => {
+    const t = TEXTS[code];
+    return t ? t[document.documentElement.lang === "en" ? 1 : 0] : fallback;
+  };
+
   async function post(path, body) {
     const res = await fetch(path, {
       method: "POST",
@@ -35,7 +53,7 @@
     let json = null;
     try { json = text ? JSON.parse(text) : null; } catch (_) { /* not JSON */ }
     if (!res.ok) {
-      const err = new Error(json?.error?.message || `HTTP ${res.status}`);
+      const err = new Error(say(json?.error?.code, json?.error?.message || `HTTP ${res.status}`));
       err.status = res.status;
       throw err;
     }

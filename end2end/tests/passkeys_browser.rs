@@ -181,7 +181,7 @@ async fn register_a_passkey_and_sign_in_with_it_and_with_a_password() -> anyhow:
     page.goto(&server.url("/login"), None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     page.locator("[data-testid=passkey-sign-in]").click(None).await?;
-    expect(page.locator("[data-passkey-status]")).with_timeout(Duration::from_secs(15)).to_contain_text("passkey not found").await?;
+    expect(page.locator("[data-passkey-status]")).with_timeout(Duration::from_secs(15)).to_contain_text("no está registrada").await?;
     let db = server.db().await?;
     let denied: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'sign_in' AND outcome = 'denied' AND details->>'method' = 'passkey'")
         .fetch_one(&db)

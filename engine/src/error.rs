@@ -106,6 +106,14 @@ pub enum CredentialRule {
     PasswordIsUsername,
     PasswordTooWeak,
     CurrentPasswordWrong,
+    /// The authenticator's answer did not verify.
+    PasskeyRejected,
+    /// No passkey ceremony was started in this session (or it was already used).
+    PasskeyNotStarted,
+    /// The ceremony was started by another account.
+    PasskeyForeign,
+    /// The ceremony is older than its five minutes.
+    PasskeyExpired,
 }
 
 impl CredentialRule {
@@ -117,6 +125,10 @@ impl CredentialRule {
             CredentialRule::PasswordIsUsername => ErrorCode::PasswordIsUsername,
             CredentialRule::PasswordTooWeak => ErrorCode::PasswordTooWeak,
             CredentialRule::CurrentPasswordWrong => ErrorCode::CurrentPasswordWrong,
+            CredentialRule::PasskeyRejected => ErrorCode::PasskeyRejected,
+            CredentialRule::PasskeyNotStarted => ErrorCode::PasskeyNotStarted,
+            CredentialRule::PasskeyForeign => ErrorCode::PasskeyForeign,
+            CredentialRule::PasskeyExpired => ErrorCode::PasskeyExpired,
         }
     }
 
@@ -129,6 +141,10 @@ impl CredentialRule {
             CredentialRule::PasswordIsUsername => "the password cannot be the username",
             CredentialRule::PasswordTooWeak => "this password is too easy to guess",
             CredentialRule::CurrentPasswordWrong => "the current password is wrong",
+            CredentialRule::PasskeyRejected => "the passkey was not accepted",
+            CredentialRule::PasskeyNotStarted => "no passkey request is in progress; start again",
+            CredentialRule::PasskeyForeign => "this passkey request was started by someone else; start again",
+            CredentialRule::PasskeyExpired => "the passkey request expired; start again",
         }
     }
 }
@@ -302,6 +318,10 @@ codes! {
     PasswordIsUsername => "password_is_username", 422;
     PasswordTooWeak => "password_too_weak", 422;
     CurrentPasswordWrong => "current_password_wrong", 422;
+    PasskeyRejected => "passkey_rejected", 422;
+    PasskeyNotStarted => "passkey_not_started", 422;
+    PasskeyForeign => "passkey_foreign", 422;
+    PasskeyExpired => "passkey_expired", 422;
     ReauthenticationRequired => "reauthentication_required", 403;
     PasswordChangeRequired => "password_change_required", 403;
     UploadNotFound => "upload_not_found", 404;

@@ -54,6 +54,10 @@ fn text(code: C) -> (&'static str, &'static str, Detail) {
             None,
         ),
         C::CurrentPasswordWrong => ("La contraseña actual no es correcta.", "The current password is wrong.", None),
+        C::PasskeyRejected => ("La llave de acceso no fue aceptada.", "The passkey was not accepted.", None),
+        C::PasskeyNotStarted => ("No hay ninguna solicitud de llave de acceso en curso: empieza de nuevo.", "No passkey request is in progress: start again.", None),
+        C::PasskeyForeign => ("Esta solicitud de llave de acceso la empezó otra cuenta: empieza de nuevo.", "This passkey request was started by another account: start again.", None),
+        C::PasskeyExpired => ("La solicitud de llave de acceso caducó: empieza de nuevo.", "The passkey request expired: start again.", None),
         C::PromptNotYours => (
             "Este prompt es de otra persona: duplícalo como tuyo para cambiarlo.",
             "This prompt belongs to someone else: duplicate it as your own to change it.",

@@ -27,8 +27,10 @@ pub struct Passkeys {
     webauthn: Arc<Webauthn>,
 }
 
+/// The verifier's own words go to the log; the person is told the passkey was not accepted.
 fn refused(e: impl std::fmt::Display) -> EngineError {
-    EngineError::invalid(format!("the passkey was not accepted: {e}"))
+    tracing::info!(error = %e, "passkey not accepted");
+    EngineError::Credential(crate::error::CredentialRule::PasskeyRejected)
 }
 
 impl Passkeys {

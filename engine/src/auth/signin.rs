@@ -6,7 +6,7 @@
 use super::CurrentUser;
 use super::audit::{self, Outcome};
 use super::sessions::{self, ClientInfo, Identity, SignInMethod};
-use crate::error::EngineError;
+use crate::error::{CredentialRule, EngineError};
 use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -132,13 +132,13 @@ pub async fn take_ceremony<T: serde::de::DeserializeOwned>(
         .remove(key)
         .await
         .map_err(EngineError::internal)?
-        .ok_or_else(|| EngineError::invalid("no passkey request is in progress; start again"))?;
+        .ok_or(EngineError::Credential(CredentialRule::PasskeyNotStarted))?;
     let age = chrono::Utc::now().timestamp() - c.started_at;
     if c.user_id != user_id {
-        return Err(EngineError::invalid("this passkey request was started by someone else; start again"));
+        return Err(EngineError::Credential(CredentialRule::PasskeyForeign));
     }
     if age > crate::auth::passkeys::CEREMONY_LIFETIME.num_seconds() {
-        return Err(EngineError::invalid("the passkey request expired; start again"));
+        return Err(EngineError::Credential(CredentialRule::PasskeyExpired));
     }
     Ok((c.state, c.name))
 }

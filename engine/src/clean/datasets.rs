@@ -105,8 +105,7 @@ pub async fn original_column_types(pool: &PgPool, user: &CurrentUser, id: Uuid) 
 
 /// The columns of the dataset's tables, in table order, without the `clean_<name>` ones.
 pub async fn original_columns(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Vec<String>> {
-    let summary = dataset_summary(pool, user, id).await?;
-    Ok(settings(pool, &summary).await?.columns)
+    Ok(original_column_types(pool, user, id).await?.into_iter().map(|(name, _)| name).collect())
 }
 
 fn clean_columns(descriptions: &[String]) -> Vec<String> {

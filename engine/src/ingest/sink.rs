@@ -70,14 +70,38 @@ pub fn header_names<'a>(cells: impl IntoIterator<Item = &'a str>) -> Vec<String>
 /// A row that repeats the header (a sheet pasted together from several exports has one at every
 /// seam): at least two values, and nearly all of them the name of their own column. Stored as data it
 /// would turn every date and amount column into text.
+///
+/// It runs for every row: nothing is allocated, and it stops at the first fifth of values that
+/// differ from their column's name, which for a row of data is its first or second value.
 pub fn is_repeated_header(columns: &[String], values: &[String]) -> bool {
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    let filled: Vec<(usize, &String)> = values.iter().enumerate().filter(|(_, v)| !v.trim().is_empty()).collect();
-    if filled.len() < 2 {
+    let filled = values.iter().filter(|v| !v.trim().is_empty()).count();
+    if filled < 2 {
         return false;
     }
-    let same = filled.iter().filter(|(i, v)| columns.get(*i).is_some_and(|c| norm(c) == norm(v))).count();
-    same * 5 >= filled.len() * 4
+    // The same words, whatever their case and the spaces between them.
+    let same_words = |a: &str, b: &str| {
+        fn lower(w: &str) -> impl Iterator<Item = char> + '_ {
+            w.chars().flat_map(char::to_lowercase)
+        }
+        let (mut x, mut y) = (a.split_whitespace(), b.split_whitespace());
+        loop {
+            match (x.next(), y.next()) {
+                (None, None) => return true,
+                (Some(p), Some(q)) if p == q || lower(p).eq(lower(q)) => {}
+                _ => return false,
+            }
+        }
+    };
+    let mut differing = 0;
+    for (i, v) in values.iter().enumerate().filter(|(_, v)| !v.trim().is_empty()) {
+        if !columns.get(i).is_some_and(|c| same_words(c, v)) {
+            differing += 1;
+            if differing * 5 > filled {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// PostgreSQL text and JSON cannot hold NUL, and a column name with one is never meant: it goes.

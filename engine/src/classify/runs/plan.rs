@@ -30,14 +30,15 @@ pub async fn plan_run_on(ctx: &RunContext, user: &CurrentUser, req: &NewRun, bas
     // The lines a run would send: not cached, in index order, with their total size.
     let todo = sqlx::query!(
         r#"SELECT count(*) AS "all_lines!",
-                  count(*) FILTER (WHERE NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.owner_id = $5 AND c.prompt_version_id = $3
-                                       AND c.model = $4 AND c.line_key = md5(ul.clean_text)::uuid))) AS "lines!",
-                  coalesce(sum(char_length(ul.text)) FILTER (WHERE NOT ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.owner_id = $5
-                                       AND c.prompt_version_id = $3 AND c.model = $4 AND c.line_key = md5(ul.clean_text)::uuid))), 0)::bigint AS "chars!",
-                  coalesce(sum(ul.row_count), 0)::bigint AS "rows!"
-           FROM unique_lines ul
-           WHERE ul.dataset_id = $1
-             AND ($6::uuid IS NULL OR ul.idx IN (SELECT line_idx FROM sample_items WHERE sample_id = $6))"#,
+                  count(*) FILTER (WHERE NOT x.cached) AS "lines!",
+                  coalesce(sum(char_length(x.text)) FILTER (WHERE NOT x.cached), 0)::bigint AS "chars!",
+                  coalesce(sum(x.row_count), 0)::bigint AS "rows!"
+           FROM (SELECT ul.text, ul.row_count,
+                        ($2 AND EXISTS (SELECT 1 FROM llm_cache c WHERE c.owner_id = $5 AND c.prompt_version_id = $3 AND c.model = $4
+                                          AND c.line_key = md5(ul.clean_text)::uuid)) AS cached
+                 FROM unique_lines ul
+                 WHERE ul.dataset_id = $1
+                   AND ($6::uuid IS NULL OR ul.idx IN (SELECT line_idx FROM sample_items WHERE sample_id = $6))) x"#,
         dataset.id,
         use_cache,
         version.id,

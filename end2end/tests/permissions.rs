@@ -144,6 +144,38 @@ fn matrix() -> Vec<Row> {
         rest("GET", "/samples/{sample}/compare?before={run}&after={run}", "", [401, 404, 200, 200]),
         rest("GET", "/samples/{sample}/corrections", "", [401, 404, 200, 200]),
         rest("POST", "/samples/{none}/examples", "{}", [401, 403, 404, 404]),
+        // ---- REST: governed tables (viewers read, analysts write rows, admins define)
+        rest("POST", "/metadata/tables", r#"{"table_name":"MATRIX_NEW"}"#, [401, 403, 403, 201]),
+        rest("GET", "/metadata/tables", "", [401, 200, 200, 200]),
+        rest("GET", "/metadata/tables/{ltable}", "", [401, 200, 200, 200]),
+        rest("PATCH", "/metadata/tables/{ltable}", r#"{"description":"changed"}"#, [401, 403, 403, 200]),
+        rest("DELETE", "/metadata/tables/{none}", "", [401, 403, 403, 404]),
+        rest("GET", "/metadata/tables/{ltable}/history", "", [401, 200, 200, 200]),
+        rest("GET", "/metadata/tables/{ltable}/violations", "", [401, 200, 200, 200]),
+        rest("PUT", "/metadata/tables/{ltable}/grants", r#"{"role":"viewer","permission":"table:read"}"#, [401, 403, 403, 204]),
+        rest("DELETE", "/metadata/tables/{ltable}/grants/{role}/{tperm}", "", [401, 403, 403, 404]),
+        rest("POST", "/metadata/columns", r#"{"column_name":"matrix_new","data_type":"String"}"#, [401, 403, 403, 201]),
+        rest("GET", "/metadata/columns", "", [401, 200, 200, 200]),
+        rest("GET", "/metadata/columns/{column}", "", [401, 200, 200, 200]),
+        rest("PATCH", "/metadata/columns/{none}", "{}", [401, 403, 403, 404]),
+        rest("DELETE", "/metadata/columns/{none}", "", [401, 403, 403, 404]),
+        rest("POST", "/metadata/properties", r#"{"logical_table_id":"{none}","column_definition_id":"{column}"}"#, [401, 403, 403, 404]),
+        rest("GET", "/metadata/properties?logical_table_id={ltable}", "", [401, 200, 200, 200]),
+        rest("GET", "/metadata/properties/{property}", "", [401, 200, 200, 200]),
+        rest("PATCH", "/metadata/properties/{property}", r#"{"display_order":2}"#, [401, 403, 403, 200]),
+        rest("DELETE", "/metadata/properties/{none}", "", [401, 403, 403, 404]),
+        rest("POST", "/metadata/constraints", r#"{"logical_table_id":"{none}","constraint_name":"c","constraint_type":"UNIQUE","columns":["matrix_qty"]}"#, [401, 403, 403, 404]),
+        rest("GET", "/metadata/constraints?logical_table_id={ltable}", "", [401, 200, 200, 200]),
+        rest("GET", "/metadata/constraints/{constraint}", "", [401, 200, 200, 200]),
+        rest("PATCH", "/metadata/constraints/{none}", "{}", [401, 403, 403, 404]),
+        rest("DELETE", "/metadata/constraints/{none}", "", [401, 403, 403, 404]),
+        rest("POST", "/data/{lname}", r#"{"column_values":{"matrix_qty":1}}"#, [401, 403, 422, 422]),
+        rest("GET", "/data/{lname}?pageSize=20", "", [401, 200, 200, 200]),
+        rest("GET", "/data/{lname}/{lrow}", "", [401, 200, 200, 200]),
+        rest("PATCH", "/data/{lname}/{lrow}", r#"{"version":999}"#, [401, 403, 409, 409]),
+        rest("DELETE", "/data/{lname}/{none}", "", [401, 403, 404, 404]),
+        rest("POST", "/data/{lname}/query", r#"{"filters":[{"field":"matrix_qty","operator":"gte","value":0}]}"#, [401, 200, 200, 200]),
+        rest("POST", "/data/{lname}/batch", r#"{"operations":[]}"#, [401, 403, 200, 200]),
 
         // ---- Server functions: auth and own account
         sfn::<Whoami>("", [200, 200, 200, 200]),
@@ -283,7 +315,31 @@ async fn every_route_and_server_function_answers_each_role_as_the_matrix_says() 
         .await?;
     let users: Vec<Value> = root.get(server.url("/api/v1/admin/users")).send().await?.json().await?;
     let vera_id = users.iter().find(|u| u["username"] == "vera").and_then(|u| u["id"].as_str()).unwrap_or_default().to_string();
+    // A governed table of the admin's, with a column, a property, a check and a row.
+    let post = |path: &str, body: Value| root.post(server.url(path)).json(&body).send();
+    let ltable: Value = post("/api/v1/metadata/tables", json!({ "table_name": "MATRIX" })).await?.error_for_status()?.json().await?;
+    let ltable_id = ltable["id"].as_str().unwrap_or_default().to_string();
+    let column: Value = post("/api/v1/metadata/columns", json!({ "column_name": "matrix_qty", "data_type": "Int" })).await?.error_for_status()?.json().await?;
+    let column_id = column["id"].as_str().unwrap_or_default().to_string();
+    let property: Value =
+        post("/api/v1/metadata/properties", json!({ "logical_table_id": ltable_id, "column_definition_id": column_id, "display_order": 1 })).await?.error_for_status()?.json().await?;
+    let constraint: Value = post(
+        "/api/v1/metadata/constraints",
+        json!({ "logical_table_id": ltable_id, "constraint_name": "qty_positive", "constraint_type": "CHECK", "check_expression": "matrix_qty >= 0", "error_message": "no negatives" }),
+    )
+    .await?
+    .error_for_status()?
+    .json()
+    .await?;
+    let lrow: Value = post("/api/v1/data/MATRIX", json!({ "code": "M-1", "column_values": { "matrix_qty": 3 } })).await?.error_for_status()?.json().await?;
     let vars: HashMap<&str, String> = HashMap::from([
+        ("ltable", ltable_id),
+        ("lname", "MATRIX".to_string()),
+        ("tperm", "table:write".to_string()),
+        ("column", column_id),
+        ("property", property["id"].as_str().unwrap_or_default().to_string()),
+        ("constraint", constraint["id"].as_str().unwrap_or_default().to_string()),
+        ("lrow", lrow["id"].as_str().unwrap_or_default().to_string()),
         ("none", uuid::Uuid::new_v4().to_string()),
         ("password", PASSWORD.to_string()),
         ("upload", upload_id),

@@ -55,6 +55,9 @@ pub enum EngineError {
     /// A request that cannot be read at all: a malformed id in the path, query string or JSON body.
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// A governed table's rule, constraint or schema refused a change (see `eav::DataError`).
+    #[error("{0}")]
+    Data(#[from] crate::eav::DataError),
     /// A request body (not an upload) over `JSON_BODY_MAX_BYTES`.
     #[error("the request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
@@ -169,6 +172,12 @@ pub enum Resource {
     Session,
     EnrolmentLink,
     Record,
+    LogicalTable,
+    Column,
+    Property,
+    Constraint,
+    Row,
+    Grant,
 }
 
 impl Resource {
@@ -191,6 +200,12 @@ impl Resource {
             Resource::Session => "session",
             Resource::EnrolmentLink => "enrolment link (it was used or has expired)",
             Resource::Record => "record",
+            Resource::LogicalTable => "logical table",
+            Resource::Column => "column definition",
+            Resource::Property => "column property",
+            Resource::Constraint => "constraint",
+            Resource::Row => "row",
+            Resource::Grant => "grant of this role on this table",
         }
     }
 
@@ -213,6 +228,12 @@ impl Resource {
             Resource::Session => ErrorCode::SessionNotFound,
             Resource::EnrolmentLink => ErrorCode::EnrolmentLinkNotFound,
             Resource::Record => ErrorCode::RecordNotFound,
+            Resource::LogicalTable => ErrorCode::LogicalTableNotFound,
+            Resource::Column => ErrorCode::ColumnNotFound,
+            Resource::Property => ErrorCode::PropertyNotFound,
+            Resource::Constraint => ErrorCode::ConstraintNotFound,
+            Resource::Row => ErrorCode::RowNotFound,
+            Resource::Grant => ErrorCode::GrantNotFound,
         }
     }
 }
@@ -341,6 +362,30 @@ codes! {
     SessionNotFound => "session_not_found", 404;
     EnrolmentLinkNotFound => "enrolment_link_not_found", 404;
     RecordNotFound => "record_not_found", 404;
+    LogicalTableNotFound => "logical_table_not_found", 404;
+    ColumnNotFound => "column_not_found", 404;
+    PropertyNotFound => "property_not_found", 404;
+    ConstraintNotFound => "constraint_not_found", 404;
+    RowNotFound => "row_not_found", 404;
+    GrantNotFound => "grant_not_found", 404;
+    ValueInvalid => "value_invalid", 422;
+    ValueRequired => "value_required", 422;
+    RuleViolated => "rule_violated", 422;
+    UniqueViolated => "unique_violated", 422;
+    ReferenceMissing => "reference_missing", 422;
+    CheckFailed => "check_failed", 422;
+    ParentInvalid => "parent_invalid", 422;
+    FieldUnknown => "field_unknown", 422;
+    ExpressionInvalid => "expression_invalid", 422;
+    LogicalTableExists => "logical_table_exists", 409;
+    ColumnExists => "column_exists", 409;
+    PropertyExists => "property_exists", 409;
+    ConstraintExists => "constraint_exists", 409;
+    SchemaInUse => "schema_in_use", 409;
+    SchemaVersionConflict => "schema_version_conflict", 409;
+    RowVersionConflict => "row_version_conflict", 409;
+    RowsViolateRule => "rows_violate_rule", 409;
+    RowReferenced => "row_referenced", 409;
     UsernameTaken => "username_taken", 409;
     AlreadySetUp => "already_set_up", 409;
     DeactivateSelf => "deactivate_self", 409;
@@ -420,6 +465,7 @@ impl EngineError {
             EngineError::UploadTooLarge { .. } => ErrorCode::UploadTooLarge,
             EngineError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
             EngineError::Malformed(_) => ErrorCode::MalformedRequest,
+            EngineError::Data(e) => e.code(),
             EngineError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -446,6 +492,7 @@ impl EngineError {
             EngineError::OutOfRange { field, min, max } => {
                 (self.to_string(), serde_json::json!({ "field": field.name(), "min": min, "max": max }))
             }
+            EngineError::Data(e) => (self.to_string(), e.details()),
             other => (other.to_string(), serde_json::Value::Null),
         };
         ErrorBody { code, message, details }

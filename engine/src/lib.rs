@@ -7,7 +7,10 @@
 pub mod auth;
 pub mod classify;
 pub mod clean;
+pub mod eav;
 pub mod error;
+#[cfg(feature = "server")]
+pub mod events;
 #[cfg(feature = "readers")]
 pub mod export;
 pub mod ingest;
@@ -35,6 +38,8 @@ pub struct Services {
     pub ingest_writers: usize,
     pub workbook_sandbox: Option<std::sync::Arc<ingest::isolate::WorkbookSandbox>>,
     pub passkeys: auth::passkeys::Passkeys,
+    /// Governed tables.
+    pub tables: eav::Store,
 }
 
 #[cfg(feature = "server")]

@@ -9,6 +9,7 @@ use serde_json::json;
 /// Exhaustive, so a new code cannot be added without its example (and its line in the snapshot).
 fn example(code: ErrorCode) -> Option<EngineError> {
     use ErrorCode as C;
+    use engine::eav::{DataError as D, RuleType};
     let id = uuid::Uuid::nil();
     Some(match code {
         C::InvalidInput => EngineError::invalid("a token needs a name of 1 to 100 characters"),
@@ -50,6 +51,35 @@ fn example(code: ErrorCode) -> Option<EngineError> {
         C::SessionNotFound => EngineError::NotFound(Resource::Session),
         C::EnrolmentLinkNotFound => EngineError::NotFound(Resource::EnrolmentLink),
         C::RecordNotFound => EngineError::NotFound(Resource::Record),
+        C::LogicalTableNotFound => EngineError::NotFound(Resource::LogicalTable),
+        C::ColumnNotFound => EngineError::NotFound(Resource::Column),
+        C::PropertyNotFound => EngineError::NotFound(Resource::Property),
+        C::ConstraintNotFound => EngineError::NotFound(Resource::Constraint),
+        C::RowNotFound => EngineError::NotFound(Resource::Row),
+        C::GrantNotFound => EngineError::NotFound(Resource::Grant),
+        C::ValueInvalid => D::ValueInvalid { column: "price".into(), message: "expected a number".into() }.into(),
+        C::ValueRequired => D::ValueRequired { column: "price".into() }.into(),
+        C::RuleViolated => D::RuleViolated { column: "sku".into(), rule: RuleType::Regex, message: "does not match the pattern ^SKU-\\d+$".into() }.into(),
+        C::UniqueViolated => D::UniqueViolated { constraint: "email_ci".into(), columns: vec!["email".into()] }.into(),
+        C::ReferenceMissing => D::ReferenceMissing { column: "supplier".into(), row_id: id.to_string() }.into(),
+        C::CheckFailed => D::CheckFailed { constraint: "margin".into(), message: "El precio debe superar el coste".into() }.into(),
+        C::ParentInvalid => D::ParentInvalid("this parent is the row itself or one of its descendants (a cycle)".into()).into(),
+        C::FieldUnknown => D::FieldUnknown("colour".into()).into(),
+        C::ExpressionInvalid => D::ExpressionInvalid { message: "expected )".into(), position: 12 }.into(),
+        C::LogicalTableExists => D::LogicalTableExists("PRODUCTS".into()).into(),
+        C::ColumnExists => D::ColumnExists("price".into()).into(),
+        C::PropertyExists => D::PropertyExists.into(),
+        C::ConstraintExists => D::ConstraintExists("email_ci".into()).into(),
+        C::SchemaInUse => D::SchemaInUse("the tables ORDERS use this column; unbind it first".into()).into(),
+        C::SchemaVersionConflict => D::SchemaVersionConflict { sent: 3, current: 4 }.into(),
+        C::RowVersionConflict => D::RowVersionConflict { sent: 1, current: Box::new(current_row()) }.into(),
+        C::RowsViolateRule => D::RowsViolateRule {
+            rule: "price: mandatory".into(),
+            count: 22,
+            examples: vec![engine::eav::ViolatingRow { row_id: id, code: "I03".into(), value: serde_json::Value::Null }],
+        }
+        .into(),
+        C::RowReferenced => D::RowReferenced { table: "ORDERS".into(), constraint: "orders_product".into(), count: 3 }.into(),
         C::UsernameTaken => Conflict::UsernameTaken("ana".into()).into(),
         C::AlreadySetUp => Conflict::AlreadySetUp.into(),
         C::DeactivateSelf => Conflict::DeactivateSelf.into(),
@@ -74,6 +104,25 @@ fn example(code: ErrorCode) -> Option<EngineError> {
         C::Internal => EngineError::internal("database: connection refused"),
         C::Network => return None,
     })
+}
+
+/// The current row a version conflict answers with.
+fn current_row() -> engine::eav::RowData {
+    let at = chrono::DateTime::from_timestamp(1_733_300_000, 0).unwrap_or_default();
+    engine::eav::RowData {
+        id: uuid::Uuid::nil(),
+        code: "PROD-001".into(),
+        display_value: Some("Test Product".into()),
+        is_active: true,
+        sort_order: 0,
+        parent_row_id: None,
+        version: 2,
+        column_values: json!({"price": 31.5}).as_object().cloned().unwrap_or_default(),
+        extended_properties: Default::default(),
+        created_at: at,
+        updated_at: at,
+        warnings: vec![],
+    }
 }
 
 #[test]

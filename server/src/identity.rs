@@ -95,13 +95,18 @@ async fn resolve(state: &AppState, bearer_secret: Option<String>, session: Optio
     }
 }
 
+/// `POST /api/v1/data/{table}/query` reads (its filters are a body, not a change).
+fn is_row_query(path: &str) -> bool {
+    path.strip_prefix("/api/v1/data/").is_some_and(|rest| rest.ends_with("/query") && rest.matches('/').count() == 1)
+}
+
 pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let client = client_info(req.headers(), peer, state.trust_forwarded_for);
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     // Server functions are all POSTs; the ones that only read are mounted under `/api/read/`.
-    let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) && !path.starts_with(app::api::READ_PREFIX);
+    let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) && !path.starts_with(app::api::READ_PREFIX) && !is_row_query(&path);
 
     if writes
         && is_auth_route(&path)

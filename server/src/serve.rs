@@ -49,7 +49,7 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         offline_chunk_delay: config.offline_chunk_delay,
     };
     let services = engine::Services {
-        pool,
+        pool: pool.clone(),
         queue: queue.clone(),
         runs: runs.clone(),
         data_dir: config.data_dir.clone(),
@@ -64,6 +64,7 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             })
         }),
         passkeys: engine::auth::passkeys::Passkeys::new(&config.public_url)?,
+        tables: engine::eav::Store::new(pool.clone(), Some(redis.next().clone())),
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
@@ -81,6 +82,7 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     // Workers have a runtime of their own: a busy or stuck run never delays a request, and the
     // reverse.
     let workers = if role != Role::Web {
+        tokio::spawn(engine::events::outbox::run(services.pool.clone(), services.tables.redis.clone(), shutdown.clone()));
         let work = engine::jobs::run_workers(runs, queue, shutdown.clone(), 4, config.shutdown_timeout);
         Some(runtimes::spawn_on_own_runtime("jobs", config.isolation.job_threads, &beats, work)?)
     } else {

@@ -73,6 +73,10 @@ permissions! {
     PromptAdmin => "prompt:admin",
     UserAdmin => "user:admin",
     AuditRead => "audit:read",
+    TableAdmin => "table:admin",
+    TableRead => "table:read",
+    TableWrite => "table:write",
+    TableUnmask => "table:unmask",
 }
 
 /// The signed-in user an action is done for, with the permissions their active, unexpired role

@@ -196,9 +196,9 @@ impl TokenScope {
     /// Whether a token of this scope keeps `p` of its owner's permissions.
     pub fn allows(self, p: crate::auth::Permission) -> bool {
         use crate::auth::Permission::*;
-        let admin = matches!(p, DatasetAdmin | PromptAdmin | UserAdmin | AuditRead);
+        let admin = matches!(p, DatasetAdmin | PromptAdmin | UserAdmin | AuditRead | TableAdmin | TableUnmask);
         match self {
-            TokenScope::Read => p == DatasetRead,
+            TokenScope::Read => matches!(p, DatasetRead | TableRead),
             TokenScope::Write => !admin,
             TokenScope::Admin => true,
         }

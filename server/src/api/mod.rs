@@ -3,11 +3,13 @@
 
 mod admin;
 mod auth;
+mod data;
 mod datasets;
 mod passkeys;
 mod prompts;
 pub mod error;
 mod extract;
+mod metadata;
 mod runs;
 mod samples;
 pub mod session;
@@ -29,7 +31,9 @@ use crate::state::AppState;
                         `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticate with the session \
                         cookie from `POST /auth/login`, or with a personal token from `POST /tokens` sent as \
                         `Authorization: Bearer dgs_…`."),
-    tags((name = "auth"), (name = "admin"), (name = "uploads"), (name = "datasets"), (name = "prompts"), (name = "runs"), (name = "review"))
+    tags((name = "auth"), (name = "admin"), (name = "uploads"), (name = "datasets"), (name = "prompts"), (name = "runs"), (name = "review"),
+         (name = "tables", description = "Governed tables: the schema (seed 004 `/metadata`)"),
+         (name = "data", description = "Governed tables: rows (seed 004 `/data`)"))
 )]
 struct ApiDoc;
 
@@ -101,6 +105,22 @@ pub fn router(upload_body_limit: usize) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(samples::compare_iterations))
         .routes(routes!(samples::list_corrections))
         .routes(routes!(samples::add_examples))
+        .routes(routes!(metadata::create_table, metadata::list_tables))
+        .routes(routes!(metadata::get_table, metadata::update_table, metadata::delete_table))
+        .routes(routes!(metadata::table_history))
+        .routes(routes!(metadata::table_violations))
+        .routes(routes!(metadata::grant))
+        .routes(routes!(metadata::revoke))
+        .routes(routes!(metadata::create_column, metadata::list_columns))
+        .routes(routes!(metadata::get_column, metadata::update_column, metadata::delete_column))
+        .routes(routes!(metadata::create_property, metadata::list_properties))
+        .routes(routes!(metadata::get_property, metadata::update_property, metadata::delete_property))
+        .routes(routes!(metadata::create_constraint, metadata::list_constraints))
+        .routes(routes!(metadata::get_constraint, metadata::update_constraint, metadata::delete_constraint))
+        .routes(routes!(data::create, data::list))
+        .routes(routes!(data::get, data::update, data::delete))
+        .routes(routes!(data::query_rows))
+        .routes(routes!(data::batch))
         .layer(DefaultBodyLimit::max(body_limit));
     let (router, api_doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).split_for_parts();
     (router, api_doc)

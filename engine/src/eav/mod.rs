@@ -1,0 +1,61 @@
+//! Governed tables: the hybrid EAV store of seed 004.
+//! - `wire`: what the API exchanges; `error`: why a change is refused (codes and details);
+//! - `values`, `rules`, `expr`: typed values and masking, validation rules, the check language —
+//!   pure, so the browser can run them too;
+//! - `schema`: tables, columns, properties, constraints and grants, versioned and audited;
+//! - `def`: a table's definition as writes and reads use it; `physical`: its PostgreSQL table;
+//! - `validate`, `write`, `delete`, `rows`: row commands, every path held to the same rules;
+//! - `read`, `query`: rows by id (cached per policy), filters, sorting and keyset pages;
+//! - `cache`: rows in Redis, invalidated by generation.
+
+pub mod error;
+pub mod expr;
+pub mod rules;
+pub mod values;
+pub mod wire;
+
+#[cfg(feature = "server")]
+pub mod cache;
+#[cfg(feature = "server")]
+pub mod def;
+#[cfg(feature = "server")]
+mod delete;
+#[cfg(feature = "server")]
+pub mod physical;
+#[cfg(feature = "server")]
+pub mod query;
+#[cfg(feature = "server")]
+pub mod read;
+#[cfg(feature = "server")]
+pub mod rows;
+#[cfg(feature = "server")]
+pub mod schema;
+#[cfg(feature = "server")]
+pub mod validate;
+#[cfg(feature = "server")]
+mod write;
+
+pub use error::DataError;
+pub use wire::*;
+
+/// What every governed-table command works with: the database, Redis for the row cache (none:
+/// no cache), and this process's table definitions.
+#[cfg(feature = "server")]
+#[derive(Clone)]
+pub struct Store {
+    pub pool: sqlx::PgPool,
+    pub redis: Option<fred::clients::Client>,
+    pub defs: std::sync::Arc<def::DefCache>,
+}
+
+#[cfg(feature = "server")]
+impl Store {
+    pub fn new(pool: sqlx::PgPool, redis: Option<fred::clients::Client>) -> Store {
+        Store { pool, redis, defs: Default::default() }
+    }
+
+    /// The table named `name` at its current schema version.
+    pub async fn table(&self, name: &str) -> crate::error::Result<std::sync::Arc<def::TableDef>> {
+        def::table(&self.pool, &self.defs, name).await
+    }
+}

@@ -91,7 +91,7 @@ fn compile(rule: Option<RuleType>, params: &Value) -> Result<Option<(RuleType, R
 
 /// Which of `c`'s rules existing rows break; those are soft when `soft_wanted` says so, else the
 /// change is refused with the rows.
-async fn enforce(conn: &mut PgConnection, def: &TableDef, c: &ColumnDef, soft_wanted: &dyn Fn(SoftRule) -> bool) -> Result<Vec<SoftRule>> {
+async fn enforce(conn: &mut PgConnection, def: &TableDef, c: &ColumnDef, soft_wanted: &(dyn Fn(SoftRule) -> bool + Sync)) -> Result<Vec<SoftRule>> {
     let mut soft = Vec::new();
     let mut judge = |kind: SoftRule, v: super::super::wire::Violations| -> Result<()> {
         if v.count == 0 {

@@ -459,3 +459,79 @@ async fn masked_columns_are_masked_without_unmask_on_every_read(pool: PgPool) ->
 fn sql(s: &str) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(s.to_string())
 }
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn a_rule_or_check_existing_rows_break_is_refused_then_kept_soft_and_listed(pool: PgPool) -> anyhow::Result<()> {
+    let (s, u) = (store(&pool).await?, admin(&pool).await?);
+    let t = table(&s, &u, "SKUS").await?;
+    let c = bind(&s, &u, t.id, new_column("sku", DataType::String), |_| {}).await?;
+    for (i, sku) in ["ABC-001", "abc-2", "XYZ-003", "bad"].iter().enumerate() {
+        rows::create_row(&s, &u, "SKUS", row(&format!("S{i}"), json!({ "sku": sku }))).await?;
+    }
+    let prop = tables::table_detail(&s, &u, t.id).await?.properties.into_iter().find(|p| p.column_definition_id == c.id).map(|p| p.id).unwrap_or_default();
+    let regex = PropertyPatch { validation_rule_type: Some(Some(RuleType::Regex)), validation_parameters: Some(json!({"pattern": "^[A-Z]{3}-\\d{3}$"})), ..Default::default() };
+    match properties::update_property(&s, &u, prop, &regex).await {
+        Err(EngineError::Data(engine::eav::DataError::RowsViolateRule { count, examples, rule })) => {
+            assert_eq!((count, rule.as_str()), (2, "sku: regex"));
+            assert_eq!(examples.iter().map(|e| e.value.clone()).collect::<Vec<_>>(), [json!("abc-2"), json!("bad")]);
+        }
+        other => panic!("expected 409: {other:?}"),
+    }
+    properties::update_property(&s, &u, prop, &PropertyPatch { soft: Some(true), ..regex.clone() }).await?;
+    refused_both_ways(&s, &u, "SKUS", row("S9", json!({"sku": "nope"})), ErrorCode::RuleViolated).await?;
+    let check = NewConstraint {
+        logical_table_id: t.id,
+        constraint_name: "sku_not_xyz".into(),
+        constraint_type: ConstraintType::Check,
+        columns: vec![],
+        json_paths: vec![],
+        is_case_sensitive: true,
+        on_delete: OnDelete::Restrict,
+        check_expression: Some("sku not like 'XYZ%'".into()),
+        error_message: Some("XYZ products are discontinued".into()),
+        is_active: true,
+        soft: false,
+    };
+    match constraints::create_constraint(&s, &u, &check).await {
+        Err(EngineError::Data(engine::eav::DataError::RowsViolateRule { count, examples, .. })) => {
+            assert_eq!(count, 1);
+            assert_eq!(examples[0].code, "S2");
+        }
+        other => panic!("expected 409: {other:?}"),
+    }
+    let soft = constraints::create_constraint(&s, &u, &NewConstraint { soft: true, ..check }).await?;
+    let listed = tables::violations(&s, &u, t.id).await?;
+    let counts: Vec<(String, i64)> = listed.iter().map(|v| (v.rule.clone(), v.count)).collect();
+    assert_eq!(counts, [("sku: regex".to_string(), 2), ("sku_not_xyz".to_string(), 1)]);
+    refused_both_ways(&s, &u, "SKUS", row("S8", json!({"sku": "XYZ-009"})), ErrorCode::CheckFailed).await?;
+    // Deactivated, a check no longer applies; reactivated while rows break it, it is refused unless soft.
+    let off = constraints::update_constraint(&s, &u, soft.id, &engine::eav::ConstraintPatch { is_active: Some(false), ..Default::default() }).await?;
+    assert!(!off.is_active);
+    rows::create_row(&s, &u, "SKUS", row("S8", json!({"sku": "XYZ-009"}))).await?;
+    let hard = engine::eav::ConstraintPatch { is_active: Some(true), soft: Some(false), ..Default::default() };
+    assert_eq!(code_of(constraints::update_constraint(&s, &u, soft.id, &hard).await), Some(ErrorCode::RowsViolateRule));
+    Ok(())
+}
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn redis_being_down_is_a_cache_miss_not_a_failed_read(pool: PgPool) -> anyhow::Result<()> {
+    let u = admin(&pool).await?;
+    // A client for a port nothing listens on: every command fails.
+    let dead = fred::clients::Client::new(fred::types::config::Config::from_url("redis://127.0.0.1:1")?, None, None, None);
+    let s = Store::new(pool.clone(), Some(dead));
+    let req = NewLogicalTable { table_name: "CACHED".into(), description: String::new(), is_hierarchical: false, cache_policy: CachePolicy::IndividualRows };
+    tables::create_table(&s, &u, &req).await?;
+    let started = std::time::Instant::now();
+    let r = rows::create_row(&s, &u, "CACHED", row("A", json!({}))).await?;
+    let got = read::get_row(&s, &u, "CACHED", r.id).await?;
+    let changed = rows::update_row(&s, &u, "CACHED", r.id, RowPatch { version: got.version, fields: RowInput { display_value: Some("x".into()), ..Default::default() } }).await?;
+    assert_eq!(read::get_row(&s, &u, "CACHED", r.id).await?.display_value, changed.display_value);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "no waiting on the dead cache: {:?}", started.elapsed());
+    // The outbox keeps the events until the cache takes them.
+    let dead = fred::clients::Client::new(fred::types::config::Config::from_url("redis://127.0.0.1:1")?, None, None, None);
+    assert_eq!(engine::events::outbox::process(&pool, Some(&dead)).await?, 0);
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM domain_events WHERE processed_at IS NULL").fetch_one(&pool).await?;
+    assert_eq!(pending, 2);
+    assert_eq!(engine::events::outbox::process(&pool, Some(&support::redis().await?)).await?, 2, "both, in order, in one round");
+    Ok(())
+}

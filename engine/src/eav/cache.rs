@@ -10,7 +10,7 @@ use fred::interfaces::KeysInterface;
 use fred::types::Expiration;
 use uuid::Uuid;
 
-use super::wire::RowData;
+use super::wire::{RowData, RowPage};
 
 /// A Redis answer slower than this counts as a miss.
 const REDIS_BUDGET: Duration = Duration::from_millis(50);
@@ -56,4 +56,20 @@ pub async fn put(redis: &fred::clients::Client, table: Uuid, generation: i64, ro
 /// take it (the outbox will try again).
 pub async fn invalidate(redis: &fred::clients::Client, table: Uuid) -> bool {
     within(redis.incr::<i64, _>(generation_key(table))).await.is_some()
+}
+
+fn page_key(table: Uuid, generation: i64, page: &str) -> String {
+    format!("dgs:eav:page:{table}:{generation}:{page}")
+}
+
+/// A `FullTable` table's page (`page` names its size and cursor), and the generation looked up.
+pub async fn get_page(redis: &fred::clients::Client, table: Uuid, page: &str) -> (Option<RowPage>, Option<i64>) {
+    let Some(g) = generation(redis, table).await else { return (None, None) };
+    let hit = within(redis.get::<Option<String>, _>(page_key(table, g, page))).await.flatten();
+    (hit.and_then(|json| serde_json::from_str(&json).ok()), Some(g))
+}
+
+pub async fn put_page(redis: &fred::clients::Client, table: Uuid, generation: i64, page: &str, rows: &RowPage) {
+    let Ok(json) = serde_json::to_string(rows) else { return };
+    let _ = within(redis.set::<(), _, _>(page_key(table, generation, page), json, Some(Expiration::EX(TTL_SECS)), None, false)).await;
 }

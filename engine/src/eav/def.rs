@@ -109,22 +109,41 @@ impl TableDef {
     }
 }
 
-/// Definitions by table id, with the version each was read at.
+/// Definitions by table id, with the version each was read at, and when a name was last checked
+/// against the database.
 #[derive(Default)]
 pub struct DefCache {
     by_id: Mutex<HashMap<Uuid, Arc<TableDef>>>,
-    ids: Mutex<HashMap<String, Uuid>>,
+    ids: Mutex<HashMap<String, (Uuid, std::time::Instant)>>,
 }
 
+/// How long a read may trust a definition without asking the database for its version. Reads
+/// check the version in their own query anyway; this bounds only what a cache hit can miss (a
+/// grant revoked on another server a moment ago).
+const TRUST: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl DefCache {
+    /// The definition of `name` checked within the last second, if any.
+    pub fn recent(&self, name: &str) -> Option<Arc<TableDef>> {
+        let (id, checked) = *self.ids.lock().ok()?.get(&name.to_lowercase())?;
+        if checked.elapsed() > TRUST {
+            return None;
+        }
+        self.get(id)
+    }
+
+    fn checked(&self, name: &str, id: Uuid) {
+        if let Ok(mut ids) = self.ids.lock() {
+            ids.insert(name.to_lowercase(), (id, std::time::Instant::now()));
+        }
+    }
+
     fn get(&self, id: Uuid) -> Option<Arc<TableDef>> {
         self.by_id.lock().ok().and_then(|m| m.get(&id).cloned())
     }
 
     fn put(&self, def: Arc<TableDef>) {
-        if let Ok(mut ids) = self.ids.lock() {
-            ids.insert(def.name.to_lowercase(), def.id);
-        }
+        self.checked(&def.name, def.id);
         if let Ok(mut m) = self.by_id.lock() {
             m.insert(def.id, def);
         }
@@ -135,7 +154,7 @@ impl DefCache {
             m.remove(&id);
         }
         if let Ok(mut ids) = self.ids.lock() {
-            ids.retain(|_, v| *v != id);
+            ids.retain(|_, v| v.0 != id);
         }
     }
 }
@@ -168,6 +187,7 @@ async fn fresh(conn: &mut sqlx::PgConnection, cache: &DefCache, name: &str, lock
     if let Some(def) = cache.get(id)
         && def.version == version
     {
+        cache.checked(name, id);
         return Ok(def);
     }
     let def = Arc::new(read(conn, name).await?);

@@ -97,7 +97,7 @@ pub async fn delete_rows(
             col.physical
         );
         let pointing: Vec<RowData> =
-            sqlx::query_as::<_, read::RawRow>(trusted(&sql)).bind(&ids).fetch_all(&mut *conn).await?.into_iter().map(RowData::from).collect();
+            sqlx::query(trusted(&sql)).bind(&ids).fetch_all(&mut *conn).await?.iter().map(|r| read::RawRow::decode(&other, None, r).map(RowData::from)).collect::<std::result::Result<_, _>>()?;
         // A table pointing at itself: rows deleted together do not hold each other back.
         let pointing: Vec<RowData> = pointing.into_iter().filter(|p| !(other.id == def.id && ids.contains(&p.id))).collect();
         if pointing.is_empty() {

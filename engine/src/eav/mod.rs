@@ -58,4 +58,13 @@ impl Store {
     pub async fn table(&self, name: &str) -> crate::error::Result<std::sync::Arc<def::TableDef>> {
         def::table(&self.pool, &self.defs, name).await
     }
+
+    /// For reads: the definition checked within the last second, else `table`. A read's own query
+    /// carries the schema version, and is redone with a fresh definition when it moved.
+    pub async fn table_for_read(&self, name: &str) -> crate::error::Result<std::sync::Arc<def::TableDef>> {
+        match self.defs.recent(name) {
+            Some(def) => Ok(def),
+            None => self.table(name).await,
+        }
+    }
 }

@@ -124,28 +124,27 @@ pub fn drop_unique_indexes(id: Uuid) -> Vec<String> {
     vec![format!("DROP INDEX IF EXISTS eav.{}", unique_index(id)), format!("DROP INDEX IF EXISTS eav.{}", soft_unique_index(id))]
 }
 
-/// The select list of a row as `RawRow` reads it: promoted fields, then the columns as one JSON
-/// object keyed by their names (values typed by PostgreSQL's own JSON conversion).
+/// The columns a read returns: all, or those named in `only`, in the table's order.
+pub fn read_columns<'a>(def: &'a TableDef, only: Option<&[String]>) -> Vec<&'a ColumnDef> {
+    def.columns.iter().filter(|c| only.is_none_or(|o| o.iter().any(|n| n.eq_ignore_ascii_case(&c.name)))).collect()
+}
+
+/// The select list `read::RawRow::decode` reads: the promoted fields, the table's schema version
+/// (a reader that validated against another reads again), then each column typed (a Decimal as
+/// float8: the JSON number it is answered as).
 pub fn select_list(def: &TableDef, only: Option<&[String]>) -> String {
-    let cols: Vec<&ColumnDef> = def
-        .columns
-        .iter()
-        .filter(|c| only.is_none_or(|o| o.iter().any(|n| n.eq_ignore_ascii_case(&c.name))))
-        .collect();
-    let values = if cols.is_empty() {
-        "'{}'::jsonb".to_string()
-    } else {
-        cols.chunks(50)
-            .map(|chunk| {
-                let pairs: Vec<String> = chunk.iter().map(|c| format!("{}, {}", literal(&c.name), c.physical)).collect();
-                format!("jsonb_build_object({})", pairs.join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join(" || ")
-    };
-    format!(
-        "id, code, display_value, is_active, sort_order, parent_row_id, version, extended_properties, created_at, updated_at, {values} AS column_values"
-    )
+    let mut out = format!(
+        "id, code, display_value, is_active, sort_order, parent_row_id, version, extended_properties, created_at, updated_at, \
+         (SELECT version FROM logical_tables WHERE id = '{}') AS schema_version",
+        def.id
+    );
+    // Each aliased: a cast keeps its column's name, and ORDER BY would sort by the float8 output
+    // column instead of walking the numeric column's index.
+    for (j, c) in read_columns(def, only).into_iter().enumerate() {
+        let cast = if c.ty == DataType::Decimal { "::float8" } else { "" };
+        out.push_str(&format!(", {}{cast} AS v{j}", c.physical));
+    }
+    out
 }
 
 /// SQL text this module's functions built: identifiers the engine made, validated names quoted as

@@ -297,8 +297,37 @@ fn decode_cursor(s: &str, len: usize) -> Result<Vec<Option<String>>> {
 
 /// `POST /data/{table}/query`.
 pub async fn query_rows(store: &Store, user: &CurrentUser, table: &str, q: &RowQuery) -> Result<RowPage> {
-    let def = store.table(table).await?;
+    let def = store.table_for_read(table).await?;
+    let first = match query_with(store, user, &def, q).await {
+        // A field added a moment ago on another server: the definition may be the older one.
+        Err(EngineError::Data(DataError::FieldUnknown(_))) => None,
+        other => other?,
+    };
+    match first {
+        Some(page) => Ok(page),
+        None => {
+            store.defs.forget(def.id);
+            let def = store.table(table).await?;
+            query_with(store, user, &def, q).await?.ok_or_else(|| EngineError::internal("the schema keeps changing"))
+        }
+    }
+}
+
+/// The page, or `None` when `def` is not the table's current definition.
+async fn query_with(store: &Store, user: &CurrentUser, def: &TableDef, q: &RowQuery) -> Result<Option<RowPage>> {
     def.require(user, Permission::TableRead)?;
+    // Filters and sorts on masked columns are refused for this reader before anything runs.
+    for name in q.filters.iter().map(|f| &f.field).chain(q.sorting.iter().map(|s| &s.field)) {
+        resolve(def, user, name)?;
+    }
+    let Some(page) = page_of(store, def, q).await? else { return Ok(None) };
+    Ok(Some(RowPage { rows: page.rows.into_iter().map(|r| mask_for(def, user, r)).collect(), next_key_set: page.next_key_set }))
+}
+
+/// One page, unmasked (the caller masks it for its reader); `None` when the table's schema is no
+/// longer the one `def` describes.
+async fn page_of(store: &Store, def: &TableDef, q: &RowQuery) -> Result<Option<RowPage>> {
+    let user = &unmasking();
     if q.filters.len() > MAX_FILTERS {
         return Err(EngineError::invalid(format!("at most {MAX_FILTERS} filters")));
     }
@@ -322,7 +351,9 @@ pub async fn query_rows(store: &Store, user: &CurrentUser, table: &str, q: &RowQ
         conds.push(after(&keys, &values, &mut sql)?);
     }
     let order: Vec<String> = keys.iter().map(|k| format!("{} {}", k.expr, if k.desc { "DESC" } else { "ASC" })).collect();
-    let limit = sql.bind(page_size)?;
+    // A literal, not a parameter: a generic plan that does not know the limit may pick a sort over
+    // the index walk a page needs (page_size is a checked integer).
+    let limit = page_size;
     let text = format!(
         "SELECT {} FROM {}{} ORDER BY {} LIMIT {limit}",
         physical::select_list(&def, q.fields.as_deref()),
@@ -330,16 +361,47 @@ pub async fn query_rows(store: &Store, user: &CurrentUser, table: &str, q: &RowQ
         if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) },
         order.join(", ")
     );
-    let raw: Vec<RawRow> = sqlx::query_as_with(trusted(&text), sql.args).fetch_all(&store.pool).await.map_err(super::write::db_error)?;
+    let raw: Vec<RawRow> = match sqlx::query_with(trusted(&text), sql.args).fetch_all(&store.pool).await {
+        Ok(rows) => rows.iter().map(|r| RawRow::decode(def, q.fields.as_deref(), r)).collect::<std::result::Result<_, _>>()?,
+        Err(sqlx::Error::Database(d)) if matches!(d.code().as_deref(), Some("42703") | Some("42P01")) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if raw.iter().any(|r| r.schema_version != Some(def.version)) {
+        return Ok(None);
+    }
     let rows: Vec<RowData> = raw.into_iter().map(RowData::from).collect();
     let next_key_set = (rows.len() as i64 == page_size)
         .then(|| rows.last().map(|last| encode_cursor(&keys.iter().map(|k| cursor_value(last, &k.field)).collect::<Vec<_>>())))
         .flatten();
-    Ok(RowPage { rows: rows.into_iter().map(|r| mask_for(&def, user, r)).collect(), next_key_set })
+    Ok(Some(RowPage { rows, next_key_set }))
 }
 
-/// `GET /data/{table}?pageSize=&cursor=`: the rows in code order.
+/// The reader `page_of` resolves fields as: masking is the caller's, after the page is read (the
+/// caller already refused masked filters to readers who may not unmask).
+fn unmasking() -> CurrentUser {
+    CurrentUser { id: uuid::Uuid::nil(), username: String::new(), roles: vec![], permissions: vec![Permission::TableUnmask], must_change_password: false }
+}
+
+/// `GET /data/{table}?pageSize=&cursor=`: the rows in code order. A `FullTable` table's pages come
+/// from the cache (stored unmasked, masked per reader).
 pub async fn list_rows(store: &Store, user: &CurrentUser, table: &str, page_size: Option<i64>, cursor: Option<String>) -> Result<RowPage> {
     let q = RowQuery { page_size, next_key_set: cursor, ..Default::default() };
-    query_rows(store, user, table, &q).await
+    let def = store.table_for_read(table).await?;
+    def.require(user, Permission::TableRead)?;
+    let Some(redis) = store.redis.as_ref().filter(|_| def.cache_policy == super::wire::CachePolicy::FullTable) else {
+        return query_rows(store, user, table, &q).await;
+    };
+    let page_key = format!("{}:{}", q.page_size.unwrap_or(50), q.next_key_set.as_deref().unwrap_or(""));
+    let (hit, generation) = super::cache::get_page(redis, def.id, &page_key).await;
+    let page = match hit {
+        Some(page) => page,
+        None => {
+            let Some(page) = page_of(store, &def, &q).await? else { return query_rows(store, user, table, &q).await };
+            if let Some(g) = generation {
+                super::cache::put_page(redis, def.id, g, &page_key, &page).await;
+            }
+            page
+        }
+    };
+    Ok(RowPage { rows: page.rows.into_iter().map(|r| mask_for(&def, user, r)).collect(), next_key_set: page.next_key_set })
 }

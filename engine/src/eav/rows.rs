@@ -197,27 +197,30 @@ async fn apply(
 /// soft uniques row by row (rare), hard uniques by the indexes themselves.
 async fn create_many(tx: &mut PgConnection, def: &TableDef, ops: &[BatchOperation], actor: Uuid) -> Result<Vec<Outcome>> {
     let mut outcomes: Vec<Option<Outcome>> = (0..ops.len()).map(|_| None).collect();
-    let mut ready: Vec<(usize, Prepared)> = Vec::with_capacity(ops.len());
+    // Rows that passed so far, with their operation's index (kept side by side: no copies).
+    let (mut at, mut rows): (Vec<usize>, Vec<Prepared>) = (Vec::with_capacity(ops.len()), Vec::with_capacity(ops.len()));
     for (k, op) in ops.iter().enumerate() {
         match prepare(def, None, &op.fields) {
-            Ok(p) => ready.push((k, p)),
+            Ok(p) => {
+                at.push(k);
+                rows.push(p);
+            }
             Err(e) => outcomes[k] = Some(Err(e.into())),
         }
     }
-    let rows: Vec<Prepared> = ready.iter().map(|(_, p)| p.clone()).collect();
     let missing = write::missing_references(tx, def, &rows).await?;
-    let mut keep: Vec<(usize, Prepared)> = Vec::with_capacity(ready.len());
-    for ((k, p), miss) in ready.into_iter().zip(missing) {
+    let lookups = has_soft_unique(def) || rows.iter().any(|p| p.parent_row_id.is_some());
+    let (mut keep_at, mut keep): (Vec<usize>, Vec<Prepared>) = (Vec::with_capacity(at.len()), Vec::with_capacity(at.len()));
+    for ((k, p), miss) in at.into_iter().zip(rows).zip(missing) {
         if let Some(e) = miss {
             outcomes[k] = Some(Err(e.into()));
             continue;
         }
-        let needs_lookup = p.parent_row_id.is_some() || has_soft_unique(def);
-        if needs_lookup {
+        if lookups {
             // Earlier rows of this batch must be visible to the lookups: write what is ready.
-            let pending: Vec<Prepared> = keep.iter().map(|(_, p)| p.clone()).collect();
-            refused_as_duplicates(tx, def, &pending, actor, &keep, &mut outcomes).await?;
+            record_inserts(tx, def, &keep, &keep_at, actor, &mut outcomes).await?;
             keep.clear();
+            keep_at.clear();
             let checked = match write::check_parent(tx, def, &p).await {
                 Ok(()) => write::check_soft_uniques(tx, def, &p).await,
                 Err(e) => Err(e),
@@ -230,10 +233,10 @@ async fn create_many(tx: &mut PgConnection, def: &TableDef, ops: &[BatchOperatio
                 continue;
             }
         }
-        keep.push((k, p));
+        keep_at.push(k);
+        keep.push(p);
     }
-    let pending: Vec<Prepared> = keep.iter().map(|(_, p)| p.clone()).collect();
-    refused_as_duplicates(tx, def, &pending, actor, &keep, &mut outcomes).await?;
+    record_inserts(tx, def, &keep, &keep_at, actor, &mut outcomes).await?;
     Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(EngineError::internal("create without outcome")))).collect())
 }
 
@@ -241,18 +244,11 @@ fn has_soft_unique(def: &TableDef) -> bool {
     def.uniques.iter().any(|u| u.active && u.soft) || def.columns.iter().any(|c| c.unique && c.is_soft(super::wire::SoftRule::Unique))
 }
 
-/// Inserts `rows` (the prepared rows of `keep`) and records each outcome; a row a unique index
-/// refused is answered with the unique it broke.
-async fn refused_as_duplicates(
-    tx: &mut PgConnection,
-    def: &TableDef,
-    rows: &[Prepared],
-    actor: Uuid,
-    keep: &[(usize, Prepared)],
-    outcomes: &mut [Option<Outcome>],
-) -> Result<()> {
-    let refused = write::insert(tx, def, rows, actor).await?;
-    for (k, p) in keep {
+/// Inserts `rows` (of operations `at`) and records each outcome; a row a unique index refused is
+/// answered with the unique it broke.
+async fn record_inserts(tx: &mut PgConnection, def: &TableDef, rows: &[Prepared], at: &[usize], actor: Uuid, outcomes: &mut [Option<Outcome>]) -> Result<()> {
+    let refused: std::collections::HashSet<Uuid> = write::insert(tx, def, rows, actor).await?.into_iter().collect();
+    for (k, p) in at.iter().zip(rows) {
         outcomes[*k] = Some(if refused.contains(&p.id) { Err(write::which_unique(tx, def, p).await?.into()) } else { Ok((p.id, 1)) });
     }
     Ok(())

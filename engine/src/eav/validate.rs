@@ -70,7 +70,7 @@ pub fn prepare(def: &TableDef, base: Option<&RowData>, input: &RowInput) -> Resu
     }
     // A name the schema does not define is an extended property (seed §8.2).
     for (k, v) in &input.column_values {
-        if def.column(k).is_none() {
+        if !def.columns.iter().any(|c| c.name == *k) && def.column(k).is_none() {
             if v.is_null() {
                 ext.remove(k);
             } else {
@@ -81,7 +81,7 @@ pub fn prepare(def: &TableDef, base: Option<&RowData>, input: &RowInput) -> Resu
     let mut cells = Vec::with_capacity(def.columns.len());
     let mut changed = Vec::with_capacity(def.columns.len());
     for c in &def.columns {
-        let sent = input.column_values.iter().find(|(k, _)| k.eq_ignore_ascii_case(&c.name)).map(|(_, v)| v);
+        let sent = input.column_values.get(&c.name).or_else(|| input.column_values.iter().find(|(k, _)| k.eq_ignore_ascii_case(&c.name)).map(|(_, v)| v));
         let value = match (sent, base) {
             (Some(v), _) => Some(v.clone()),
             (None, Some(b)) => b.column_values.get(&c.name).cloned(),

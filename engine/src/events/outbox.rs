@@ -23,31 +23,46 @@ struct Pending {
     aggregate_id: Uuid,
 }
 
-/// One round: claims pending events, hands them to the consumers, marks them. Returns how many
-/// were processed.
+/// One round: for each aggregate with pending events that no other process holds (an advisory lock
+/// per aggregate, so one process handles an aggregate's events, in order), claims them with
+/// `FOR UPDATE SKIP LOCKED`, hands them to the consumers, marks them. Returns how many were
+/// processed.
 pub async fn process(pool: &PgPool, redis: Option<&fred::clients::Client>) -> Result<usize> {
     let mut tx = pool.begin().await?;
-    let events: Vec<Pending> = sqlx::query_as(
-        "SELECT e.id, e.event_type, e.aggregate_id FROM domain_events e
-         WHERE e.processed_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM domain_events p WHERE p.aggregate_id = e.aggregate_id AND p.processed_at IS NULL AND p.id < e.id)
-         ORDER BY e.id LIMIT $1 FOR UPDATE SKIP LOCKED",
-    )
-    .bind(BATCH)
-    .fetch_all(&mut *tx)
-    .await?;
+    let aggregates: Vec<Uuid> =
+        sqlx::query_scalar("SELECT DISTINCT aggregate_id FROM domain_events WHERE processed_at IS NULL LIMIT 50").fetch_all(&mut *tx).await?;
     let mut done = Vec::new();
     let mut failed = Vec::new();
-    for e in &events {
-        let ok = match e.event_type.as_str() {
-            // Rows of a governed table changed (or the table went): nothing cached before is read.
-            "rows_changed" | "table_deleted" => match redis {
-                Some(r) => crate::eav::cache::invalidate(r, e.aggregate_id).await,
-                None => true,
-            },
-            _ => true,
-        };
-        if ok { done.push(e.id) } else { failed.push(e.id) }
+    for aggregate in aggregates {
+        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 7))").bind(aggregate).fetch_one(&mut *tx).await?;
+        if !mine {
+            continue;
+        }
+        let events: Vec<Pending> = sqlx::query_as(
+            "SELECT id, event_type, aggregate_id FROM domain_events WHERE aggregate_id = $1 AND processed_at IS NULL
+             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(aggregate)
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        for e in &events {
+            let ok = match e.event_type.as_str() {
+                // Rows of a governed table changed (or the table went): nothing cached before is read.
+                "rows_changed" | "table_deleted" => match redis {
+                    Some(r) => crate::eav::cache::invalidate(r, e.aggregate_id).await,
+                    None => true,
+                },
+                _ => true,
+            };
+            if ok {
+                done.push(e.id);
+            } else {
+                // Later events of this aggregate wait for this one.
+                failed.push(e.id);
+                break;
+            }
+        }
     }
     sqlx::query("UPDATE domain_events SET processed_at = clock_timestamp(), processing_attempts = processing_attempts + 1 WHERE id = ANY($1)")
         .bind(&done)

@@ -20,10 +20,10 @@ pub const EXAMPLES: usize = 20;
 /// Scans every row, keeping those `breaks` names a value for.
 async fn scan(conn: &mut PgConnection, def: &TableDef, rule: String, breaks: impl Fn(&RowData) -> Option<Value>) -> Result<Violations> {
     let sql = format!("SELECT {} FROM {} ORDER BY code", physical::select_list(def, None), def.physical());
-    let mut rows = sqlx::query_as::<_, RawRow>(trusted(&sql)).fetch(conn);
+    let mut rows = sqlx::query(trusted(&sql)).fetch(conn);
     let mut out = Violations { rule, count: 0, examples: Vec::new() };
     while let Some(raw) = rows.try_next().await? {
-        let row = RowData::from(raw);
+        let row = RowData::from(RawRow::decode(def, None, &raw)?);
         if let Some(value) = breaks(&row) {
             out.count += 1;
             if out.examples.len() < EXAMPLES {

@@ -3,11 +3,12 @@
 //! Loads ROWS rows (10 typed columns with rules, a check, a unique code, extended properties)
 //! through the batch path (`eav::rows::batch`, every rule checked), and the same data into a plain
 //! indexed PostgreSQL table with the same indexes, in the same run. Prints, store vs plain:
-//! - bulk load rows/s (the store through batch; the plain table through one multi-row INSERT per
-//!   10,000 rows, no rules);
+//! - bulk load rows/s (the store through batch requests of 10,000 from two clients; the plain
+//!   table through COPY, no rules: the ceiling of any load keeping these indexes);
 //! - storage (table + indexes + TOAST);
 //! - a query with 2 filters + sort + a page of 50, first page and a page 500,000 rows deep (keyset),
-//!   p50/p95 and the ratio of medians (the store through `eav::query::query_rows`, whole path);
+//!   p50/p95 and the ratio of medians (the store through `eav::query::query_rows`, whole path, and
+//!   the same SQL on its physical table: the storage alone);
 //! - get by id p50/p95.
 //! Needs `DATABASE_URL` (a scratch database is made next to it and dropped after).
 

@@ -16,14 +16,7 @@ use engine::{EngineError, ErrorCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-async fn admin(pool: &PgPool) -> anyhow::Result<CurrentUser> {
-    let name = Username::parse("ada.admin")?;
-    Ok(create_user(pool, &name, &Password::parse("a long enough secret", &name)?, Role::Admin).await?)
-}
-
-async fn store(pool: &PgPool) -> anyhow::Result<Store> {
-    Ok(Store::new(pool.clone(), Some(support::redis().await?)))
-}
+use support::{admin, eav_store as store};
 
 async fn bind(s: &Store, u: &CurrentUser, t: uuid::Uuid, name: &str, ty: DataType, indexed: bool) -> anyhow::Result<()> {
     let col = NewColumn {

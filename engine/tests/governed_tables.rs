@@ -16,14 +16,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-async fn admin(pool: &PgPool) -> anyhow::Result<CurrentUser> {
-    let name = Username::parse("ada.admin")?;
-    Ok(create_user(pool, &name, &Password::parse("a long enough secret", &name)?, Role::Admin).await?)
-}
-
-async fn store(pool: &PgPool) -> anyhow::Result<Store> {
-    Ok(Store::new(pool.clone(), Some(support::redis().await?)))
-}
+use support::{admin, eav_store as store};
 
 async fn table(s: &Store, u: &CurrentUser, name: &str) -> anyhow::Result<LogicalTableInfo> {
     let req = NewLogicalTable { table_name: name.into(), description: String::new(), is_hierarchical: false, cache_policy: CachePolicy::None };

@@ -39,6 +39,24 @@ impl ColumnDef {
     pub fn is_soft(&self, r: SoftRule) -> bool {
         self.soft.contains(&r)
     }
+
+    /// The unique a property's `is_value_unique` stands for (its index is named by the property).
+    pub fn as_unique(&self) -> UniqueDef {
+        UniqueDef {
+            id: self.property_id,
+            name: self.name.clone(),
+            columns: vec![self.name.clone()],
+            json_paths: vec![],
+            case_sensitive: true,
+            active: true,
+            soft: self.is_soft(SoftRule::Unique),
+        }
+    }
+}
+
+/// The texts of the list `key` of a stored constraint definition.
+pub fn json_strings(d: &Value, key: &str) -> Vec<String> {
+    d.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
 /// A unique over columns and/or `extended_properties` paths.
@@ -308,9 +326,7 @@ pub async fn read(conn: &mut sqlx::PgConnection, name: &str) -> Result<TableDef>
     };
     for c in constraints {
         let d = &c.definition;
-        let strings = |k: &str| -> Vec<String> {
-            d.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
-        };
+        let strings = |k: &str| json_strings(d, k);
         match c.constraint_type.as_str() {
             "UNIQUE" => def.uniques.push(UniqueDef {
                 id: c.id,

@@ -33,22 +33,30 @@ pub struct Prepared {
     pub warnings: Vec<String>,
 }
 
+/// A promoted field or `ext.<path>` as checks read it; `None` for a column's name.
+fn promoted(name: &str, code: &str, display_value: Option<&str>, is_active: bool, sort_order: i32, ext: &Map<String, Value>) -> Option<Val> {
+    Some(match name {
+        "code" => Val::Text(code.to_string()),
+        "display_value" => display_value.map_or(Val::Null, |d| Val::Text(d.to_string())),
+        "is_active" => Val::Bool(is_active),
+        "sort_order" => Val::Num(sort_order as f64),
+        _ => {
+            let path = name.strip_prefix("ext.")?;
+            let mut keys = path.split('.');
+            let mut v = ext.get(keys.next().unwrap_or_default());
+            for key in keys {
+                v = v.and_then(|x| x.get(key));
+            }
+            v.map_or(Val::Null, json_val)
+        }
+    })
+}
+
 impl Prepared {
     /// A field as checks read it: promoted fields, columns by name, `ext.<path>`.
     pub fn field(&self, def: &TableDef, name: &str) -> Val {
-        match name {
-            "code" => return Val::Text(self.code.clone()),
-            "display_value" => return self.display_value.clone().map_or(Val::Null, Val::Text),
-            "is_active" => return Val::Bool(self.is_active),
-            "sort_order" => return Val::Num(self.sort_order as f64),
-            _ => {}
-        }
-        if let Some(path) = name.strip_prefix("ext.") {
-            let mut v = self.ext.get(path.split('.').next().unwrap_or_default());
-            for key in path.split('.').skip(1) {
-                v = v.and_then(|x| x.get(key));
-            }
-            return v.map_or(Val::Null, json_val);
+        if let Some(v) = promoted(name, &self.code, self.display_value.as_deref(), self.is_active, self.sort_order, &self.ext) {
+            return v;
         }
         match def.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name)) {
             Some(i) => self.cells[i].val(),
@@ -172,19 +180,8 @@ fn check_rules(def: &TableDef, row: &mut Prepared) -> Result<(), DataError> {
 
 /// A stored row's field as checks read it (the same values `Prepared::field` gives once written).
 pub fn row_field(def: &TableDef, row: &RowData, name: &str) -> Val {
-    match name {
-        "code" => return Val::Text(row.code.clone()),
-        "display_value" => return row.display_value.clone().map_or(Val::Null, Val::Text),
-        "is_active" => return Val::Bool(row.is_active),
-        "sort_order" => return Val::Num(row.sort_order as f64),
-        _ => {}
-    }
-    if let Some(path) = name.strip_prefix("ext.") {
-        let mut v = row.extended_properties.get(path.split('.').next().unwrap_or_default());
-        for key in path.split('.').skip(1) {
-            v = v.and_then(|x| x.get(key));
-        }
-        return v.map_or(Val::Null, json_val);
+    if let Some(v) = promoted(name, &row.code, row.display_value.as_deref(), row.is_active, row.sort_order, &row.extended_properties) {
+        return v;
     }
     match def.column(name) {
         Some(c) => row.column_values.get(&c.name).map_or(Val::Null, |v| typed(c.ty, &c.enum_values, v).map_or(Val::Null, |cell| cell.val())),

@@ -27,17 +27,7 @@ fn uniques(def: &TableDef) -> Vec<UniqueDef> {
         active: true,
         soft: false,
     }];
-    for c in def.columns.iter().filter(|c| c.unique) {
-        out.push(UniqueDef {
-            id: c.property_id,
-            name: c.name.clone(),
-            columns: vec![c.name.clone()],
-            json_paths: vec![],
-            case_sensitive: true,
-            active: true,
-            soft: c.is_soft(super::wire::SoftRule::Unique),
-        });
-    }
+    out.extend(def.columns.iter().filter(|c| c.unique).map(|c| c.as_unique()));
     out.extend(def.uniques.iter().filter(|u| u.active).cloned());
     out
 }

@@ -75,3 +75,13 @@ pub async fn context(pool: &PgPool, base_url: Option<String>) -> anyhow::Result<
         offline_chunk_delay: Duration::ZERO,
     })
 }
+
+pub async fn admin(pool: &PgPool) -> anyhow::Result<CurrentUser> {
+    let name = Username::parse("ada.admin")?;
+    Ok(create_user(pool, &name, &Password::parse("a long enough secret", &name)?, Role::Admin).await?)
+}
+
+/// A governed-table store with the real Redis (one per "server": its own definition cache).
+pub async fn eav_store(pool: &PgPool) -> anyhow::Result<engine::eav::Store> {
+    Ok(engine::eav::Store::new(pool.clone(), Some(redis().await?)))
+}

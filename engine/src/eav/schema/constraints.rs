@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::super::Store;
-use super::super::def::{TableDef, UniqueDef};
+use super::super::def::{TableDef, UniqueDef, json_strings};
 use super::super::error::DataError;
 use super::super::expr;
 use super::super::physical;
@@ -35,9 +35,7 @@ const SELECT: &str = "SELECT id, logical_table_id, constraint_name, constraint_t
 impl From<ConstraintRow> for ConstraintInfo {
     fn from(r: ConstraintRow) -> ConstraintInfo {
         let d = &r.definition;
-        let strings = |k: &str| -> Vec<String> {
-            d.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
-        };
+        let strings = |k: &str| json_strings(d, k);
         let ty = match r.constraint_type.as_str() {
             "UNIQUE" => ConstraintType::Unique,
             "FOREIGN KEY" => ConstraintType::ForeignKey,
@@ -133,9 +131,7 @@ fn definition(def: &TableDef, req: &NewConstraint) -> Result<Value> {
 /// The rows that break the constraint as defined (`row` of the constraints table, not yet read
 /// into `def`).
 async fn violations(conn: &mut PgConnection, def: &TableDef, id: Uuid, name: &str, ty: ConstraintType, d: &Value) -> Result<super::super::wire::Violations> {
-    let strings = |k: &str| -> Vec<String> {
-        d.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
-    };
+    let strings = |k: &str| json_strings(d, k);
     match ty {
         ConstraintType::Unique => existing::unique(conn, def, &unique_def(id, name, d, false)).await,
         ConstraintType::ForeignKey => {
@@ -152,9 +148,7 @@ async fn violations(conn: &mut PgConnection, def: &TableDef, id: Uuid, name: &st
 }
 
 fn unique_def(id: Uuid, name: &str, d: &Value, soft: bool) -> UniqueDef {
-    let strings = |k: &str| -> Vec<String> {
-        d.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
-    };
+    let strings = |k: &str| json_strings(d, k);
     UniqueDef {
         id,
         name: name.to_string(),

@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::super::Store;
-use super::super::def::{ColumnDef, TableDef, UniqueDef};
+use super::super::def::{ColumnDef, TableDef};
 use super::super::error::DataError;
 use super::super::physical::{self, literal, sql_type};
 use super::super::rules::Rule;
@@ -69,19 +69,6 @@ async fn one(conn: &mut PgConnection, id: Uuid) -> Result<PropertyInfo> {
     Ok(r.ok_or(EngineError::NotFound(Resource::Property))?.into())
 }
 
-/// The unique a property's `is_value_unique` stands for.
-pub fn column_unique(c: &ColumnDef) -> UniqueDef {
-    UniqueDef {
-        id: c.property_id,
-        name: c.name.clone(),
-        columns: vec![c.name.clone()],
-        json_paths: vec![],
-        case_sensitive: true,
-        active: true,
-        soft: c.is_soft(SoftRule::Unique),
-    }
-}
-
 fn compile(rule: Option<RuleType>, params: &Value) -> Result<Option<(RuleType, Rule)>> {
     match rule {
         None => Ok(None),
@@ -107,7 +94,7 @@ async fn enforce(conn: &mut PgConnection, def: &TableDef, c: &ColumnDef, soft_wa
         judge(SoftRule::Mandatory, existing::mandatory(conn, def, c).await?)?;
     }
     if c.unique {
-        judge(SoftRule::Unique, existing::unique(conn, def, &column_unique(c)).await?)?;
+        judge(SoftRule::Unique, existing::unique(conn, def, &c.as_unique()).await?)?;
     }
     if let Some((rt, rule)) = &c.rule {
         judge(SoftRule::Rule, existing::rule(conn, def, c, rule, rt.as_str()).await?)?;

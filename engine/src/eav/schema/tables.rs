@@ -227,7 +227,7 @@ pub async fn violations(store: &Store, user: &CurrentUser, id: Uuid) -> Result<V
             out.push(existing::mandatory(&mut conn, &def, c).await?);
         }
         if c.unique && c.is_soft(SoftRule::Unique) {
-            out.push(existing::unique(&mut conn, &def, &super::properties::column_unique(c)).await?);
+            out.push(existing::unique(&mut conn, &def, &c.as_unique()).await?);
         }
         if let (Some((rt, rule)), true) = (&c.rule, c.is_soft(SoftRule::Rule)) {
             out.push(existing::rule(&mut conn, &def, c, rule, rt.as_str()).await?);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every reader's fuzz target for a short time (CI) or longer: scripts/fuzz.sh [seconds per target].
+# Runs every reader's fuzz target (and the check-expression language's) for a short time (CI) or longer: scripts/fuzz.sh [seconds per target].
 # cargo-fuzz is installed once; the build is instrumented for coverage only (no sanitizer), which the
 # stable toolchain supports with RUSTC_BOOTSTRAP for cargo-fuzz's -Z flags.
 set -euo pipefail
@@ -8,7 +8,7 @@ secs="${1:-15}"
 cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 target_dir="${CARGO_TARGET_DIR:-$HOME/.cache/dgs/target}/../fuzz-target"
-for t in csv json jsonl workbook zip; do
+for t in csv json jsonl workbook zip check_expr; do
   mkdir -p "$target_dir/corpus/$t"
   echo "fuzzing $t for ${secs}s"
   log="$target_dir/$t.log"

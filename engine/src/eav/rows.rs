@@ -34,28 +34,23 @@ struct Changes {
 /// `POST /data/{table}`.
 pub async fn create_row(store: &Store, user: &CurrentUser, table: &str, input: RowInput) -> Result<RowData> {
     let op = BatchOperation { op: OperationType::Create, row_id: None, version: None, fields: input };
-    let (id, _) = single(store, user, table, op).await?;
-    written(store, user, table, id).await
+    written(single(store, user, table, op, true).await?)
 }
 
 /// `PATCH /data/{table}/{id}`.
 pub async fn update_row(store: &Store, user: &CurrentUser, table: &str, id: Uuid, patch: RowPatch) -> Result<RowData> {
     let op = BatchOperation { op: OperationType::Update, row_id: Some(id), version: Some(patch.version), fields: patch.fields };
-    single(store, user, table, op).await?;
-    written(store, user, table, id).await
+    written(single(store, user, table, op, true).await?)
 }
 
 /// `DELETE /data/{table}/{id}`, optionally only at `version`.
 pub async fn delete_row(store: &Store, user: &CurrentUser, table: &str, id: Uuid, version: Option<i32>) -> Result<()> {
     let op = BatchOperation { op: OperationType::Delete, row_id: Some(id), version, fields: RowInput::default() };
-    single(store, user, table, op).await.map(|_| ())
+    single(store, user, table, op, false).await.map(|_| ())
 }
 
-async fn written(store: &Store, user: &CurrentUser, table: &str, id: Uuid) -> Result<RowData> {
-    let def = store.table(table).await?;
-    let mut conn = store.pool.acquire().await?;
-    let row = fetch(&mut conn, &def, id, false).await?.ok_or(EngineError::NotFound(Resource::Row))?;
-    Ok(mask_for(&def, user, row))
+fn written(row: Option<RowData>) -> Result<RowData> {
+    row.ok_or(EngineError::NotFound(Resource::Row))
 }
 
 /// The table, for a writer; someone who may write no table is refused before the lookup.
@@ -68,7 +63,9 @@ async fn writable(store: &Store, user: &CurrentUser, table: &str) -> Result<Arc<
     Ok(def)
 }
 
-async fn single(store: &Store, user: &CurrentUser, table: &str, op: BatchOperation) -> Result<(Uuid, i32)> {
+/// One operation in its own transaction; with `read_back`, the row as written, read in that
+/// transaction with its definition (no second lookup after commit), masked for `user`.
+async fn single(store: &Store, user: &CurrentUser, table: &str, op: BatchOperation, read_back: bool) -> Result<Option<RowData>> {
     writable(store, user, table).await?;
     let mut tx = store.pool.begin().await?;
     let def = table_locked(&mut tx, &store.defs, table).await?;
@@ -76,9 +73,10 @@ async fn single(store: &Store, user: &CurrentUser, table: &str, op: BatchOperati
     let mut changes = Changes::default();
     let mut outcomes = apply(&mut tx, store, user, &def, std::slice::from_ref(&op), OnError::Abort, &mut changes).await?;
     let outcome = outcomes.pop().ok_or_else(|| EngineError::internal("a batch of one gave no outcome"))?;
-    let done = outcome?;
+    let (id, _) = outcome?;
+    let row = if read_back { fetch(&mut tx, &def, id, false).await?.map(|r| mask_for(&def, user, r)) } else { None };
     commit(store, tx, &def, changes).await?;
-    Ok(done)
+    Ok(row)
 }
 
 /// `POST /data/{table}/batch`.

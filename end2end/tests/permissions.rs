@@ -176,6 +176,19 @@ fn matrix() -> Vec<Row> {
         rest("DELETE", "/data/{lname}/{none}", "", [401, 403, 404, 404]),
         rest("POST", "/data/{lname}/query", r#"{"filters":[{"field":"matrix_qty","operator":"gte","value":0}]}"#, [401, 200, 200, 200]),
         rest("POST", "/data/{lname}/batch", r#"{"operations":[]}"#, [401, 403, 200, 200]),
+        // ---- REST: imports (whoever may write the target table)
+        rest("POST", "/migration/configurations", r#"{"name":"bad","source_type":"INLINE","target_logical_table_id":"{ltable}","mappings":[{"source_field":"x","target_field":"nope"}]}"#, [401, 403, 422, 422]),
+        rest("GET", "/migration/configurations", "", [401, 200, 200, 200]),
+        rest("GET", "/migration/configurations/{mconfig}", "", [401, 404, 200, 200]),
+        rest("PUT", "/migration/configurations/{none}", r#"{"name":"x","source_type":"INLINE","target_logical_table_id":"{ltable}","mappings":[]}"#, [401, 404, 404, 404]),
+        rest("DELETE", "/migration/configurations/{none}", "", [401, 404, 404, 404]),
+        rest("POST", "/migration/configurations/{mconfig}/dry_run", r#"{"source_data":[{"code":"M-8","qty":1}]}"#, [401, 404, 200, 200]),
+        rest("POST", "/migration/batch", r#"{"configuration_id":"{none}","source_data":[{}]}"#, [401, 404, 404, 404]),
+        rest("GET", "/migration/batch", "", [401, 200, 200, 200]),
+        rest("GET", "/migration/batch/{mjob}", "", [401, 404, 200, 200]),
+        rest("GET", "/migration/batch/{mjob}/errors", "", [401, 404, 200, 200]),
+        rest("POST", "/migration/batch/{none}/rollback", "", [401, 404, 404, 404]),
+        rest("POST", "/migration/record", r#"{"configuration_id":"{mconfig}","record_data":{"code":"M-9","qty":1}}"#, [401, 404, 200, 200]),
 
         // ---- Server functions: auth and own account
         sfn::<Whoami>("", [200, 200, 200, 200]),
@@ -332,6 +345,18 @@ async fn every_route_and_server_function_answers_each_role_as_the_matrix_says() 
     .json()
     .await?;
     let lrow: Value = post("/api/v1/data/MATRIX", json!({ "code": "M-1", "column_values": { "matrix_qty": 3 } })).await?.error_for_status()?.json().await?;
+    let mconfig: Value = post(
+        "/api/v1/migration/configurations",
+        json!({ "name": "matrix import", "source_type": "INLINE", "target_logical_table_id": ltable_id, "upsert_key": ["code"],
+                "mappings": [{ "source_field": "code", "target_field": "code" }, { "source_field": "qty", "target_field": "matrix_qty", "transformation_type": "TO_NUMBER" }] }),
+    )
+    .await?
+    .error_for_status()?
+    .json()
+    .await?;
+    let mconfig_id = mconfig["id"].as_str().unwrap_or_default().to_string();
+    let mjob: Value =
+        post("/api/v1/migration/batch", json!({ "configuration_id": mconfig_id, "source_data": [{ "code": "M-2", "qty": 2 }] })).await?.error_for_status()?.json().await?;
     let vars: HashMap<&str, String> = HashMap::from([
         ("ltable", ltable_id),
         ("lname", "MATRIX".to_string()),
@@ -340,6 +365,8 @@ async fn every_route_and_server_function_answers_each_role_as_the_matrix_says() 
         ("property", property["id"].as_str().unwrap_or_default().to_string()),
         ("constraint", constraint["id"].as_str().unwrap_or_default().to_string()),
         ("lrow", lrow["id"].as_str().unwrap_or_default().to_string()),
+        ("mconfig", mconfig_id),
+        ("mjob", mjob["job_id"].as_str().unwrap_or_default().to_string()),
         ("none", uuid::Uuid::new_v4().to_string()),
         ("password", PASSWORD.to_string()),
         ("upload", upload_id),

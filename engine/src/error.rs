@@ -173,6 +173,8 @@ pub enum Resource {
     EnrolmentLink,
     Record,
     LogicalTable,
+    MigrationConfiguration,
+    MigrationJob,
     Column,
     Property,
     Constraint,
@@ -201,6 +203,8 @@ impl Resource {
             Resource::EnrolmentLink => "enrolment link (it was used or has expired)",
             Resource::Record => "record",
             Resource::LogicalTable => "logical table",
+            Resource::MigrationConfiguration => "import configuration",
+            Resource::MigrationJob => "import job",
             Resource::Column => "column definition",
             Resource::Property => "column property",
             Resource::Constraint => "constraint",
@@ -229,6 +233,8 @@ impl Resource {
             Resource::EnrolmentLink => ErrorCode::EnrolmentLinkNotFound,
             Resource::Record => ErrorCode::RecordNotFound,
             Resource::LogicalTable => ErrorCode::LogicalTableNotFound,
+            Resource::MigrationConfiguration => ErrorCode::MigrationConfigurationNotFound,
+            Resource::MigrationJob => ErrorCode::MigrationJobNotFound,
             Resource::Column => ErrorCode::ColumnNotFound,
             Resource::Property => ErrorCode::PropertyNotFound,
             Resource::Constraint => ErrorCode::ConstraintNotFound,
@@ -273,6 +279,16 @@ pub enum Conflict {
     UploadInProgress,
     #[error("{datasets} dataset(s) are built from this upload; delete them first")]
     UploadInUse { datasets: i64 },
+    #[error("an import configuration named '{0}' exists already")]
+    MigrationConfigurationExists(String),
+    #[error("the import configuration changed since version {sent} (now {current}); reload it")]
+    MigrationConfigurationVersionConflict { sent: i32, current: i32 },
+    #[error("an import of this configuration is still running; wait for it to finish")]
+    MigrationJobActive,
+    #[error("this import was rolled back already")]
+    MigrationRolledBack,
+    #[error("{rows} row(s) this import wrote were changed since; nothing was rolled back")]
+    MigrationRollbackConflict { rows: i64 },
 }
 
 impl Conflict {
@@ -294,6 +310,11 @@ impl Conflict {
             Conflict::DatasetInUse => ErrorCode::DatasetInUse,
             Conflict::UploadInProgress => ErrorCode::UploadInProgress,
             Conflict::UploadInUse { .. } => ErrorCode::UploadInUse,
+            Conflict::MigrationConfigurationExists(_) => ErrorCode::MigrationConfigurationExists,
+            Conflict::MigrationConfigurationVersionConflict { .. } => ErrorCode::MigrationConfigurationVersionConflict,
+            Conflict::MigrationJobActive => ErrorCode::MigrationJobActive,
+            Conflict::MigrationRolledBack => ErrorCode::MigrationRolledBack,
+            Conflict::MigrationRollbackConflict { .. } => ErrorCode::MigrationRollbackConflict,
         }
     }
 }
@@ -368,6 +389,16 @@ codes! {
     ConstraintNotFound => "constraint_not_found", 404;
     RowNotFound => "row_not_found", 404;
     GrantNotFound => "grant_not_found", 404;
+    MigrationConfigurationNotFound => "migration_configuration_not_found", 404;
+    MigrationJobNotFound => "migration_job_not_found", 404;
+    MappingInvalid => "mapping_invalid", 422;
+    MigrationSourceMissing => "migration_source_missing", 400;
+    TooManyMigrations => "too_many_migrations", 429;
+    MigrationConfigurationExists => "migration_configuration_exists", 409;
+    MigrationConfigurationVersionConflict => "migration_configuration_version_conflict", 409;
+    MigrationJobActive => "migration_job_active", 409;
+    MigrationRolledBack => "migration_rolled_back", 409;
+    MigrationRollbackConflict => "migration_rollback_conflict", 409;
     ValueInvalid => "value_invalid", 422;
     ValueRequired => "value_required", 422;
     RuleViolated => "rule_violated", 422;
@@ -489,6 +520,10 @@ impl EngineError {
                 (self.to_string(), serde_json::json!({ "retry_after_secs": retry_after_secs }))
             }
             EngineError::Conflict(Conflict::UploadInUse { datasets }) => (self.to_string(), serde_json::json!({ "datasets": datasets })),
+            EngineError::Conflict(Conflict::MigrationConfigurationVersionConflict { sent, current }) => {
+                (self.to_string(), serde_json::json!({ "sent": sent, "current": current }))
+            }
+            EngineError::Conflict(Conflict::MigrationRollbackConflict { rows }) => (self.to_string(), serde_json::json!({ "rows": rows })),
             EngineError::OutOfRange { field, min, max } => {
                 (self.to_string(), serde_json::json!({ "field": field.name(), "min": min, "max": max }))
             }

@@ -26,6 +26,9 @@ pub struct Config {
     /// `https://`, or any address but loopback, unless `COOKIE_SECURE=false`.
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
+    /// How long an import job's worker may go quiet before another takes the job over
+    /// (`IMPORT_LEASE_SECS`, 30): longer than any one batch takes.
+    pub import_lease: Duration,
     /// Requests per minute one address may make to the sign-in routes (a burst of as many).
     pub auth_rate_per_minute: u32,
     /// Take the client's address from `X-Forwarded-For` (only behind a proxy that sets it).
@@ -106,6 +109,8 @@ struct Settings {
     cookie_secure: bool,
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 8)]
     shutdown_timeout_secs: u64,
+    #[arg(long, env = "IMPORT_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    import_lease_secs: u64,
     #[arg(long, env = "AUTH_RATE_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     auth_rate_per_minute: u32,
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
@@ -209,6 +214,7 @@ impl Config {
             offline_chunk_delay: Duration::from_millis(s.offline_chunk_delay_ms),
             secure_cookies: (https || !s.site_addr.ip().is_loopback()) && s.cookie_secure,
             shutdown_timeout: Duration::from_secs(s.shutdown_timeout_secs),
+            import_lease: Duration::from_secs(s.import_lease_secs),
             auth_rate_per_minute: s.auth_rate_per_minute,
             trust_forwarded_for: s.trust_forwarded_for,
             public_url,

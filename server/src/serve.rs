@@ -83,7 +83,9 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     // reverse.
     let workers = if role != Role::Web {
         tokio::spawn(engine::events::outbox::run(services.pool.clone(), services.tables.redis.clone(), shutdown.clone()));
-        let work = engine::jobs::run_workers(runs, queue, shutdown.clone(), 4, config.shutdown_timeout);
+        let runs_work = engine::jobs::run_workers(runs, queue, shutdown.clone(), 4, config.shutdown_timeout);
+        let imports = engine::eav::import::execute::run_worker(services.tables.clone(), shutdown.clone(), config.import_lease);
+        let work = async move { tokio::join!(runs_work, imports).0 };
         Some(runtimes::spawn_on_own_runtime("jobs", config.isolation.job_threads, &beats, work)?)
     } else {
         None

@@ -45,6 +45,12 @@ pub enum DataError {
     RowsViolateRule { rule: String, count: i64, examples: Vec<ViolatingRow> },
     #[error("{count} row(s) of {table} point at this row ({constraint})")]
     RowReferenced { table: String, constraint: String, count: i64 },
+    #[error("{field}: {message}")]
+    MappingInvalid { field: String, message: String },
+    #[error("give the records to import: source_data, source_file_id, source_dataset_id or source_run_id")]
+    SourceMissing,
+    #[error("{limit} imports are waiting or running; try again when one has finished")]
+    TooManyMigrations { limit: i64 },
 }
 
 impl DataError {
@@ -68,6 +74,9 @@ impl DataError {
             DataError::RowVersionConflict { .. } => ErrorCode::RowVersionConflict,
             DataError::RowsViolateRule { .. } => ErrorCode::RowsViolateRule,
             DataError::RowReferenced { .. } => ErrorCode::RowReferenced,
+            DataError::MappingInvalid { .. } => ErrorCode::MappingInvalid,
+            DataError::SourceMissing => ErrorCode::MigrationSourceMissing,
+            DataError::TooManyMigrations { .. } => ErrorCode::TooManyMigrations,
         }
     }
 
@@ -85,12 +94,15 @@ impl DataError {
             DataError::RowVersionConflict { sent, current } => json!({ "sent": sent, "current": current }),
             DataError::RowsViolateRule { rule, count, examples } => json!({ "rule": rule, "count": count, "examples": examples }),
             DataError::RowReferenced { table, constraint, count } => json!({ "table": table, "constraint": constraint, "count": count }),
+            DataError::MappingInvalid { field, message } => json!({ "field": field, "message": message }),
+            DataError::TooManyMigrations { limit } => json!({ "limit": limit }),
             DataError::ParentInvalid(_)
             | DataError::LogicalTableExists(_)
             | DataError::ColumnExists(_)
             | DataError::PropertyExists
             | DataError::ConstraintExists(_)
-            | DataError::SchemaInUse(_) => Value::Null,
+            | DataError::SchemaInUse(_)
+            | DataError::SourceMissing => Value::Null,
         }
     }
 }

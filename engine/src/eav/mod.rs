@@ -6,10 +6,12 @@
 //! - `def`: a table's definition as writes and reads use it; `physical`: its PostgreSQL table;
 //! - `validate`, `write`, `delete`, `rows`: row commands, every path held to the same rules;
 //! - `read`, `query`: rows by id (cached per policy), filters, sorting and keyset pages;
-//! - `cache`: rows in Redis, invalidated by generation.
+//! - `cache`: rows in Redis, invalidated by generation;
+//! - `import`: configurations, jobs, dry runs and rollbacks that bring records into a table.
 
 pub mod error;
 pub mod expr;
+pub mod import;
 pub mod rules;
 pub mod values;
 pub mod wire;
@@ -33,7 +35,7 @@ pub mod schema;
 #[cfg(feature = "server")]
 pub mod validate;
 #[cfg(feature = "server")]
-mod write;
+pub(crate) mod write;
 
 pub use error::DataError;
 pub use wire::*;

@@ -25,7 +25,7 @@ type Outcome = std::result::Result<(Uuid, i32), EngineError>;
 
 /// What a transaction changed, for its events and the caches.
 #[derive(Default)]
-struct Changes {
+pub(crate) struct Changes {
     created: Vec<Uuid>,
     updated: Vec<Uuid>,
     deleted: Deleted,
@@ -113,7 +113,7 @@ pub async fn batch(store: &Store, user: &CurrentUser, table: &str, req: &BatchRe
     Ok(BatchResponse { processed_count: req.operations.len(), success_count, error_count, results })
 }
 
-async fn commit(store: &Store, mut tx: sqlx::Transaction<'_, sqlx::Postgres>, def: &TableDef, changes: Changes) -> Result<()> {
+pub(crate) async fn commit(store: &Store, mut tx: sqlx::Transaction<'_, sqlx::Postgres>, def: &TableDef, changes: Changes) -> Result<()> {
     let Changes { created, updated, deleted } = changes;
     let mut touched: Vec<Uuid> = vec![def.id];
     if !created.is_empty() || !updated.is_empty() || deleted.deleted.contains_key(&def.id) {
@@ -141,7 +141,7 @@ async fn commit(store: &Store, mut tx: sqlx::Transaction<'_, sqlx::Postgres>, de
 
 /// Applies `ops` in order inside `tx`. With `Abort`, the first failure stops (the caller rolls
 /// back); with `Continue`, each failed operation is undone alone and reported.
-async fn apply(
+pub(crate) async fn apply(
     tx: &mut PgConnection,
     store: &Store,
     user: &CurrentUser,

@@ -111,8 +111,9 @@ pub fn prepare(def: &TableDef, base: Option<&RowData>, input: &RowInput) -> Resu
     if code.chars().count() > MAX_TEXT {
         return Err(DataError::ValueInvalid { column: "code".into(), message: format!("allows at most {MAX_TEXT} characters") });
     }
+    // An empty display value is none: it is how a write clears one.
     let display_value = match (&input.display_value, base) {
-        (Some(d), _) => Some(d.clone()),
+        (Some(d), _) => Some(d.clone()).filter(|d| !d.is_empty()),
         (None, Some(b)) => b.display_value.clone(),
         (None, None) => None,
     };

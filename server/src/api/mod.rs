@@ -10,6 +10,7 @@ mod prompts;
 pub mod error;
 mod extract;
 mod metadata;
+mod migration;
 mod runs;
 mod samples;
 pub mod session;
@@ -33,7 +34,8 @@ use crate::state::AppState;
                         `Authorization: Bearer dgs_…`."),
     tags((name = "auth"), (name = "admin"), (name = "uploads"), (name = "datasets"), (name = "prompts"), (name = "runs"), (name = "review"),
          (name = "tables", description = "Governed tables: the schema (seed 004 `/metadata`)"),
-         (name = "data", description = "Governed tables: rows (seed 004 `/data`)"))
+         (name = "data", description = "Governed tables: rows (seed 004 `/data`)"),
+         (name = "migration", description = "Imports into governed tables: configurations, dry runs, batch jobs, rollback (seed 004 §19)"))
 )]
 struct ApiDoc;
 
@@ -121,6 +123,14 @@ pub fn router(upload_body_limit: usize) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(data::get, data::update, data::delete))
         .routes(routes!(data::query_rows))
         .routes(routes!(data::batch))
+        .routes(routes!(migration::create_configuration, migration::list_configurations))
+        .routes(routes!(migration::get_configuration, migration::update_configuration, migration::delete_configuration))
+        .routes(routes!(migration::dry_run))
+        .routes(routes!(migration::start_batch, migration::list_jobs))
+        .routes(routes!(migration::job_status))
+        .routes(routes!(migration::job_errors))
+        .routes(routes!(migration::rollback_job))
+        .routes(routes!(migration::migrate_record))
         .layer(DefaultBodyLimit::max(body_limit));
     let (router, api_doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).split_for_parts();
     (router, api_doc)

@@ -161,7 +161,7 @@ async fn main() -> anyhow::Result<()> {
     let cfg = config::create_configuration(&store, &user, &input).await?;
 
     let start = Instant::now();
-    let req = StartBatchMigrationRequest { configuration_id: cfg.id, source_data: None, source_file_id: None, source_dataset_id: None, source_run_id: None, batch_size: Some(5_000) };
+    let req = StartBatchMigrationRequest { configuration_id: cfg.id, source_data: None, source_file_id: None, source_dataset_id: None, source_run_id: None, source_sample_id: None, batch_size: Some(5_000) };
     let job = jobs::start_batch(&store, &user, req).await?.job_id;
     let staged = start.elapsed().as_secs_f64();
     execute::claim(&db.pool, execute::LEASE).await?;

@@ -164,7 +164,7 @@ async fn all_rows(s: &Store, u: &CurrentUser, table: &str) -> anyhow::Result<Vec
 
 /// Starts a job on `data` and runs it here to the end.
 async fn import(s: &Store, u: &CurrentUser, configuration_id: Uuid, data: Vec<Value>, batch_size: i32) -> anyhow::Result<(Uuid, JobStatus)> {
-    let req = StartBatchMigrationRequest { configuration_id, source_data: Some(data), source_file_id: None, source_dataset_id: None, source_run_id: None, batch_size: Some(batch_size) };
+    let req = StartBatchMigrationRequest { configuration_id, source_data: Some(data), source_file_id: None, source_dataset_id: None, source_run_id: None, source_sample_id: None, batch_size: Some(batch_size) };
     let started = jobs::start_batch(s, u, req).await?;
     assert_eq!(started.status, JobStatus::Pending);
     let claimed = execute::claim(&s.pool, execute::LEASE).await?;
@@ -292,7 +292,7 @@ async fn a_crash_mid_import_resumes_with_nothing_lost_or_doubled(pool: PgPool) -
     const N: usize = 6_000;
     // Every 100th record is refused (negative price): the counters must still add up after the crash.
     let data: Vec<Value> = (0..N).map(|i| json!({"SKU": format!("K{i:05}"), "Precio": if i % 100 == 7 { "-1".to_string() } else { format!("{},5", i % 900) }})).collect();
-    let req = StartBatchMigrationRequest { configuration_id: cfg.id, source_data: Some(data), source_file_id: None, source_dataset_id: None, source_run_id: None, batch_size: Some(200) };
+    let req = StartBatchMigrationRequest { configuration_id: cfg.id, source_data: Some(data), source_file_id: None, source_dataset_id: None, source_run_id: None, source_sample_id: None, batch_size: Some(200) };
     let job = jobs::start_batch(&s, &u, req).await?.job_id;
 
     // The "crashing" worker has its own connections, so killing them is like killing its process.
@@ -418,7 +418,7 @@ async fn configurations_are_checked_against_their_table_and_single_records_go_in
         code_of(record::migrate_record(&s, &u, &MigrateRecordRequest { configuration_id: cfg.id, record_data: json!([1]) }).await),
         Some(ErrorCode::MalformedRequest)
     );
-    let none = StartBatchMigrationRequest { configuration_id: cfg.id, source_data: None, source_file_id: None, source_dataset_id: None, source_run_id: None, batch_size: None };
+    let none = StartBatchMigrationRequest { configuration_id: cfg.id, source_data: None, source_file_id: None, source_dataset_id: None, source_run_id: None, source_sample_id: None, batch_size: None };
     assert_eq!(code_of(jobs::start_batch(&s, &u, none).await), Some(ErrorCode::MigrationSourceMissing));
     assert_eq!(code_of(jobs::job_status(&s, &u, Uuid::now_v7()).await), Some(ErrorCode::MigrationJobNotFound));
     Ok(())
@@ -477,7 +477,7 @@ async fn a_classification_run_is_published_to_a_table_with_its_categories(pool: 
         },
     )
     .await?;
-    let req = StartBatchMigrationRequest { configuration_id: cfg.id, source_data: None, source_file_id: None, source_dataset_id: None, source_run_id: None, batch_size: None };
+    let req = StartBatchMigrationRequest { configuration_id: cfg.id, source_data: None, source_file_id: None, source_dataset_id: None, source_run_id: None, source_sample_id: None, batch_size: None };
     let started = jobs::start_batch(&s, &u, req).await?;
     assert_eq!(started.total_records, 40);
     execute::claim(&pool, execute::LEASE).await?;

@@ -19,21 +19,27 @@ pub const MAX_BATCH: i32 = 10_000;
 
 /// `POST /migration/batch`: stages the source and leaves the job `PENDING` for a worker.
 pub async fn start_batch(store: &Store, user: &CurrentUser, req: StartBatchMigrationRequest) -> Result<StartBatchMigrationResponse> {
-    let cfg = get_configuration(store, user, req.configuration_id).await?;
-    let batch_size = req.batch_size.unwrap_or(DEFAULT_BATCH);
+    let source = SourceRequest {
+        data: req.source_data,
+        file_id: req.source_file_id,
+        dataset_id: req.source_dataset_id,
+        run_id: req.source_run_id,
+        sample_id: req.source_sample_id,
+    };
+    start_job(store, user, req.configuration_id, source, req.batch_size).await
+}
+
+/// A job of configuration `configuration_id` over `source`, staged and left `PENDING`.
+pub async fn start_job(store: &Store, user: &CurrentUser, configuration_id: Uuid, source: SourceRequest, batch_size: Option<i32>) -> Result<StartBatchMigrationResponse> {
+    let cfg = get_configuration(store, user, configuration_id).await?;
+    let batch_size = batch_size.unwrap_or(DEFAULT_BATCH);
     if !(1..=MAX_BATCH).contains(&batch_size) {
         return Err(EngineError::invalid(format!("batch_size must be 1 to {MAX_BATCH}")));
     }
     let def = table_by_id(&store.pool, &store.defs, cfg.target_logical_table_id).await?;
     // The table may have changed since the configuration was saved.
     steps_for(&def, &cfg.mappings)?;
-    let source = resolve(
-        store,
-        user,
-        SourceRequest { data: req.source_data, file_id: req.source_file_id, dataset_id: req.source_dataset_id, run_id: req.source_run_id, sample_id: None },
-        (cfg.source_type, cfg.source_id, cfg.sample_id),
-    )
-    .await?;
+    let source = resolve(store, user, source, (cfg.source_type, cfg.source_id, cfg.sample_id)).await?;
     let mut tx = store.pool.begin().await?;
     // One at a time past this point, so the count below is not raced.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('migration_jobs_open'))").execute(&mut *tx).await?;

@@ -206,3 +206,47 @@ async fn dataset_source(conn: &mut PgConnection, dataset_id: Uuid) -> Result<Str
     }
     Ok(rows_source(&tables))
 }
+
+/// The fields the records of a source have, in order, for mapping them: a file's or dataset's
+/// columns; a run's, then the fields it adds. Inline records: the keys of the first ones.
+pub async fn fields(store: &Store, user: &CurrentUser, source: &Source) -> Result<Vec<String>> {
+    let pool = &store.pool;
+    Ok(match source {
+        Source::Inline(records) => {
+            let mut out: Vec<String> = Vec::new();
+            for r in records.iter().take(100) {
+                for k in r.as_object().into_iter().flat_map(|m| m.keys()) {
+                    if !out.contains(k) {
+                        out.push(k.clone());
+                    }
+                }
+            }
+            out
+        }
+        Source::File { table_id, .. } => {
+            let mut conn = pool.acquire().await?;
+            stored_tables_on(&mut conn, *table_id).await?.columns
+        }
+        Source::Dataset { id, .. } => crate::clean::original_columns(pool, user, *id).await?,
+        Source::Run { dataset_id, .. } => {
+            let mut out = crate::clean::original_columns(pool, user, *dataset_id).await?;
+            out.extend(RUN_FIELDS.iter().map(|f| f.to_string()));
+            out
+        }
+    })
+}
+
+/// What a run adds to each original row.
+pub const RUN_FIELDS: [&str; 5] = ["category", "score", "reason", "final_category", "verdict"];
+
+impl From<super::wire::SourceRef> for SourceRequest {
+    fn from(r: super::wire::SourceRef) -> SourceRequest {
+        use super::wire::SourceRef as R;
+        match r {
+            R::Configured => SourceRequest::default(),
+            R::File { id } => SourceRequest { file_id: Some(id.to_string()), ..Default::default() },
+            R::Dataset { id } => SourceRequest { dataset_id: Some(id), ..Default::default() },
+            R::Run { id, sample_id } => SourceRequest { run_id: Some(id), sample_id, ..Default::default() },
+        }
+    }
+}

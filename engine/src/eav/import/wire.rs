@@ -163,6 +163,9 @@ pub struct StartBatchMigrationRequest {
     pub source_dataset_id: Option<Uuid>,
     #[serde(default)]
     pub source_run_id: Option<Uuid>,
+    /// With `source_run_id`: a review sample whose verdicts give `final_category`.
+    #[serde(default)]
+    pub source_sample_id: Option<Uuid>,
     /// Records per transaction, 1 to 10,000 (default 1,000).
     #[serde(default)]
     pub batch_size: Option<i32>,
@@ -342,4 +345,15 @@ pub struct DryRunReport {
 pub struct RollbackReport {
     pub deleted_rows: i64,
     pub restored_rows: i64,
+}
+
+/// The source a screen names for a dry run or an import (the API's `source_*` fields, one at a time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SourceRef {
+    /// The configuration's own source.
+    Configured,
+    File { id: Uuid },
+    Dataset { id: Uuid },
+    Run { id: Uuid, sample_id: Option<Uuid> },
 }

@@ -94,7 +94,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/samples/:id") view=pages::review::ReviewPage/>
                     <Route path=path!("/prompts") view=pages::prompts::PromptsPage/>
                     <Route path=path!("/reviews") view=pages::reviews::ReviewsPage/>
-                    <Route path=path!("/tables") view=|| view! { <components::Coming title=Key::NavTables body=Key::ComingTables/> }/>
+                    <Route path=path!("/tables") view=pages::tables::TablesPage/>
+                    <Route path=path!("/tables/:name") view=pages::tables::TableRowsPage/>
+                    <Route path=path!("/tables/:name/schema") view=pages::tables::TableSchemaPage/>
+                    <Route path=path!("/imports") view=pages::imports::ImportsPage/>
+                    <Route path=path!("/imports/new") view=pages::imports::NewImportPage/>
+                    <Route path=path!("/imports/jobs/:id") view=pages::imports::ImportJobPage/>
                     <Route path=path!("/reports") view=|| view! { <components::Coming title=Key::NavReports body=Key::ComingReports/> }/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>
                     <Route path=path!("/enrol/:token") view=pages::enrol::EnrolPage/>

@@ -6,9 +6,11 @@ mod account;
 mod admin;
 mod datasets;
 mod error;
+mod imports;
 mod prompts;
 mod reviews;
 mod runs;
+mod tables;
 mod uploads;
 
 /// Where the server functions that only read are mounted (their `prefix = "/api/read"`): the
@@ -19,9 +21,11 @@ pub use account::*;
 pub use admin::*;
 pub use datasets::*;
 pub use error::AppError;
+pub use imports::*;
 pub use prompts::*;
 pub use reviews::*;
 pub use runs::*;
+pub use tables::*;
 pub use uploads::*;
 
 #[cfg(feature = "ssr")]

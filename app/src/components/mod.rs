@@ -86,7 +86,7 @@ fn HeaderBar(me: Option<Option<CurrentUser>>, logout: ServerAction<Logout>) -> i
                 <crate::NavLink href="/datasets" label=Key::NavDatasets/>
                 <crate::NavLink href="/prompts" label=Key::NavPrompts/>
                 <crate::NavLink href="/reviews" label=Key::NavReviews/>
-                <crate::NavLink href="/tables" label=Key::NavTables soon=true/>
+                <crate::NavLink href="/tables" label=Key::NavTables/>
                 <crate::NavLink href="/reports" label=Key::NavReports soon=true/>
                 {admin.then(|| view! { <crate::NavLink href="/admin/users" label=Key::NavAdmin/> })}
                 <a class="nav-link" href="/api/v1/docs/" rel="external">{tr(Key::ApiDocs)}</a>

@@ -308,3 +308,25 @@ pub async fn delete_property(store: &Store, user: &CurrentUser, id: Uuid) -> Res
     forget(store, table);
     Ok(())
 }
+
+/// What a schema screen does in one step: the column defined (or the existing definition of that
+/// name reused) and bound to the table with `property`'s settings. A definition made here and then
+/// refused by the table (existing rows break a rule) is removed again, so nothing is left half done.
+pub async fn add_column(store: &Store, user: &CurrentUser, column: &super::super::wire::NewColumn, property: NewProperty) -> Result<PropertyInfo> {
+    let (id, made) = match super::columns::create_column(store, user, column).await {
+        Ok(c) => (c.id, true),
+        Err(EngineError::Data(DataError::ColumnExists(_))) => {
+            let existing = super::columns::list_columns(store, user).await?;
+            let found = existing.into_iter().find(|c| c.column_name.eq_ignore_ascii_case(&column.column_name));
+            (found.ok_or(EngineError::NotFound(crate::error::Resource::Column))?.id, false)
+        }
+        Err(e) => return Err(e),
+    };
+    let bound = create_property(store, user, &NewProperty { column_definition_id: id, ..property }).await;
+    if bound.is_err() && made {
+        if let Err(e) = super::columns::delete_column(store, user, id).await {
+            tracing::warn!(column = %id, error = %e, "a column defined for a refused binding stays defined");
+        }
+    }
+    bound
+}

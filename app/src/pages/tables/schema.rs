@@ -1,0 +1,419 @@
+//! A governed table's schema: its columns with their rules, its constraints and its history; for
+//! admins, a column or a constraint added in place. A check expression is parsed as it is typed,
+//! by the same code the server runs (compiled to wasm). When existing rows break a new rule the
+//! answer shows how many and which, and offers to keep the rule soft and fix them in the grid.
+
+use engine::ErrorCode;
+use engine::eav::{
+    ConstraintInfo, ConstraintType, DataType, LogicalTableDetail, MaskingRule, NewColumn, NewConstraint, NewProperty, OnDelete, PropertyInfo, RuleType,
+    SchemaChange, ViolatingRow,
+};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde_json::Value;
+
+use crate::api::{AddTableColumn, AddTableConstraint, AppError, get_table_schema};
+use crate::components::ErrorNote;
+use crate::format::{fmt_int, fmt_time};
+use crate::i18n::{Key, t, tr, use_locale};
+
+#[component]
+pub fn TableSchemaPage() -> impl IntoView {
+    let params = use_params_map();
+    let add_column = ServerAction::<AddTableColumn>::new();
+    let add_constraint = ServerAction::<AddTableConstraint>::new();
+    let name = move || params.with(|p| p.get("name").unwrap_or_default());
+    let schema = Resource::new(move || (name(), add_column.version().get(), add_constraint.version().get()), |(n, _, _)| get_table_schema(n));
+    view! {
+        <div class="stack">
+            <Suspense fallback=move || view! { <section class="panel"><p class="muted">{tr(Key::Loading)}</p></section> }>
+                {move || Suspend::new(async move {
+                    match schema.await {
+                        Err(e) => view! { <section class="panel"><ErrorNote error=e/></section> }.into_any(),
+                        Ok((detail, history)) => view! { <SchemaView detail history add_column add_constraint/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn SchemaView(
+    detail: LogicalTableDetail,
+    history: Vec<SchemaChange>,
+    add_column: ServerAction<AddTableColumn>,
+    add_constraint: ServerAction<AddTableConstraint>,
+) -> impl IntoView {
+    let table = detail.table.clone();
+    let mut props = detail.properties.clone();
+    props.sort_by_key(|p| p.display_order);
+    let fields: Vec<String> = props.iter().map(|p| p.column_name.clone()).collect();
+    view! {
+        <section class="panel" aria-labelledby="schema-title">
+            <div class="title-row">
+                <h1 id="schema-title"><code>{table.table_name.clone()}</code></h1>
+                <div class="actions">
+                    <a class="btn" href=format!("/tables/{}", table.table_name) data-testid="open-rows">{tr(Key::OpenRows)}</a>
+                    <a class="btn" href=format!("/imports/new?table={}", table.table_name)>{tr(Key::ImportInto)}</a>
+                </div>
+            </div>
+            <p class="muted">
+                {table.description.clone()}" · "{format!("v{}", table.version)}" · "{fmt_int(table.row_count)}" "{tr(Key::Rows)}
+            </p>
+            <h2>{tr(Key::Columns)}</h2>
+            <ColumnsTable props/>
+            <h2>{tr(Key::Constraints)}</h2>
+            <ConstraintsTable constraints=detail.constraints.clone()/>
+        </section>
+        <section class="panel" aria-labelledby="add-column-title">
+            <h2 id="add-column-title">{tr(Key::AddColumn)}</h2>
+            <AddColumnForm table_id=table.id order=detail.properties.len() as i32 action=add_column/>
+        </section>
+        <section class="panel" aria-labelledby="add-constraint-title">
+            <h2 id="add-constraint-title">{tr(Key::AddConstraint)}</h2>
+            <AddConstraintForm table_id=table.id fields action=add_constraint/>
+        </section>
+        <section class="panel" aria-labelledby="history-title">
+            <h2 id="history-title">{tr(Key::SchemaHistory)}</h2>
+            <HistoryList history/>
+        </section>
+    }
+}
+
+fn type_name(t: DataType) -> &'static str {
+    match t {
+        DataType::String => "String",
+        DataType::Int => "Int",
+        DataType::Decimal => "Decimal",
+        DataType::Boolean => "Boolean",
+        DataType::Date => "Date",
+        DataType::DateTime => "DateTime",
+        DataType::Enum => "Enum",
+        DataType::Reference => "Reference",
+    }
+}
+
+#[component]
+fn ColumnsTable(props: Vec<PropertyInfo>) -> impl IntoView {
+    if props.is_empty() {
+        return view! { <p class="muted" data-testid="no-columns">{tr(Key::NoColumns)}</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap"><table class="table" data-testid="columns">
+            <thead><tr>
+                <th scope="col">{tr(Key::Name)}</th>
+                <th scope="col">{tr(Key::TypeOf)}</th>
+                <th scope="col">{tr(Key::Mandatory)}</th>
+                <th scope="col">{tr(Key::Unique)}</th>
+                <th scope="col">{tr(Key::Rule)}</th>
+            </tr></thead>
+            <tbody>
+                {props.into_iter().map(|p| {
+                    let soft = !p.soft_rules.is_empty();
+                    view! {
+                        <tr data-testid="column-row">
+                            <td><code>{p.column_name.clone()}</code></td>
+                            <td>{type_name(p.data_type)}</td>
+                            <td>{if p.is_mandatory { "✓" } else { "" }}</td>
+                            <td>{if p.is_value_unique { "✓" } else { "" }}</td>
+                            <td>
+                                {p.validation_rule_type.map(|r| view! { <span class="chip">{rule_name(r)}</span>" "<code>{params_text(&p.validation_parameters)}</code> })}
+                                {soft.then(|| view! { " "<span class="badge badge-warn">{tr(Key::Soft)}</span> })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table></div>
+    }
+    .into_any()
+}
+
+fn rule_name(r: RuleType) -> &'static str {
+    match r {
+        RuleType::Regex => "regex",
+        RuleType::Length => "length",
+        RuleType::Range => "range",
+        RuleType::Enum => "enum",
+        RuleType::Email => "email",
+        RuleType::Url => "url",
+        RuleType::DateRange => "date_range",
+    }
+}
+
+fn params_text(v: &Value) -> String {
+    if v.is_null() || v.as_object().is_some_and(|m| m.is_empty()) { String::new() } else { v.to_string() }
+}
+
+#[component]
+fn ConstraintsTable(constraints: Vec<ConstraintInfo>) -> impl IntoView {
+    if constraints.is_empty() {
+        return view! { <p class="muted" data-testid="no-constraints">{tr(Key::NoConstraints)}</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap"><table class="table" data-testid="constraints">
+            <thead><tr>
+                <th scope="col">{tr(Key::Name)}</th>
+                <th scope="col">{tr(Key::TypeOf)}</th>
+                <th scope="col">{tr(Key::Definition)}</th>
+                <th scope="col">{tr(Key::Message)}</th>
+                <th scope="col">{tr(Key::Status)}</th>
+            </tr></thead>
+            <tbody>
+                {constraints.into_iter().map(|c| {
+                    let definition = match c.constraint_type {
+                        ConstraintType::Check => c.check_expression.clone().unwrap_or_default(),
+                        _ => c.columns.iter().chain(c.json_paths.iter()).cloned().collect::<Vec<_>>().join(" + "),
+                    };
+                    view! {
+                        <tr data-testid="constraint-row">
+                            <td><code>{c.constraint_name.clone()}</code></td>
+                            <td>{match c.constraint_type { ConstraintType::Unique => "UNIQUE", ConstraintType::ForeignKey => "FOREIGN KEY", ConstraintType::Check => "CHECK" }}</td>
+                            <td><code>{definition}</code></td>
+                            <td>{c.error_message.clone().unwrap_or_default()}</td>
+                            <td>
+                                <span class="chip">{tr(if c.is_active { Key::Active } else { Key::Inactive })}</span>
+                                {c.is_soft.then(|| view! { " "<span class="badge badge-warn">{tr(Key::Soft)}</span> })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table></div>
+    }
+    .into_any()
+}
+
+const TYPES: [DataType; 8] =
+    [DataType::String, DataType::Int, DataType::Decimal, DataType::Boolean, DataType::Date, DataType::DateTime, DataType::Enum, DataType::Reference];
+
+#[component]
+fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTableColumn>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let ty = RwSignal::new(DataType::String);
+    let enum_values = RwSignal::new(String::new());
+    let mandatory = RwSignal::new(false);
+    let unique = RwSignal::new(false);
+    let send = move |soft: bool| {
+        let values: Vec<String> = enum_values.get().split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        action.dispatch(AddTableColumn {
+            column: NewColumn {
+                column_name: name.get().trim().to_string(),
+                data_type: ty.get(),
+                description: String::new(),
+                enum_values: values,
+                reference_table_id: None,
+                default_value: None,
+                masking_rule: MaskingRule::None,
+            },
+            property: NewProperty {
+                logical_table_id: table_id,
+                column_definition_id: uuid::Uuid::nil(),
+                display_order: order + 1,
+                is_mandatory: mandatory.get(),
+                is_value_unique: unique.get(),
+                is_indexed: false,
+                validation_rule_type: None,
+                validation_parameters: Value::Null,
+                soft,
+            },
+        });
+    };
+    view! {
+        <form class="form form-grid" data-testid="add-column" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(false); }>
+            <label class="field">
+                <span>{tr(Key::Name)}</span>
+                <input type="text" required maxlength="63" pattern="[A-Za-z][A-Za-z0-9_]*" data-testid="column-name"
+                    prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+            </label>
+            <label class="field">
+                <span>{tr(Key::TypeOf)}</span>
+                <select data-testid="column-type" on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    if let Some(t) = TYPES.into_iter().find(|t| type_name(*t) == v) { ty.set(t); }
+                }>
+                    {TYPES.into_iter().map(|t| view! { <option value=type_name(t) selected=move || ty.get() == t>{type_name(t)}</option> }).collect_view()}
+                </select>
+            </label>
+            <Show when=move || ty.get() == DataType::Enum>
+                <label class="field">
+                    <span>{tr(Key::EnumValues)}</span>
+                    <input type="text" placeholder="A, B, C" prop:value=enum_values on:input=move |ev| enum_values.set(event_target_value(&ev))/>
+                </label>
+            </Show>
+            <label class="check">
+                <input type="checkbox" data-testid="column-mandatory" prop:checked=mandatory on:change=move |ev| mandatory.set(event_target_checked(&ev))/>
+                <span>{tr(Key::Mandatory)}</span>
+            </label>
+            <label class="check">
+                <input type="checkbox" data-testid="column-unique" prop:checked=unique on:change=move |ev| unique.set(event_target_checked(&ev))/>
+                <span>{tr(Key::Unique)}</span>
+            </label>
+            <div class="actions">
+                <button class="btn btn-primary" type="submit" data-testid="add-column-submit" disabled=move || action.pending().get()>{tr(Key::AddColumn)}</button>
+            </div>
+        </form>
+        {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <Refusal error=e keep_soft=Callback::new(move |_| send(true))/> })}
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Unique,
+    Check,
+}
+
+#[component]
+fn AddConstraintForm(table_id: uuid::Uuid, fields: Vec<String>, action: ServerAction<AddTableConstraint>) -> impl IntoView {
+    let locale = use_locale();
+    let kind = RwSignal::new(Kind::Check);
+    let name = RwSignal::new(String::new());
+    let expression = RwSignal::new(String::new());
+    let message = RwSignal::new(String::new());
+    let chosen = RwSignal::new(Vec::<String>::new());
+    let known = fields.clone();
+    // Parsed as typed, by the server's own parser; names that are no field of the table are refused too.
+    let verdict = Memo::new(move |_| {
+        let src = expression.get();
+        if src.trim().is_empty() {
+            return None;
+        }
+        Some(match engine::eav::expr::parse(&src) {
+            Err(e) => Err(e.to_string()),
+            Ok(expr) => {
+                let mut used = Vec::new();
+                expr.fields(&mut used);
+                let promoted = ["code", "display_value", "is_active", "sort_order"];
+                match used.into_iter().find(|f| !promoted.contains(&f.as_str()) && !f.starts_with("ext.") && !known.iter().any(|k| k.eq_ignore_ascii_case(f))) {
+                    Some(unknown) => Err(format!("{}: {unknown}", t(locale.get(), Key::UnknownField))),
+                    None => Ok(()),
+                }
+            }
+        })
+    });
+    let send = move |soft: bool| {
+        let k = kind.get();
+        action.dispatch(AddTableConstraint {
+            req: NewConstraint {
+                logical_table_id: table_id,
+                constraint_name: name.get().trim().to_string(),
+                constraint_type: if k == Kind::Check { ConstraintType::Check } else { ConstraintType::Unique },
+                columns: if k == Kind::Unique { chosen.get() } else { vec![] },
+                json_paths: vec![],
+                is_case_sensitive: true,
+                on_delete: OnDelete::Restrict,
+                check_expression: (k == Kind::Check).then(|| expression.get()),
+                error_message: Some(message.get()).filter(|m| !m.trim().is_empty()),
+                is_active: true,
+                soft,
+            },
+        });
+    };
+    let ready = move || !name.get().trim().is_empty() && if kind.get() == Kind::Check { matches!(verdict.get(), Some(Ok(()))) } else { !chosen.with(Vec::is_empty) };
+    view! {
+        <form class="form form-grid" data-testid="add-constraint" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); if ready() { send(false); } }>
+            <fieldset class="field">
+                <legend>{tr(Key::TypeOf)}</legend>
+                <label class="check"><input type="radio" name="kind" data-testid="kind-check" prop:checked=move || kind.get() == Kind::Check on:change=move |_| kind.set(Kind::Check)/><span>"CHECK"</span></label>
+                <label class="check"><input type="radio" name="kind" data-testid="kind-unique" prop:checked=move || kind.get() == Kind::Unique on:change=move |_| kind.set(Kind::Unique)/><span>"UNIQUE"</span></label>
+            </fieldset>
+            <label class="field">
+                <span>{tr(Key::Name)}</span>
+                <input type="text" required maxlength="63" data-testid="constraint-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+            </label>
+            <Show when=move || kind.get() == Kind::Check fallback=move || view! {
+                <fieldset class="field field-wide">
+                    <legend>{tr(Key::Columns)}</legend>
+                    <div class="checks">
+                        {fields.iter().map(|f| {
+                            let f = f.clone();
+                            let g = f.clone();
+                            view! {
+                                <label class="check">
+                                    <input type="checkbox" data-testid=format!("unique-{f}") on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        chosen.update(|c| if on { c.push(g.clone()) } else { c.retain(|x| *x != g) });
+                                    }/>
+                                    <span><code>{f}</code></span>
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+            }>
+                <label class="field field-wide">
+                    <span>{tr(Key::Expression)}</span>
+                    <input type="text" class="code" data-testid="check-expression" placeholder="price >= 0 and (discount is null or discount < price)"
+                        prop:value=expression on:input=move |ev| expression.set(event_target_value(&ev))
+                        aria-invalid=move || matches!(verdict.get(), Some(Err(_))).to_string()/>
+                    <small class="hint" data-testid="expression-verdict" role="status">
+                        {move || match verdict.get() {
+                            None => t(locale.get(), Key::ExpressionHint).to_string(),
+                            Some(Ok(())) => t(locale.get(), Key::ExpressionOk).to_string(),
+                            Some(Err(e)) => e,
+                        }}
+                    </small>
+                </label>
+                <label class="field field-wide">
+                    <span>{tr(Key::Message)}</span>
+                    <input type="text" data-testid="check-message" prop:value=message on:input=move |ev| message.set(event_target_value(&ev))/>
+                </label>
+            </Show>
+            <div class="actions">
+                <button class="btn btn-primary" type="submit" data-testid="add-constraint-submit" disabled=move || !ready() || action.pending().get()>{tr(Key::AddConstraint)}</button>
+            </div>
+        </form>
+        {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <Refusal error=e keep_soft=Callback::new(move |_| send(true))/> })}
+    }
+}
+
+/// Why a schema change was refused; when existing rows break the new rule: how many, the first
+/// of them (each opens in the grid), and the choice to keep the rule soft.
+#[component]
+fn Refusal(error: AppError, keep_soft: Callback<()>) -> impl IntoView {
+    if error.code() != ErrorCode::RowsViolateRule {
+        return view! { <ErrorNote error/> }.into_any();
+    }
+    let count = error.0.details.get("count").and_then(Value::as_i64).unwrap_or(0);
+    let examples: Vec<ViolatingRow> = error.0.details.get("examples").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    view! {
+        <div class="note note-warn" role="alert" data-testid="rows-violate">
+            <p><strong>{fmt_int(count)}</strong>" "{tr(Key::RowsBreakRule)}</p>
+            <ul>
+                {examples.into_iter().map(|r| view! { <li><code>{r.code}</code>" · "<code>{params_text(&r.value)}</code></li> }).collect_view()}
+            </ul>
+            <div class="actions">
+                <button class="btn" type="button" data-testid="keep-soft" on:click=move |_| keep_soft.run(())>{tr(Key::KeepSoft)}</button>
+            </div>
+            <p class="hint">{tr(Key::KeepSoftHint)}</p>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn HistoryList(history: Vec<SchemaChange>) -> impl IntoView {
+    if history.is_empty() {
+        return view! { <p class="muted">{tr(Key::NoHistory)}</p> }.into_any();
+    }
+    view! {
+        <ol class="history" data-testid="schema-history">
+            {history.into_iter().map(|h| view! {
+                <li>
+                    <details>
+                        <summary>
+                            {h.table_version.map(|v| format!("v{v} · ")).unwrap_or_default()}
+                            {fmt_time(&h.at)}" · "{h.actor.clone().unwrap_or_default()}" · "<code>{format!("{} {}", h.action, h.entity)}</code>
+                        </summary>
+                        <div class="compare-grid">
+                            <pre class="raw">{h.before.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_default()}</pre>
+                            <pre class="raw">{h.after.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_default()}</pre>
+                        </div>
+                    </details>
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+    .into_any()
+}

@@ -565,6 +565,13 @@ keys! {
     StatusPartial => "Parcial", "Partial";
     StatusRolledBack => "Deshecha", "Rolled back";
     PublishToTable => "Publicar en una tabla", "Publish to a table";
+    ReasonMissing => "Falta un campo obligatorio:", "A mandatory field is missing:";
+    ReasonTransform => "No se puede convertir:", "Cannot be converted:";
+    ReasonNoKey => "Falta la clave para actualizar:", "The upsert key is missing:";
+    ReasonAmbiguousKey => "Varias filas tienen esta clave:", "Several rows have this key:";
+    ReasonNotApplied => "No aplicado: otro registro de su lote detuvo la importación.", "Not applied: another record of its batch stopped the import.";
+    RowsWord => "filas", "rows";
+    UpdatedRows => "actualizadas", "updated";
 }
 
 #[cfg(test)]

@@ -266,6 +266,29 @@ fn matrix() -> Vec<Row> {
         sfn::<PlanFromSample>(r#"j:{"id":"{sample}","req":{"scope":"dataset","prompt_version_id":"{version}"}}"#, [401, 403, 200, 200]),
         sfn::<RunFromSample>(r#"j:{"id":"{none}","req":{"scope":"sample","prompt_version_id":"{version}"}}"#, [401, 403, 404, 404]),
         sfn::<CompareIterations>("f:id={sample}&before={run}&after={run}", [401, 404, 200, 200]),
+        // ---- Server functions: governed tables and imports
+        sfn::<GetLogicalTables>("", [401, 200, 200, 200]),
+        sfn::<CreateLogicalTable>(r#"j:{"req":{"table_name":"FN_TABLE"}}"#, [401, 403, 403, 200]),
+        sfn::<GetTableSchema>("f:name=MATRIX", [401, 200, 200, 200]),
+        sfn::<GetTableRows>(r#"j:{"name":"MATRIX","query":{"page_size":5}}"#, [401, 200, 200, 200]),
+        sfn::<AddTableColumn>(
+            r#"j:{"column":{"column_name":"fn_col","data_type":"Int"},"property":{"logical_table_id":"{none}","column_definition_id":"{none}"}}"#,
+            [401, 403, 403, 404],
+        ),
+        sfn::<AddTableConstraint>(r#"j:{"req":{"logical_table_id":"{none}","constraint_name":"c","constraint_type":"UNIQUE","columns":["matrix_qty"]}}"#, [401, 403, 403, 404]),
+        sfn::<GetImportConfigurations>("", [401, 200, 200, 200]),
+        sfn::<SaveImportConfiguration>(
+            r#"j:{"id":null,"input":{"name":"bad","source_type":"INLINE","target_logical_table_id":"{ltable}","mappings":[{"source_field":"x","target_field":"nope"}]}}"#,
+            [401, 403, 422, 422],
+        ),
+        sfn::<DeleteImportConfiguration>("f:id={none}", [401, 404, 404, 404]),
+        sfn::<GetSourceFields>(r#"j:{"source":{"kind":"dataset","id":"{dataset}"}}"#, [401, 404, 200, 200]),
+        sfn::<DryRunImport>(r#"j:{"configuration_id":"{mconfig}","source":{"kind":"dataset","id":"{dataset}"}}"#, [401, 404, 200, 200]),
+        sfn::<StartImport>(r#"j:{"configuration_id":"{none}","source":{"kind":"configured"}}"#, [401, 404, 404, 404]),
+        sfn::<GetImportJobs>("", [401, 200, 200, 200]),
+        sfn::<GetImportJob>("f:job_id={mjob}", [401, 404, 200, 200]),
+        sfn::<GetImportErrors>("f:job_id={mjob}&offset=0", [401, 404, 200, 200]),
+        sfn::<RollbackImport>("f:job_id={none}", [401, 404, 404, 404]),
     ]
 }
 

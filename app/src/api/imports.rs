@@ -16,7 +16,7 @@ pub async fn get_import_configurations() -> Result<Vec<Configuration>, AppError>
 }
 
 /// Creates a configuration when `id` is none, else replaces configuration `id` (at `input.version`).
-#[server]
+#[server(input = leptos::server_fn::codec::Json)]
 pub async fn save_import_configuration(id: Option<Uuid>, input: ConfigurationInput) -> Result<Configuration, AppError> {
     let user = ssr::user().await?;
     let store = ssr::services()?.tables;
@@ -34,7 +34,7 @@ pub async fn delete_import_configuration(id: Uuid) -> Result<(), AppError> {
 }
 
 /// The fields a source's records have, to map them.
-#[server(prefix = "/api/read")]
+#[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]
 pub async fn get_source_fields(source: SourceRef) -> Result<Vec<String>, AppError> {
     use engine::eav::import::source;
     let user = ssr::user().await?;
@@ -44,13 +44,13 @@ pub async fn get_source_fields(source: SourceRef) -> Result<Vec<String>, AppErro
 }
 
 /// Writes nothing: the import done in a transaction that is rolled back.
-#[server(prefix = "/api/read")]
+#[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]
 pub async fn dry_run_import(configuration_id: Uuid, source: SourceRef) -> Result<DryRunReport, AppError> {
     let user = ssr::user().await?;
     engine::eav::import::dry_run::dry_run(&ssr::services()?.tables, &user, configuration_id, source.into()).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(input = leptos::server_fn::codec::Json)]
 pub async fn start_import(configuration_id: Uuid, source: SourceRef) -> Result<Uuid, AppError> {
     let user = ssr::user().await?;
     let started = engine::eav::import::jobs::start_job(&ssr::services()?.tables, &user, configuration_id, source.into(), None).await.map_err(ssr::fail)?;

@@ -26,7 +26,7 @@ pub async fn get_logical_tables() -> Result<TablesOverview, AppError> {
     Ok(TablesOverview { tables, can_define: user.can(Permission::TableAdmin), can_write: user.can(Permission::TableWrite) })
 }
 
-#[server]
+#[server(input = leptos::server_fn::codec::Json)]
 pub async fn create_logical_table(req: NewLogicalTable) -> Result<LogicalTableInfo, AppError> {
     let user = ssr::user().await?;
     engine::eav::schema::tables::create_table(&ssr::services()?.tables, &user, &req).await.map_err(ssr::fail)
@@ -43,20 +43,20 @@ pub async fn get_table_schema(name: String) -> Result<(LogicalTableDetail, Vec<S
     Ok((detail, history))
 }
 
-#[server(prefix = "/api/read")]
+#[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]
 pub async fn get_table_rows(name: String, query: RowQuery) -> Result<RowPage, AppError> {
     let user = ssr::user().await?;
     engine::eav::query::query_rows(&ssr::services()?.tables, &user, &name, &query).await.map_err(ssr::fail)
 }
 
 /// A column defined (or reused by name) and bound to the table in one step.
-#[server]
+#[server(input = leptos::server_fn::codec::Json)]
 pub async fn add_table_column(column: engine::eav::NewColumn, property: engine::eav::NewProperty) -> Result<engine::eav::PropertyInfo, AppError> {
     let user = ssr::user().await?;
     engine::eav::schema::properties::add_column(&ssr::services()?.tables, &user, &column, property).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(input = leptos::server_fn::codec::Json)]
 pub async fn add_table_constraint(req: engine::eav::NewConstraint) -> Result<engine::eav::ConstraintInfo, AppError> {
     let user = ssr::user().await?;
     engine::eav::schema::constraints::create_constraint(&ssr::services()?.tables, &user, &req).await.map_err(ssr::fail)

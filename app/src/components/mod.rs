@@ -10,7 +10,7 @@ mod rejected;
 mod screens;
 
 pub use corrections::{CorrectionGroups, SampleCorrections};
-pub use error_note::ErrorNote;
+pub use error_note::{ErrorNote, error_text};
 pub use exports::ExportLinks;
 pub use lists::{RunsTable, SamplesTable};
 pub use plan::PlanView;

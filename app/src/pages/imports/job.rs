@@ -66,7 +66,7 @@ fn JobView(job: MigrationJobStatusResponse, rollback: ServerAction<RollbackImpor
     let lang = locale.get_untracked().code();
     let stats = [
         (Key::Inserted, job.inserted_records, "job-inserted"),
-        (Key::Updated, job.updated_records, "job-updated"),
+        (Key::UpdatedRows, job.updated_records, "job-updated"),
         (Key::Unchanged, job.unchanged_records, "job-unchanged"),
         (Key::Rejected, job.error_records, "job-rejected"),
     ];

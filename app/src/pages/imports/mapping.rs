@@ -118,7 +118,7 @@ pub fn MappingEditor(rows: RwSignal<Vec<MapRow>>, fields: Vec<String>) -> impl I
                     let fields = fields.clone();
                     view! {
                         <tr data-testid="mapping-row">
-                            <th scope="row"><code>{move || row().target}</code>{move || row().ty.map(|t| format!(" · {t:?}"))}</th>
+                            <td><code>{move || row().target}</code><span class="muted">{move || row().ty.map(|t| format!(" · {t:?}"))}</span></td>
                             <td>
                                 <select data-testid=move || format!("map-{}", row().target) on:change=move |ev| {
                                     let v = event_target_value(&ev);

@@ -268,9 +268,32 @@ fn DryRunView(report: DryRunReport) -> impl IntoView {
     }
 }
 
+/// Why a record was refused, in the reader's language: the import's own reasons by name, the
+/// table's rules by their error code (a check says its author's message).
+fn reason(l: crate::i18n::Locale, e: &engine::eav::import::RecordError) -> String {
+    use engine::ErrorCode as C;
+    let field = e.field.clone().unwrap_or_default();
+    let own = |k: Key, tail: &str| format!("{} {tail}", t(l, k)).trim_end().to_string();
+    match e.error_type.as_str() {
+        "MISSING_REQUIRED_FIELD" => own(Key::ReasonMissing, &field),
+        "TRANSFORMATION_ERROR" => own(Key::ReasonTransform, &e.error_message),
+        "MISSING_UPSERT_KEY" => own(Key::ReasonNoKey, &field),
+        "AMBIGUOUS_UPSERT_KEY" => own(Key::ReasonAmbiguousKey, &field),
+        "NOT_APPLIED" => own(Key::ReasonNotApplied, ""),
+        other => match serde_json::from_value::<C>(serde_json::Value::String(other.to_string())) {
+            Ok(C::CheckFailed) | Err(_) => e.error_message.clone(),
+            Ok(code @ (C::UniqueViolated | C::ValueRequired)) => {
+                crate::components::error_text(l, &engine::ErrorBody { code, message: field, details: serde_json::Value::Null })
+            }
+            Ok(code) => crate::components::error_text(l, &engine::ErrorBody { code, message: e.error_message.clone(), details: serde_json::Value::Null }),
+        },
+    }
+}
+
 /// Rejected records (and warnings): which record, which field, why, and the record itself.
 #[component]
 pub fn RecordErrorsTable(errors: Vec<engine::eav::import::RecordError>) -> impl IntoView {
+    let locale = use_locale();
     view! {
         <div class="table-wrap"><table class="table table-compact" data-testid="record-errors">
             <thead><tr>
@@ -286,7 +309,7 @@ pub fn RecordErrorsTable(errors: Vec<engine::eav::import::RecordError>) -> impl 
                         <td class="num">{e.record_number}</td>
                         <td><code>{e.record_identifier.clone()}</code></td>
                         <td><code>{e.field.clone().unwrap_or_default()}</code></td>
-                        <td>{e.error_message.clone()}" "<span class="chip">{e.error_type.clone()}</span></td>
+                        <td>{let e2 = e.clone(); move || reason(locale.get(), &e2)}" "<span class="chip">{e.error_type.clone()}</span></td>
                         <td><code class="raw">{e.record_data.to_string()}</code></td>
                     </tr>
                 }).collect_view()}

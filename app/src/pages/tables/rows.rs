@@ -69,7 +69,7 @@ fn RowsView(detail: LogicalTableDetail, page: RowPage) -> impl IntoView {
                     <a class="btn" href=format!("/imports/new?table={name}")>{tr(Key::ImportInto)}</a>
                 </div>
             </div>
-            <p class="muted">{detail.table.description.clone()}" · "{fmt_int(detail.table.row_count)}" "{tr(Key::Rows)}</p>
+            <p class="muted">{(!detail.table.description.is_empty()).then(|| format!("{} · ", detail.table.description))}{format!("{} ", fmt_int(detail.table.row_count))}{tr(Key::RowsWord)}</p>
             <div class="grid-wrap" data-testid="grid">
                 <table class="table grid">
                     <thead><tr>

@@ -59,7 +59,7 @@ fn SchemaView(
                 </div>
             </div>
             <p class="muted">
-                {table.description.clone()}" · "{format!("v{}", table.version)}" · "{fmt_int(table.row_count)}" "{tr(Key::Rows)}
+                {(!table.description.is_empty()).then(|| format!("{} · ", table.description))}{format!("v{} · {} ", table.version, fmt_int(table.row_count))}{tr(Key::RowsWord)}
             </p>
             <h2>{tr(Key::Columns)}</h2>
             <ColumnsTable props/>

@@ -190,28 +190,26 @@ async fn lookup(tx: &mut PgConnection, def: &TableDef, key: &[String], keys: &[V
     if key.is_empty() || keys.is_empty() {
         return Ok(out);
     }
-    let mut exprs = Vec::new();
-    let mut casts = Vec::new();
-    let mut unnest = Vec::new();
-    for (j, field) in key.iter().enumerate() {
-        let (expr, ty) = match def.column(field) {
+    let typed_keys: Vec<(String, &str)> = key
+        .iter()
+        .map(|field| match def.column(field) {
             Some(c) if field != "code" => (c.physical.clone(), physical::sql_type(c.ty)),
             _ => ("code".to_string(), "text"),
-        };
-        exprs.push(expr);
-        casts.push(format!("u.k{j}::{ty}"));
-        unnest.push(format!("${}::text[]", j + 1));
-    }
-    let names: Vec<String> = (0..key.len()).map(|j| format!("k{j}")).collect();
-    let sql = format!(
-        "SELECT {} FROM {} WHERE ({}) IN (SELECT {} FROM unnest({}) AS u({})) FOR UPDATE",
-        physical::select_list(def, None),
-        def.physical(),
-        exprs.join(", "),
-        casts.join(", "),
-        unnest.join(", "),
-        names.join(", ")
-    );
+        })
+        .collect();
+    // One key column: `= ANY`, which the planner answers from the index; `IN (subquery)` would
+    // hash-join the whole table.
+    let wanted = match typed_keys.as_slice() {
+        [(expr, ty)] => format!("{expr} = ANY($1::text[]::{ty}[])"),
+        _ => {
+            let exprs: Vec<&str> = typed_keys.iter().map(|(e, _)| e.as_str()).collect();
+            let casts: Vec<String> = typed_keys.iter().enumerate().map(|(j, (_, ty))| format!("u.k{j}::{ty}")).collect();
+            let params: Vec<String> = (1..=key.len()).map(|j| format!("${j}::text[]")).collect();
+            let names: Vec<String> = (0..key.len()).map(|j| format!("k{j}")).collect();
+            format!("({}) IN (SELECT {} FROM unnest({}) AS u({}))", exprs.join(", "), casts.join(", "), params.join(", "), names.join(", "))
+        }
+    };
+    let sql = format!("SELECT {} FROM {} WHERE {wanted} FOR UPDATE", physical::select_list(def, None), def.physical());
     let mut q = sqlx::query(trusted(&sql));
     for j in 0..key.len() {
         let column: Vec<String> = keys.iter().map(|k| k[j].clone()).collect();

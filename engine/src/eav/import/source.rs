@@ -35,14 +35,13 @@ impl Source {
         }
     }
 
-    /// For people: what was imported.
+    /// For people, in no language: the file's or dataset's name, the run's id, or `API (n)`.
     pub fn describe(&self) -> String {
         match self {
-            Source::Inline(v) => format!("{} record(s) sent with the request", v.len()),
-            Source::File { name, .. } => format!("file {name}"),
-            Source::Dataset { name, .. } => format!("dataset {name}"),
-            Source::Run { id, sample_id: Some(s), .. } => format!("run {id} reviewed in sample {s}"),
-            Source::Run { id, .. } => format!("run {id}"),
+            Source::Inline(v) => format!("API ({})", v.len()),
+            Source::File { name, .. } | Source::Dataset { name, .. } => name.clone(),
+            Source::Run { id, sample_id: Some(s), .. } => format!("{id} · {s}"),
+            Source::Run { id, .. } => id.to_string(),
         }
     }
 }

@@ -1,0 +1,161 @@
+//! Governed tables and imports in a real browser (Debian's Chromium): an admin creates a table in
+//! the editor, adds columns, a check whose expression is judged as it is typed, and a unique; then
+//! imports a dataset into it — a dry run first that lists the rejected rows, the import with its live
+//! progress and counts, the rejected rows, the rollback — and opens the rows. Screenshots at desktop
+//! and phone widths, in Spanish and English, land in `$CARGO_TARGET_DIR/screenshots/`.
+
+mod common;
+
+use common::{assert_no_console_errors, launch, shots_dir};
+use end2end::{TestServer, upload_dataset};
+use playwright_rs::{ScreenshotOptions, expect};
+
+const PASSWORD: &str = "a long enough secret";
+
+/// Ten products: two with a negative price (the check refuses them), one repeating an EAN (the unique does).
+fn products_csv() -> Vec<u8> {
+    let mut csv = String::from("sku,nombre,precio,ean\n");
+    for i in 0..10 {
+        let price = if i == 3 || i == 7 { "-5.00".to_string() } else { format!("{}.50", 10 + i) };
+        let ean = if i == 9 { "8400000000001".to_string() } else { format!("84000000000{:02}", i + 1) };
+        csv.push_str(&format!("P-{i:03},Producto número {i},{price},{ean}\n"));
+    }
+    csv.into_bytes()
+}
+
+async fn shot(page: &playwright_rs::Page, name: &str) -> anyhow::Result<()> {
+    page.screenshot_to_file(&shots_dir().join(format!("{name}.png")), ScreenshotOptions::builder().full_page(true).build()).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -> anyhow::Result<()> {
+    let server = TestServer::start(&[("IMPORT_LEASE_SECS", "5")]).await?;
+    server.create_user("root", "admin", PASSWORD)?;
+    let api = server.client("root", PASSWORD).await?;
+    let dataset = upload_dataset(&server, &api, "productos.csv", products_csv(), "nombre").await?;
+    assert_eq!(dataset["rows"], 10, "{dataset}");
+
+    let (_pw, _browser, page) = launch().await?;
+    page.goto(&server.url("/login"), None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    page.locator("input[name=username]").fill("root", None).await?;
+    page.locator("input[name=password]").fill(PASSWORD, None).await?;
+    page.locator("form button[type=submit]").click(None).await?;
+    page.wait_for_url("**/datasets", None).await?;
+
+    // The table, from the list's form; its schema screen opens.
+    page.goto(&server.url("/tables"), None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    expect(page.locator("[data-testid=no-tables]")).to_be_visible().await?;
+    page.locator("[data-testid=new-table-name]").fill("PRODUCTOS", None).await?;
+    page.locator("[data-testid=create-table]").click(None).await?;
+    page.wait_for_url("**/tables/PRODUCTOS/schema", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+
+    for (name, ty, mandatory) in [("precio", "Decimal", true), ("ean", "String", false)] {
+        page.locator("[data-testid=column-name]").fill(name, None).await?;
+        page.locator("[data-testid=column-type]").select_option(ty, None).await?;
+        if mandatory {
+            page.locator("[data-testid=column-mandatory]").check(None).await?;
+        }
+        page.locator("[data-testid=add-column-submit]").click(None).await?;
+        expect(page.locator(&format!("[data-testid=column-row]:has-text('{name}')"))).to_be_visible().await?;
+        page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    }
+
+    // The check is judged while it is typed, by the same parser the server runs.
+    page.locator("[data-testid=constraint-name]").fill("precio_positivo", None).await?;
+    let expression = page.locator("[data-testid=check-expression]");
+    let verdict = page.locator("[data-testid=expression-verdict]");
+    expression.fill("precio >=", None).await?;
+    expect(verdict.clone()).not().to_contain_text("válida").await?;
+    expect(page.locator("[data-testid=add-constraint-submit]")).to_be_disabled().await?;
+    expression.fill("precio >= 0 and colour = 'x'", None).await?;
+    expect(verdict.clone()).to_contain_text("colour").await?;
+    expression.fill("precio >= 0", None).await?;
+    expect(verdict.clone()).to_contain_text("válida").await?;
+    page.locator("[data-testid=check-message]").fill("El precio no puede ser negativo", None).await?;
+    page.locator("[data-testid=add-constraint-submit]").click(None).await?;
+    expect(page.locator("[data-testid=constraint-row]:has-text('precio_positivo')")).to_be_visible().await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    page.locator("[data-testid=kind-unique]").check(None).await?;
+    page.locator("[data-testid=constraint-name]").fill("ean_unico", None).await?;
+    page.locator("[data-testid=unique-ean]").check(None).await?;
+    page.locator("[data-testid=add-constraint-submit]").click(None).await?;
+    expect(page.locator("[data-testid=constraint-row]:has-text('ean_unico')")).to_be_visible().await?;
+    expect(page.locator("[data-testid=schema-history] li:has-text('constraint')").first()).to_be_visible().await?;
+    shot(&page, "table-schema-desktop").await?;
+
+    // The import: table and dataset chosen, mapping matched by name, a dry run first.
+    page.goto(&server.url("/imports/new?table=PRODUCTOS"), None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    let dataset_id = dataset["id"].as_str().unwrap_or_default().to_string();
+    page.locator("[data-testid=import-source]").select_option(dataset_id.as_str(), None).await?;
+    expect(page.locator("[data-testid=mapping-row]")).to_have_count(4).await?;
+    page.locator("[data-testid=map-code]").select_option("sku", None).await?;
+    page.locator("[data-testid=dry-run]").click(None).await?;
+    let report = page.locator("[data-testid=dry-run-report]");
+    expect(report.clone()).to_be_visible().await?;
+    expect(page.locator("[data-testid=dry-inserted]")).to_have_text("7").await?;
+    expect(page.locator("[data-testid=dry-rejected]")).to_have_text("3").await?;
+    expect(page.locator("[data-testid=record-error]")).to_have_count(3).await?;
+    expect(page.locator("[data-testid=record-error]").first()).to_contain_text("El precio no puede ser negativo").await?;
+    expect(page.locator("[data-testid=record-error]").last()).to_contain_text("ean").await?;
+    shot(&page, "import-dry-run-desktop").await?;
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM migration_jobs WHERE status <> 'PROCESSING'").fetch_one(&server.db().await?).await?;
+    assert_eq!(rows, 0, "a dry run leaves no job behind");
+
+    // The import itself: its page follows it to the end.
+    page.locator("[data-testid=start-import]").click(None).await?;
+    page.wait_for_url("**/imports/jobs/*", None).await?;
+    expect(page.locator("[data-testid=job-status][data-status=PARTIALLY_SUCCEEDED]")).with_timeout(std::time::Duration::from_secs(20)).to_be_visible().await?;
+    expect(page.locator("[data-testid=job-inserted]")).to_have_text("7").await?;
+    expect(page.locator("[data-testid=job-rejected]")).to_have_text("3").await?;
+    expect(page.locator("[data-testid=record-error]")).to_have_count(3).await?;
+    expect(page.locator("[data-testid=download-rejected]")).to_be_visible().await?;
+    shot(&page, "import-job-desktop").await?;
+
+    // The rows, in the grid.
+    page.goto(&server.url("/tables/PRODUCTOS"), None).await?;
+    expect(page.locator("[data-testid=grid-row]")).to_have_count(7).await?;
+    shot(&page, "table-rows-desktop").await?;
+    page.goto(&server.url("/tables"), None).await?;
+    expect(page.locator("[data-testid=table-row]")).to_contain_text("7").await?;
+    shot(&page, "tables-desktop").await?;
+    page.goto(&server.url("/imports"), None).await?;
+    expect(page.locator("[data-testid=import-job-row]")).to_have_count(1).await?;
+    shot(&page, "imports-desktop").await?;
+
+    // Phone width, and English.
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
+    for path in ["/tables", "/tables/PRODUCTOS", "/tables/PRODUCTOS/schema", "/imports"] {
+        page.goto(&server.url(path), None).await?;
+        page.locator("body[data-hydrated=true]").wait_for(None).await?;
+        shot(&page, &format!("{}-phone", path.trim_start_matches('/').replace('/', "-").to_lowercase())).await?;
+    }
+    page.locator("select.locale").select_option("en", None).await?;
+    page.goto(&server.url("/imports"), None).await?;
+    page.locator("[data-testid=import-job-row] a").first().click(None).await?;
+    page.wait_for_url("**/imports/jobs/*", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    expect(page.locator("[data-testid=job-status]")).to_contain_text("Partial").await?;
+    shot(&page, "import-job-phone-en").await?;
+
+    // Rollback: the seven rows go, the job says so.
+    page.locator("[data-testid=rollback]").click(None).await?;
+    page.locator("[data-testid=confirm-rollback]").click(None).await?;
+    expect(page.locator("[data-testid=job-status][data-status=ROLLED_BACK]")).to_be_visible().await?;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM migration_changes c JOIN migration_jobs j ON j.id = c.job_id WHERE j.status = 'ROLLED_BACK'")
+        .fetch_one(&server.db().await?)
+        .await?;
+    assert_eq!(left, 7, "the job keeps what it did, for the record");
+    page.set_viewport_size(playwright_rs::protocol::Viewport { width: 1280, height: 900 }).await?;
+    page.goto(&server.url("/tables/PRODUCTOS"), None).await?;
+    expect(page.locator("[data-testid=grid-row]")).to_have_count(0).await?;
+    page.goto(&server.url("/tables/PRODUCTOS/schema"), None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    shot(&page, "table-schema-desktop-en").await?;
+    assert_no_console_errors();
+    Ok(())
+}

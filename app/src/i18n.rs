@@ -572,6 +572,12 @@ keys! {
     ReasonNotApplied => "No aplicado: otro registro de su lote detuvo la importación.", "Not applied: another record of its batch stopped the import.";
     RowsWord => "filas", "rows";
     UpdatedRows => "actualizadas", "updated";
+    GridHint => "Escribe o pulsa Intro para editar, Ctrl+V pega un bloque desde una hoja de cálculo, Ctrl+Z deshace.", "Type or press Enter to edit, Ctrl+V pastes a block from a spreadsheet, Ctrl+Z undoes.";
+    RowWord => "Fila", "Row";
+    PasteRefused => "No se pegó nada; corrige estas celdas:", "Nothing was pasted; fix these cells:";
+    RowChangedTitle => "Otra persona cambió esta fila mientras la editabas", "Someone else changed this row while you were editing it";
+    ReloadRow => "Ver su versión (descartar mi cambio)", "See their version (drop my change)";
+    OverwriteRow => "Sobrescribir con mi cambio", "Overwrite with my change";
 }
 
 #[cfg(test)]

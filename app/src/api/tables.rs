@@ -61,3 +61,81 @@ pub async fn add_table_constraint(req: engine::eav::NewConstraint) -> Result<eng
     let user = ssr::user().await?;
     engine::eav::schema::constraints::create_constraint(&ssr::services()?.tables, &user, &req).await.map_err(ssr::fail)
 }
+
+/// A column as the grid shows, edits and checks it in the browser.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GridColumn {
+    pub name: String,
+    pub ty: engine::eav::DataType,
+    pub enum_values: Vec<String>,
+    pub mandatory: bool,
+    pub rule: Option<(engine::eav::RuleType, serde_json::Value)>,
+    /// Shown masked to this reader (who may then neither edit, filter nor sort on it).
+    pub masked: bool,
+}
+
+/// A check the browser evaluates on the edited row before sending it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GridCheck {
+    pub name: String,
+    pub expression: String,
+    pub message: String,
+}
+
+/// What the grid of a table is drawn and checked from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GridSpec {
+    pub table: LogicalTableInfo,
+    pub columns: Vec<GridColumn>,
+    pub checks: Vec<GridCheck>,
+    pub can_write: bool,
+    /// Rows the view holds now (exact).
+    pub total: i64,
+}
+
+#[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]
+pub async fn get_grid_spec(name: String, filters: Vec<engine::eav::Filter>) -> Result<GridSpec, AppError> {
+    use engine::auth::Permission;
+    use engine::eav::{ConstraintType, MaskingRule};
+    let user = ssr::user().await?;
+    let store = ssr::services()?.tables;
+    let def = store.table(&name).await.map_err(ssr::fail)?;
+    let detail = engine::eav::schema::tables::table_detail(&store, &user, def.id).await.map_err(ssr::fail)?;
+    let total = engine::eav::query::count_rows(&store, &user, &name, &filters).await.map_err(ssr::fail)?;
+    let unmask = def.allows(&user, Permission::TableUnmask);
+    let mut props = detail.properties.clone();
+    props.sort_by_key(|p| p.display_order);
+    let columns = props
+        .iter()
+        .filter_map(|p| {
+            let c = def.columns.iter().find(|c| c.id == p.column_definition_id)?;
+            Some(GridColumn {
+                name: c.name.clone(),
+                ty: c.ty,
+                enum_values: c.enum_values.clone(),
+                mandatory: p.is_mandatory && p.soft_rules.is_empty(),
+                rule: p.validation_rule_type.map(|r| (r, p.validation_parameters.clone())),
+                masked: c.masking != MaskingRule::None && !unmask,
+            })
+        })
+        .collect();
+    let checks = detail
+        .constraints
+        .iter()
+        .filter(|c| c.constraint_type == ConstraintType::Check && c.is_active && !c.is_soft)
+        .map(|c| GridCheck {
+            name: c.constraint_name.clone(),
+            expression: c.check_expression.clone().unwrap_or_default(),
+            message: c.error_message.clone().unwrap_or_default(),
+        })
+        .collect();
+    Ok(GridSpec { table: detail.table, columns, checks, can_write: def.allows(&user, Permission::TableWrite), total })
+}
+
+/// Changes from the grid (an edit, a pasted block, an undo): all applied, or none.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn save_grid_rows(name: String, operations: Vec<engine::eav::BatchOperation>) -> Result<engine::eav::BatchResponse, AppError> {
+    let user = ssr::user().await?;
+    let req = engine::eav::BatchRequest { operations, on_error: engine::eav::OnError::Abort };
+    engine::eav::rows::batch(&ssr::services()?.tables, &user, &name, &req).await.map_err(ssr::fail)
+}

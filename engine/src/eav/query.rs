@@ -19,6 +19,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Result};
 
 pub const MAX_PAGE: i64 = 1000;
+const MAX_OFFSET: i64 = 10_000_000;
 const MAX_FILTERS: usize = 50;
 const MAX_LIST: usize = 1000;
 
@@ -350,16 +351,34 @@ async fn page_of(store: &Store, def: &TableDef, q: &RowQuery) -> Result<Option<R
         let values = decode_cursor(cursor, keys.len())?;
         conds.push(after(&keys, &values, &mut sql)?);
     }
-    let order: Vec<String> = keys.iter().map(|k| format!("{} {}", k.expr, if k.desc { "DESC" } else { "ASC" })).collect();
-    // A literal, not a parameter: a generic plan that does not know the limit may pick a sort over
-    // the index walk a page needs (page_size is a checked integer).
+    let offset = q.offset.unwrap_or(0);
+    if !(0..=MAX_OFFSET).contains(&offset) || (offset > 0 && q.next_key_set.is_some()) {
+        return Err(EngineError::invalid(format!("offset must be between 0 and {MAX_OFFSET}, and not with next_key_set")));
+    }
+    if q.from_end && q.next_key_set.is_some() {
+        return Err(EngineError::invalid("from_end cannot be used with next_key_set"));
+    }
+    // From the end: the reverse order read, the page turned back afterwards (nulls stay where
+    // the forward order puts them).
+    let order: Vec<String> = keys
+        .iter()
+        .map(|k| match (k.desc != q.from_end, q.from_end) {
+            (true, false) => format!("{} DESC", k.expr),
+            (false, false) => format!("{} ASC", k.expr),
+            (true, true) => format!("{} DESC NULLS FIRST", k.expr),
+            (false, true) => format!("{} ASC NULLS LAST", k.expr),
+        })
+        .collect();
+    // Literals, not parameters: a generic plan that does not know the limit may pick a sort over
+    // the index walk a page needs (both are checked integers).
     let limit = page_size;
     let text = format!(
-        "SELECT {} FROM {}{} ORDER BY {} LIMIT {limit}",
+        "SELECT {} FROM {}{} ORDER BY {} LIMIT {limit}{}",
         physical::select_list(&def, q.fields.as_deref()),
         def.physical(),
         if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) },
-        order.join(", ")
+        order.join(", "),
+        if offset > 0 { format!(" OFFSET {offset}") } else { String::new() }
     );
     let raw: Vec<RawRow> = match sqlx::query_with(trusted(&text), sql.args).fetch_all(&store.pool).await {
         Ok(rows) => rows.iter().map(|r| RawRow::decode(def, q.fields.as_deref(), r)).collect::<std::result::Result<_, _>>()?,
@@ -369,11 +388,35 @@ async fn page_of(store: &Store, def: &TableDef, q: &RowQuery) -> Result<Option<R
     if raw.iter().any(|r| r.schema_version != Some(def.version)) {
         return Ok(None);
     }
-    let rows: Vec<RowData> = raw.into_iter().map(RowData::from).collect();
-    let next_key_set = (rows.len() as i64 == page_size)
+    let mut rows: Vec<RowData> = raw.into_iter().map(RowData::from).collect();
+    if q.from_end {
+        rows.reverse();
+        return Ok(Some(RowPage { rows, next_key_set: None }));
+    }
+    let next_key_set = (rows.len() as i64 == page_size && offset == 0)
         .then(|| rows.last().map(|last| encode_cursor(&keys.iter().map(|k| cursor_value(last, &k.field)).collect::<Vec<_>>())))
         .flatten();
     Ok(Some(RowPage { rows, next_key_set }))
+}
+
+/// How many rows `filters` keep (exact): what a grid sizes its scrollbar by.
+pub async fn count_rows(store: &Store, user: &CurrentUser, table: &str, filters: &[Filter]) -> Result<i64> {
+    let def = store.table_for_read(table).await?;
+    def.require(user, Permission::TableRead)?;
+    if filters.len() > MAX_FILTERS {
+        return Err(EngineError::invalid(format!("at most {MAX_FILTERS} filters")));
+    }
+    let mut sql = Sql { args: PgArguments::default(), n: 0 };
+    let mut conds = Vec::new();
+    for f in filters {
+        conds.push(condition(&def, user, f, &mut sql)?);
+    }
+    let text = format!(
+        "SELECT count(*) FROM {}{}",
+        def.physical(),
+        if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) }
+    );
+    Ok(sqlx::query_scalar_with::<_, i64, _>(trusted(&text), sql.args).fetch_one(&store.pool).await?)
 }
 
 /// The reader `page_of` resolves fields as: masking is the caller's, after the page is read (the

@@ -213,3 +213,16 @@ mod tests {
         assert!(Rule::new(RuleType::DateRange, &json!({"max": "tomorrow"})).is_err());
     }
 }
+
+/// One value as a cell editor checks it before sending: typed as its column, present when
+/// mandatory, within its rule. Pure, so the browser runs the same checks the server will.
+pub fn check_value(ty: super::wire::DataType, enum_values: &[String], mandatory: bool, rule: Option<&Rule>, v: &Value) -> Result<Cell, String> {
+    let cell = super::values::typed(ty, enum_values, v)?;
+    if mandatory && cell.is_null() {
+        return Err("is mandatory".into());
+    }
+    if let Some(r) = rule {
+        r.check(&cell)?;
+    }
+    Ok(cell)
+}

@@ -558,6 +558,13 @@ pub struct RowQuery {
     /// Columns to return (default: all); promoted fields always come.
     #[serde(default)]
     pub fields: Option<Vec<String>>,
+    /// Rows to skip before the page, 0 to 10,000,000 (not with `next_key_set`): a grid jumping
+    /// to a position. Deep offsets cost a walk over the skipped rows; keyset pages do not.
+    #[serde(default)]
+    pub offset: Option<i64>,
+    /// Count from the end of the order (the page still comes in order): the last rows at once.
+    #[serde(default)]
+    pub from_end: bool,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,13 +1,13 @@
 //! Governed tables: the list with row counts and the form that defines a new table (admins); each
-//! table's rows (`rows`) and schema (`schema`) are screens of their own.
+//! table's rows (`grid`) and schema (`schema`) are screens of their own.
 
 use engine::eav::{CachePolicy, NewLogicalTable};
 use leptos::prelude::*;
 
-mod rows;
+mod grid;
 mod schema;
 
-pub use rows::TableRowsPage;
+pub use grid::TableRowsPage;
 pub use schema::TableSchemaPage;
 
 use crate::api::{CreateLogicalTable, get_logical_tables};

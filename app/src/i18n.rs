@@ -578,6 +578,8 @@ keys! {
     RowChangedTitle => "Otra persona cambió esta fila mientras la editabas", "Someone else changed this row while you were editing it";
     ReloadRow => "Ver su versión (descartar mi cambio)", "See their version (drop my change)";
     OverwriteRow => "Sobrescribir con mi cambio", "Overwrite with my change";
+    TheirValue => "Su valor", "Their value";
+    MyValue => "El mío", "Mine";
 }
 
 #[cfg(test)]

@@ -159,6 +159,7 @@ async fn cells_are_edited_pasted_undone_and_a_conflict_is_offered_to_resolve() -
     page.keyboard().type_text("77", None).await?;
     page.keyboard().press("Enter", None).await?;
     expect(page.locator("[data-testid=conflict]")).to_be_visible().await?;
+    expect(page.locator("[data-testid=conflict-values] tbody tr")).to_contain_text("70").await?;
     page.screenshot_to_file(&shots_dir().join("grid-conflict-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
     page.locator("[data-testid=conflict-overwrite]").click(None).await?;
     expect(page.locator(&cell(7, 2))).to_have_text("77").await?;

@@ -30,6 +30,20 @@ async fn concurrent_page_loads_never_freeze_the_server() -> anyhow::Result<()> {
     let sample = text(&sample["id"]);
     let upload: Value = ana.get(server.url(&format!("/api/v1/datasets/{dataset}"))).send().await?.json().await?;
     let upload = text(&upload["upload_id"]);
+    // A governed table with rows, and an import into it (the screens of the other half).
+    let table: Value = ana.post(server.url("/api/v1/metadata/tables")).json(&json!({"table_name": "LOAD"})).send().await?.error_for_status()?.json().await?;
+    let config: Value = ana
+        .post(server.url("/api/v1/migration/configurations"))
+        .json(&json!({"name": "load", "source_type": "DATASET", "source_id": dataset, "target_logical_table_id": table["id"], "upsert_key": ["code"],
+                      "mappings": [{"source_field": "concepto", "target_field": "code"}, {"source_field": "importe", "target_field": "amount", "storage_type": "JSONB"}]}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let job: Value =
+        ana.post(server.url("/api/v1/migration/batch")).json(&json!({"configuration_id": config["id"]})).send().await?.error_for_status()?.json().await?;
+    let job = text(&job["job_id"]);
 
     let pages: Arc<Vec<(String, u16)>> = Arc::new(
         [
@@ -44,6 +58,11 @@ async fn concurrent_page_loads_never_freeze_the_server() -> anyhow::Result<()> {
             (format!("/prompts?sample={sample}"), 200),
             ("/reviews".into(), 200),
             ("/tables".into(), 200),
+            ("/tables/LOAD".into(), 200),
+            ("/tables/LOAD/schema".into(), 200),
+            ("/imports".into(), 200),
+            ("/imports/new?table=LOAD".into(), 200),
+            (format!("/imports/jobs/{job}"), 200),
             ("/reports".into(), 200),
             ("/account".into(), 200),
             ("/admin/users".into(), 200),

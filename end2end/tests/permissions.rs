@@ -271,6 +271,8 @@ fn matrix() -> Vec<Row> {
         sfn::<CreateLogicalTable>(r#"j:{"req":{"table_name":"FN_TABLE"}}"#, [401, 403, 403, 200]),
         sfn::<GetTableSchema>("f:name=MATRIX", [401, 200, 200, 200]),
         sfn::<GetTableRows>(r#"j:{"name":"MATRIX","query":{"page_size":5}}"#, [401, 200, 200, 200]),
+        sfn::<GetGridSpec>(r#"j:{"name":"MATRIX","filters":[]}"#, [401, 200, 200, 200]),
+        sfn::<SaveGridRows>(r#"j:{"name":"MATRIX","operations":[]}"#, [401, 403, 200, 200]),
         sfn::<AddTableColumn>(
             r#"j:{"column":{"column_name":"fn_col","data_type":"Int"},"property":{"logical_table_id":"{none}","column_definition_id":"{none}"}}"#,
             [401, 403, 403, 404],

@@ -10,7 +10,7 @@ use engine::ErrorCode;
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::cells::{Col, check_required, editable, failing_check, parse_text, patch, text_of, value_of, with_value};
+use super::cells::{Col, check_required, display_of, editable, failing_check, parse_text, patch, text_of, value_of, with_value};
 use super::{Change, Conflict, Grid};
 use crate::api::save_grid_rows;
 use crate::i18n::{Key, t, tr};
@@ -275,6 +275,18 @@ pub fn ConflictBox(grid: Grid) -> impl IntoView {
             <div class="confirm-box" role="alertdialog" aria-labelledby="conflict-title" data-testid="conflict">
                 <h3 id="conflict-title">{tr(Key::RowChangedTitle)}</h3>
                 <p>{move || format!("{} {} · {} {}", t(grid.locale.get(), Key::RowWord), c.index + 1, t(grid.locale.get(), Key::Version), c.current.version)}</p>
+                <table class="table table-compact" data-testid="conflict-values">
+                    <thead><tr><th scope="col">{tr(Key::Field)}</th><th scope="col">{tr(Key::TheirValue)}</th><th scope="col">{tr(Key::MyValue)}</th></tr></thead>
+                    <tbody>
+                        {c.edits.iter().map(|(col, mine)| {
+                            let (name, theirs) = grid.spec.with_value(|s| {
+                                let c_idx = grid.cols.with_value(|cols| cols.iter().position(|x| x == col).unwrap_or(0));
+                                (grid.field_name(c_idx), display_of(&value_of(&c.current, *col, &s.columns)))
+                            });
+                            view! { <tr><td><code>{name}</code></td><td>{theirs}</td><td><strong>{display_of(mine)}</strong></td></tr> }
+                        }).collect_view()}
+                    </tbody>
+                </table>
                 <div class="actions">
                     <button class="btn" data-testid="conflict-reload" on:click=reload>{tr(Key::ReloadRow)}</button>
                     <button class="btn btn-primary" data-testid="conflict-overwrite" on:click=overwrite>{tr(Key::OverwriteRow)}</button>

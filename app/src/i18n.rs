@@ -580,6 +580,12 @@ keys! {
     OverwriteRow => "Sobrescribir con mi cambio", "Overwrite with my change";
     TheirValue => "Su valor", "Their value";
     MyValue => "El mío", "Mine";
+    RowHistory => "Historia de la fila", "Row history";
+    NoRowHistory => "Sin cambios desde que se creó.", "No changes since it was created.";
+    SelectARow => "Elige una fila.", "Choose a row.";
+    Deleted => "borrada", "deleted";
+    Close => "Cerrar", "Close";
+    FillDown => "Rellenar hacia abajo", "Fill down";
 }
 
 #[cfg(test)]

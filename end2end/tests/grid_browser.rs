@@ -166,6 +166,26 @@ async fn cells_are_edited_pasted_undone_and_a_conflict_is_offered_to_resolve() -
     let row7 = prices(&db, &table_id, &price_id).await?[7].clone();
     assert_eq!((row7.1, row7.2), (Some(77.0), 3), "overwritten on top of the other session's version");
 
+    // Fill down (Ctrl+D) over a block, and one value typed into a whole block (Ctrl+Enter).
+    page.locator(&cell(10, 3)).click(None).await?;
+    page.locator(&cell(12, 3)).click(Some(playwright_rs::protocol::ClickOptions::builder().modifiers(vec![playwright_rs::protocol::KeyboardModifier::Shift]).build())).await?;
+    page.keyboard().press("Control+d", None).await?;
+    expect(page.locator(&cell(12, 3))).to_have_text("10").await?;
+    expect(page.locator(&cell(11, 3))).to_have_text("10").await?;
+    page.locator(&cell(8, 1)).click(None).await?;
+    page.keyboard().press("Shift+ArrowDown", None).await?;
+    page.keyboard().type_text("Igual", None).await?;
+    page.keyboard().press("Control+Enter", None).await?;
+    expect(page.locator(&cell(9, 1))).to_have_text("Igual").await?;
+    expect(page.locator(&cell(8, 1))).to_have_text("Igual").await?;
+
+    // The history of the conflicted row: the other session's change and mine, who and what.
+    page.locator(&cell(7, 2)).click(None).await?;
+    page.locator("[data-testid=open-history]").click(None).await?;
+    expect(page.locator("[data-testid=row-change]")).to_have_count(2).await?;
+    expect(page.locator("[data-testid=row-change]").first()).to_contain_text("77").await?;
+    page.screenshot_to_file(&shots_dir().join("grid-history-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
     page.screenshot_to_file(&shots_dir().join("grid-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
     assert_no_console_errors();

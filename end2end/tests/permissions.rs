@@ -176,6 +176,7 @@ fn matrix() -> Vec<Row> {
         rest("DELETE", "/data/{lname}/{none}", "", [401, 403, 404, 404]),
         rest("POST", "/data/{lname}/query", r#"{"filters":[{"field":"matrix_qty","operator":"gte","value":0}]}"#, [401, 200, 200, 200]),
         rest("POST", "/data/{lname}/batch", r#"{"operations":[]}"#, [401, 403, 200, 200]),
+        rest("GET", "/data/{lname}/{lrow}/history", "", [401, 200, 200, 200]),
         // ---- REST: imports (whoever may write the target table)
         rest("POST", "/migration/configurations", r#"{"name":"bad","source_type":"INLINE","target_logical_table_id":"{ltable}","mappings":[{"source_field":"x","target_field":"nope"}]}"#, [401, 403, 422, 422]),
         rest("GET", "/migration/configurations", "", [401, 200, 200, 200]),
@@ -273,6 +274,7 @@ fn matrix() -> Vec<Row> {
         sfn::<GetTableRows>(r#"j:{"name":"MATRIX","query":{"page_size":5}}"#, [401, 200, 200, 200]),
         sfn::<GetGridSpec>(r#"j:{"name":"MATRIX","filters":[]}"#, [401, 200, 200, 200]),
         sfn::<SaveGridRows>(r#"j:{"name":"MATRIX","operations":[]}"#, [401, 403, 200, 200]),
+        sfn::<GetRowHistory>("f:name=MATRIX&id={lrow}", [401, 200, 200, 200]),
         sfn::<AddTableColumn>(
             r#"j:{"column":{"column_name":"fn_col","data_type":"Int"},"property":{"logical_table_id":"{none}","column_definition_id":"{none}"}}"#,
             [401, 403, 403, 404],

@@ -139,3 +139,9 @@ pub async fn save_grid_rows(name: String, operations: Vec<engine::eav::BatchOper
     let req = engine::eav::BatchRequest { operations, on_error: engine::eav::OnError::Abort };
     engine::eav::rows::batch(&ssr::services()?.tables, &user, &name, &req).await.map_err(ssr::fail)
 }
+
+#[server(prefix = "/api/read")]
+pub async fn get_row_history(name: String, id: uuid::Uuid) -> Result<Vec<engine::eav::RowChange>, AppError> {
+    let user = ssr::user().await?;
+    engine::eav::read::row_history(&ssr::services()?.tables, &user, &name, id).await.map_err(ssr::fail)
+}

@@ -146,3 +146,29 @@ async fn get_with(store: &Store, user: &CurrentUser, def: &TableDef, id: Uuid) -
     }
     Ok(Some(mask_for(def, user, row)))
 }
+
+/// A row's changes, newest first (at most 200), masked like the row itself for this reader.
+pub async fn row_history(store: &Store, user: &CurrentUser, table: &str, id: Uuid) -> Result<Vec<super::wire::RowChange>> {
+    let def = store.table_for_read(table).await?;
+    def.require(user, Permission::TableRead)?;
+    type Entry = (i32, String, Option<String>, chrono::DateTime<chrono::Utc>, sqlx::types::Json<RowData>, Option<sqlx::types::Json<RowData>>);
+    let rows: Vec<Entry> = sqlx::query_as(
+        "SELECT h.version, h.action, u.username, h.at, h.before, h.after FROM row_history h LEFT JOIN users u ON u.id = h.actor_id
+         WHERE h.logical_table_id = $1 AND h.row_id = $2 ORDER BY h.id DESC LIMIT 200",
+    )
+    .bind(def.id)
+    .bind(id)
+    .fetch_all(&store.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(version, action, actor, at, before, after)| super::wire::RowChange {
+            version,
+            action,
+            actor,
+            at,
+            before: mask_for(&def, user, before.0),
+            after: after.map(|a| mask_for(&def, user, a.0)),
+        })
+        .collect())
+}

@@ -668,3 +668,16 @@ where
 {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// One change of a row (`GET /data/{table}/{id}/history`): who, when, and the row before and after
+/// (after is absent for a delete). A created row is its own first version.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowChange {
+    pub version: i32,
+    pub action: String,
+    pub actor: Option<String>,
+    pub at: DateTime<Utc>,
+    pub before: RowData,
+    pub after: Option<RowData>,
+}

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use engine::eav::{BatchRequest, BatchResponse, RowData, RowInput, RowPage, RowPatch, RowQuery, query, read, rows};
+use engine::eav::{BatchRequest, BatchResponse, RowChange, RowData, RowInput, RowPage, RowPatch, RowQuery, query, read, rows};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -85,4 +85,11 @@ pub async fn query_rows(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPat
     responses((status = 200, body = BatchResponse), (status = 403), (status = 404), (status = 422)))]
 pub async fn batch(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPath(table): ApiPath<String>, ApiJson(req): ApiJson<BatchRequest>) -> Result<Json<BatchResponse>, ApiError> {
     Ok(Json(rows::batch(&s.services.tables, &u, &table, &req).await?))
+}
+
+/// A row's changes, newest first: who, when, the row before and after (masked as reads are).
+#[utoipa::path(get, path = "/data/{table}/{id}/history", tag = "data", params(("table" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<RowChange>), (status = 400), (status = 403), (status = 404, description = "logical_table_not_found")))]
+pub async fn row_history(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPath((table, id)): ApiPath<(String, Uuid)>) -> Result<Json<Vec<RowChange>>, ApiError> {
+    Ok(Json(read::row_history(&s.services.tables, &u, &table, id).await?))
 }

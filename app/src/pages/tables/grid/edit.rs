@@ -134,6 +134,56 @@ pub fn apply(grid: Grid, edits: Vec<(i64, Col, Value)>, remember: bool) {
     });
 }
 
+/// Ctrl+D: the block's first row copied down into the rows below it, column by column.
+pub fn fill_down(grid: Grid) {
+    let (r0, r1, c0, c1) = block(grid);
+    if r1 == r0 {
+        return;
+    }
+    let Some(top) = grid.rows.with_untracked(|rows| rows.get(&r0).cloned()) else { return };
+    let mut edits = Vec::new();
+    for c in c0..=c1 {
+        let col = grid.cols.with_value(|cols| cols[c]);
+        if !grid.spec.with_value(|s| editable(col, &s.columns)) || col == Col::Code {
+            continue;
+        }
+        let v = grid.spec.with_value(|s| value_of(&top, col, &s.columns));
+        edits.extend((r0 + 1..=r1).map(|r| (r, col, v.clone())));
+    }
+    apply(grid, edits, true);
+}
+
+/// Ctrl+Enter while editing: the text typed goes into every cell of the selected block.
+pub fn commit_block(grid: Grid) {
+    let Some(text) = grid.editing.get_untracked() else { return };
+    let (r0, r1, c0, c1) = block(grid);
+    let locale = grid.locale.get_untracked();
+    let mut edits = Vec::new();
+    for c in c0..=c1 {
+        let col = grid.cols.with_value(|cols| cols[c]);
+        if col == Col::Code && r1 > r0 {
+            continue;
+        }
+        let parsed = grid.spec.with_value(|s| {
+            if !editable(col, &s.columns) {
+                return Err("cannot be changed".to_string());
+            }
+            parse_text(col, &s.columns, &text).and_then(|v| check_required(col, &s.columns, &v).map(|()| v))
+        });
+        match parsed {
+            Ok(v) => edits.extend((r0..=r1).map(|r| (r, col, v.clone()))),
+            Err(e) => {
+                grid.note.set(Some(format!("{}: {e}", grid.field_name(c))));
+                let _ = locale;
+                return;
+            }
+        }
+    }
+    grid.editing.set(None);
+    grid.cell_error.set(None);
+    apply(grid, edits, true);
+}
+
 /// Ctrl+Z: the last change written back as it was, with the versions read now.
 pub fn undo_last(grid: Grid) {
     let Some(changes) = grid.undo.try_update(Vec::pop).flatten() else { return };

@@ -1,6 +1,7 @@
 //! The grid's keyboard, as in a spreadsheet: arrows (with Shift, a block), Tab and Shift+Tab,
 //! Enter to edit and to save (moving down), Esc to cancel, Home/End (with Ctrl: the first or last
-//! row), PageUp/PageDown, F2 to edit, typing to replace, Delete to empty, Ctrl+Z to undo.
+//! row), PageUp/PageDown, F2 to edit, typing to replace, Delete to empty, Ctrl+Z to undo, Ctrl+D to
+//! fill down, Ctrl+Enter to write the typed value into the whole block, Alt+H for the row's history.
 
 use leptos::prelude::*;
 
@@ -13,6 +14,11 @@ pub fn on_key(grid: Grid, can_write: bool, ev: leptos::ev::KeyboardEvent) {
     let editing = grid.editing.get_untracked().is_some();
     if editing {
         match key.as_str() {
+            "Enter" if ctrl => {
+                ev.prevent_default();
+                edit::commit_block(grid);
+                focus(grid);
+            }
             "Enter" | "Tab" => {
                 ev.prevent_default();
                 if edit::commit(grid) {
@@ -65,6 +71,14 @@ pub fn on_key(grid: Grid, can_write: bool, ev: leptos::ev::KeyboardEvent) {
         "z" | "Z" if ctrl && can_write => {
             ev.prevent_default();
             edit::undo_last(grid);
+        }
+        "d" | "D" if ctrl && can_write => {
+            ev.prevent_default();
+            edit::fill_down(grid);
+        }
+        "h" | "H" if ev.alt_key() => {
+            ev.prevent_default();
+            grid.history.set(!grid.history.get_untracked());
         }
         "Enter" | "F2" if can_write => {
             ev.prevent_default();

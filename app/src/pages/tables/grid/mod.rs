@@ -12,6 +12,7 @@ use leptos_router::hooks::use_params_map;
 
 mod cells;
 mod edit;
+mod history;
 mod keys;
 
 use crate::api::{AppError, GridSpec, get_grid_spec, get_table_rows};
@@ -88,6 +89,8 @@ pub struct Grid {
     pub widths: RwSignal<Vec<f64>>,
     pub container: NodeRef<leptos::html::Div>,
     pub locale: RwSignal<crate::i18n::Locale>,
+    /// The selected row's history is open beside the grid.
+    pub history: RwSignal<bool>,
 }
 
 impl Grid {
@@ -213,6 +216,7 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
         widths: RwSignal::new(widths),
         container: NodeRef::new(),
         locale: crate::i18n::use_locale(),
+        history: RwSignal::new(false),
     };
     // The rows in view (and the next screenful) are fetched as the view moves.
     Effect::new(move || {
@@ -242,6 +246,15 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
             </p>
             {move || grid.note.get().map(|n| view! { <p class="note note-warn" role="alert" data-testid="grid-note">{n}</p> })}
             <edit::ConflictBox grid/>
+            <div class="actions grid2-tools">
+                {can_write.then(|| view! {
+                    <button class="btn" data-testid="undo" title="Ctrl+Z" disabled=move || grid.undo.with(Vec::is_empty) on:click=move |_| edit::undo_last(grid)>{tr(Key::Undo)}</button>
+                    <button class="btn" data-testid="fill-down" title="Ctrl+D" on:click=move |_| edit::fill_down(grid)>{tr(Key::FillDown)}</button>
+                })}
+                <button class="btn" data-testid="open-history" title="Alt+H" aria-pressed=move || grid.history.get().to_string()
+                    on:click=move |_| grid.history.update(|h| *h = !*h)>{tr(Key::RowHistory)}</button>
+            </div>
+            <div class="grid2-layout" class:with-drawer=move || grid.history.get()>
             <div class="grid2" data-testid="grid" tabindex="0" role="grid" aria-rowcount=move || grid.total.get() + 1
                 aria-colcount=move || grid.cols.with_value(Vec::len)
                 node_ref=grid.container
@@ -279,6 +292,8 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
                         }}
                     </div>
                 </div>
+            </div>
+            <history::HistoryDrawer grid/>
             </div>
             <p class="muted" data-testid="grid-position">
                 {move || {

@@ -586,6 +586,8 @@ keys! {
     Deleted => "borrada", "deleted";
     Close => "Cerrar", "Close";
     FillDown => "Rellenar hacia abajo", "Fill down";
+    ExportCsv => "Exportar CSV", "Export CSV";
+    ExportXlsx => "Exportar XLSX", "Export XLSX";
 }
 
 #[cfg(test)]

@@ -177,6 +177,7 @@ fn matrix() -> Vec<Row> {
         rest("POST", "/data/{lname}/query", r#"{"filters":[{"field":"matrix_qty","operator":"gte","value":0}]}"#, [401, 200, 200, 200]),
         rest("POST", "/data/{lname}/batch", r#"{"operations":[]}"#, [401, 403, 200, 200]),
         rest("GET", "/data/{lname}/{lrow}/history", "", [401, 200, 200, 200]),
+        rest("GET", "/data/{lname}/export?format=csv", "", [401, 200, 200, 200]),
         // ---- REST: imports (whoever may write the target table)
         rest("POST", "/migration/configurations", r#"{"name":"bad","source_type":"INLINE","target_logical_table_id":"{ltable}","mappings":[{"source_field":"x","target_field":"nope"}]}"#, [401, 403, 422, 422]),
         rest("GET", "/migration/configurations", "", [401, 200, 200, 200]),

@@ -6,6 +6,7 @@
 //! - `def`: a table's definition as writes and reads use it; `physical`: its PostgreSQL table;
 //! - `validate`, `write`, `delete`, `rows`: row commands, every path held to the same rules;
 //! - `read`, `query`: rows by id (cached per policy), filters, sorting and keyset pages;
+//! - `export`: a view as CSV (streamed) or XLSX;
 //! - `cache`: rows in Redis, invalidated by generation;
 //! - `import`: configurations, jobs, dry runs and rollbacks that bring records into a table.
 
@@ -22,6 +23,8 @@ pub mod cache;
 pub mod def;
 #[cfg(feature = "server")]
 mod delete;
+#[cfg(feature = "server")]
+pub mod export;
 #[cfg(feature = "server")]
 pub mod physical;
 #[cfg(feature = "server")]

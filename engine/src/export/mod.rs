@@ -66,6 +66,11 @@ impl<W: Write> CsvOut<W> {
         CsvOut { inner: csv::WriterBuilder::new().delimiter(separator.byte()).from_writer(out) }
     }
 
+    /// More rows of a file already begun with `with_separator` (no byte order mark): a streamed file.
+    pub fn continued(out: W, separator: Separator) -> Self {
+        CsvOut { inner: csv::WriterBuilder::new().delimiter(separator.byte()).from_writer(out) }
+    }
+
     pub fn write_row<I, S>(&mut self, cells: I) -> Result<()>
     where
         I: IntoIterator<Item = S>,
@@ -84,7 +89,9 @@ impl<W: Write> CsvOut<W> {
 /// The cell as a spreadsheet will show it without evaluating it.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && cell.trim().parse::<f64>().is_err() {
+    // A negative number with a decimal comma (Spanish) is a number too.
+    let number = |s: &str| s.trim().parse::<f64>().is_ok() || s.trim().replacen(',', ".", 1).parse::<f64>().is_ok();
+    if risky && !number(cell) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
@@ -100,7 +107,7 @@ mod tests {
         for risky in ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1", "=", "-"] {
             assert_eq!(neutralise(risky), format!("'{risky}"), "{risky:?}");
         }
-        for safe in ["taxi", "-12.50", "+34", "1e3", "", "a=b", " =1", "'quoted"] {
+        for safe in ["taxi", "-12.50", "-12,50", "+34", "1e3", "", "a=b", " =1", "'quoted"] {
             assert_eq!(neutralise(safe), safe, "{safe:?}");
         }
     }

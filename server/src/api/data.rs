@@ -93,3 +93,51 @@ pub async fn batch(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPath(tab
 pub async fn row_history(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPath((table, id)): ApiPath<(String, Uuid)>) -> Result<Json<Vec<RowChange>>, ApiError> {
     Ok(Json(read::row_history(&s.services.tables, &u, &table, id).await?))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `csv` (default; streamed, any size) or `xlsx`.
+    format: Option<String>,
+    /// The view, as the JSON of a query body: `{"filters": [...], "sorting": [...], "fields": [...]}`.
+    view: Option<String>,
+    /// `es` (default) or `en`: header words, decimal mark, yes/no.
+    lang: Option<String>,
+    /// CSV: `;` (default) or `,`.
+    sep: Option<String>,
+}
+
+/// The rows a view keeps, in its order and with its columns, as a file (masked as reads are).
+#[utoipa::path(get, path = "/data/{table}/export", tag = "data", params(("table" = String, Path), ExportParams),
+    responses((status = 200, content_type = "text/csv"), (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+              (status = 403), (status = 404), (status = 422, description = "field_unknown, invalid_input")))]
+pub async fn export(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPath(table): ApiPath<String>, ApiQuery(p): ApiQuery<ExportParams>) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use futures::StreamExt;
+    let view: RowQuery = match p.view.as_deref() {
+        Some(v) => serde_json::from_str(v).map_err(|e| ApiError(engine::EngineError::invalid(format!("view is not a query: {e}"))))?,
+        None => RowQuery::default(),
+    };
+    let lang = super::extract::query_lang(p.lang.as_deref())?;
+    let store = s.services.tables.clone();
+    let disposition = |ext: &str| format!("attachment; filename=\"{}.{ext}\"", table.replace(['"', '\\'], ""));
+    match p.format.as_deref().unwrap_or("csv") {
+        "csv" => {
+            let separator = match p.sep.as_deref() {
+                None => engine::export::Separator::Semicolon,
+                Some(sep) => engine::export::Separator::parse(sep).ok_or_else(|| ApiError(engine::EngineError::invalid(format!("unknown sep '{sep}': use ; or ,"))))?,
+            };
+            let opts = engine::export::ExportOptions { lang, separator };
+            let stream = engine::eav::export::csv_stream(store, u, table.clone(), view, opts).await?;
+            let body = axum::body::Body::from_stream(stream.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string()))));
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition("csv"))], body).into_response())
+        }
+        "xlsx" => {
+            let bytes = engine::eav::export::xlsx(&store, &u, &table, view, lang).await?;
+            let mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string();
+            Ok(([(header::CONTENT_TYPE, mime), (header::CONTENT_DISPOSITION, disposition("xlsx"))], bytes).into_response())
+        }
+        other => Err(ApiError(engine::EngineError::invalid(format!("unknown format '{other}': use csv or xlsx")))),
+    }
+}

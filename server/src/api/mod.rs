@@ -124,6 +124,7 @@ pub fn router(upload_body_limit: usize) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(data::query_rows))
         .routes(routes!(data::batch))
         .routes(routes!(data::row_history))
+        .routes(routes!(data::export))
         .routes(routes!(migration::create_configuration, migration::list_configurations))
         .routes(routes!(migration::get_configuration, migration::update_configuration, migration::delete_configuration))
         .routes(routes!(migration::dry_run))

@@ -172,6 +172,12 @@ impl Grid {
         }
     }
 
+    /// The file of this view (its order), in the reader's language.
+    pub fn export_href(self, format: &str) -> String {
+        let view = serde_json::json!({ "sorting": self.sorting.get() }).to_string();
+        format!("/api/v1/data/{}/export?format={format}&lang={}&view={}", self.name.get_value(), self.locale.get().code(), percent(&view))
+    }
+
     /// Sorts by column `c` (again: the other way), reading the rows afresh.
     pub fn sort_by(self, c: usize) {
         let field = self.field_name(c);
@@ -186,6 +192,16 @@ impl Grid {
         let (first, visible) = (self.first(), self.visible());
         self.load(first, first + visible + 1);
     }
+}
+
+/// `s` as a URL query value: everything but unreserved characters percent-encoded.
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[component]
@@ -253,6 +269,8 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
                 })}
                 <button class="btn" data-testid="open-history" title="Alt+H" aria-pressed=move || grid.history.get().to_string()
                     on:click=move |_| grid.history.update(|h| *h = !*h)>{tr(Key::RowHistory)}</button>
+                <a class="btn" data-testid="export-csv" href=move || grid.export_href("csv")>{tr(Key::ExportCsv)}</a>
+                <a class="btn" data-testid="export-xlsx" href=move || grid.export_href("xlsx")>{tr(Key::ExportXlsx)}</a>
             </div>
             <div class="grid2-layout" class:with-drawer=move || grid.history.get()>
             <div class="grid2" data-testid="grid" tabindex="0" role="grid" aria-rowcount=move || grid.total.get() + 1

@@ -1,0 +1,151 @@
+//! A governed table's view leaving as a file: the rows its filters keep, in its order, with its
+//! columns — as CSV streamed a keyset page at a time (any size, constant memory), or as an XLSX
+//! workbook with numbers and dates typed. Values are masked for readers without `table:unmask`, as
+//! every read is.
+
+use futures::Stream;
+use rust_xlsxwriter::{Format, Workbook};
+use serde_json::Value;
+
+use super::def::TableDef;
+use super::wire::{DataType, RowData, RowQuery};
+use super::{Store, query};
+use crate::auth::CurrentUser;
+use crate::error::{EngineError, Result};
+use crate::export::{CsvOut, ExportOptions};
+use crate::lang::Lang;
+
+const PAGE: i64 = 1000;
+/// XLSX holds at most this many rows on a sheet; an export stops there and says so.
+const XLSX_MAX_ROWS: usize = 1_048_575;
+
+/// The columns a view shows: all, or those it names, in the table's order.
+fn view_columns(def: &TableDef, q: &RowQuery) -> Vec<(String, DataType)> {
+    def.columns
+        .iter()
+        .filter(|c| q.fields.as_ref().is_none_or(|f| f.iter().any(|n| n.eq_ignore_ascii_case(&c.name))))
+        .map(|c| (c.name.clone(), c.ty))
+        .collect()
+}
+
+fn header(columns: &[(String, DataType)], l: Lang) -> Vec<String> {
+    let mut h = vec![l.pick("código", "code").to_string(), l.pick("nombre", "display_value").to_string()];
+    h.extend(columns.iter().map(|(n, _)| n.clone()));
+    h.push(l.pick("activa", "is_active").to_string());
+    h
+}
+
+fn cell_text(v: Option<&Value>, l: Lang) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(b)) => l.pick(if *b { "sí" } else { "no" }, if *b { "yes" } else { "no" }).to_string(),
+        Some(Value::Number(n)) if l == Lang::Es => n.to_string().replace('.', ","),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn line(r: &RowData, columns: &[(String, DataType)], l: Lang) -> Vec<String> {
+    let mut out = vec![r.code.clone(), r.display_value.clone().unwrap_or_default()];
+    out.extend(columns.iter().map(|(n, _)| cell_text(r.column_values.get(n), l)));
+    out.push(cell_text(Some(&Value::Bool(r.is_active)), l));
+    out
+}
+
+/// The view as CSV, a chunk per page of rows: the header (with the byte order mark) first.
+pub async fn csv_stream(store: Store, user: CurrentUser, table: String, view: RowQuery, opts: ExportOptions) -> Result<impl Stream<Item = Result<Vec<u8>>>> {
+    let def = store.table_for_read(&table).await?;
+    let columns = view_columns(&def, &view);
+    // The first page is read now, so a bad view is an error answer, not a broken download.
+    let first = query::query_rows(&store, &user, &table, &RowQuery { page_size: Some(PAGE), next_key_set: None, offset: None, from_end: false, ..view.clone() }).await?;
+    let mut head = CsvOut::with_separator(Vec::new(), opts.separator);
+    head.write_row(header(&columns, opts.lang))?;
+    let state = Some((Some(head.into_inner()?), Some(first)));
+    Ok(futures::stream::try_unfold(state, move |state| {
+        let (store, user, table, view, columns) = (store.clone(), user.clone(), table.clone(), view.clone(), columns.clone());
+        async move {
+            let Some((head, page)) = state else { return Ok(None) };
+            if let Some(h) = head {
+                return Ok(Some((h, Some((None, page)))));
+            }
+            let Some(page) = page else { return Ok(None) };
+            let mut out = CsvOut::continued(Vec::with_capacity(page.rows.len() * 80), opts.separator);
+            for r in &page.rows {
+                out.write_row(line(r, &columns, opts.lang))?;
+            }
+            let next = match page.next_key_set {
+                Some(cursor) => {
+                    let q = RowQuery { page_size: Some(PAGE), next_key_set: Some(cursor), offset: None, from_end: false, ..view };
+                    Some(query::query_rows(&store, &user, &table, &q).await?)
+                }
+                None => None,
+            };
+            Ok(Some((out.into_inner()?, next.map(|p| (None, Some(p))))))
+        }
+    }))
+}
+
+/// The view as an XLSX workbook: a frozen header, numbers as numbers, dates as dates.
+pub async fn xlsx(store: &Store, user: &CurrentUser, table: &str, view: RowQuery, lang: Lang) -> Result<Vec<u8>> {
+    let def = store.table_for_read(table).await?;
+    let columns = view_columns(&def, &view);
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format(lang.pick("dd/mm/yyyy", "yyyy-mm-dd"));
+    let x = |e: rust_xlsxwriter::XlsxError| EngineError::internal(format!("xlsx: {e}"));
+    for (j, h) in header(&columns, lang).iter().enumerate() {
+        sheet.write_string_with_format(0, j as u16, h, &bold).map_err(x)?;
+    }
+    sheet.set_freeze_panes(1, 1).map_err(x)?;
+    let mut written = 0usize;
+    let mut cursor = None;
+    loop {
+        let q = RowQuery { page_size: Some(PAGE), next_key_set: cursor, offset: None, from_end: false, ..view.clone() };
+        let page = query::query_rows(store, user, table, &q).await?;
+        for r in &page.rows {
+            if written >= XLSX_MAX_ROWS {
+                return Err(EngineError::invalid(format!("a sheet holds at most {XLSX_MAX_ROWS} rows: filter the view, or export CSV")));
+            }
+            let row = (written + 1) as u32;
+            sheet.write_string(row, 0, &r.code).map_err(x)?;
+            sheet.write_string(row, 1, r.display_value.as_deref().unwrap_or_default()).map_err(x)?;
+            for (j, (name, ty)) in columns.iter().enumerate() {
+                let col = (j + 2) as u16;
+                match (ty, r.column_values.get(name)) {
+                    (_, None | Some(Value::Null)) => {}
+                    (DataType::Int | DataType::Decimal, Some(Value::Number(n))) => {
+                        sheet.write_number(row, col, n.as_f64().unwrap_or_default()).map_err(x)?;
+                    }
+                    (DataType::Date, Some(Value::String(s))) => match excel_date(s) {
+                        Some(d) => {
+                            sheet.write_datetime_with_format(row, col, &d, &date).map_err(x)?;
+                        }
+                        None => {
+                            sheet.write_string(row, col, s).map_err(x)?;
+                        }
+                    },
+                    (DataType::Boolean, Some(Value::Bool(b))) => {
+                        sheet.write_boolean(row, col, *b).map_err(x)?;
+                    }
+                    (_, Some(v)) => {
+                        sheet.write_string(row, col, &cell_text(Some(v), lang)).map_err(x)?;
+                    }
+                }
+            }
+            sheet.write_boolean(row, (columns.len() + 2) as u16, r.is_active).map_err(x)?;
+            written += 1;
+        }
+        match page.next_key_set {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    book.save_to_buffer().map_err(x)
+}
+
+fn excel_date(s: &str) -> Option<rust_xlsxwriter::ExcelDateTime> {
+    use chrono::Datelike;
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    rust_xlsxwriter::ExcelDateTime::from_ymd(u16::try_from(d.year()).ok()?, d.month() as u8, d.day() as u8).ok()
+}

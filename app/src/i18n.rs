@@ -587,6 +587,14 @@ keys! {
     Close => "Cerrar", "Close";
     FillDown => "Rellenar hacia abajo", "Fill down";
     ExportCsv => "Exportar CSV", "Export CSV";
+    SearchRows => "Buscar en las filas…", "Search the rows…";
+    Operator => "Operador", "Operator";
+    Value => "Valor", "Value";
+    AddFilter => "Filtrar", "Add filter";
+    RemoveFilter => "Quitar el filtro", "Remove the filter";
+    ViewName => "Nombre de la vista", "View name";
+    SaveView => "Guardar vista", "Save view";
+    SavedViews => "Vistas guardadas", "Saved views";
     ExportXlsx => "Exportar XLSX", "Export XLSX";
 }
 

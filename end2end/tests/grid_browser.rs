@@ -1,6 +1,7 @@
 //! The rows grid in a real browser (Debian's Chromium): a cell edited in place and refused as it
 //! is typed by the same rules the server runs, a 3×5 block pasted from the clipboard (and a bad
-//! block refused whole), the paste undone, a conflict when two sessions edit the same row; then a
+//! block refused whole), the paste undone, a conflict when two sessions edit the same row, fill
+//! down, a block edit, the row's history, search, a filter and a saved view; then a
 //! table of 1,000,000 rows, whose first rows and last rows are timed and printed.
 
 mod common;
@@ -185,6 +186,24 @@ async fn cells_are_edited_pasted_undone_and_a_conflict_is_offered_to_resolve() -
     expect(page.locator("[data-testid=row-change]")).to_have_count(2).await?;
     expect(page.locator("[data-testid=row-change]").first()).to_contain_text("77").await?;
     page.screenshot_to_file(&shots_dir().join("grid-history-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
+
+    // Search, a filter on top of it, a view saved and brought back.
+    page.locator("[data-testid=grid-search]").fill("item 1", None).await?;
+    page.locator("[data-testid=grid-search]").press("Enter", None).await?;
+    expect(page.locator("[data-testid=rows-total]")).to_have_text("11").await?;
+    page.locator("[data-testid=filter-field]").select_option("items_price", None).await?;
+    page.locator("[data-testid=filter-op]").select_option(">", None).await?;
+    page.locator("[data-testid=filter-value]").fill("15", None).await?;
+    page.locator("[data-testid=add-filter]").click(None).await?;
+    expect(page.locator("[data-testid=rows-total]")).to_have_text("10").await?;
+    expect(page.locator(&cell(0, 0))).to_have_text("I-10").await?;
+    page.locator("[data-testid=view-name]").fill("caros", None).await?;
+    page.locator("[data-testid=save-view]").click(None).await?;
+    page.locator("[data-testid=active-filters] .chip-x").click(None).await?;
+    expect(page.locator("[data-testid=rows-total]")).to_have_text("11").await?;
+    page.locator("[data-testid=saved-views]").select_option("caros", None).await?;
+    expect(page.locator("[data-testid=rows-total]")).to_have_text("10").await?;
+    page.screenshot_to_file(&shots_dir().join("grid-filtered-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
 
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
     page.screenshot_to_file(&shots_dir().join("grid-phone.png"), ScreenshotOptions::builder().full_page(true).build()).await?;

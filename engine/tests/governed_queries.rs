@@ -161,7 +161,14 @@ async fn a_grid_jumps_by_offset_and_from_the_end_to_the_same_rows_the_pages_give
     let filters = vec![f("qty", Operator::Ne, json!(4))];
     let all = all_pages(&s, &u, RowQuery { filters: filters.clone(), sorting: sorting.clone(), page_size: Some(50), ..Default::default() }).await?;
     let codes = |rows: &[RowData]| rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>();
-    assert_eq!(query::count_rows(&s, &u, "PRODUCTS", &filters).await?, all.len() as i64);
+    assert_eq!(query::count_rows(&s, &u, "PRODUCTS", &filters, None).await?, all.len() as i64);
+    // Search: every word somewhere in the row's text, counted and paged alike.
+    let lamps = all_pages(&s, &u, RowQuery { filters: filters.clone(), search: Some("lamp item".into()), page_size: Some(13), ..Default::default() }).await?;
+    let want: Vec<String> = all.iter().filter(|r| r.column_values["name"].as_str().is_some_and(|n| n.to_lowercase().contains("lamp") && n.to_lowercase().contains("item"))).map(|r| r.code.clone()).collect();
+    assert!(!want.is_empty());
+    assert_eq!(codes(&lamps).into_iter().collect::<BTreeSet<_>>(), want.into_iter().collect::<BTreeSet<_>>());
+    assert_eq!(query::count_rows(&s, &u, "PRODUCTS", &filters, Some("LAMP item")).await?, lamps.len() as i64);
+    assert_eq!(query::count_rows(&s, &u, "PRODUCTS", &filters, Some("100%_")).await?, 0, "wildcards are literal");
     for offset in [0usize, 1, 37, 100, all.len() - 20] {
         let q = RowQuery { filters: filters.clone(), sorting: sorting.clone(), page_size: Some(20), offset: Some(offset as i64), ..Default::default() };
         let page = query::query_rows(&s, &u, "PRODUCTS", &q).await?;

@@ -101,7 +101,7 @@ pub async fn get_grid_spec(name: String, filters: Vec<engine::eav::Filter>) -> R
     let store = ssr::services()?.tables;
     let def = store.table(&name).await.map_err(ssr::fail)?;
     let detail = engine::eav::schema::tables::table_detail(&store, &user, def.id).await.map_err(ssr::fail)?;
-    let total = engine::eav::query::count_rows(&store, &user, &name, &filters).await.map_err(ssr::fail)?;
+    let total = engine::eav::query::count_rows(&store, &user, &name, &filters, None).await.map_err(ssr::fail)?;
     let unmask = def.allows(&user, Permission::TableUnmask);
     let mut props = detail.properties.clone();
     props.sort_by_key(|p| p.display_order);
@@ -144,4 +144,11 @@ pub async fn save_grid_rows(name: String, operations: Vec<engine::eav::BatchOper
 pub async fn get_row_history(name: String, id: uuid::Uuid) -> Result<Vec<engine::eav::RowChange>, AppError> {
     let user = ssr::user().await?;
     engine::eav::read::row_history(&ssr::services()?.tables, &user, &name, id).await.map_err(ssr::fail)
+}
+
+/// How many rows a view keeps (exact), to size the grid.
+#[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]
+pub async fn count_table_rows(name: String, filters: Vec<engine::eav::Filter>, search: Option<String>) -> Result<i64, AppError> {
+    let user = ssr::user().await?;
+    engine::eav::query::count_rows(&ssr::services()?.tables, &user, &name, &filters, search.as_deref()).await.map_err(ssr::fail)
 }

@@ -116,6 +116,32 @@ fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
+/// Each word of `search` in the code, the display value or a text column the reader may see.
+fn search_condition(def: &TableDef, user: &CurrentUser, search: &str, sql: &mut Sql) -> Result<Option<String>> {
+    let words: Vec<&str> = search.split_whitespace().take(8).collect();
+    if words.is_empty() {
+        return Ok(None);
+    }
+    if search.chars().count() > 200 {
+        return Err(EngineError::invalid("search for at most 200 characters"));
+    }
+    let unmask = def.allows(user, Permission::TableUnmask);
+    let mut places = vec!["code".to_string(), "coalesce(display_value, '')".to_string()];
+    places.extend(
+        def.columns
+            .iter()
+            .filter(|c| matches!(c.ty, DataType::String | DataType::Enum) && (c.masking == MaskingRule::None || unmask))
+            .map(|c| format!("coalesce({}, '')", c.physical)),
+    );
+    let haystack = places.join(" || ' ' || ");
+    let mut all = Vec::new();
+    for w in words {
+        let p = sql.bind(format!("%{}%", like_escape(w)))?;
+        all.push(format!("({haystack}) ILIKE {p}"));
+    }
+    Ok(Some(format!("({})", all.join(" AND "))))
+}
+
 fn condition(def: &TableDef, user: &CurrentUser, f: &Filter, sql: &mut Sql) -> Result<String> {
     let target = resolve(def, user, &f.field)?;
     let bad = |m: &str| -> EngineError { DataError::ValueInvalid { column: f.field.clone(), message: m.to_string() }.into() };
@@ -321,13 +347,13 @@ async fn query_with(store: &Store, user: &CurrentUser, def: &TableDef, q: &RowQu
     for name in q.filters.iter().map(|f| &f.field).chain(q.sorting.iter().map(|s| &s.field)) {
         resolve(def, user, name)?;
     }
-    let Some(page) = page_of(store, def, q).await? else { return Ok(None) };
+    let Some(page) = page_of(store, def, q, user).await? else { return Ok(None) };
     Ok(Some(RowPage { rows: page.rows.into_iter().map(|r| mask_for(def, user, r)).collect(), next_key_set: page.next_key_set }))
 }
 
 /// One page, unmasked (the caller masks it for its reader); `None` when the table's schema is no
 /// longer the one `def` describes.
-async fn page_of(store: &Store, def: &TableDef, q: &RowQuery) -> Result<Option<RowPage>> {
+async fn page_of(store: &Store, def: &TableDef, q: &RowQuery, reader: &CurrentUser) -> Result<Option<RowPage>> {
     let user = &unmasking();
     if q.filters.len() > MAX_FILTERS {
         return Err(EngineError::invalid(format!("at most {MAX_FILTERS} filters")));
@@ -345,6 +371,9 @@ async fn page_of(store: &Store, def: &TableDef, q: &RowQuery) -> Result<Option<R
     let mut conds = Vec::new();
     for f in &q.filters {
         conds.push(condition(&def, user, f, &mut sql)?);
+    }
+    if let Some(found) = q.search.as_deref().map(|s| search_condition(def, reader, s, &mut sql)).transpose()?.flatten() {
+        conds.push(found);
     }
     let keys = keys(&def, user, &q.sorting)?;
     if let Some(cursor) = &q.next_key_set {
@@ -400,7 +429,7 @@ async fn page_of(store: &Store, def: &TableDef, q: &RowQuery) -> Result<Option<R
 }
 
 /// How many rows `filters` keep (exact): what a grid sizes its scrollbar by.
-pub async fn count_rows(store: &Store, user: &CurrentUser, table: &str, filters: &[Filter]) -> Result<i64> {
+pub async fn count_rows(store: &Store, user: &CurrentUser, table: &str, filters: &[Filter], search: Option<&str>) -> Result<i64> {
     let def = store.table_for_read(table).await?;
     def.require(user, Permission::TableRead)?;
     if filters.len() > MAX_FILTERS {
@@ -410,6 +439,9 @@ pub async fn count_rows(store: &Store, user: &CurrentUser, table: &str, filters:
     let mut conds = Vec::new();
     for f in filters {
         conds.push(condition(&def, user, f, &mut sql)?);
+    }
+    if let Some(found) = search.map(|s| search_condition(&def, user, s, &mut sql)).transpose()?.flatten() {
+        conds.push(found);
     }
     let text = format!(
         "SELECT count(*) FROM {}{}",
@@ -439,7 +471,7 @@ pub async fn list_rows(store: &Store, user: &CurrentUser, table: &str, page_size
     let page = match hit {
         Some(page) => page,
         None => {
-            let Some(page) = page_of(store, &def, &q).await? else { return query_rows(store, user, table, &q).await };
+            let Some(page) = page_of(store, &def, &q, user).await? else { return query_rows(store, user, table, &q).await };
             if let Some(g) = generation {
                 super::cache::put_page(redis, def.id, g, &page_key, &page).await;
             }

@@ -565,6 +565,10 @@ pub struct RowQuery {
     /// Count from the end of the order (the page still comes in order): the last rows at once.
     #[serde(default)]
     pub from_end: bool,
+    /// Words every row kept must contain somewhere in its code, display value or text columns
+    /// (case-insensitive); masked columns are searched only for readers who may unmask them.
+    #[serde(default)]
+    pub search: Option<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

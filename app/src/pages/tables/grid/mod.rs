@@ -6,16 +6,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use engine::eav::{Direction, RowData, RowQuery, Sort};
+use engine::eav::{Direction, Filter, RowData, RowQuery, Sort};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 mod cells;
 mod edit;
+mod filters;
 mod history;
 mod keys;
 
-use crate::api::{AppError, GridSpec, get_grid_spec, get_table_rows};
+use crate::api::{AppError, GridSpec, count_table_rows, get_grid_spec, get_table_rows};
 use crate::components::ErrorNote;
 use crate::format::fmt_int;
 use crate::i18n::{Key, tr};
@@ -75,6 +76,8 @@ pub struct Grid {
     pub rows: RwSignal<HashMap<i64, RowData>>,
     pub total: RwSignal<i64>,
     pub sorting: RwSignal<Vec<Sort>>,
+    pub filters: RwSignal<Vec<Filter>>,
+    pub search: RwSignal<String>,
     pub requested: StoredValue<HashSet<i64>>,
     pub scroll: RwSignal<f64>,
     pub height: RwSignal<f64>,
@@ -142,7 +145,15 @@ impl Grid {
             // The second half is read from the end of the order: the last row costs what the first does.
             let from_end = start > total / 2;
             let offset = if from_end { total - start - n } else { start };
-            let q = RowQuery { page_size: Some(n), offset: Some(offset), from_end, sorting: self.sorting.get_untracked(), ..Default::default() };
+            let q = RowQuery {
+                page_size: Some(n),
+                offset: Some(offset),
+                from_end,
+                sorting: self.sorting.get_untracked(),
+                filters: self.filters.get_untracked(),
+                search: Some(self.search.get_untracked()).filter(|s| !s.trim().is_empty()),
+                ..Default::default()
+            };
             let name = self.name.get_value();
             leptos::task::spawn_local(async move {
                 match get_table_rows(name, q).await {
@@ -172,10 +183,38 @@ impl Grid {
         }
     }
 
-    /// The file of this view (its order), in the reader's language.
+    /// The file of this view (its search, filters and order), in the reader's language.
     pub fn export_href(self, format: &str) -> String {
-        let view = serde_json::json!({ "sorting": self.sorting.get() }).to_string();
+        let search = Some(self.search.get()).filter(|s| !s.trim().is_empty());
+        let view = serde_json::json!({ "sorting": self.sorting.get(), "filters": self.filters.get(), "search": search }).to_string();
         format!("/api/v1/data/{}/export?format={format}&lang={}&view={}", self.name.get_value(), self.locale.get().code(), percent(&view))
+    }
+
+    /// Shows the rows `filters` and `search` keep: counted again, read afresh from the top.
+    pub fn refresh(self, filters: Vec<Filter>, search: String) {
+        self.filters.set(filters.clone());
+        self.search.set(search.clone());
+        let name = self.name.get_value();
+        let search = Some(search).filter(|s| !s.trim().is_empty());
+        leptos::task::spawn_local(async move {
+            match count_table_rows(name, filters, search).await {
+                Ok(total) => {
+                    self.requested.update_value(HashSet::clear);
+                    self.rows.set(HashMap::new());
+                    self.undo.set(Vec::new());
+                    self.sel.set((0, self.sel.get_untracked().1));
+                    self.anchor.set(None);
+                    self.note.set(None);
+                    if let Some(el) = self.container.get_untracked() {
+                        el.set_scroll_top(0);
+                    }
+                    self.scroll.set(0.0);
+                    self.total.set(total);
+                    self.load(0, self.visible() * 2 + 1);
+                }
+                Err(e) => self.note.set(Some(crate::components::error_text(self.locale.get_untracked(), &e.0))),
+            }
+        });
     }
 
     /// Sorts by column `c` (again: the other way), reading the rows afresh.
@@ -219,6 +258,8 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
         rows: RwSignal::new(first_block),
         total: RwSignal::new(total),
         sorting: RwSignal::new(Vec::new()),
+        filters: RwSignal::new(Vec::new()),
+        search: RwSignal::new(String::new()),
         requested: StoredValue::new(HashSet::from([0])),
         scroll: RwSignal::new(0.0),
         height: RwSignal::new(560.0),
@@ -262,6 +303,7 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
             </p>
             {move || grid.note.get().map(|n| view! { <p class="note note-warn" role="alert" data-testid="grid-note">{n}</p> })}
             <edit::ConflictBox grid/>
+            <filters::FilterBar grid/>
             <div class="actions grid2-tools">
                 {can_write.then(|| view! {
                     <button class="btn" data-testid="undo" title="Ctrl+Z" disabled=move || grid.undo.with(Vec::is_empty) on:click=move |_| edit::undo_last(grid)>{tr(Key::Undo)}</button>

@@ -594,6 +594,13 @@ keys! {
     RemoveFilter => "Quitar el filtro", "Remove the filter";
     ViewName => "Nombre de la vista", "View name";
     SaveView => "Guardar vista", "Save view";
+    Order => "Orden", "Order";
+    MoveUp => "Subir", "Move up";
+    MoveDown => "Bajar", "Move down";
+    Masking => "Enmascarado", "Masking";
+    DefaultValue => "Valor por defecto", "Default value";
+    RuleParameters => "Parámetros de la regla (JSON)", "Rule parameters (JSON)";
+    NoRule => "Sin regla", "No rule";
     SavedViews => "Vistas guardadas", "Saved views";
     ExportXlsx => "Exportar XLSX", "Export XLSX";
 }

@@ -276,6 +276,7 @@ fn matrix() -> Vec<Row> {
         sfn::<GetGridSpec>(r#"j:{"name":"MATRIX","filters":[]}"#, [401, 200, 200, 200]),
         sfn::<SaveGridRows>(r#"j:{"name":"MATRIX","operations":[]}"#, [401, 403, 200, 200]),
         sfn::<GetRowHistory>("f:name=MATRIX&id={lrow}", [401, 200, 200, 200]),
+        sfn::<ReorderTableColumns>(r#"j:{"table_id":"{ltable}","property_ids":["{property}"]}"#, [401, 403, 403, 200]),
         sfn::<CountTableRows>(r#"j:{"name":"MATRIX","filters":[],"search":"M-"}"#, [401, 200, 200, 200]),
         sfn::<AddTableColumn>(
             r#"j:{"column":{"column_name":"fn_col","data_type":"Int"},"property":{"logical_table_id":"{none}","column_definition_id":"{none}"}}"#,

@@ -59,10 +59,24 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
         if mandatory {
             page.locator("[data-testid=column-mandatory]").check(None).await?;
         }
+        if name == "ean" {
+            // A rule whose parameters are read as they are typed.
+            page.locator("[data-testid=column-rule]").select_option("length", None).await?;
+            page.locator("[data-testid=column-rule-params]").fill("{\"min\": ", None).await?;
+            expect(page.locator("[data-testid=rule-verdict]")).to_contain_text("JSON").await?;
+            expect(page.locator("[data-testid=add-column-submit]")).to_be_disabled().await?;
+            page.locator("[data-testid=column-rule-params]").fill("{\"min\": 13, \"max\": 13}", None).await?;
+            expect(page.locator("[data-testid=add-column-submit]")).to_be_enabled().await?;
+        }
         page.locator("[data-testid=add-column-submit]").click(None).await?;
         expect(page.locator(&format!("[data-testid=column-row]:has-text('{name}')"))).to_be_visible().await?;
         page.locator("body[data-hydrated=true]").wait_for(None).await?;
     }
+
+    // Columns reorder: ean first now (a button; dragging a row does the same).
+    page.locator("[data-testid=column-row]:has-text('ean') [data-testid=column-up]").click(None).await?;
+    expect(page.locator("[data-testid=column-row]").first()).to_contain_text("ean").await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
 
     // The check is judged while it is typed, by the same parser the server runs.
     page.locator("[data-testid=constraint-name]").fill("precio_positivo", None).await?;

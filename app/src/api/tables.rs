@@ -152,3 +152,10 @@ pub async fn count_table_rows(name: String, filters: Vec<engine::eav::Filter>, s
     let user = ssr::user().await?;
     engine::eav::query::count_rows(&ssr::services()?.tables, &user, &name, &filters, search.as_deref()).await.map_err(ssr::fail)
 }
+
+/// The table's columns in a new order.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn reorder_table_columns(table_id: uuid::Uuid, property_ids: Vec<uuid::Uuid>) -> Result<Vec<engine::eav::PropertyInfo>, AppError> {
+    let user = ssr::user().await?;
+    engine::eav::schema::properties::reorder(&ssr::services()?.tables, &user, table_id, &property_ids).await.map_err(ssr::fail)
+}

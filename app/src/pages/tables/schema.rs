@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 
-use crate::api::{AddTableColumn, AddTableConstraint, AppError, get_table_schema};
+use crate::api::{AddTableColumn, AddTableConstraint, AppError, ReorderTableColumns, get_table_schema};
 use crate::components::ErrorNote;
 use crate::format::{fmt_int, fmt_time};
 use crate::i18n::{Key, t, tr, use_locale};
@@ -22,15 +22,19 @@ pub fn TableSchemaPage() -> impl IntoView {
     let params = use_params_map();
     let add_column = ServerAction::<AddTableColumn>::new();
     let add_constraint = ServerAction::<AddTableConstraint>::new();
+    let reorder = ServerAction::<ReorderTableColumns>::new();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
-    let schema = Resource::new(move || (name(), add_column.version().get(), add_constraint.version().get()), |(n, _, _)| get_table_schema(n));
+    let schema = Resource::new(
+        move || (name(), add_column.version().get(), add_constraint.version().get(), reorder.version().get()),
+        |(n, _, _, _)| get_table_schema(n),
+    );
     view! {
         <div class="stack">
             <Suspense fallback=move || view! { <section class="panel"><p class="muted">{tr(Key::Loading)}</p></section> }>
                 {move || Suspend::new(async move {
                     match schema.await {
                         Err(e) => view! { <section class="panel"><ErrorNote error=e/></section> }.into_any(),
-                        Ok((detail, history)) => view! { <SchemaView detail history add_column add_constraint/> }.into_any(),
+                        Ok((detail, history)) => view! { <SchemaView detail history add_column add_constraint reorder/> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -44,6 +48,7 @@ fn SchemaView(
     history: Vec<SchemaChange>,
     add_column: ServerAction<AddTableColumn>,
     add_constraint: ServerAction<AddTableConstraint>,
+    reorder: ServerAction<ReorderTableColumns>,
 ) -> impl IntoView {
     let table = detail.table.clone();
     let mut props = detail.properties.clone();
@@ -62,7 +67,8 @@ fn SchemaView(
                 {(!table.description.is_empty()).then(|| format!("{} · ", table.description))}{format!("v{} · {} ", table.version, fmt_int(table.row_count))}{tr(Key::RowsWord)}
             </p>
             <h2>{tr(Key::Columns)}</h2>
-            <ColumnsTable props/>
+            <ColumnsTable props table_id=table.id reorder/>
+            {move || reorder.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
             <h2>{tr(Key::Constraints)}</h2>
             <ConstraintsTable constraints=detail.constraints.clone()/>
         </section>
@@ -95,10 +101,24 @@ fn type_name(t: DataType) -> &'static str {
 }
 
 #[component]
-fn ColumnsTable(props: Vec<PropertyInfo>) -> impl IntoView {
+fn ColumnsTable(props: Vec<PropertyInfo>, table_id: uuid::Uuid, reorder: ServerAction<ReorderTableColumns>) -> impl IntoView {
     if props.is_empty() {
         return view! { <p class="muted" data-testid="no-columns">{tr(Key::NoColumns)}</p> }.into_any();
     }
+    let ids: Vec<uuid::Uuid> = props.iter().map(|p| p.id).collect();
+    let n = ids.len();
+    let ids = StoredValue::new(ids);
+    // Moves the column at `from` to `to` (buttons, or dragged onto another row).
+    let move_to = move |from: usize, to: usize| {
+        if from == to || to >= n {
+            return;
+        }
+        let mut order = ids.get_value();
+        let id = order.remove(from);
+        order.insert(to, id);
+        reorder.dispatch(ReorderTableColumns { table_id, property_ids: order });
+    };
+    let dragging = RwSignal::new(None::<usize>);
     view! {
         <div class="table-wrap"><table class="table" data-testid="columns">
             <thead><tr>
@@ -107,12 +127,16 @@ fn ColumnsTable(props: Vec<PropertyInfo>) -> impl IntoView {
                 <th scope="col">{tr(Key::Mandatory)}</th>
                 <th scope="col">{tr(Key::Unique)}</th>
                 <th scope="col">{tr(Key::Rule)}</th>
+                <th scope="col"><span class="visually-hidden">{tr(Key::Order)}</span></th>
             </tr></thead>
             <tbody>
-                {props.into_iter().map(|p| {
+                {props.into_iter().enumerate().map(|(i, p)| {
                     let soft = !p.soft_rules.is_empty();
                     view! {
-                        <tr data-testid="column-row">
+                        <tr data-testid="column-row" draggable="true"
+                            on:dragstart=move |_| dragging.set(Some(i))
+                            on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+                            on:drop=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); if let Some(from) = dragging.get_untracked() { move_to(from, i); } dragging.set(None); }>
                             <td><code>{p.column_name.clone()}</code></td>
                             <td>{type_name(p.data_type)}</td>
                             <td>{if p.is_mandatory { "✓" } else { "" }}</td>
@@ -120,6 +144,10 @@ fn ColumnsTable(props: Vec<PropertyInfo>) -> impl IntoView {
                             <td>
                                 {p.validation_rule_type.map(|r| view! { <span class="chip">{rule_name(r)}</span>" "<code>{params_text(&p.validation_parameters)}</code> })}
                                 {soft.then(|| view! { " "<span class="badge badge-warn">{tr(Key::Soft)}</span> })}
+                            </td>
+                            <td class="row-actions">
+                                <button class="btn btn-ghost" data-testid="column-up" aria-label=tr(Key::MoveUp) disabled=i == 0 on:click=move |_| move_to(i, i.saturating_sub(1))>"↑"</button>
+                                <button class="btn btn-ghost" data-testid="column-down" aria-label=tr(Key::MoveDown) disabled=i + 1 == n on:click=move |_| move_to(i, i + 1)>"↓"</button>
                             </td>
                         </tr>
                     }
@@ -195,6 +223,37 @@ fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTable
     let enum_values = RwSignal::new(String::new());
     let mandatory = RwSignal::new(false);
     let unique = RwSignal::new(false);
+    let rule = RwSignal::new(None::<RuleType>);
+    let params = RwSignal::new(String::new());
+    let masking = RwSignal::new(MaskingRule::None);
+    let default = RwSignal::new(String::new());
+    // The rule's parameters read as the server will read them, as they are typed.
+    let rule_verdict = Memo::new(move |_| {
+        let ty = rule.get()?;
+        let text = params.get();
+        let value: Value = if text.trim().is_empty() {
+            Value::Object(Default::default())
+        } else {
+            match serde_json::from_str(&text) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(format!("JSON: {e}"))),
+            }
+        };
+        Some(engine::eav::rules::Rule::new(ty, &value).map(|_| ()))
+    });
+    let params_value = move || -> Value { serde_json::from_str(&params.get_untracked()).unwrap_or(Value::Object(Default::default())) };
+    let default_value = move || -> Option<Value> {
+        let text = default.get_untracked();
+        let t = text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        Some(match ty.get_untracked() {
+            DataType::Int | DataType::Decimal => t.replace(',', ".").parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(Value::String(t.into()), Value::Number),
+            DataType::Boolean => Value::Bool(matches!(t.to_lowercase().as_str(), "true" | "sí" | "si" | "yes" | "1")),
+            _ => Value::String(t.into()),
+        })
+    };
     let send = move |soft: bool| {
         let values: Vec<String> = enum_values.get().split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         action.dispatch(AddTableColumn {
@@ -204,8 +263,8 @@ fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTable
                 description: String::new(),
                 enum_values: values,
                 reference_table_id: None,
-                default_value: None,
-                masking_rule: MaskingRule::None,
+                default_value: default_value(),
+                masking_rule: masking.get(),
             },
             property: NewProperty {
                 logical_table_id: table_id,
@@ -214,12 +273,14 @@ fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTable
                 is_mandatory: mandatory.get(),
                 is_value_unique: unique.get(),
                 is_indexed: false,
-                validation_rule_type: None,
-                validation_parameters: Value::Null,
+                validation_rule_type: rule.get(),
+                validation_parameters: if rule.get().is_some() { params_value() } else { Value::Null },
                 soft,
             },
         });
     };
+    const RULES: [RuleType; 7] = [RuleType::Regex, RuleType::Length, RuleType::Range, RuleType::Enum, RuleType::Email, RuleType::Url, RuleType::DateRange];
+    const MASKS: [(MaskingRule, &str); 4] = [(MaskingRule::None, "none"), (MaskingRule::Full, "full"), (MaskingRule::Last4, "last4"), (MaskingRule::Email, "email")];
     view! {
         <form class="form form-grid" data-testid="add-column" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(false); }>
             <label class="field">
@@ -242,6 +303,45 @@ fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTable
                     <input type="text" placeholder="A, B, C" prop:value=enum_values on:input=move |ev| enum_values.set(event_target_value(&ev))/>
                 </label>
             </Show>
+            <label class="field">
+                <span>{tr(Key::Rule)}</span>
+                <select data-testid="column-rule" on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    rule.set(RULES.into_iter().find(|r| rule_name(*r) == v));
+                }>
+                    <option value="">{tr(Key::NoRule)}</option>
+                    {RULES.into_iter().map(|r| view! { <option value=rule_name(r)>{rule_name(r)}</option> }).collect_view()}
+                </select>
+            </label>
+            <Show when=move || rule.get().is_some_and(|r| !matches!(r, RuleType::Email | RuleType::Url))>
+                <label class="field">
+                    <span>{tr(Key::RuleParameters)}</span>
+                    <input type="text" class="code" data-testid="column-rule-params" prop:value=params on:input=move |ev| params.set(event_target_value(&ev))
+                        placeholder=move || match rule.get() {
+                            Some(RuleType::Regex) => r#"{"pattern": "^[A-Z]{3}-\d+$"}"#,
+                            Some(RuleType::Length) => r#"{"min": 1, "max": 40}"#,
+                            Some(RuleType::Range) => r#"{"min": 0, "max": 1000}"#,
+                            Some(RuleType::Enum) => r#"{"values": ["a", "b"]}"#,
+                            Some(RuleType::DateRange) => r#"{"min": "2020-01-01"}"#,
+                            _ => "",
+                        }
+                        aria-invalid=move || matches!(rule_verdict.get(), Some(Err(_))).to_string()/>
+                    <small class="hint" data-testid="rule-verdict">{move || match rule_verdict.get() { Some(Err(e)) => e, _ => String::new() }}</small>
+                </label>
+            </Show>
+            <label class="field">
+                <span>{tr(Key::Masking)}</span>
+                <select data-testid="column-masking" on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    masking.set(MASKS.iter().find(|(_, n)| *n == v).map_or(MaskingRule::None, |(m, _)| *m));
+                }>
+                    {MASKS.iter().map(|(_, n)| view! { <option value=*n>{*n}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="field">
+                <span>{tr(Key::DefaultValue)}</span>
+                <input type="text" data-testid="column-default" prop:value=default on:input=move |ev| default.set(event_target_value(&ev))/>
+            </label>
             <label class="check">
                 <input type="checkbox" data-testid="column-mandatory" prop:checked=mandatory on:change=move |ev| mandatory.set(event_target_checked(&ev))/>
                 <span>{tr(Key::Mandatory)}</span>
@@ -251,7 +351,7 @@ fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTable
                 <span>{tr(Key::Unique)}</span>
             </label>
             <div class="actions">
-                <button class="btn btn-primary" type="submit" data-testid="add-column-submit" disabled=move || action.pending().get()>{tr(Key::AddColumn)}</button>
+                <button class="btn btn-primary" type="submit" data-testid="add-column-submit" disabled=move || action.pending().get() || matches!(rule_verdict.get(), Some(Err(_)))>{tr(Key::AddColumn)}</button>
             </div>
         </form>
         {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <Refusal error=e keep_soft=Callback::new(move |_| send(true))/> })}

@@ -330,3 +330,19 @@ pub async fn add_column(store: &Store, user: &CurrentUser, column: &super::super
     }
     bound
 }
+
+/// Puts a table's columns in the order of `property_ids` (each gets its position as its
+/// `display_order`); only the ones that move are changed, each change recorded like any other.
+pub async fn reorder(store: &Store, user: &CurrentUser, table_id: Uuid, property_ids: &[Uuid]) -> Result<Vec<PropertyInfo>> {
+    let current = list_properties(store, user, table_id).await?;
+    if property_ids.len() != current.len() || !current.iter().all(|p| property_ids.contains(&p.id)) {
+        return Err(EngineError::invalid("name every column of the table once, in the new order"));
+    }
+    for (i, id) in property_ids.iter().enumerate() {
+        let order = i as i32 + 1;
+        if current.iter().any(|p| p.id == *id && p.display_order != order) {
+            update_property(store, user, *id, &PropertyPatch { display_order: Some(order), ..Default::default() }).await?;
+        }
+    }
+    list_properties(store, user, table_id).await
+}

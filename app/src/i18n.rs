@@ -601,6 +601,8 @@ keys! {
     DefaultValue => "Valor por defecto", "Default value";
     RuleParameters => "Parámetros de la regla (JSON)", "Rule parameters (JSON)";
     NoRule => "Sin regla", "No rule";
+    FromVersion => "Desde", "From";
+    ToVersion => "Hasta", "To";
     SavedViews => "Vistas guardadas", "Saved views";
     ExportXlsx => "Exportar XLSX", "Export XLSX";
 }

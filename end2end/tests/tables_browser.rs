@@ -99,6 +99,10 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
     page.locator("[data-testid=add-constraint-submit]").click(None).await?;
     expect(page.locator("[data-testid=constraint-row]:has-text('ean_unico')")).to_be_visible().await?;
     expect(page.locator("[data-testid=schema-history] li:has-text('constraint')").first()).to_be_visible().await?;
+    // Between two versions: the two constraints added after the reordering.
+    page.locator("[data-testid=history-from]").select_option("5", None).await?;
+    expect(page.locator("[data-testid=schema-history] li")).to_have_count(2).await?;
+    page.locator("[data-testid=history-from]").select_option("0", None).await?;
     shot(&page, "table-schema-desktop").await?;
 
     // The import: table and dataset chosen, mapping matched by name, a dry run first.

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_no_console_errors, launch, shots_dir};
+use common::{assert_no_console_errors, launch, shots_dir, sign_in};
 use end2end::TestServer;
 use playwright_rs::{ScreenshotOptions, expect};
 use serde_json::{Value, json};
@@ -59,15 +59,6 @@ impl Api {
     }
 }
 
-async fn sign_in(page: &playwright_rs::Page, server: &TestServer) -> anyhow::Result<()> {
-    page.goto(&server.url("/login"), None).await?;
-    page.locator("body[data-hydrated=true]").wait_for(None).await?;
-    page.locator("input[name=username]").fill("root", None).await?;
-    page.locator("input[name=password]").fill(PASSWORD, None).await?;
-    page.locator("form button[type=submit]").click(None).await?;
-    page.wait_for_url("**/datasets", None).await?;
-    Ok(())
-}
 
 fn cell(row: i64, col: usize) -> String {
     format!("[data-testid=grid-row][aria-rowindex='{}'] .grid2-cell[data-col='{col}']", row + 2)
@@ -99,7 +90,7 @@ async fn cells_are_edited_pasted_undone_and_a_conflict_is_offered_to_resolve() -
     let db = server.db().await?;
 
     let (_pw, browser, page) = launch().await?;
-    sign_in(&page, &server).await?;
+    sign_in(&page, &server, "root", PASSWORD).await?;
     page.goto(&server.url("/tables/ITEMS"), None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     expect(page.locator("[data-testid=rows-total]")).to_have_text("20").await?;
@@ -149,7 +140,7 @@ async fn cells_are_edited_pasted_undone_and_a_conflict_is_offered_to_resolve() -
     // Two sessions on the same row: the second to save meets the first's change, and chooses.
     let other_ctx = browser.new_context().await?;
     let other = other_ctx.new_page().await?;
-    sign_in(&other, &server).await?;
+    sign_in(&other, &server, "root", PASSWORD).await?;
     other.goto(&server.url("/tables/ITEMS"), None).await?;
     other.locator("body[data-hydrated=true]").wait_for(None).await?;
     other.locator(&cell(7, 2)).click(None).await?;
@@ -233,7 +224,7 @@ async fn a_grid_over_a_million_rows_paints_its_first_and_its_last_rows_quickly()
     println!("generated {N} rows in {:.1} s", started.elapsed().as_secs_f64());
 
     let (_pw, _browser, page) = launch().await?;
-    sign_in(&page, &server).await?;
+    sign_in(&page, &server, "root", PASSWORD).await?;
     let start = Instant::now();
     page.goto(&server.url("/tables/BIG"), None).await?;
     expect(page.locator(&cell(0, 0))).to_have_text("R0000001").await?;

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_no_console_errors, launch, shots_dir};
+use common::{assert_no_console_errors, launch, shots_dir, sign_in};
 use end2end::{TestServer, upload_dataset};
 use playwright_rs::{ScreenshotOptions, expect};
 
@@ -37,12 +37,7 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
     assert_eq!(dataset["rows"], 10, "{dataset}");
 
     let (_pw, _browser, page) = launch().await?;
-    page.goto(&server.url("/login"), None).await?;
-    page.locator("body[data-hydrated=true]").wait_for(None).await?;
-    page.locator("input[name=username]").fill("root", None).await?;
-    page.locator("input[name=password]").fill(PASSWORD, None).await?;
-    page.locator("form button[type=submit]").click(None).await?;
-    page.wait_for_url("**/datasets", None).await?;
+    sign_in(&page, &server, "root", PASSWORD).await?;
 
     // The table, from the list's form; its schema screen opens.
     page.goto(&server.url("/tables"), None).await?;

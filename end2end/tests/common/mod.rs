@@ -65,3 +65,14 @@ pub fn assert_no_console_errors() {
     let errors = CONSOLE_ERRORS.lock().unwrap_or_else(|p| p.into_inner()).clone();
     assert!(errors.is_empty(), "the pages logged {} error(s):\n{}", errors.len(), errors.join("\n"));
 }
+
+/// Signs `username` in through the login form and waits for the datasets screen.
+pub async fn sign_in(page: &Page, server: &end2end::TestServer, username: &str, password: &str) -> anyhow::Result<()> {
+    page.goto(&server.url("/login"), None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    page.locator("input[name=username]").fill(username, None).await?;
+    page.locator("input[name=password]").fill(password, None).await?;
+    page.locator("form button[type=submit]").click(None).await?;
+    page.wait_for_url("**/datasets", None).await?;
+    Ok(())
+}

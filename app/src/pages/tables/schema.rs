@@ -13,7 +13,7 @@ use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 
 use crate::api::{AddTableColumn, AddTableConstraint, AppError, ReorderTableColumns, get_table_schema};
-use crate::components::ErrorNote;
+use crate::components::{ErrorNote, TableHead};
 use crate::format::{fmt_int, fmt_time};
 use crate::i18n::{Key, t, tr, use_locale};
 
@@ -87,18 +87,6 @@ fn SchemaView(
     }
 }
 
-fn type_name(t: DataType) -> &'static str {
-    match t {
-        DataType::String => "String",
-        DataType::Int => "Int",
-        DataType::Decimal => "Decimal",
-        DataType::Boolean => "Boolean",
-        DataType::Date => "Date",
-        DataType::DateTime => "DateTime",
-        DataType::Enum => "Enum",
-        DataType::Reference => "Reference",
-    }
-}
 
 #[component]
 fn ColumnsTable(props: Vec<PropertyInfo>, table_id: uuid::Uuid, reorder: ServerAction<ReorderTableColumns>) -> impl IntoView {
@@ -121,14 +109,7 @@ fn ColumnsTable(props: Vec<PropertyInfo>, table_id: uuid::Uuid, reorder: ServerA
     let dragging = RwSignal::new(None::<usize>);
     view! {
         <div class="table-wrap"><table class="table" data-testid="columns">
-            <thead><tr>
-                <th scope="col">{tr(Key::Name)}</th>
-                <th scope="col">{tr(Key::TypeOf)}</th>
-                <th scope="col">{tr(Key::Mandatory)}</th>
-                <th scope="col">{tr(Key::Unique)}</th>
-                <th scope="col">{tr(Key::Rule)}</th>
-                <th scope="col"><span class="visually-hidden">{tr(Key::Order)}</span></th>
-            </tr></thead>
+            <TableHead cols=vec![Key::Name, Key::TypeOf, Key::Mandatory, Key::Unique, Key::Rule] actions=Key::Order/>
             <tbody>
                 {props.into_iter().enumerate().map(|(i, p)| {
                     let soft = !p.soft_rules.is_empty();
@@ -138,11 +119,11 @@ fn ColumnsTable(props: Vec<PropertyInfo>, table_id: uuid::Uuid, reorder: ServerA
                             on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
                             on:drop=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); if let Some(from) = dragging.get_untracked() { move_to(from, i); } dragging.set(None); }>
                             <td><code>{p.column_name.clone()}</code></td>
-                            <td>{type_name(p.data_type)}</td>
+                            <td>{p.data_type.as_str()}</td>
                             <td>{if p.is_mandatory { "✓" } else { "" }}</td>
                             <td>{if p.is_value_unique { "✓" } else { "" }}</td>
                             <td>
-                                {p.validation_rule_type.map(|r| view! { <span class="chip">{rule_name(r)}</span>" "<code>{params_text(&p.validation_parameters)}</code> })}
+                                {p.validation_rule_type.map(|r| view! { <span class="chip">{r.as_str()}</span>" "<code>{params_text(&p.validation_parameters)}</code> })}
                                 {soft.then(|| view! { " "<span class="badge badge-warn">{tr(Key::Soft)}</span> })}
                             </td>
                             <td class="row-actions">
@@ -158,17 +139,6 @@ fn ColumnsTable(props: Vec<PropertyInfo>, table_id: uuid::Uuid, reorder: ServerA
     .into_any()
 }
 
-fn rule_name(r: RuleType) -> &'static str {
-    match r {
-        RuleType::Regex => "regex",
-        RuleType::Length => "length",
-        RuleType::Range => "range",
-        RuleType::Enum => "enum",
-        RuleType::Email => "email",
-        RuleType::Url => "url",
-        RuleType::DateRange => "date_range",
-    }
-}
 
 fn params_text(v: &Value) -> String {
     if v.is_null() || v.as_object().is_some_and(|m| m.is_empty()) { String::new() } else { v.to_string() }
@@ -181,13 +151,7 @@ fn ConstraintsTable(constraints: Vec<ConstraintInfo>) -> impl IntoView {
     }
     view! {
         <div class="table-wrap"><table class="table" data-testid="constraints">
-            <thead><tr>
-                <th scope="col">{tr(Key::Name)}</th>
-                <th scope="col">{tr(Key::TypeOf)}</th>
-                <th scope="col">{tr(Key::Definition)}</th>
-                <th scope="col">{tr(Key::Message)}</th>
-                <th scope="col">{tr(Key::Status)}</th>
-            </tr></thead>
+            <TableHead cols=vec![Key::Name, Key::TypeOf, Key::Definition, Key::Message, Key::Status]/>
             <tbody>
                 {constraints.into_iter().map(|c| {
                     let definition = match c.constraint_type {
@@ -197,7 +161,7 @@ fn ConstraintsTable(constraints: Vec<ConstraintInfo>) -> impl IntoView {
                     view! {
                         <tr data-testid="constraint-row">
                             <td><code>{c.constraint_name.clone()}</code></td>
-                            <td>{match c.constraint_type { ConstraintType::Unique => "UNIQUE", ConstraintType::ForeignKey => "FOREIGN KEY", ConstraintType::Check => "CHECK" }}</td>
+                            <td>{c.constraint_type.as_str()}</td>
                             <td><code>{definition}</code></td>
                             <td>{c.error_message.clone().unwrap_or_default()}</td>
                             <td>
@@ -213,8 +177,6 @@ fn ConstraintsTable(constraints: Vec<ConstraintInfo>) -> impl IntoView {
     .into_any()
 }
 
-const TYPES: [DataType; 8] =
-    [DataType::String, DataType::Int, DataType::Decimal, DataType::Boolean, DataType::Date, DataType::DateTime, DataType::Enum, DataType::Reference];
 
 #[component]
 fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTableColumn>) -> impl IntoView {
@@ -280,7 +242,7 @@ fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTable
         });
     };
     const RULES: [RuleType; 7] = [RuleType::Regex, RuleType::Length, RuleType::Range, RuleType::Enum, RuleType::Email, RuleType::Url, RuleType::DateRange];
-    const MASKS: [(MaskingRule, &str); 4] = [(MaskingRule::None, "none"), (MaskingRule::Full, "full"), (MaskingRule::Last4, "last4"), (MaskingRule::Email, "email")];
+    const MASKS: [MaskingRule; 4] = [MaskingRule::None, MaskingRule::Full, MaskingRule::Last4, MaskingRule::Email];
     view! {
         <form class="form form-grid" data-testid="add-column" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(false); }>
             <label class="field">
@@ -292,9 +254,9 @@ fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTable
                 <span>{tr(Key::TypeOf)}</span>
                 <select data-testid="column-type" on:change=move |ev| {
                     let v = event_target_value(&ev);
-                    if let Some(t) = TYPES.into_iter().find(|t| type_name(*t) == v) { ty.set(t); }
+                    if let Some(t) = DataType::parse(&v) { ty.set(t); }
                 }>
-                    {TYPES.into_iter().map(|t| view! { <option value=type_name(t) selected=move || ty.get() == t>{type_name(t)}</option> }).collect_view()}
+                    {DataType::ALL.into_iter().map(|t| view! { <option value=t.as_str() selected=move || ty.get() == t>{t.as_str()}</option> }).collect_view()}
                 </select>
             </label>
             <Show when=move || ty.get() == DataType::Enum>
@@ -307,10 +269,10 @@ fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTable
                 <span>{tr(Key::Rule)}</span>
                 <select data-testid="column-rule" on:change=move |ev| {
                     let v = event_target_value(&ev);
-                    rule.set(RULES.into_iter().find(|r| rule_name(*r) == v));
+                    rule.set(RULES.into_iter().find(|r| r.as_str() == v));
                 }>
                     <option value="">{tr(Key::NoRule)}</option>
-                    {RULES.into_iter().map(|r| view! { <option value=rule_name(r)>{rule_name(r)}</option> }).collect_view()}
+                    {RULES.into_iter().map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> }).collect_view()}
                 </select>
             </label>
             <Show when=move || rule.get().is_some_and(|r| !matches!(r, RuleType::Email | RuleType::Url))>
@@ -333,9 +295,9 @@ fn AddColumnForm(table_id: uuid::Uuid, order: i32, action: ServerAction<AddTable
                 <span>{tr(Key::Masking)}</span>
                 <select data-testid="column-masking" on:change=move |ev| {
                     let v = event_target_value(&ev);
-                    masking.set(MASKS.iter().find(|(_, n)| *n == v).map_or(MaskingRule::None, |(m, _)| *m));
+                    masking.set(MASKS.into_iter().find(|m| m.as_str() == v).unwrap_or_default());
                 }>
-                    {MASKS.iter().map(|(_, n)| view! { <option value=*n>{*n}</option> }).collect_view()}
+                    {MASKS.into_iter().map(|m| view! { <option value=m.as_str()>{m.as_str()}</option> }).collect_view()}
                 </select>
             </label>
             <label class="field">

@@ -12,12 +12,17 @@ use playwright_rs::{ScreenshotOptions, expect};
 
 const PASSWORD: &str = "a long enough secret";
 
-/// Ten products: two with a negative price (the check refuses them), one repeating an EAN (the unique does).
+/// Eleven products: two with a negative price (the check refuses them), one repeating an EAN of
+/// the file, one with the EAN of a discontinued product already in the table (the unique refuses both).
 fn products_csv() -> Vec<u8> {
     let mut csv = String::from("sku,nombre,precio,ean\n");
-    for i in 0..10 {
+    for i in 0..11 {
         let price = if i == 3 || i == 7 { "-5.00".to_string() } else { format!("{}.50", 10 + i) };
-        let ean = if i == 9 { "8400000000001".to_string() } else { format!("84000000000{:02}", i + 1) };
+        let ean = match i {
+            9 => "8400000000001".to_string(),
+            10 => "8400000000099".to_string(),
+            _ => format!("84000000000{:02}", i + 1),
+        };
         csv.push_str(&format!("P-{i:03},Producto número {i},{price},{ean}\n"));
     }
     csv.into_bytes()
@@ -34,7 +39,7 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
     server.create_user("root", "admin", PASSWORD)?;
     let api = server.client("root", PASSWORD).await?;
     let dataset = upload_dataset(&server, &api, "productos.csv", products_csv(), "nombre").await?;
-    assert_eq!(dataset["rows"], 10, "{dataset}");
+    assert_eq!(dataset["rows"], 11, "{dataset}");
 
     let (_pw, _browser, page) = launch().await?;
     sign_in(&page, &server, "root", PASSWORD).await?;
@@ -100,6 +105,14 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
     page.locator("[data-testid=history-from]").select_option("0", None).await?;
     shot(&page, "table-schema-desktop").await?;
 
+    // A discontinued product holds the EAN a new one will bring.
+    let old = api
+        .post(server.url("/api/v1/data/PRODUCTOS"))
+        .json(&serde_json::json!({ "code": "Z-1", "display_value": "Descatalogado", "column_values": { "precio": 1, "ean": "8400000000099" } }))
+        .send()
+        .await?;
+    assert_eq!(old.status(), 201);
+
     // The import: table and dataset chosen, mapping matched by name, a dry run first.
     page.goto(&server.url("/imports/new?table=PRODUCTOS"), None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
@@ -111,8 +124,8 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
     let report = page.locator("[data-testid=dry-run-report]");
     expect(report.clone()).to_be_visible().await?;
     expect(page.locator("[data-testid=dry-inserted]")).to_have_text("7").await?;
-    expect(page.locator("[data-testid=dry-rejected]")).to_have_text("3").await?;
-    expect(page.locator("[data-testid=record-error]")).to_have_count(3).await?;
+    expect(page.locator("[data-testid=dry-rejected]")).to_have_text("4").await?;
+    expect(page.locator("[data-testid=record-error]")).to_have_count(4).await?;
     expect(page.locator("[data-testid=record-error]").first()).to_contain_text("El precio no puede ser negativo").await?;
     expect(page.locator("[data-testid=record-error]").last()).to_contain_text("ean").await?;
     shot(&page, "import-dry-run-desktop").await?;
@@ -124,20 +137,40 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
     page.wait_for_url("**/imports/jobs/*", None).await?;
     expect(page.locator("[data-testid=job-status][data-status=PARTIALLY_SUCCEEDED]")).with_timeout(std::time::Duration::from_secs(20)).to_be_visible().await?;
     expect(page.locator("[data-testid=job-inserted]")).to_have_text("7").await?;
-    expect(page.locator("[data-testid=job-rejected]")).to_have_text("3").await?;
-    expect(page.locator("[data-testid=record-error]")).to_have_count(3).await?;
+    expect(page.locator("[data-testid=job-rejected]")).to_have_text("4").await?;
+    expect(page.locator("[data-testid=record-error]")).to_have_count(4).await?;
     expect(page.locator("[data-testid=download-rejected]")).to_be_visible().await?;
     shot(&page, "import-job-desktop").await?;
 
-    // The rows, in the grid.
+    // In the grid: the discontinued product's EAN cleared (the last row; EAN is the first column
+    // after the name), then the same import again — the record refused for it goes in.
     page.goto(&server.url("/tables/PRODUCTOS"), None).await?;
-    expect(page.locator("[data-testid=grid-row]")).to_have_count(7).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    expect(page.locator("[data-testid=grid-row]")).to_have_count(8).await?;
+    let ean_of_z1 = "[data-testid=grid-row][aria-rowindex='9'] .grid2-cell[data-col='2']";
+    expect(page.locator(ean_of_z1)).to_have_text("8400000000099").await?;
+    page.locator(ean_of_z1).click(None).await?;
+    page.keyboard().press("Delete", None).await?;
+    page.keyboard().press("Enter", None).await?;
+    expect(page.locator(ean_of_z1)).to_have_text("").await?;
     shot(&page, "table-rows-desktop").await?;
+    page.goto(&server.url("/imports"), None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    page.locator("[data-testid=import-configs] a.btn").first().click(None).await?;
+    page.wait_for_url("**/imports/new?config=*", None).await?;
+    page.locator("body[data-hydrated=true]").wait_for(None).await?;
+    expect(page.locator("[data-testid=mapping-row]")).to_have_count(4).await?;
+    page.locator("[data-testid=start-import]").click(None).await?;
+    page.wait_for_url("**/imports/jobs/*", None).await?;
+    expect(page.locator("[data-testid=job-status][data-status=PARTIALLY_SUCCEEDED]")).with_timeout(std::time::Duration::from_secs(20)).to_be_visible().await?;
+    expect(page.locator("[data-testid=job-inserted]")).to_have_text("1").await?;
+    expect(page.locator("[data-testid=job-unchanged]")).to_have_text("7").await?;
+    expect(page.locator("[data-testid=job-rejected]")).to_have_text("3").await?;
     page.goto(&server.url("/tables"), None).await?;
-    expect(page.locator("[data-testid=table-row]")).to_contain_text("7").await?;
+    expect(page.locator("[data-testid=table-row]")).to_contain_text("9").await?;
     shot(&page, "tables-desktop").await?;
     page.goto(&server.url("/imports"), None).await?;
-    expect(page.locator("[data-testid=import-job-row]")).to_have_count(1).await?;
+    expect(page.locator("[data-testid=import-job-row]")).to_have_count(2).await?;
     shot(&page, "imports-desktop").await?;
 
     // Phone width, and English.
@@ -155,17 +188,17 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
     expect(page.locator("[data-testid=job-status]")).to_contain_text("Partial").await?;
     shot(&page, "import-job-phone-en").await?;
 
-    // Rollback: the seven rows go, the job says so.
+    // Rollback of the second import: the row it inserted goes, the job says so.
     page.locator("[data-testid=rollback]").click(None).await?;
     page.locator("[data-testid=confirm-rollback]").click(None).await?;
     expect(page.locator("[data-testid=job-status][data-status=ROLLED_BACK]")).to_be_visible().await?;
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM migration_changes c JOIN migration_jobs j ON j.id = c.job_id WHERE j.status = 'ROLLED_BACK'")
         .fetch_one(&server.db().await?)
         .await?;
-    assert_eq!(left, 7, "the job keeps what it did, for the record");
+    assert_eq!(left, 1, "the job keeps what it did, for the record");
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 1280, height: 900 }).await?;
     page.goto(&server.url("/tables/PRODUCTOS"), None).await?;
-    expect(page.locator("[data-testid=grid-row]")).to_have_count(0).await?;
+    expect(page.locator("[data-testid=grid-row]")).to_have_count(8).await?;
     page.goto(&server.url("/tables/PRODUCTOS/schema"), None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     shot(&page, "table-schema-desktop-en").await?;

@@ -87,6 +87,10 @@ async fn cells_are_edited_pasted_undone_and_a_conflict_is_offered_to_resolve() -
         .map(|i| json!({ "type": "create", "fields": { "code": format!("I-{i:02}"), "display_value": format!("Item {i}"), "column_values": { "items_price": 10 + i, "items_qty": i } } }))
         .collect();
     api.post(&server, "/api/v1/data/ITEMS/batch", json!({ "operations": ops })).await?;
+    // A check added soft: the rows from I-15 on break it and stay, marked in the grid.
+    let soft = json!({ "logical_table_id": table_id, "constraint_name": "early_codes", "constraint_type": "CHECK", "check_expression": "code < 'I-15'",
+                       "error_message": "códigos antiguos", "soft": true });
+    api.post(&server, "/api/v1/metadata/constraints", soft).await?;
     let db = server.db().await?;
 
     let (_pw, browser, page) = launch().await?;
@@ -94,6 +98,11 @@ async fn cells_are_edited_pasted_undone_and_a_conflict_is_offered_to_resolve() -
     page.goto(&server.url("/tables/ITEMS"), None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     expect(page.locator("[data-testid=rows-total]")).to_have_text("20").await?;
+    page.locator(&cell(0, 0)).click(None).await?;
+    page.keyboard().press("Control+End", None).await?;
+    expect(page.locator(&format!("{}.soft-violation", cell(19, 0)))).to_have_attribute("title", "códigos antiguos").await?;
+    expect(page.locator(&format!("{}.soft-violation", cell(14, 0)))).to_have_count(0).await?;
+    page.keyboard().press("Control+Home", None).await?;
 
     // A price typed below zero is refused on the cell as it is typed; Esc leaves it as it was.
     page.locator(&cell(0, 2)).click(None).await?;

@@ -80,6 +80,8 @@ pub struct GridCheck {
     pub name: String,
     pub expression: String,
     pub message: String,
+    /// Old rows may break it (they are highlighted); new and changed values may not.
+    pub soft: bool,
 }
 
 /// What the grid of a table is drawn and checked from.
@@ -113,7 +115,7 @@ pub async fn get_grid_spec(name: String, filters: Vec<engine::eav::Filter>) -> R
                 name: c.name.clone(),
                 ty: c.ty,
                 enum_values: c.enum_values.clone(),
-                mandatory: p.is_mandatory && p.soft_rules.is_empty(),
+                mandatory: p.is_mandatory,
                 rule: p.validation_rule_type.map(|r| (r, p.validation_parameters.clone())),
                 masked: c.masking != MaskingRule::None && !unmask,
             })
@@ -122,11 +124,12 @@ pub async fn get_grid_spec(name: String, filters: Vec<engine::eav::Filter>) -> R
     let checks = detail
         .constraints
         .iter()
-        .filter(|c| c.constraint_type == ConstraintType::Check && c.is_active && !c.is_soft)
+        .filter(|c| c.constraint_type == ConstraintType::Check && c.is_active)
         .map(|c| GridCheck {
             name: c.constraint_name.clone(),
             expression: c.check_expression.clone().unwrap_or_default(),
             message: c.error_message.clone().unwrap_or_default(),
+            soft: c.is_soft,
         })
         .collect();
     Ok(GridSpec { table: detail.table, columns, checks, can_write: def.allows(&user, Permission::TableWrite), total })

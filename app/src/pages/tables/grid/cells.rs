@@ -135,6 +135,24 @@ pub fn patch(input: &mut RowInput, col: Col, columns: &[GridColumn], v: &Value) 
     }
 }
 
+/// Why a stored value breaks its column's (soft) rule, if it does: old rows kept when a rule was
+/// added soft are shown, to be fixed.
+pub fn stored_violation(col: Col, columns: &[GridColumn], v: &Value) -> Option<String> {
+    let Col::Field(i) = col else { return None };
+    let c = columns.get(i)?;
+    let rule = c.rule.as_ref().and_then(|(ty, p)| Rule::new(*ty, p).ok());
+    check_value(c.ty, &c.enum_values, c.mandatory, rule.as_ref(), v).err()
+}
+
+/// The soft checks a stored row breaks, by their messages.
+pub fn soft_check_failures(row: &RowData, columns: &[GridColumn], checks: &[GridCheck]) -> Vec<String> {
+    checks
+        .iter()
+        .filter(|c| c.soft)
+        .filter_map(|c| failing_check(row, columns, std::slice::from_ref(c)))
+        .collect()
+}
+
 /// The table's checks on the row as it would be written; the first that fails, with its message.
 pub fn failing_check(row: &RowData, columns: &[GridColumn], checks: &[GridCheck]) -> Option<String> {
     let field = |name: &str| -> Val {

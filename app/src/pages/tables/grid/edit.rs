@@ -92,7 +92,12 @@ pub fn apply(grid: Grid, edits: Vec<(i64, Col, Value)>, remember: bool) {
                 patch(&mut input, *col, &s.columns, v);
             }
         });
-        if let Some(message) = grid.spec.with_value(|s| failing_check(&next, &s.columns, &s.checks)) {
+        // Hard checks always; a soft one when the change touches its fields, as the server does.
+        let failing = grid.spec.with_value(|s| {
+            let enforced: Vec<_> = s.checks.iter().filter(|c| !c.soft || touches(c, &s.columns, edits)).cloned().collect();
+            failing_check(&next, &s.columns, &enforced)
+        });
+        if let Some(message) = failing {
             grid.note.set(Some(format!("{} {}: {message}", t(locale, Key::RowWord), r + 1)));
             return;
         }
@@ -132,6 +137,17 @@ pub fn apply(grid: Grid, edits: Vec<(i64, Col, Value)>, remember: bool) {
             }
         }
     });
+}
+
+/// Whether `edits` change a field `check` reads: a column edited, or any promoted or extended field.
+fn touches(check: &crate::api::GridCheck, columns: &[crate::api::GridColumn], edits: &[(Col, Value)]) -> bool {
+    let Ok(expr) = engine::eav::expr::parse(&check.expression) else { return true };
+    let mut fields = Vec::new();
+    expr.fields(&mut fields);
+    fields.iter().any(|f| match columns.iter().position(|c| c.name.eq_ignore_ascii_case(f)) {
+        Some(i) => edits.iter().any(|(col, _)| *col == Col::Field(i)),
+        None => true,
+    })
 }
 
 /// Ctrl+D: the block's first row copied down into the rows below it, column by column.

@@ -20,7 +20,7 @@ use crate::api::{AppError, GridSpec, count_table_rows, get_grid_spec, get_table_
 use crate::components::ErrorNote;
 use crate::format::fmt_int;
 use crate::i18n::{Key, tr};
-use cells::{Col, all_cols, display_of, editable, value_of};
+use cells::{Col, all_cols, display_of, editable, soft_check_failures, stored_violation, value_of};
 
 pub const ROW_H: f64 = 34.0;
 const HEAD_H: f64 = 36.0;
@@ -376,6 +376,15 @@ fn GridRow(grid: Grid, index: i64, template: impl Fn() -> String + Send + Sync +
                 }).collect_view()).into_any(),
                 Some(r) => grid.cols.with_value(|cols| cols.iter().enumerate().map(|(c, col)| {
                     let text = grid.spec.with_value(|s| display_of(&value_of(&r, *col, &s.columns)));
+                    // Old values that break a rule kept soft, and soft checks the row breaks (on its first cell).
+                    let soft = grid.spec.with_value(|s| {
+                        let mut why: Vec<String> = stored_violation(*col, &s.columns, &value_of(&r, *col, &s.columns)).into_iter().collect();
+                        if c == 0 {
+                            why.extend(soft_check_failures(&r, &s.columns, &s.checks));
+                        }
+                        why.join(" · ")
+                    });
+                    let flagged = !soft.is_empty();
                     let locked = !grid.spec.with_value(|s| editable(*col, &s.columns));
                     let selected = move || grid.sel.get() == (index, c);
                     let in_block = move || {
@@ -385,7 +394,8 @@ fn GridRow(grid: Grid, index: i64, template: impl Fn() -> String + Send + Sync +
                     let error = move || grid.cell_error.get().filter(|(ri, ci, _)| *ri == index && *ci == c).map(|(_, _, m)| m);
                     view! {
                         <div class="grid2-cell" role="gridcell" data-col=c class:grid2-frozen=c == 0 class:selected=selected class:in-block=in_block
-                            class:locked=locked class:invalid=move || error().is_some() title=move || error().unwrap_or_default()
+                            class:locked=locked class:invalid=move || error().is_some() class:soft-violation=flagged
+                            title=move || error().unwrap_or_else(|| soft.clone())
                             on:mousedown=move |ev: leptos::ev::MouseEvent| {
                                 if ev.shift_key() { if grid.anchor.get_untracked().is_none() { grid.anchor.set(Some(grid.sel.get_untracked())); } } else { grid.anchor.set(None); }
                                 grid.sel.set((index, c));

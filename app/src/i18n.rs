@@ -602,6 +602,7 @@ keys! {
     RuleParameters => "Parámetros de la regla (JSON)", "Rule parameters (JSON)";
     NoRule => "Sin regla", "No rule";
     FromVersion => "Desde", "From";
+    SortHint => "Ordenar; con Mayús, después de los otros órdenes", "Sort; with Shift, after the other sorts";
     ToVersion => "Hasta", "To";
     SavedViews => "Vistas guardadas", "Saved views";
     ExportXlsx => "Exportar XLSX", "Export XLSX";

@@ -187,6 +187,21 @@ async fn cells_are_edited_pasted_undone_and_a_conflict_is_offered_to_resolve() -
     expect(page.locator("[data-testid=row-change]").first()).to_contain_text("77").await?;
     page.screenshot_to_file(&shots_dir().join("grid-history-desktop.png"), ScreenshotOptions::builder().full_page(true).build()).await?;
 
+    // Sorted by quantity descending, then (Shift+click) by code: I-12, I-11, I-10 share 10 and stay in code order.
+    let sort = page.locator("[data-testid=sort]");
+    sort.nth(3).click(None).await?;
+    sort.nth(3).click(None).await?;
+    sort.nth(0).click(Some(playwright_rs::protocol::ClickOptions::builder().modifiers(vec![playwright_rs::protocol::KeyboardModifier::Shift]).build())).await?;
+    expect(sort.nth(3)).to_contain_text("▼1").await?;
+    expect(page.locator(&cell(0, 0))).to_have_text("I-19").await?;
+    expect(page.locator(&cell(7, 0))).to_have_text("I-10").await?;
+    expect(page.locator(&cell(8, 0))).to_have_text("I-11").await?;
+    // A plain click sorts by that column alone (code was ascending: now descending, then back).
+    sort.nth(0).click(None).await?;
+    expect(page.locator(&cell(0, 0))).to_have_text("I-19").await?;
+    sort.nth(0).click(None).await?;
+    expect(page.locator(&cell(0, 0))).to_have_text("I-00").await?;
+
     // Search, a filter on top of it, a view saved and brought back.
     page.locator("[data-testid=grid-search]").fill("item 1", None).await?;
     page.locator("[data-testid=grid-search]").press("Enter", None).await?;

@@ -175,7 +175,7 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
 
     // Phone width, and English.
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
-    for path in ["/tables", "/tables/PRODUCTOS", "/tables/PRODUCTOS/schema", "/imports"] {
+    for path in ["/tables", "/tables/PRODUCTOS", "/tables/PRODUCTOS/schema", "/imports", "/imports/new"] {
         page.goto(&server.url(path), None).await?;
         page.locator("body[data-hydrated=true]").wait_for(None).await?;
         shot(&page, &format!("{}-phone", path.trim_start_matches('/').replace('/', "-").to_lowercase())).await?;

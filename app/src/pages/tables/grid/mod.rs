@@ -19,7 +19,7 @@ mod keys;
 use crate::api::{AppError, GridSpec, count_table_rows, get_grid_spec, get_table_rows};
 use crate::components::ErrorNote;
 use crate::format::fmt_int;
-use crate::i18n::{Key, tr};
+use crate::i18n::{Key, t, tr};
 use cells::{Col, all_cols, display_of, editable, soft_check_failures, stored_violation, value_of};
 
 pub const ROW_H: f64 = 34.0;
@@ -217,14 +217,24 @@ impl Grid {
         });
     }
 
-    /// Sorts by column `c` (again: the other way), reading the rows afresh.
-    pub fn sort_by(self, c: usize) {
+    /// Sorts by column `c` (again: the other way); with `add` (Shift+click), after the sorts there
+    /// are. The rows are read afresh.
+    pub fn sort_by(self, c: usize, add: bool) {
         let field = self.field_name(c);
-        let direction = match self.sorting.get_untracked().first() {
-            Some(s) if s.field == field && s.direction == Direction::Asc => Direction::Desc,
+        let mut sorting = self.sorting.get_untracked();
+        let direction = match sorting.iter().find(|s| s.field == field) {
+            Some(s) if s.direction == Direction::Asc => Direction::Desc,
             _ => Direction::Asc,
         };
-        self.sorting.set(vec![Sort { field, direction }]);
+        if add {
+            match sorting.iter_mut().find(|s| s.field == field) {
+                Some(s) => s.direction = direction,
+                None => sorting.push(Sort { field, direction }),
+            }
+        } else {
+            sorting = vec![Sort { field, direction }];
+        }
+        self.sorting.set(sorting);
         self.requested.update_value(HashSet::clear);
         self.rows.set(HashMap::new());
         self.undo.set(Vec::new());
@@ -333,13 +343,18 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
                                     Col::Field(i) => grid.spec.with_value(|s| s.columns[*i].name.clone()),
                                 };
                                 let field = grid.field_name(c);
-                                let arrow = move || grid.sorting.with(|s| match s.first() {
-                                    Some(s) if s.field == field => if s.direction == Direction::Asc { " ▲" } else { " ▼" },
-                                    _ => "",
+                                // The arrow, and the sort's rank when there are several.
+                                let arrow = move || grid.sorting.with(|sorts| match sorts.iter().position(|s| s.field == field) {
+                                    Some(k) => {
+                                        let a = if sorts[k].direction == Direction::Asc { "▲" } else { "▼" };
+                                        if sorts.len() > 1 { format!(" {a}{}", k + 1) } else { format!(" {a}") }
+                                    }
+                                    None => String::new(),
                                 });
                                 view! {
                                     <div class="grid2-cell grid2-th" role="columnheader" class:grid2-frozen=c == 0>
-                                        <button class="th-sort" on:click=move |_| grid.sort_by(c)>{label}{arrow}</button>
+                                        <button class="th-sort" data-testid="sort" title=move || t(grid.locale.get(), Key::SortHint)
+                                            on:click=move |ev: leptos::ev::MouseEvent| grid.sort_by(c, ev.shift_key())>{label}{arrow}</button>
                                         <span class="grid2-resize" aria-hidden="true" on:mousedown=move |ev| edit::start_resize(grid, c, ev)></span>
                                     </div>
                                 }

@@ -202,6 +202,16 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
     page.goto(&server.url("/tables/PRODUCTOS/schema"), None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
     shot(&page, "table-schema-desktop-en").await?;
+    // Every new screen in English, at desktop and phone widths, to look at.
+    for (width, height, tag) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        page.set_viewport_size(playwright_rs::protocol::Viewport { width, height }).await?;
+        for path in ["/tables", "/tables/PRODUCTOS", "/imports", "/imports/new?table=PRODUCTOS"] {
+            page.goto(&server.url(path), None).await?;
+            page.locator("body[data-hydrated=true]").wait_for(None).await?;
+            let name = path.trim_start_matches('/').replace(['/', '?', '='], "-").to_lowercase();
+            shot(&page, &format!("en-{name}-{tag}")).await?;
+        }
+    }
     assert_no_console_errors();
     Ok(())
 }

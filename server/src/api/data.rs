@@ -124,10 +124,7 @@ pub async fn export(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPath(ta
     let disposition = |ext: &str| format!("attachment; filename=\"{}.{ext}\"", table.replace(['"', '\\'], ""));
     match p.format.as_deref().unwrap_or("csv") {
         "csv" => {
-            let separator = match p.sep.as_deref() {
-                None => engine::export::Separator::Semicolon,
-                Some(sep) => engine::export::Separator::parse(sep).ok_or_else(|| ApiError(engine::EngineError::invalid(format!("unknown sep '{sep}': use ; or ,"))))?,
-            };
+            let separator = super::extract::query_separator(p.sep.as_deref())?;
             let opts = engine::export::ExportOptions { lang, separator };
             let stream = engine::eav::export::csv_stream(store, u, table.clone(), view, opts).await?;
             let body = axum::body::Body::from_stream(stream.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string()))));

@@ -27,6 +27,14 @@ pub fn query_lang(code: Option<&str>) -> Result<engine::Lang, ApiError> {
     }
 }
 
+/// `?sep=`: a CSV export's field separator; `;` when absent.
+pub fn query_separator(sep: Option<&str>) -> Result<engine::export::Separator, ApiError> {
+    match sep {
+        None => Ok(engine::export::Separator::Semicolon),
+        Some(sep) => engine::export::Separator::parse(sep).ok_or_else(|| ApiError(engine::EngineError::invalid(format!("unknown sep '{sep}': use ; or ,")))),
+    }
+}
+
 /// `?lang=es|en` on a route that answers with messages the engine keeps as codes.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -10,7 +10,7 @@ use engine::eav::import::{
     Configuration, ConfigurationInput, DryRunReport, MigrateRecordRequest, MigrateRecordResponse, MigrationJobStatusResponse, RecordErrorPage,
     RollbackReport, StartBatchMigrationRequest, StartBatchMigrationResponse, config, dry_run, errors, jobs, record, rollback,
 };
-use engine::export::{ExportOptions, Separator};
+use engine::export::ExportOptions;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -137,10 +137,7 @@ pub async fn job_errors(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPat
         }
         "csv" => {
             let lang = super::extract::query_lang(q.lang.as_deref())?;
-            let separator = match q.sep.as_deref() {
-                None => Separator::Semicolon,
-                Some(sep) => Separator::parse(sep).ok_or_else(|| ApiError(engine::EngineError::invalid(format!("unknown sep '{sep}': use ; or ,"))))?,
-            };
+            let separator = super::extract::query_separator(q.sep.as_deref())?;
             let body = errors::errors_csv(store, &u, id, ExportOptions { lang, separator }).await?;
             let disposition = format!("attachment; filename=\"import-{id}-rejected.csv\"");
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], body).into_response())

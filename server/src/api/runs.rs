@@ -11,7 +11,7 @@ use engine::classify::runs::{
 };
 use engine::classify::{CategoryCount, NewRun, ResultsPage, RunListItem, RunPlan, RunProgress};
 use engine::classify::reason_text;
-use engine::export::{ExportOptions, Separator};
+use engine::export::ExportOptions;
 use engine::jobs::{resume_run, start_run};
 use fred::interfaces::EventInterface;
 use fred::prelude::FromValue;
@@ -158,10 +158,7 @@ pub async fn results(
         ([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
     };
     let lang = super::extract::query_lang(q.lang.as_deref())?;
-    let separator = match q.sep.as_deref() {
-        None => Separator::Semicolon,
-        Some(sep) => Separator::parse(sep).ok_or_else(|| ApiError(engine::EngineError::invalid(format!("unknown sep '{sep}': use ; or ,"))))?,
-    };
+    let separator = super::extract::query_separator(q.sep.as_deref())?;
     match q.format.as_deref().unwrap_or("json") {
         "json" => {
             let filter = ResultsFilter { category: q.category, min_score: q.min_score, max_score: q.max_score };

@@ -95,8 +95,7 @@ pub async fn get_configuration(store: &Store, user: &CurrentUser, id: Uuid) -> R
         .fetch_optional(&store.pool)
         .await?
         .ok_or(EngineError::NotFound(Resource::MigrationConfiguration))?;
-    let def = table_by_id(&store.pool, &store.defs, row.target_logical_table_id).await?;
-    if !def.allows(user, Permission::TableWrite) {
+    if !may_write(store, user, row.target_logical_table_id).await? {
         return Err(EngineError::NotFound(Resource::MigrationConfiguration));
     }
     row.try_into()
@@ -109,12 +108,21 @@ pub async fn list_configurations(store: &Store, user: &CurrentUser) -> Result<Ve
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let def = table_by_id(&store.pool, &store.defs, r.target_logical_table_id).await?;
-        if def.allows(user, Permission::TableWrite) {
+        if may_write(store, user, r.target_logical_table_id).await? {
             out.push(r.try_into()?);
         }
     }
     Ok(out)
+}
+
+/// Whether `user` may write table `table_id`, which is what configurations and jobs of imports
+/// into it are visible to (a table deleted meanwhile: no one).
+pub async fn may_write(store: &Store, user: &CurrentUser, table_id: Uuid) -> Result<bool> {
+    match table_by_id(&store.pool, &store.defs, table_id).await {
+        Ok(def) => Ok(def.allows(user, Permission::TableWrite)),
+        Err(EngineError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The target table, for a user who may write it, and the mappings checked against it.

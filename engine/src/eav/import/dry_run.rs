@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::apply::{Outcome, apply_records};
 use super::config::get_configuration;
-use super::execute::plan_of;
+use super::execute::{next_records, plan_of};
 use super::source::{SourceRequest, resolve, stage};
 use super::wire::{DryRunReport, ErrorStrategy, RecordAction, RecordError};
 use crate::auth::CurrentUser;
@@ -16,7 +16,7 @@ use crate::error::{EngineError, Result};
 
 /// Reasons a report lists (the counts cover every record).
 pub const MAX_LISTED: usize = 1_000;
-const BATCH: i64 = 1_000;
+const BATCH: i32 = 1_000;
 
 /// `POST /migration/configurations/{id}/dry_run`.
 pub async fn dry_run(store: &Store, user: &CurrentUser, configuration_id: Uuid, source: SourceRequest) -> Result<DryRunReport> {
@@ -33,7 +33,7 @@ pub async fn dry_run(store: &Store, user: &CurrentUser, configuration_id: Uuid, 
     .bind(cfg.id)
     .execute(&mut *tx)
     .await?;
-    let total = stage(&mut tx, job_id, &source).await?;
+    let total = stage(&store.pool, &mut tx, job_id, &source).await?;
     let mut report = DryRunReport {
         total_records: i32::try_from(total).map_err(EngineError::internal)?,
         processed_records: 0,
@@ -47,13 +47,7 @@ pub async fn dry_run(store: &Store, user: &CurrentUser, configuration_id: Uuid, 
     };
     let mut next = 0i32;
     loop {
-        let records: Vec<(i32, serde_json::Value)> =
-            sqlx::query_as("SELECT seq, data FROM migration_records WHERE job_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3")
-                .bind(job_id)
-                .bind(next)
-                .bind(BATCH)
-                .fetch_all(&mut *tx)
-                .await?;
+        let records = next_records(&mut tx, job_id, next, BATCH).await?;
         let Some(last) = records.last().map(|r| r.0) else { break };
         let mut changes = Changes::default();
         let results = apply_records(&mut tx, store, user, &plan, &records, &mut changes).await?;

@@ -63,12 +63,6 @@ pub async fn run_worker(store: Store, shutdown: CancellationToken, lease: Durati
     }
 }
 
-struct JobHead {
-    configuration: Value,
-    created_by: Option<Uuid>,
-    batch_size: i32,
-}
-
 /// Runs `job_id` from its checkpoint to the end (or until `shutdown`, between batches). A job that
 /// cannot go on (its user or table gone, its mappings no longer fit the table) is marked FAILED;
 /// a database error is returned and the job retried later.
@@ -76,9 +70,8 @@ pub async fn run_job(store: &Store, job_id: Uuid, shutdown: &CancellationToken) 
     let head: Option<(Value, Option<Uuid>, i32)> =
         sqlx::query_as("SELECT configuration, created_by_user_id, batch_size FROM migration_jobs WHERE id = $1").bind(job_id).fetch_optional(&store.pool).await?;
     let Some((configuration, created_by, batch_size)) = head else { return Err(EngineError::internal(format!("no import job {job_id}"))) };
-    let head = JobHead { configuration, created_by, batch_size };
-    let cfg: Configuration = serde_json::from_value(head.configuration).map_err(EngineError::internal)?;
-    let actor = match head.created_by {
+    let cfg: Configuration = serde_json::from_value(configuration).map_err(EngineError::internal)?;
+    let actor = match created_by {
         Some(id) => crate::auth::rbac::load_user(&store.pool, id).await?,
         None => None,
     };
@@ -117,12 +110,7 @@ pub async fn run_job(store: &Store, job_id: Uuid, shutdown: &CancellationToken) 
                 }
             }
         }
-        let records: Vec<(i32, Value)> = sqlx::query_as("SELECT seq, data FROM migration_records WHERE job_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3")
-            .bind(job_id)
-            .bind(state.1)
-            .bind(i64::from(head.batch_size))
-            .fetch_all(&mut *tx)
-            .await?;
+        let records = next_records(&mut tx, job_id, state.1, batch_size).await?;
         let Some(last) = records.last().map(|r| r.0) else {
             let status = finish(&mut tx, job_id).await?;
             tx.commit().await?;
@@ -160,6 +148,16 @@ pub async fn run_job(store: &Store, job_id: Uuid, shutdown: &CancellationToken) 
         rows::commit(store, tx, &plan.def, changes).await?;
         metrics::counter!("dgs_import_records_total").increment(records.len() as u64);
     }
+}
+
+/// The staged records of `job_id` from `seq` on, at most `limit`, in order.
+pub async fn next_records(conn: &mut PgConnection, job_id: Uuid, seq: i32, limit: i32) -> Result<Vec<(i32, Value)>> {
+    Ok(sqlx::query_as("SELECT seq, data FROM migration_records WHERE job_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3")
+        .bind(job_id)
+        .bind(seq)
+        .bind(i64::from(limit))
+        .fetch_all(conn)
+        .await?)
 }
 
 pub async fn plan_of(store: &Store, cfg: &Configuration) -> Result<Plan> {

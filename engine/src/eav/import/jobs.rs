@@ -4,10 +4,10 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::config::{get_configuration, steps_for};
+use super::config::{get_configuration, may_write, steps_for};
 use super::source::{SourceRequest, resolve, stage};
 use super::wire::{Configuration, JobStatus, MigrationJobStatusResponse, StartBatchMigrationRequest, StartBatchMigrationResponse};
-use crate::auth::{CurrentUser, Permission};
+use crate::auth::CurrentUser;
 use crate::eav::def::table_by_id;
 use crate::eav::{DataError, Store};
 use crate::error::{EngineError, Resource, Result};
@@ -62,7 +62,7 @@ pub async fn start_job(store: &Store, user: &CurrentUser, configuration_id: Uuid
     .bind(user.id)
     .execute(&mut *tx)
     .await?;
-    let total = stage(&mut tx, id, &source).await?;
+    let total = stage(&store.pool, &mut tx, id, &source).await?;
     let total = i32::try_from(total).map_err(|_| EngineError::invalid("a job holds at most 2,147,483,647 records"))?;
     sqlx::query("UPDATE migration_jobs SET total_records = $2 WHERE id = $1").bind(id).bind(total).execute(&mut *tx).await?;
     tx.commit().await?;
@@ -105,12 +105,7 @@ pub async fn job_configuration(store: &Store, user: &CurrentUser, job_id: Uuid) 
         .await?
         .ok_or(EngineError::NotFound(Resource::MigrationJob))?;
     let cfg: Configuration = serde_json::from_value(cfg).map_err(EngineError::internal)?;
-    let allowed = match table_by_id(&store.pool, &store.defs, cfg.target_logical_table_id).await {
-        Ok(def) => def.allows(user, Permission::TableWrite),
-        Err(EngineError::NotFound(_)) => false,
-        Err(e) => return Err(e),
-    };
-    if !allowed {
+    if !may_write(store, user, cfg.target_logical_table_id).await? {
         return Err(EngineError::NotFound(Resource::MigrationJob));
     }
     Ok(cfg)
@@ -118,13 +113,13 @@ pub async fn job_configuration(store: &Store, user: &CurrentUser, job_id: Uuid) 
 
 /// `GET /migration/batch/{job_id}`.
 pub async fn job_status(store: &Store, user: &CurrentUser, job_id: Uuid) -> Result<MigrationJobStatusResponse> {
-    job_configuration(store, user, job_id).await?;
+    let cfg = job_configuration(store, user, job_id).await?;
     let row = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE j.id = $1")))
         .bind(job_id)
         .fetch_optional(&store.pool)
         .await?
         .ok_or(EngineError::NotFound(Resource::MigrationJob))?;
-    status_of(row)
+    status_of(row, cfg)
 }
 
 /// The jobs of one configuration (or all the user may see), newest first, at most 200.
@@ -138,20 +133,14 @@ pub async fn list_jobs(store: &Store, user: &CurrentUser, configuration_id: Opti
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let cfg: Configuration = serde_json::from_value(r.configuration.clone()).map_err(EngineError::internal)?;
-        let visible = match table_by_id(&store.pool, &store.defs, cfg.target_logical_table_id).await {
-            Ok(def) => def.allows(user, Permission::TableWrite),
-            Err(EngineError::NotFound(_)) => false,
-            Err(e) => return Err(e),
-        };
-        if visible {
-            out.push(status_of(r)?);
+        if may_write(store, user, cfg.target_logical_table_id).await? {
+            out.push(status_of(r, cfg)?);
         }
     }
     Ok(out)
 }
 
-fn status_of(r: JobRow) -> Result<MigrationJobStatusResponse> {
-    let cfg: Configuration = serde_json::from_value(r.configuration).map_err(EngineError::internal)?;
+fn status_of(r: JobRow, cfg: Configuration) -> Result<MigrationJobStatusResponse> {
     let status = JobStatus::parse(&r.status).ok_or_else(|| EngineError::internal(format!("unknown job status {}", r.status)))?;
     let progress = if r.total_records > 0 {
         f64::from(r.processed_records) / f64::from(r.total_records)

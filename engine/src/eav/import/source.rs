@@ -11,7 +11,7 @@ use super::wire::SourceType;
 use crate::auth::CurrentUser;
 use crate::eav::{DataError, Store};
 use crate::error::{EngineError, Resource, Result};
-use crate::ingest::tables::{physical_name, rows_source};
+use crate::ingest::tables::{physical_name, stored_tables};
 
 /// Records one inline request may carry (bigger sources go through an upload).
 pub const MAX_INLINE: usize = 100_000;
@@ -121,7 +121,8 @@ async fn run(pool: &sqlx::PgPool, user: &CurrentUser, id: Uuid, sample_id: Optio
 }
 
 /// Copies the source into `migration_records` of `job_id`, numbered from 0; returns how many.
-pub async fn stage(conn: &mut PgConnection, job_id: Uuid, source: &Source) -> Result<i64> {
+/// The tables' layout is read first, on `pool`; the copy runs on `conn` (the job's transaction).
+pub async fn stage(pool: &sqlx::PgPool, conn: &mut PgConnection, job_id: Uuid, source: &Source) -> Result<i64> {
     let staged = match source {
         Source::Inline(records) => {
             sqlx::query(
@@ -134,7 +135,7 @@ pub async fn stage(conn: &mut PgConnection, job_id: Uuid, source: &Source) -> Re
             .await?
         }
         Source::File { table_id, .. } => {
-            let table = stored_tables_on(conn, *table_id).await?;
+            let table = one_table(pool, *table_id).await?;
             let sql = format!(
                 "INSERT INTO migration_records (job_id, seq, data)
                  SELECT $1, (row_number() OVER (ORDER BY row_no) - 1)::int, {} FROM {}",
@@ -144,7 +145,7 @@ pub async fn stage(conn: &mut PgConnection, job_id: Uuid, source: &Source) -> Re
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(job_id).execute(&mut *conn).await?
         }
         Source::Dataset { id, .. } => {
-            let from = dataset_source(conn, *id).await?;
+            let from = crate::clean::dataset_rows_source(pool, *id).await?;
             let sql = format!(
                 "INSERT INTO migration_records (job_id, seq, data)
                  SELECT $1, (row_number() OVER (ORDER BY m.position, o.n) - 1)::int, ur.data
@@ -156,7 +157,7 @@ pub async fn stage(conn: &mut PgConnection, job_id: Uuid, source: &Source) -> Re
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(job_id).bind(id).execute(&mut *conn).await?
         }
         Source::Run { id, dataset_id, sample_id } => {
-            let from = dataset_source(conn, *dataset_id).await?;
+            let from = crate::clean::dataset_rows_source(pool, *dataset_id).await?;
             // The added fields win over original columns of the same name.
             let sql = format!(
                 "INSERT INTO migration_records (job_id, seq, data)
@@ -179,31 +180,8 @@ pub async fn stage(conn: &mut PgConnection, job_id: Uuid, source: &Source) -> Re
     Ok(staged.rows_affected() as i64)
 }
 
-async fn stored_tables_on(conn: &mut PgConnection, table_id: Uuid) -> Result<crate::ingest::tables::StoredTable> {
-    let (columns, stored): (serde_json::Value, i32) = sqlx::query_as("SELECT columns, stored_columns FROM upload_tables WHERE id = $1")
-        .bind(table_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(EngineError::NotFound(Resource::Table))?;
-    let columns: Vec<crate::ingest::ColumnInfo> = serde_json::from_value(columns).map_err(EngineError::internal)?;
-    Ok(crate::ingest::tables::StoredTable {
-        id: table_id,
-        columns: columns.into_iter().map(|c| c.name).collect(),
-        stored_columns: usize::try_from(stored).unwrap_or(0),
-    })
-}
-
-async fn dataset_source(conn: &mut PgConnection, dataset_id: Uuid) -> Result<String> {
-    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT table_ids FROM datasets WHERE id = $1")
-        .bind(dataset_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(EngineError::NotFound(Resource::Dataset))?;
-    let mut tables = Vec::with_capacity(ids.len());
-    for id in ids {
-        tables.push(stored_tables_on(conn, id).await?);
-    }
-    Ok(rows_source(&tables))
+async fn one_table(pool: &sqlx::PgPool, table_id: Uuid) -> Result<crate::ingest::tables::StoredTable> {
+    stored_tables(pool, &[table_id]).await?.pop().ok_or(EngineError::NotFound(Resource::Table))
 }
 
 /// The fields the records of a source have, in order, for mapping them: a file's or dataset's
@@ -222,10 +200,7 @@ pub async fn fields(store: &Store, user: &CurrentUser, source: &Source) -> Resul
             }
             out
         }
-        Source::File { table_id, .. } => {
-            let mut conn = pool.acquire().await?;
-            stored_tables_on(&mut conn, *table_id).await?.columns
-        }
+        Source::File { table_id, .. } => one_table(pool, *table_id).await?.columns,
         Source::Dataset { id, .. } => crate::clean::original_columns(pool, user, *id).await?,
         Source::Run { dataset_id, .. } => {
             let mut out = crate::clean::original_columns(pool, user, *dataset_id).await?;

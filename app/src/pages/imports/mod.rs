@@ -13,7 +13,7 @@ pub use job::ImportJobPage;
 pub use new::NewImportPage;
 
 use crate::api::{get_import_configurations, get_import_jobs};
-use crate::components::ErrorNote;
+use crate::components::{ErrorNote, TableHead};
 use crate::format::{fmt_int, fmt_time};
 use crate::i18n::{Key, t, tr, use_locale};
 
@@ -122,14 +122,7 @@ fn ConfigsTable(configs: Vec<Configuration>) -> impl IntoView {
     }
     view! {
         <div class="table-wrap"><table class="table" data-testid="import-configs">
-            <thead><tr>
-                <th scope="col">{tr(Key::Name)}</th>
-                <th scope="col">{tr(Key::TargetTable)}</th>
-                <th scope="col">{tr(Key::Fields)}</th>
-                <th scope="col">{tr(Key::UpsertKey)}</th>
-                <th scope="col">{tr(Key::Updated)}</th>
-                <th scope="col"><span class="visually-hidden">{tr(Key::Open)}</span></th>
-            </tr></thead>
+            <TableHead cols=vec![Key::Name, Key::TargetTable, Key::Fields, Key::UpsertKey, Key::Updated] actions=Key::Open/>
             <tbody>
                 {configs.into_iter().map(|c| view! {
                     <tr>

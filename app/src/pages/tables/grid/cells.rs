@@ -67,8 +67,8 @@ pub fn editable(col: Col, columns: &[GridColumn]) -> bool {
     }
 }
 
-/// Text typed or pasted into a cell, as the value to send: empty is null; yes/no words are
-/// booleans; a decimal comma is read as a point.
+/// Text typed or pasted into a cell, as the value to send, checked as its column checks it (type,
+/// mandatory, rule): empty is null; yes/no words are booleans; a decimal comma is read as a point.
 pub fn parse_text(col: Col, columns: &[GridColumn], text: &str) -> Result<Value, String> {
     let t = text.trim();
     let boolean = |t: &str| match t.to_lowercase().as_str() {
@@ -82,10 +82,8 @@ pub fn parse_text(col: Col, columns: &[GridColumn], text: &str) -> Result<Value,
         Col::Active => boolean(t),
         Col::Field(i) => {
             let c = columns.get(i).ok_or("unknown column")?;
-            if t.is_empty() {
-                return Ok(Value::Null);
-            }
             let v = match c.ty {
+                _ if t.is_empty() => Value::Null,
                 DataType::Boolean => boolean(t)?,
                 DataType::Decimal | DataType::Int if t.contains(',') && !t.contains('.') => Value::String(t.replace(',', ".")),
                 _ => Value::String(t.to_string()),
@@ -97,13 +95,6 @@ pub fn parse_text(col: Col, columns: &[GridColumn], text: &str) -> Result<Value,
     }
 }
 
-/// A mandatory column left empty is refused too (`parse_text` lets an empty cell through as null).
-pub fn check_required(col: Col, columns: &[GridColumn], v: &Value) -> Result<(), String> {
-    match col {
-        Col::Field(i) if v.is_null() && columns.get(i).is_some_and(|c| c.mandatory) => Err("is mandatory".into()),
-        _ => Ok(()),
-    }
-}
 
 /// The row with `v` written in `col`.
 pub fn with_value(row: &RowData, col: Col, columns: &[GridColumn], v: &Value) -> RowData {

@@ -10,7 +10,7 @@ use engine::ErrorCode;
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::cells::{Col, check_required, display_of, editable, failing_check, parse_text, patch, text_of, value_of, with_value};
+use super::cells::{Col, display_of, editable, failing_check, parse_text, patch, text_of, value_of, with_value};
 use super::{Change, Conflict, Grid};
 use crate::api::save_grid_rows;
 use crate::i18n::{Key, t, tr};
@@ -31,7 +31,7 @@ pub fn begin(grid: Grid, seed: Option<String>) {
 pub fn set_draft(grid: Grid, text: String) {
     let (r, c) = grid.sel.get_untracked();
     let col = grid.cols.with_value(|cols| cols[c]);
-    let verdict = grid.spec.with_value(|s| parse_text(col, &s.columns, &text).and_then(|v| check_required(col, &s.columns, &v)));
+    let verdict = grid.spec.with_value(|s| parse_text(col, &s.columns, &text).map(|_| ()));
     grid.cell_error.set(verdict.err().map(|e| (r, c, e)));
     grid.editing.set(Some(text));
 }
@@ -56,7 +56,7 @@ pub fn commit(grid: Grid) -> bool {
     let Some(text) = grid.editing.get_untracked() else { return true };
     let (r, c) = grid.sel.get_untracked();
     let col = grid.cols.with_value(|cols| cols[c]);
-    let parsed = grid.spec.with_value(|s| parse_text(col, &s.columns, &text).and_then(|v| check_required(col, &s.columns, &v).map(|()| v)));
+    let parsed = grid.spec.with_value(|s| parse_text(col, &s.columns, &text));
     match parsed {
         Err(e) => {
             grid.cell_error.set(Some((r, c, e)));
@@ -173,7 +173,6 @@ pub fn fill_down(grid: Grid) {
 pub fn commit_block(grid: Grid) {
     let Some(text) = grid.editing.get_untracked() else { return };
     let (r0, r1, c0, c1) = block(grid);
-    let locale = grid.locale.get_untracked();
     let mut edits = Vec::new();
     for c in c0..=c1 {
         let col = grid.cols.with_value(|cols| cols[c]);
@@ -184,13 +183,12 @@ pub fn commit_block(grid: Grid) {
             if !editable(col, &s.columns) {
                 return Err("cannot be changed".to_string());
             }
-            parse_text(col, &s.columns, &text).and_then(|v| check_required(col, &s.columns, &v).map(|()| v))
+            parse_text(col, &s.columns, &text)
         });
         match parsed {
             Ok(v) => edits.extend((r0..=r1).map(|r| (r, col, v.clone()))),
             Err(e) => {
                 grid.note.set(Some(format!("{}: {e}", grid.field_name(c))));
-                let _ = locale;
                 return;
             }
         }
@@ -247,7 +245,7 @@ fn paste_text(grid: Grid, text: &str) {
                 if !editable(col, &s.columns) {
                     return Err("cannot be changed".to_string());
                 }
-                parse_text(col, &s.columns, cell).and_then(|v| check_required(col, &s.columns, &v).map(|()| v))
+                parse_text(col, &s.columns, cell)
             });
             match verdict {
                 Ok(v) => edits.push((r, col, v)),

@@ -199,9 +199,6 @@ impl Grid {
         leptos::task::spawn_local(async move {
             match count_table_rows(name, filters, search).await {
                 Ok(total) => {
-                    self.requested.update_value(HashSet::clear);
-                    self.rows.set(HashMap::new());
-                    self.undo.set(Vec::new());
                     self.sel.set((0, self.sel.get_untracked().1));
                     self.anchor.set(None);
                     self.note.set(None);
@@ -210,7 +207,7 @@ impl Grid {
                     }
                     self.scroll.set(0.0);
                     self.total.set(total);
-                    self.load(0, self.visible() * 2 + 1);
+                    self.reread();
                 }
                 Err(e) => self.note.set(Some(crate::components::error_text(self.locale.get_untracked(), &e.0))),
             }
@@ -235,11 +232,16 @@ impl Grid {
             sorting = vec![Sort { field, direction }];
         }
         self.sorting.set(sorting);
+        self.reread();
+    }
+
+    /// Forgets the rows read (another order or view; undo no longer applies) and reads those in view.
+    fn reread(self) {
         self.requested.update_value(HashSet::clear);
         self.rows.set(HashMap::new());
         self.undo.set(Vec::new());
         let (first, visible) = (self.first(), self.visible());
-        self.load(first, first + visible + 1);
+        self.load(first, first + 2 * visible + 1);
     }
 }
 

@@ -281,6 +281,14 @@ async fn stop_undoes_the_failing_batch_whole_and_keeps_the_batches_before_it(poo
     let listed = errors::list_errors(&s, &u, job, None, 0, 100).await?;
     let reasons: Vec<(i32, &str)> = listed.errors.iter().map(|e| (e.record_number, e.error_type.as_str())).collect();
     assert_eq!(reasons, vec![(4, "NOT_APPLIED"), (5, "rule_violated"), (6, "NOT_APPLIED")]);
+    assert_eq!(listed.errors[1].record_data, json!({"SKU": "S5", "Precio": "-1"}));
+    // Another writer of the table sees why, not the records of someone else's source.
+    let other = support::analyst(&pool).await?;
+    let seen = errors::list_errors(&s, &other, job, None, 0, 100).await?;
+    assert_eq!(seen.errors.iter().map(|e| (e.record_number, e.error_type.as_str())).collect::<Vec<_>>(), reasons);
+    assert!(seen.errors.iter().all(|e| e.record_data.is_null() && e.record_identifier == format!("#{}", e.record_number)));
+    let csv = String::from_utf8(errors::errors_csv(&s, &other, job, ExportOptions::default()).await?)?;
+    assert!(!csv.contains("S5") && csv.trim_start_matches('\u{feff}').starts_with("registro;campo;error;mensaje\n"), "{csv}");
     Ok(())
 }
 

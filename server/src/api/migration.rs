@@ -121,7 +121,8 @@ pub struct ErrorsQuery {
     sep: Option<String>,
 }
 
-/// A job's rejected records with their reasons (and LENIENT warnings).
+/// A job's rejected records with their reasons (and LENIENT warnings); their source fields only
+/// for the job's creator and `dataset:admin` (the source may not be shared with every writer).
 #[utoipa::path(get, path = "/migration/batch/{job_id}/errors", tag = "migration", params(("job_id" = Uuid, Path), ErrorsQuery),
     responses((status = 200, body = RecordErrorPage), (status = 200, content_type = "text/csv"), (status = 404)))]
 pub async fn job_errors(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPath(id): ApiPath<Uuid>, ApiQuery(q): ApiQuery<ErrorsQuery>) -> Result<Response, ApiError> {

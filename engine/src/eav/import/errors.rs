@@ -36,9 +36,18 @@ impl From<ErrorRow> for RecordError {
     }
 }
 
+/// Whether `user` may see the source fields of a job's records: they come from its creator's
+/// source (a dataset may not be shared with every writer of the table), so its creator and
+/// `dataset:admin` do; others see the reasons only.
+async fn sees_records(store: &Store, user: &CurrentUser, job_id: Uuid) -> Result<bool> {
+    let creator: Option<Uuid> = sqlx::query_scalar("SELECT created_by_user_id FROM migration_jobs WHERE id = $1").bind(job_id).fetch_one(&store.pool).await?;
+    Ok(creator.is_some_and(|c| user.may_see(c)) || user.can(crate::auth::Permission::DatasetAdmin))
+}
+
 /// `GET /migration/batch/{job_id}/errors`: in record order; `severity` `error` or `warning` (both if none).
 pub async fn list_errors(store: &Store, user: &CurrentUser, job_id: Uuid, severity: Option<&str>, offset: i64, limit: i64) -> Result<RecordErrorPage> {
     job_configuration(store, user, job_id).await?;
+    let full = sees_records(store, user, job_id).await?;
     let (offset, limit) = crate::store::page_bounds(offset, limit, 1000)?;
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM migration_errors WHERE migration_job_id = $1 AND ($2::text IS NULL OR severity = $2)")
         .bind(job_id)
@@ -55,13 +64,24 @@ pub async fn list_errors(store: &Store, user: &CurrentUser, job_id: Uuid, severi
     .bind(limit)
     .fetch_all(&store.pool)
     .await?;
-    Ok(RecordErrorPage { total, errors: rows.into_iter().map(RecordError::from).collect() })
+    let errors = rows
+        .into_iter()
+        .map(|mut r| {
+            if !full {
+                r.record_data = Value::Null;
+                r.record_identifier = format!("#{}", r.seq + 1);
+            }
+            RecordError::from(r)
+        })
+        .collect();
+    Ok(RecordErrorPage { total, errors })
 }
 
 /// `GET /migration/batch/{job_id}/errors.csv`: one line per rejected record (its reasons joined),
 /// then the record's fields: the mapped ones in mapping order, then the rest.
 pub async fn errors_csv(store: &Store, user: &CurrentUser, job_id: Uuid, opts: ExportOptions) -> Result<Vec<u8>> {
     let cfg = job_configuration(store, user, job_id).await?;
+    let full = sees_records(store, user, job_id).await?;
     let rows = sqlx::query_as::<_, ErrorRow>(
         "SELECT seq, min(record_identifier) AS record_identifier, 'error' AS severity, string_agg(DISTINCT field, ' + ') AS field,
                 string_agg(error_type, ' + ' ORDER BY id) AS error_type, string_agg(error_message, ' | ' ORDER BY id) AS error_message,
@@ -86,6 +106,9 @@ pub async fn errors_csv(store: &Store, user: &CurrentUser, job_id: Uuid, opts: E
                 }
             }
         }
+    }
+    if !full {
+        fields.clear();
     }
     let l = opts.lang;
     let mut out = CsvOut::with_separator(Vec::new(), opts.separator);

@@ -191,6 +191,26 @@ fn matrix() -> Vec<Row> {
         rest("GET", "/migration/batch/{mjob}/errors", "", [401, 404, 200, 200]),
         rest("POST", "/migration/batch/{none}/rollback", "", [401, 404, 404, 404]),
         rest("POST", "/migration/record", r#"{"configuration_id":"{mconfig}","record_data":{"code":"M-9","qty":1}}"#, [401, 404, 200, 200]),
+        // ---- REST: reports (analysts build over what they read; a report is its owner's until granted)
+        rest("POST", "/reports", r#"{"name":"mine","spec":{"source":{"table":"MATRIX"},"columns":["code"]}}"#, [401, 403, 201, 201]),
+        rest("GET", "/reports", "", [401, 200, 200, 200]),
+        rest("GET", "/reports/{report}", "", [401, 403, 403, 200]),
+        rest("PUT", "/reports/{report}", r#"{"name":"MATRIX report","spec":{"source":{"table":"MATRIX"},"columns":["code"],"filters":[{"field":"code","operator":"eq","mode":"parameter"}]}}"#, [401, 403, 403, 200]),
+        rest("DELETE", "/reports/{none}", "", [401, 404, 404, 404]),
+        rest("PUT", "/reports/{report}/grants", "[]", [401, 403, 403, 200]),
+        rest("POST", "/reports/execute", r#"{"report_id":"{report}","pagination":{"page_size":5}}"#, [401, 403, 403, 200]),
+        rest("GET", "/reports/{report}/export?format=csv", "", [401, 403, 403, 200]),
+        rest("POST", "/reports/{report}/links", "{}", [401, 403, 403, 201]),
+        rest("GET", "/reports/{report}/links", "", [401, 403, 403, 200]),
+        rest("GET", "/reports/links", "", [401, 403, 403, 200]),
+        rest("DELETE", "/reports/links/{none}", "", [401, 404, 404, 404]),
+        rest("POST", "/reports/links/{none}/rotate", "", [401, 404, 404, 404]),
+        // ---- REST: a shared link needs no account; the token is the credential
+        rest("GET", "/shared/{stoken}", "", [200, 200, 200, 200]),
+        rest("POST", "/shared/{stoken}/unlock", r#"{"password":"whatever"}"#, [200, 200, 200, 200]),
+        rest("GET", "/shared/{stoken}/export?format=csv", "", [200, 200, 200, 200]),
+        rest("GET", "/shared/{stoken}/suggest?field=code", "", [200, 200, 200, 200]),
+        rest("GET", "/shared/dgs_l_unknown/suggest?field=code", "", [404, 404, 404, 404]),
 
         // ---- Server functions: auth and own account
         sfn::<Whoami>("", [200, 200, 200, 200]),
@@ -276,7 +296,11 @@ fn matrix() -> Vec<Row> {
         sfn::<GetGridSpec>(r#"j:{"name":"MATRIX","filters":[]}"#, [401, 200, 200, 200]),
         sfn::<SaveGridRows>(r#"j:{"name":"MATRIX","operations":[]}"#, [401, 403, 200, 200]),
         sfn::<GetRowHistory>("f:name=MATRIX&id={lrow}", [401, 200, 200, 200]),
+        sfn::<EditTableColumn>(r#"j:{"column_id":"{column}","column":{},"property_id":"{property}","property":{"display_order":1}}"#, [401, 403, 403, 200]),
         sfn::<ReorderTableColumns>(r#"j:{"table_id":"{ltable}","property_ids":["{property}"]}"#, [401, 403, 403, 200]),
+        sfn::<GetGridViews>("f:name=MATRIX", [401, 200, 200, 200]),
+        sfn::<SaveGridView>(r#"j:{"name":"MATRIX","view":"mine","spec":{"search":"M-"},"shared":false}"#, [401, 200, 200, 200]),
+        sfn::<DeleteGridView>(r#"j:{"name":"MATRIX","view":"mine"}"#, [401, 200, 200, 200]),
         sfn::<CountTableRows>(r#"j:{"name":"MATRIX","filters":[],"search":"M-"}"#, [401, 200, 200, 200]),
         sfn::<AddTableColumn>(
             r#"j:{"column":{"column_name":"fn_col","data_type":"Int"},"property":{"logical_table_id":"{none}","column_definition_id":"{none}"}}"#,
@@ -387,7 +411,20 @@ async fn every_route_and_server_function_answers_each_role_as_the_matrix_says() 
     let mconfig_id = mconfig["id"].as_str().unwrap_or_default().to_string();
     let mjob: Value =
         post("/api/v1/migration/batch", json!({ "configuration_id": mconfig_id, "source_data": [{ "code": "M-2", "qty": 2 }] })).await?.error_for_status()?.json().await?;
+    // A report of the admin's with a parameter, and a link to it that exports.
+    let report: Value = post(
+        "/api/v1/reports",
+        json!({ "name": "MATRIX report", "spec": { "source": { "table": "MATRIX" }, "columns": ["code"], "filters": [{ "field": "code", "operator": "eq", "mode": "parameter" }] } }),
+    )
+    .await?
+    .error_for_status()?
+    .json()
+    .await?;
+    let report_id = report["id"].as_str().unwrap_or_default().to_string();
+    let link: Value = post(&format!("/api/v1/reports/{report_id}/links"), json!({ "allow_export": true })).await?.error_for_status()?.json().await?;
     let vars: HashMap<&str, String> = HashMap::from([
+        ("report", report_id),
+        ("stoken", link["token"].as_str().unwrap_or_default().to_string()),
         ("ltable", ltable_id),
         ("lname", "MATRIX".to_string()),
         ("tperm", "table:write".to_string()),

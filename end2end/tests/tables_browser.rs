@@ -63,7 +63,7 @@ async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -
             // A rule whose parameters are read as they are typed.
             page.locator("[data-testid=column-rule]").select_option("length", None).await?;
             page.locator("[data-testid=column-rule-params]").fill("{\"min\": ", None).await?;
-            expect(page.locator("[data-testid=rule-verdict]")).to_contain_text("JSON").await?;
+            expect(page.locator("[data-testid=column-rule-verdict]")).to_contain_text("JSON").await?;
             expect(page.locator("[data-testid=add-column-submit]")).to_be_disabled().await?;
             page.locator("[data-testid=column-rule-params]").fill("{\"min\": 13, \"max\": 13}", None).await?;
             expect(page.locator("[data-testid=add-column-submit]")).to_be_enabled().await?;

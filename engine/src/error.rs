@@ -58,6 +58,8 @@ pub enum EngineError {
     /// A governed table's rule, constraint or schema refused a change (see `eav::DataError`).
     #[error("{0}")]
     Data(#[from] crate::eav::DataError),
+    #[error(transparent)]
+    Report(#[from] crate::reports::ReportError),
     /// A request body (not an upload) over `JSON_BODY_MAX_BYTES`.
     #[error("the request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
@@ -180,6 +182,8 @@ pub enum Resource {
     Constraint,
     Row,
     Grant,
+    Report,
+    ReportLink,
 }
 
 impl Resource {
@@ -210,6 +214,8 @@ impl Resource {
             Resource::Constraint => "constraint",
             Resource::Row => "row",
             Resource::Grant => "grant of this role on this table",
+            Resource::Report => "report",
+            Resource::ReportLink => "link (it may have expired or been revoked)",
         }
     }
 
@@ -240,6 +246,8 @@ impl Resource {
             Resource::Constraint => ErrorCode::ConstraintNotFound,
             Resource::Row => ErrorCode::RowNotFound,
             Resource::Grant => ErrorCode::GrantNotFound,
+            Resource::Report => ErrorCode::ReportNotFound,
+            Resource::ReportLink => ErrorCode::LinkNotFound,
         }
     }
 }
@@ -389,6 +397,14 @@ codes! {
     ConstraintNotFound => "constraint_not_found", 404;
     RowNotFound => "row_not_found", 404;
     GrantNotFound => "grant_not_found", 404;
+    ReportNotFound => "report_not_found", 404;
+    LinkNotFound => "link_not_found", 404;
+    ReportSpecInvalid => "report_spec_invalid", 422;
+    ReportFieldMasked => "report_field_masked", 422;
+    ReportParameterInvalid => "report_parameter_invalid", 400;
+    ReportVersionInvalid => "report_version_invalid", 400;
+    ReportTimedOut => "report_timed_out", 503;
+    LinkPasswordRequired => "link_password_required", 401;
     MigrationConfigurationNotFound => "migration_configuration_not_found", 404;
     MigrationJobNotFound => "migration_job_not_found", 404;
     MappingInvalid => "mapping_invalid", 422;
@@ -416,6 +432,7 @@ codes! {
     SchemaVersionConflict => "schema_version_conflict", 409;
     RowVersionConflict => "row_version_conflict", 409;
     RowsViolateRule => "rows_violate_rule", 409;
+    ColumnValuesNotConvertible => "column_values_not_convertible", 409;
     RowReferenced => "row_referenced", 409;
     UsernameTaken => "username_taken", 409;
     AlreadySetUp => "already_set_up", 409;
@@ -497,6 +514,7 @@ impl EngineError {
             EngineError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
             EngineError::Malformed(_) => ErrorCode::MalformedRequest,
             EngineError::Data(e) => e.code(),
+            EngineError::Report(e) => e.code(),
             EngineError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -528,6 +546,7 @@ impl EngineError {
                 (self.to_string(), serde_json::json!({ "field": field.name(), "min": min, "max": max }))
             }
             EngineError::Data(e) => (self.to_string(), e.details()),
+            EngineError::Report(e) => (self.to_string(), e.details()),
             other => (other.to_string(), serde_json::Value::Null),
         };
         ErrorBody { code, message, details }

@@ -15,6 +15,7 @@ pub mod events;
 pub mod export;
 pub mod ingest;
 pub mod lang;
+pub mod reports;
 pub mod review;
 #[cfg(feature = "server")]
 pub mod jobs;

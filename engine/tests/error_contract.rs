@@ -10,6 +10,7 @@ use serde_json::json;
 fn example(code: ErrorCode) -> Option<EngineError> {
     use ErrorCode as C;
     use engine::eav::{DataError as D, RuleType};
+    use engine::reports::ReportError as R;
     let id = uuid::Uuid::nil();
     Some(match code {
         C::InvalidInput => EngineError::invalid("a token needs a name of 1 to 100 characters"),
@@ -57,6 +58,14 @@ fn example(code: ErrorCode) -> Option<EngineError> {
         C::ConstraintNotFound => EngineError::NotFound(Resource::Constraint),
         C::RowNotFound => EngineError::NotFound(Resource::Row),
         C::GrantNotFound => EngineError::NotFound(Resource::Grant),
+        C::ReportNotFound => EngineError::NotFound(Resource::Report),
+        C::LinkNotFound => EngineError::NotFound(Resource::ReportLink),
+        C::ReportSpecInvalid => R::SpecInvalid { path: "aggregates[0].field".into(), message: "sum needs a field".into() }.into(),
+        C::ReportFieldMasked => R::FieldMasked("iban".into()).into(),
+        C::ReportParameterInvalid => R::ParameterInvalid { parameter: "region".into(), message: "this link fixes it".into() }.into(),
+        C::ReportVersionInvalid => R::VersionUnknown(7).into(),
+        C::ReportTimedOut => R::TimedOut { secs: 15 }.into(),
+        C::LinkPasswordRequired => R::PasswordRequired.into(),
         C::MigrationConfigurationNotFound => EngineError::NotFound(Resource::MigrationConfiguration),
         C::MigrationJobNotFound => EngineError::NotFound(Resource::MigrationJob),
         C::MappingInvalid => D::MappingInvalid { field: "mappings[2].price".into(), message: "'format' must be 1 to 100 characters".into() }.into(),
@@ -87,6 +96,13 @@ fn example(code: ErrorCode) -> Option<EngineError> {
             rule: "price: mandatory".into(),
             count: 22,
             examples: vec![engine::eav::ViolatingRow { row_id: id, code: "I03".into(), value: serde_json::Value::Null }],
+        }
+        .into(),
+        C::ColumnValuesNotConvertible => D::ValuesNotConvertible {
+            column: "price".into(),
+            to: "Int".into(),
+            count: 2,
+            examples: vec![engine::eav::ViolatingRow { row_id: id, code: "I07".into(), value: serde_json::Value::String("n/a".into()) }],
         }
         .into(),
         C::RowReferenced => D::RowReferenced { table: "ORDERS".into(), constraint: "orders_product".into(), count: 3 }.into(),

@@ -74,6 +74,7 @@ pub fn router(state: AppState, secure_cookies: bool, limits: &EdgeLimits) -> Rou
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/s/{token}", get(crate::shared_page::show).post(crate::shared_page::unlock))
         .merge(api)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
         .leptos_routes_with_context(

@@ -31,6 +31,8 @@ pub struct Config {
     pub import_lease: Duration,
     /// Requests per minute one address may make to the sign-in routes (a burst of as many).
     pub auth_rate_per_minute: u32,
+    /// Requests per minute one address may make to shared links (`SHARED_RATE_PER_MINUTE`, 120).
+    pub shared_rate_per_minute: u32,
     /// Take the client's address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
     /// Where browsers reach the app: passkeys are bound to its host (`PUBLIC_URL`; by default
@@ -113,6 +115,8 @@ struct Settings {
     import_lease_secs: u64,
     #[arg(long, env = "AUTH_RATE_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     auth_rate_per_minute: u32,
+    #[arg(long, env = "SHARED_RATE_PER_MINUTE", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
+    shared_rate_per_minute: u32,
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
     trust_forwarded_for: bool,
     #[arg(long, env = "PUBLIC_URL")]
@@ -216,6 +220,7 @@ impl Config {
             shutdown_timeout: Duration::from_secs(s.shutdown_timeout_secs),
             import_lease: Duration::from_secs(s.import_lease_secs),
             auth_rate_per_minute: s.auth_rate_per_minute,
+            shared_rate_per_minute: s.shared_rate_per_minute,
             trust_forwarded_for: s.trust_forwarded_for,
             public_url,
             edge: EdgeLimits {

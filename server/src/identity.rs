@@ -120,6 +120,17 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
         return res;
     }
 
+    // Shared links need no account: each address gets its own allowance, so guessing tokens or
+    // hammering a public report is slowed for that address only.
+    if (path.starts_with("/s/") || path.starts_with("/api/v1/shared/"))
+        && let Some(ip) = client.ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok())
+        && let Err(not_until) = state.shared_limiter.check_key(&ip)
+    {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+        metrics::counter!("dgs_security_refusals_total", "reason" => "shared_rate_limited").increment(1);
+        return ApiError(EngineError::RateLimited { retry_after_secs: wait.as_secs().max(1) }).into_response();
+    }
+
     // Owned copies: the request's body is not Sync, so no borrow of it may live across an await.
     // `/metrics` takes its own bearer secret (`METRICS_TOKEN`), not a user's token.
     let secret = bearer(req.headers()).filter(|_| path != "/metrics").map(str::to_string);

@@ -13,6 +13,7 @@ mod render;
 mod runtimes;
 mod security;
 mod serve;
+mod shared_page;
 mod state;
 
 fn main() -> anyhow::Result<()> {

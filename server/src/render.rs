@@ -75,7 +75,8 @@ impl RenderPool {
 /// Pages go to the rendering threads; the API, server functions, health, metrics and static files
 /// are served where they arrive.
 pub(crate) fn is_page(method: &Method, path: &str) -> bool {
-    let api = path.starts_with("/api/") || path.starts_with("/pkg/");
+    // `/s/…` is a shared report: its own page, rendered without the app (and without an account).
+    let api = path.starts_with("/api/") || path.starts_with("/pkg/") || path.starts_with("/s/");
     let service = matches!(path, "/healthz" | "/readyz" | "/metrics");
     let file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
     (method == Method::GET || method == Method::HEAD) && !api && !service && !file

@@ -101,6 +101,8 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             metrics,
             shutdown: shutdown.clone(),
             auth_limiter: crate::identity::auth_limiter(config.auth_rate_per_minute, shutdown.clone()),
+            shared_limiter: crate::identity::auth_limiter(config.shared_rate_per_minute, shutdown.clone()),
+            public_url: config.public_url.clone(),
             trust_forwarded_for: config.trust_forwarded_for,
             render: RenderPool::start(config.isolation.render_threads, config.isolation.render_timeout, &beats),
             beats: beats.clone(),

@@ -32,15 +32,38 @@ pub async fn create_logical_table(req: NewLogicalTable) -> Result<LogicalTableIn
     engine::eav::schema::tables::create_table(&ssr::services()?.tables, &user, &req).await.map_err(ssr::fail)
 }
 
-/// The table named `name` with its columns, constraints, grants and schema history.
+/// A table's schema screen: its columns, constraints, grants and history; for the forms, the
+/// definitions of its columns and the tables a Reference column may point at.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TableSchema {
+    pub detail: LogicalTableDetail,
+    pub history: Vec<SchemaChange>,
+    /// The definitions bound to this table (type, enum values, default, masking).
+    pub columns: Vec<engine::eav::ColumnInfo>,
+    /// Tables the reader may see, by id and name.
+    pub tables: Vec<(uuid::Uuid, String)>,
+    /// May change the schema (`table:admin` on this table).
+    pub can_define: bool,
+}
+
 #[server(prefix = "/api/read")]
-pub async fn get_table_schema(name: String) -> Result<(LogicalTableDetail, Vec<SchemaChange>), AppError> {
+pub async fn get_table_schema(name: String) -> Result<TableSchema, AppError> {
+    use engine::auth::Permission;
     let user = ssr::user().await?;
     let store = ssr::services()?.tables;
     let def = store.table(&name).await.map_err(ssr::fail)?;
     let detail = engine::eav::schema::tables::table_detail(&store, &user, def.id).await.map_err(ssr::fail)?;
     let history = engine::eav::schema::tables::table_history(&store, &user, def.id).await.map_err(ssr::fail)?;
-    Ok((detail, history))
+    let bound: Vec<uuid::Uuid> = detail.properties.iter().map(|p| p.column_definition_id).collect();
+    // Readers granted one table only see its properties; the definitions are for the forms.
+    let mut columns = if user.can(Permission::TableAdmin) || user.can(Permission::TableRead) {
+        engine::eav::schema::columns::list_columns(&store, &user).await.map_err(ssr::fail)?
+    } else {
+        Vec::new()
+    };
+    columns.retain(|c| bound.contains(&c.id));
+    let tables = engine::eav::schema::tables::list_tables(&store, &user).await.map_err(ssr::fail)?.into_iter().map(|t| (t.id, t.table_name)).collect();
+    Ok(TableSchema { detail, history, columns, tables, can_define: def.allows(&user, Permission::TableAdmin) })
 }
 
 #[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]
@@ -72,6 +95,8 @@ pub struct GridColumn {
     pub rule: Option<(engine::eav::RuleType, serde_json::Value)>,
     /// Shown masked to this reader (who may then neither edit, filter nor sort on it).
     pub masked: bool,
+    /// For a Reference column the reader may follow: the table it points at.
+    pub reference: Option<String>,
 }
 
 /// A check the browser evaluates on the edited row before sending it.
@@ -107,6 +132,12 @@ pub async fn get_grid_spec(name: String, filters: Vec<engine::eav::Filter>) -> R
     let unmask = def.allows(&user, Permission::TableUnmask);
     let mut props = detail.properties.clone();
     props.sort_by_key(|p| p.display_order);
+    // Names of the tables Reference columns point at, when they are ones the reader may open.
+    let readable = if def.columns.iter().any(|c| c.reference_table_id.is_some()) {
+        engine::eav::schema::tables::list_tables(&store, &user).await.map_err(ssr::fail)?
+    } else {
+        Vec::new()
+    };
     let columns = props
         .iter()
         .filter_map(|p| {
@@ -118,6 +149,7 @@ pub async fn get_grid_spec(name: String, filters: Vec<engine::eav::Filter>) -> R
                 mandatory: p.is_mandatory,
                 rule: p.validation_rule_type.map(|r| (r, p.validation_parameters.clone())),
                 masked: c.masking != MaskingRule::None && !unmask,
+                reference: c.reference_table_id.and_then(|t| readable.iter().find(|r| r.id == t)).map(|r| r.table_name.clone()),
             })
         })
         .collect();
@@ -156,9 +188,47 @@ pub async fn count_table_rows(name: String, filters: Vec<engine::eav::Filter>, s
     engine::eav::query::count_rows(&ssr::services()?.tables, &user, &name, &filters, search.as_deref()).await.map_err(ssr::fail)
 }
 
+/// A column of the table changed: its definition (type where every value survives, enum values,
+/// default, masking), then its binding (mandatory, unique, rule, soft). Each part is applied
+/// whole or refused whole; the second is not tried when the first is refused.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn edit_table_column(
+    column_id: uuid::Uuid,
+    column: engine::eav::ColumnPatch,
+    property_id: uuid::Uuid,
+    property: engine::eav::PropertyPatch,
+) -> Result<engine::eav::PropertyInfo, AppError> {
+    use engine::eav::schema::{columns, properties};
+    let user = ssr::user().await?;
+    let store = ssr::services()?.tables;
+    if column != engine::eav::ColumnPatch::default() {
+        columns::update_column(&store, &user, column_id, &column).await.map_err(ssr::fail)?;
+    }
+    properties::update_property(&store, &user, property_id, &property).await.map_err(ssr::fail)
+}
+
 /// The table's columns in a new order.
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn reorder_table_columns(table_id: uuid::Uuid, property_ids: Vec<uuid::Uuid>) -> Result<Vec<engine::eav::PropertyInfo>, AppError> {
     let user = ssr::user().await?;
     engine::eav::schema::properties::reorder(&ssr::services()?.tables, &user, table_id, &property_ids).await.map_err(ssr::fail)
+}
+
+/// The grid's saved views: the reader's own and those shared with every reader of the table.
+#[server(prefix = "/api/read")]
+pub async fn get_grid_views(name: String) -> Result<Vec<engine::eav::SavedView>, AppError> {
+    let user = ssr::user().await?;
+    engine::eav::views::list(&ssr::services()?.tables, &user, &name).await.map_err(ssr::fail)
+}
+
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn save_grid_view(name: String, view: String, spec: engine::eav::ViewSpec, shared: bool) -> Result<engine::eav::SavedView, AppError> {
+    let user = ssr::user().await?;
+    engine::eav::views::save(&ssr::services()?.tables, &user, &name, &view, &spec, shared).await.map_err(ssr::fail)
+}
+
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn delete_grid_view(name: String, view: String) -> Result<(), AppError> {
+    let user = ssr::user().await?;
+    engine::eav::views::remove(&ssr::services()?.tables, &user, &name, &view).await.map_err(ssr::fail)
 }

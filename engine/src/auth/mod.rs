@@ -15,7 +15,7 @@ pub mod enrolment;
 #[cfg(feature = "server")]
 pub mod passkeys;
 #[cfg(feature = "server")]
-mod password;
+pub(crate) mod password;
 #[cfg(feature = "server")]
 pub mod rbac;
 mod roles;

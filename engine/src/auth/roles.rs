@@ -77,6 +77,8 @@ permissions! {
     TableRead => "table:read",
     TableWrite => "table:write",
     TableUnmask => "table:unmask",
+    ReportCreate => "report:create",
+    ReportAdmin => "report:admin",
 }
 
 /// The signed-in user an action is done for, with the permissions their active, unexpired role

@@ -196,7 +196,7 @@ impl TokenScope {
     /// Whether a token of this scope keeps `p` of its owner's permissions.
     pub fn allows(self, p: crate::auth::Permission) -> bool {
         use crate::auth::Permission::*;
-        let admin = matches!(p, DatasetAdmin | PromptAdmin | UserAdmin | AuditRead | TableAdmin | TableUnmask);
+        let admin = matches!(p, DatasetAdmin | PromptAdmin | UserAdmin | AuditRead | TableAdmin | TableUnmask | ReportAdmin);
         match self {
             TokenScope::Read => matches!(p, DatasetRead | TableRead),
             TokenScope::Write => !admin,

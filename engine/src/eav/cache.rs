@@ -25,7 +25,7 @@ fn row_key(table: Uuid, generation: i64, row: Uuid) -> String {
     format!("dgs:eav:row:{table}:{generation}:{row}")
 }
 
-async fn within<T>(f: impl std::future::Future<Output = Result<T, fred::error::Error>>) -> Option<T> {
+pub(crate) async fn within<T>(f: impl std::future::Future<Output = Result<T, fred::error::Error>>) -> Option<T> {
     match tokio::time::timeout(REDIS_BUDGET, f).await {
         Ok(Ok(v)) => Some(v),
         Ok(Err(e)) => {
@@ -36,7 +36,7 @@ async fn within<T>(f: impl std::future::Future<Output = Result<T, fred::error::E
     }
 }
 
-async fn generation(redis: &fred::clients::Client, table: Uuid) -> Option<i64> {
+pub(crate) async fn generation(redis: &fred::clients::Client, table: Uuid) -> Option<i64> {
     within(redis.get::<Option<i64>, _>(generation_key(table))).await.map(|g| g.unwrap_or(0))
 }
 

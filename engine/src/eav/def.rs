@@ -106,8 +106,11 @@ pub struct TableDef {
 }
 
 impl TableDef {
+    /// The physical table, named with the schema version in a comment: a column's new type changes
+    /// what a statement returns, and a connection's statement prepared before would fail on it
+    /// ("cached plan must not change result type"); new text is prepared afresh.
     pub fn physical(&self) -> String {
-        physical::table(self.id)
+        format!("{} /* v{} */", physical::table(self.id), self.version)
     }
 
     pub fn column(&self, name: &str) -> Option<&ColumnDef> {

@@ -43,6 +43,9 @@ pub enum DataError {
     RowVersionConflict { sent: i32, current: Box<RowData> },
     #[error("{count} existing row(s) break {rule}; fix them first, or keep the rule soft")]
     RowsViolateRule { rule: String, count: i64, examples: Vec<ViolatingRow> },
+    /// A column's new type, refused because stored values would not survive the change.
+    #[error("{count} value(s) of {column} cannot become {to}; change them first")]
+    ValuesNotConvertible { column: String, to: String, count: i64, examples: Vec<ViolatingRow> },
     #[error("{count} row(s) of {table} point at this row ({constraint})")]
     RowReferenced { table: String, constraint: String, count: i64 },
     #[error("{field}: {message}")]
@@ -73,6 +76,7 @@ impl DataError {
             DataError::SchemaVersionConflict { .. } => ErrorCode::SchemaVersionConflict,
             DataError::RowVersionConflict { .. } => ErrorCode::RowVersionConflict,
             DataError::RowsViolateRule { .. } => ErrorCode::RowsViolateRule,
+            DataError::ValuesNotConvertible { .. } => ErrorCode::ColumnValuesNotConvertible,
             DataError::RowReferenced { .. } => ErrorCode::RowReferenced,
             DataError::MappingInvalid { .. } => ErrorCode::MappingInvalid,
             DataError::SourceMissing => ErrorCode::MigrationSourceMissing,
@@ -93,6 +97,7 @@ impl DataError {
             DataError::SchemaVersionConflict { sent, current } => json!({ "sent": sent, "current": current }),
             DataError::RowVersionConflict { sent, current } => json!({ "sent": sent, "current": current }),
             DataError::RowsViolateRule { rule, count, examples } => json!({ "rule": rule, "count": count, "examples": examples }),
+            DataError::ValuesNotConvertible { column, to, count, examples } => json!({ "column": column, "to": to, "count": count, "examples": examples }),
             DataError::RowReferenced { table, constraint, count } => json!({ "table": table, "constraint": constraint, "count": count }),
             DataError::MappingInvalid { field, message } => json!({ "field": field, "message": message }),
             DataError::TooManyMigrations { limit } => json!({ "limit": limit }),

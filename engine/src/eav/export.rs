@@ -1,7 +1,8 @@
 //! A governed table's view leaving as a file: the rows its filters keep, in its order, with its
 //! columns — as CSV streamed a keyset page at a time (any size, constant memory), or as an XLSX
-//! workbook with numbers and dates typed. Values are masked for readers without `table:unmask`, as
-//! every read is.
+//! workbook with numbers and dates typed, its sheets written through temporary files (constant
+//! memory), a new sheet past Excel's 1,048,576 rows, and the finished file streamed from disk.
+//! Values are masked for readers without `table:unmask`, as every read is.
 
 use futures::Stream;
 use rust_xlsxwriter::{Format, Workbook};
@@ -11,13 +12,11 @@ use super::def::TableDef;
 use super::wire::{DataType, RowData, RowQuery};
 use super::{Store, query};
 use crate::auth::CurrentUser;
-use crate::error::{EngineError, Result};
-use crate::export::{CsvOut, ExportOptions};
+use crate::error::Result;
+use crate::export::{CsvOut, ExportOptions, xlsx};
 use crate::lang::Lang;
 
 const PAGE: i64 = 1000;
-/// XLSX holds at most this many rows on a sheet; an export stops there and says so.
-const XLSX_MAX_ROWS: usize = 1_048_575;
 
 /// The columns a view shows: all, or those it names, in the table's order.
 fn view_columns(def: &TableDef, q: &RowQuery) -> Vec<(String, DataType)> {
@@ -85,29 +84,21 @@ pub async fn csv_stream(store: Store, user: CurrentUser, table: String, view: Ro
     }))
 }
 
-/// The view as an XLSX workbook: a frozen header, numbers as numbers, dates as dates.
-pub async fn xlsx(store: &Store, user: &CurrentUser, table: &str, view: RowQuery, lang: Lang) -> Result<Vec<u8>> {
+/// The view as an XLSX workbook (a frozen header, numbers as numbers, dates as dates), streamed
+/// from the temporary file it was written to.
+pub async fn xlsx_stream(store: &Store, user: &CurrentUser, table: &str, view: RowQuery, lang: Lang) -> Result<impl Stream<Item = Result<bytes::Bytes>> + use<>> {
     let def = store.table_for_read(table).await?;
     let columns = view_columns(&def, &view);
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    let bold = Format::new().set_bold();
     let date = Format::new().set_num_format(lang.pick("dd/mm/yyyy", "yyyy-mm-dd"));
-    let x = |e: rust_xlsxwriter::XlsxError| EngineError::internal(format!("xlsx: {e}"));
-    for (j, h) in header(&columns, lang).iter().enumerate() {
-        sheet.write_string_with_format(0, j as u16, h, &bold).map_err(x)?;
-    }
-    sheet.set_freeze_panes(1, 1).map_err(x)?;
-    let mut written = 0usize;
+    let mut sheets = xlsx::Sheets::new(&mut book, header(&columns, lang), 1)?;
+    let x = xlsx::err;
     let mut cursor = None;
     loop {
         let q = RowQuery { page_size: Some(PAGE), next_key_set: cursor, offset: None, from_end: false, ..view.clone() };
         let page = query::query_rows(store, user, table, &q).await?;
         for r in &page.rows {
-            if written >= XLSX_MAX_ROWS {
-                return Err(EngineError::invalid(format!("a sheet holds at most {XLSX_MAX_ROWS} rows: filter the view, or export CSV")));
-            }
-            let row = (written + 1) as u32;
+            let (sheet, row) = sheets.next_row(&mut book)?;
             sheet.write_string(row, 0, &r.code).map_err(x)?;
             sheet.write_string(row, 1, r.display_value.as_deref().unwrap_or_default()).map_err(x)?;
             for (j, (name, ty)) in columns.iter().enumerate() {
@@ -117,7 +108,7 @@ pub async fn xlsx(store: &Store, user: &CurrentUser, table: &str, view: RowQuery
                     (DataType::Int | DataType::Decimal, Some(Value::Number(n))) => {
                         sheet.write_number(row, col, n.as_f64().unwrap_or_default()).map_err(x)?;
                     }
-                    (DataType::Date, Some(Value::String(s))) => match excel_date(s) {
+                    (DataType::Date, Some(Value::String(s))) => match xlsx::excel_date(s) {
                         Some(d) => {
                             sheet.write_datetime_with_format(row, col, &d, &date).map_err(x)?;
                         }
@@ -134,18 +125,11 @@ pub async fn xlsx(store: &Store, user: &CurrentUser, table: &str, view: RowQuery
                 }
             }
             sheet.write_boolean(row, (columns.len() + 2) as u16, r.is_active).map_err(x)?;
-            written += 1;
         }
         match page.next_key_set {
             Some(c) => cursor = Some(c),
             None => break,
         }
     }
-    book.save_to_buffer().map_err(x)
-}
-
-fn excel_date(s: &str) -> Option<rust_xlsxwriter::ExcelDateTime> {
-    use chrono::Datelike;
-    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    rust_xlsxwriter::ExcelDateTime::from_ymd(u16::try_from(d.year()).ok()?, d.month() as u8, d.day() as u8).ok()
+    xlsx::stream(book).await
 }

@@ -8,6 +8,7 @@
 //! - `read`, `query`: rows by id (cached per policy), filters, sorting and keyset pages;
 //! - `export`: a view as CSV (streamed) or XLSX;
 //! - `cache`: rows in Redis, invalidated by generation;
+//! - `views`: grid views saved by name, a reader's own or shared;
 //! - `import`: configurations, jobs, dry runs and rollbacks that bring records into a table.
 
 pub mod error;
@@ -37,6 +38,8 @@ pub mod rows;
 pub mod schema;
 #[cfg(feature = "server")]
 pub mod validate;
+#[cfg(feature = "server")]
+pub mod views;
 #[cfg(feature = "server")]
 pub(crate) mod write;
 

@@ -49,6 +49,21 @@ impl DataType {
     pub fn parse(s: &str) -> Option<DataType> {
         DataType::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(s))
     }
+
+    /// The types a column holding values may change to: those that can hold each value it has
+    /// without losing any part of it (text to a number is allowed, and each value is then
+    /// checked; a time to a date is not, its time would go).
+    pub fn convertible_to(self) -> &'static [DataType] {
+        use DataType::*;
+        match self {
+            String => &[Int, Decimal, Boolean, Date, DateTime, Enum],
+            Int => &[Decimal, String],
+            Decimal => &[Int, String],
+            Boolean | Enum | DateTime => &[String],
+            Date => &[DateTime, String],
+            Reference => &[],
+        }
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -167,11 +182,15 @@ pub struct NewColumn {
     pub masking_rule: MaskingRule,
 }
 
-/// `PATCH /metadata/columns/{id}`. The type is fixed once a table uses the column.
+/// `PATCH /metadata/columns/{id}`. A new `data_type` is taken when every value the tables hold
+/// survives it (409 `column_values_not_convertible` with the ones that would not); a Reference
+/// column keeps its type.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ColumnPatch {
     pub version: Option<i32>,
+    #[serde(default)]
+    pub data_type: Option<DataType>,
     pub description: Option<String>,
     pub enum_values: Option<Vec<String>>,
     /// `null` clears the default.
@@ -684,4 +703,29 @@ pub struct RowChange {
     pub at: DateTime<Utc>,
     pub before: RowData,
     pub after: Option<RowData>,
+}
+
+/// What a saved view of a grid shows: the words searched, the filters and the order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ViewSpec {
+    #[serde(default)]
+    pub search: String,
+    #[serde(default)]
+    pub filters: Vec<Filter>,
+    #[serde(default)]
+    pub sorting: Vec<Sort>,
+}
+
+/// A view of a table saved by name, the reader's own or shared by another reader.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedView {
+    pub name: String,
+    pub owner: String,
+    /// Saved by the reader (who alone may change or remove it).
+    pub mine: bool,
+    pub shared: bool,
+    pub spec: ViewSpec,
+    pub updated_at: DateTime<Utc>,
 }

@@ -4,6 +4,9 @@
 //! spreadsheet shows as text, the value still visible. Numbers (`-12.50`) are left as they are.
 //! XLSX needs none of this: its cells are written as strings or numbers, never as formulas.
 
+#[cfg(feature = "server")]
+pub mod xlsx;
+
 use std::borrow::Cow;
 use std::io::Write;
 

@@ -131,9 +131,10 @@ pub async fn export(State(s): State<AppState>, AuthUser(u): AuthUser, ApiPath(ta
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition("csv"))], body).into_response())
         }
         "xlsx" => {
-            let bytes = engine::eav::export::xlsx(&store, &u, &table, view, lang).await?;
+            let stream = engine::eav::export::xlsx_stream(&store, &u, &table, view, lang).await?;
+            let body = axum::body::Body::from_stream(stream.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string()))));
             let mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string();
-            Ok(([(header::CONTENT_TYPE, mime), (header::CONTENT_DISPOSITION, disposition("xlsx"))], bytes).into_response())
+            Ok(([(header::CONTENT_TYPE, mime), (header::CONTENT_DISPOSITION, disposition("xlsx"))], body).into_response())
         }
         other => Err(ApiError(engine::EngineError::invalid(format!("unknown format '{other}': use csv or xlsx")))),
     }

@@ -8,9 +8,11 @@ mod datasets;
 mod passkeys;
 mod prompts;
 pub mod error;
-mod extract;
+pub mod extract;
 mod metadata;
 mod migration;
+mod reports;
+pub mod shared;
 mod runs;
 mod samples;
 pub mod session;
@@ -35,7 +37,9 @@ use crate::state::AppState;
     tags((name = "auth"), (name = "admin"), (name = "uploads"), (name = "datasets"), (name = "prompts"), (name = "runs"), (name = "review"),
          (name = "tables", description = "Governed tables: the schema (seed 004 `/metadata`)"),
          (name = "data", description = "Governed tables: rows (seed 004 `/data`)"),
-         (name = "migration", description = "Imports into governed tables: configurations, dry runs, batch jobs, rollback (seed 004 §19)"))
+         (name = "migration", description = "Imports into governed tables: configurations, dry runs, batch jobs, rollback (seed 004 §19)"),
+         (name = "reports", description = "Reports over governed tables and runs, their versions, exports and shared links (seed 004 §18)"),
+         (name = "shared", description = "A shared link's report, without an account: the token is the credential"))
 )]
 struct ApiDoc;
 
@@ -133,6 +137,19 @@ pub fn router(upload_body_limit: usize) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(migration::job_errors))
         .routes(routes!(migration::rollback_job))
         .routes(routes!(migration::migrate_record))
+        .routes(routes!(reports::create, reports::list))
+        .routes(routes!(reports::get, reports::update, reports::delete))
+        .routes(routes!(reports::set_grants))
+        .routes(routes!(reports::run))
+        .routes(routes!(reports::export_file))
+        .routes(routes!(reports::create_link, reports::list_links))
+        .routes(routes!(reports::inventory))
+        .routes(routes!(reports::revoke_link))
+        .routes(routes!(reports::rotate_link))
+        .routes(routes!(shared::data))
+        .routes(routes!(shared::unlock))
+        .routes(routes!(shared::export))
+        .routes(routes!(shared::suggest))
         .layer(DefaultBodyLimit::max(body_limit));
     let (router, api_doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).split_for_parts();
     (router, api_doc)

@@ -110,6 +110,8 @@ pub fn grant_text(name: &str, l: Locale) -> Option<&'static str> {
         ("table:read", "Leer las filas de las tablas gobernadas", "Read the rows of governed tables"),
         ("table:write", "Crear, cambiar y borrar filas de las tablas gobernadas", "Create, change and delete rows of governed tables"),
         ("table:unmask", "Ver sin enmascarar las columnas protegidas", "See masked columns of governed tables in clear"),
+        ("report:create", "Crear informes sobre los datos que puede leer, compartirlos y crear enlaces", "Build reports over the data one may read, share them and make links"),
+        ("report:admin", "Ver, cambiar y borrar todos los informes; el inventario de enlaces compartidos", "See, change and delete every report; the inventory of shared links"),
         ("admin", "Gobierna esquemas, usuarios, roles, prompts compartidos y ajustes", "Governs schemas, users, roles, shared prompts and settings"),
         ("analyst", "Sube, limpia, clasifica, valida e informa", "Uploads, cleans, classifies, validates and reports"),
         ("viewer", "Lee conjuntos de datos, ejecuciones e informes", "Reads datasets, runs and reports"),

@@ -93,7 +93,7 @@ fn ImportForm(choices: Choices) -> impl IntoView {
     let inputs = Resource::new(move || (table.get(), source()), |(table, source)| async move {
         match (table.is_empty(), source) {
             (false, Some(s)) => {
-                let (detail, _) = get_table_schema(table).await?;
+                let detail = get_table_schema(table).await?.detail;
                 let fields = get_source_fields(s).await?;
                 Ok::<_, AppError>(Some((detail, fields)))
             }

@@ -1,5 +1,5 @@
 //! Column definitions (seed §3.2.1): named, typed, shared by the tables they are bound to. The type
-//! is fixed once a table uses the column; a change to its enum values, default or masking applies
+//! changes only where every stored value survives (`retype`); a change to its enum values, default or masking applies
 //! to every table using it, whose versions all move.
 
 use crate::eav::physical::trusted;
@@ -9,7 +9,7 @@ use super::super::Store;
 use super::super::error::DataError;
 use super::super::values::typed;
 use super::super::wire::{ColumnInfo, ColumnPatch, DataType, MaskingRule, NewColumn};
-use super::{check_name, existing, forget, json, name_taken, record};
+use super::{check_name, existing, forget, json, name_taken, record, retype};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Resource, Result};
 
@@ -163,8 +163,9 @@ pub async fn update_column(store: &Store, user: &CurrentUser, id: Uuid, patch: &
     {
         return Err(DataError::SchemaVersionConflict { sent, current: before.version }.into());
     }
+    let ty = patch.data_type.unwrap_or(before.data_type);
     let enum_values = match &patch.enum_values {
-        Some(v) if before.data_type == DataType::Enum => {
+        Some(v) if ty == DataType::Enum => {
             let v = clean_values(v)?;
             if v.is_empty() {
                 return Err(EngineError::invalid("an Enum column needs enum_values"));
@@ -172,6 +173,9 @@ pub async fn update_column(store: &Store, user: &CurrentUser, id: Uuid, patch: &
             Some(v)
         }
         Some(_) => return Err(EngineError::invalid("only an Enum column has enum_values")),
+        None if ty == DataType::Enum && before.data_type != DataType::Enum => return Err(EngineError::invalid("an Enum column needs enum_values")),
+        // Values only an Enum has go when it stops being one.
+        None if ty != DataType::Enum && before.data_type == DataType::Enum => Some(Vec::new()),
         None => None,
     };
     let values_now = enum_values.clone().unwrap_or_else(|| before.enum_values.clone());
@@ -179,9 +183,12 @@ pub async fn update_column(store: &Store, user: &CurrentUser, id: Uuid, patch: &
         Some(d) => d.clone().filter(|v| !v.is_null()),
         None => before.default_value.clone(),
     };
-    check_default(before.data_type, &values_now, default.as_ref())?;
+    check_default(ty, &values_now, default.as_ref())?;
+    if ty != before.data_type {
+        retype::apply(&mut tx, &tables, id, ty, &values_now).await?;
+    }
     // Values a table holds must stay allowed.
-    if let Some(values) = &enum_values {
+    if let Some(values) = enum_values.as_ref().filter(|_| ty == DataType::Enum && before.data_type == DataType::Enum) {
         for t in &tables {
             let def = super::lock_table(&mut tx, *t).await?;
             if let Some(c) = def.columns.iter().find(|c| c.id == id) {
@@ -196,7 +203,7 @@ pub async fn update_column(store: &Store, user: &CurrentUser, id: Uuid, patch: &
     }
     sqlx::query(
         "UPDATE column_definitions SET description = coalesce($2, description), enum_values = coalesce($3, enum_values),
-                default_value = $4, masking_rule = coalesce($5, masking_rule), version = version + 1, updated_at = now(), updated_by = $6
+                default_value = $4, masking_rule = coalesce($5, masking_rule), data_type = $7, version = version + 1, updated_at = now(), updated_by = $6
          WHERE id = $1",
     )
     .bind(id)
@@ -205,6 +212,7 @@ pub async fn update_column(store: &Store, user: &CurrentUser, id: Uuid, patch: &
     .bind(default)
     .bind(patch.masking_rule.map(MaskingRule::as_str))
     .bind(user.id)
+    .bind(ty.as_str())
     .execute(&mut *tx)
     .await?;
     let after = one(&mut tx, id).await?;

@@ -8,6 +8,7 @@ pub mod columns;
 pub mod constraints;
 mod existing;
 pub mod properties;
+mod retype;
 pub mod tables;
 
 use serde::Serialize;

@@ -1,13 +1,14 @@
 //! What the grid shows: words searched across the row's text, filters built field by field with
-//! every operator of the query API, and views (search, filters, order) saved by name in this
-//! browser to come back to.
+//! every operator of the query API, and views (search, filters, order) saved by name on the
+//! server: the reader's own, wherever they sign in, and those shared with every reader.
 
-use engine::eav::{DataType, Filter, Operator, Sort};
+use engine::eav::{DataType, Filter, Operator, SavedView, ViewSpec};
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
 use super::Grid;
 use super::cells::Col;
+use crate::api::{delete_grid_view, get_grid_views, save_grid_view};
 use crate::i18n::{Key, t, tr};
 
 pub const OPERATORS: [(Operator, &str); 12] = [
@@ -55,34 +56,15 @@ fn filter_value(ty: Option<DataType>, op: Operator, text: &str) -> Value {
     }
 }
 
-/// A saved view: what to search, filter and sort by.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SavedView {
-    pub name: String,
-    pub search: String,
-    pub filters: Vec<Filter>,
-    pub sorting: Vec<Sort>,
-}
-
-fn storage_key(grid: Grid) -> String {
-    format!("dgs.views.{}", grid.name.get_value())
-}
-
-fn load_views(grid: Grid) -> Vec<SavedView> {
-    #[cfg(feature = "hydrate")]
-    if let Some(s) = leptos::web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        return s.get_item(&storage_key(grid)).ok().flatten().and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
-    }
-    let _ = storage_key(grid);
-    Vec::new()
-}
-
-fn store_views(grid: Grid, views: &[SavedView]) {
-    #[cfg(feature = "hydrate")]
-    if let Some(s) = leptos::web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = s.set_item(&storage_key(grid), &serde_json::to_string(views).unwrap_or_default());
-    }
-    let _ = (grid, views);
+/// The saved views again, after one was saved or removed.
+fn reload_views(grid: Grid, views: RwSignal<Vec<SavedView>>) {
+    let name = grid.name.get_value();
+    leptos::task::spawn_local(async move {
+        match get_grid_views(name).await {
+            Ok(v) => views.set(v),
+            Err(e) => grid.note.set(Some(crate::components::error_text(grid.locale.get_untracked(), &e.0))),
+        }
+    });
 }
 
 #[component]
@@ -93,7 +75,10 @@ pub fn FilterBar(grid: Grid) -> impl IntoView {
     let value = RwSignal::new(String::new());
     let views = RwSignal::new(Vec::<SavedView>::new());
     let view_name = RwSignal::new(String::new());
-    Effect::new(move || views.set(load_views(grid)));
+    let share = RwSignal::new(false);
+    // The view chosen last, when it is the reader's own (it may then be removed).
+    let chosen = RwSignal::new(None::<String>);
+    Effect::new(move || reload_views(grid, views));
     let ncols = grid.cols.with_value(Vec::len);
     let add = move || {
         let c = field.get_untracked();
@@ -148,25 +133,52 @@ pub fn FilterBar(grid: Grid) -> impl IntoView {
                 ev.prevent_default();
                 let name = view_name.get_untracked().trim().to_string();
                 if name.is_empty() { return; }
-                let saved = SavedView { name: name.clone(), search: grid.search.get_untracked(), filters: grid.filters.get_untracked(), sorting: grid.sorting.get_untracked() };
-                views.update(|v| { v.retain(|x| x.name != name); v.push(saved); });
-                store_views(grid, &views.get_untracked());
-                view_name.set(String::new());
+                let spec = ViewSpec { search: grid.search.get_untracked(), filters: grid.filters.get_untracked(), sorting: grid.sorting.get_untracked() };
+                let table = grid.name.get_value();
+                let shared = share.get_untracked();
+                leptos::task::spawn_local(async move {
+                    match save_grid_view(table, name, spec, shared).await {
+                        Ok(_) => { view_name.set(String::new()); reload_views(grid, views); }
+                        Err(e) => grid.note.set(Some(crate::components::error_text(grid.locale.get_untracked(), &e.0))),
+                    }
+                });
             }>
-                <input type="text" data-testid="view-name" placeholder=move || t(grid.locale.get(), Key::ViewName) prop:value=view_name on:input=move |ev| view_name.set(event_target_value(&ev))/>
+                <input type="text" data-testid="view-name" maxlength="80" placeholder=move || t(grid.locale.get(), Key::ViewName) prop:value=view_name on:input=move |ev| view_name.set(event_target_value(&ev))/>
+                <label class="check"><input type="checkbox" data-testid="view-shared" prop:checked=share on:change=move |ev| share.set(event_target_checked(&ev))/><span>{tr(Key::ShareView)}</span></label>
                 <button class="btn" type="submit" data-testid="save-view">{tr(Key::SaveView)}</button>
                 <select aria-label=tr(Key::SavedViews) data-testid="saved-views" on:change=move |ev| {
-                    let name = event_target_value(&ev);
-                    if let Some(v) = views.get_untracked().into_iter().find(|v| v.name == name) {
-                        search.set(v.search.clone());
-                        grid.sorting.set(v.sorting.clone());
-                        grid.refresh(v.filters, v.search);
+                    let key = event_target_value(&ev);
+                    if let Some(v) = views.get_untracked().into_iter().find(|v| view_key(v) == key) {
+                        chosen.set(v.mine.then(|| v.name.clone()));
+                        search.set(v.spec.search.clone());
+                        grid.sorting.set(v.spec.sorting.clone());
+                        grid.refresh(v.spec.filters, v.spec.search);
                     }
                 }>
                     <option value="">{tr(Key::SavedViews)}</option>
-                    {move || views.get().into_iter().map(|v| view! { <option value=v.name.clone()>{v.name.clone()}</option> }).collect_view()}
+                    {move || views.get().into_iter().map(|v| {
+                        let label = match (v.mine, v.shared) {
+                            (true, true) => format!("{} ⇆", v.name),
+                            (true, false) => v.name.clone(),
+                            (false, _) => format!("{} — {}", v.name, v.owner),
+                        };
+                        view! { <option value=view_key(&v)>{label}</option> }
+                    }).collect_view()}
                 </select>
+                {move || chosen.get().map(|name| view! {
+                    <button class="btn btn-ghost" type="button" data-testid="delete-view" on:click=move |_| {
+                        let (table, name) = (grid.name.get_value(), name.clone());
+                        leptos::task::spawn_local(async move {
+                            if delete_grid_view(table, name).await.is_ok() { chosen.set(None); reload_views(grid, views); }
+                        });
+                    }>{tr(Key::DeleteView)}</button>
+                })}
             </form>
         </div>
     }
+}
+
+/// A view's option value: the reader's own by name, another's by owner and name.
+fn view_key(v: &SavedView) -> String {
+    if v.mine { v.name.clone() } else { format!("{}\u{1f}{}", v.owner, v.name) }
 }

@@ -8,13 +8,15 @@ use std::collections::{HashMap, HashSet};
 
 use engine::eav::{Direction, Filter, RowData, RowQuery, Sort};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 mod cells;
 mod edit;
 mod filters;
 mod history;
 mod keys;
+mod refs;
+mod tree;
 
 use crate::api::{AppError, GridSpec, count_table_rows, get_grid_spec, get_table_rows};
 use crate::components::ErrorNote;
@@ -32,19 +34,25 @@ const MAX_SPACER: f64 = 8_000_000.0;
 #[component]
 pub fn TableRowsPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
+    // `?row=<id>` (a Reference link, a tree node) opens the grid on that one row; its filter chip
+    // takes it away.
+    let start = move || {
+        query.with(|q| q.get("row")).and_then(|r| r.parse::<uuid::Uuid>().ok()).map(|id| vec![Filter { field: "id".into(), operator: engine::eav::Operator::Eq, value: id.to_string().into() }]).unwrap_or_default()
+    };
     // The spec and the first block in one resource: one boundary reads it (leptos#4578).
-    let first = Resource::new(name, |name| async move {
-        let spec = get_grid_spec(name.clone(), vec![]).await?;
-        let page = get_table_rows(name, RowQuery { page_size: Some(BLOCK), ..Default::default() }).await?;
-        Ok::<_, AppError>((spec, page.rows))
+    let first = Resource::new(move || (name(), start()), |(name, filters)| async move {
+        let spec = get_grid_spec(name.clone(), filters.clone()).await?;
+        let page = get_table_rows(name, RowQuery { page_size: Some(BLOCK), filters: filters.clone(), ..Default::default() }).await?;
+        Ok::<_, AppError>((spec, page.rows, filters))
     });
     view! {
         <Suspense fallback=move || view! { <section class="panel"><p class="muted">{tr(Key::Loading)}</p></section> }>
             {move || Suspend::new(async move {
                 match first.await {
                     Err(e) => view! { <section class="panel"><ErrorNote error=e/></section> }.into_any(),
-                    Ok((spec, rows)) => view! { <GridView spec rows/> }.into_any(),
+                    Ok((spec, rows, filters)) => view! { <GridView spec rows filters/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -94,6 +102,8 @@ pub struct Grid {
     pub locale: RwSignal<crate::i18n::Locale>,
     /// The selected row's history is open beside the grid.
     pub history: RwSignal<bool>,
+    /// Codes of the rows Reference cells point at, by id.
+    pub refs: RwSignal<HashMap<uuid::Uuid, String>>,
 }
 
 impl Grid {
@@ -157,11 +167,14 @@ impl Grid {
             let name = self.name.get_value();
             leptos::task::spawn_local(async move {
                 match get_table_rows(name, q).await {
-                    Ok(page) => self.rows.update(|rows| {
-                        for (k, r) in page.rows.into_iter().enumerate() {
-                            rows.insert(start + k as i64, r);
-                        }
-                    }),
+                    Ok(page) => {
+                        refs::resolve(self, &page.rows);
+                        self.rows.update(|rows| {
+                            for (k, r) in page.rows.into_iter().enumerate() {
+                                rows.insert(start + k as i64, r);
+                            }
+                        })
+                    }
                     Err(e) => {
                         self.requested.update_value(|r| {
                             r.remove(&block);
@@ -256,9 +269,10 @@ fn percent(s: &str) -> String {
 }
 
 #[component]
-fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
+fn GridView(spec: GridSpec, rows: Vec<RowData>, filters: Vec<Filter>) -> impl IntoView {
     let cols = all_cols(&spec.columns);
     let widths = cols.iter().map(|c| if matches!(c, Col::Code | Col::Display) { 180.0 } else { 140.0 }).collect();
+    let first_rows = StoredValue::new(rows.clone());
     let first_block: HashMap<i64, RowData> = rows.into_iter().enumerate().map(|(i, r)| (i as i64, r)).collect();
     let total = spec.total;
     let table = spec.table.clone();
@@ -270,7 +284,7 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
         rows: RwSignal::new(first_block),
         total: RwSignal::new(total),
         sorting: RwSignal::new(Vec::new()),
-        filters: RwSignal::new(Vec::new()),
+        filters: RwSignal::new(filters),
         search: RwSignal::new(String::new()),
         requested: StoredValue::new(HashSet::from([0])),
         scroll: RwSignal::new(0.0),
@@ -286,7 +300,10 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
         container: NodeRef::new(),
         locale: crate::i18n::use_locale(),
         history: RwSignal::new(false),
+        refs: RwSignal::new(HashMap::new()),
     };
+    // The first block came with the page; the rows it points at are named in the browser.
+    Effect::new(move || first_rows.with_value(|rows| refs::resolve(grid, rows)));
     // The rows in view (and the next screenful) are fetched as the view moves.
     Effect::new(move || {
         let (first, visible) = (grid.first(), grid.visible());
@@ -315,6 +332,7 @@ fn GridView(spec: GridSpec, rows: Vec<RowData>) -> impl IntoView {
             </p>
             {move || grid.note.get().map(|n| view! { <p class="note note-warn" role="alert" data-testid="grid-note">{n}</p> })}
             <edit::ConflictBox grid/>
+            {table.is_hierarchical.then(|| view! { <tree::TreePanel grid/> })}
             <filters::FilterBar grid/>
             <div class="actions grid2-tools">
                 {can_write.then(|| view! {
@@ -393,6 +411,10 @@ fn GridRow(grid: Grid, index: i64, template: impl Fn() -> String + Send + Sync +
                 }).collect_view()).into_any(),
                 Some(r) => grid.cols.with_value(|cols| cols.iter().enumerate().map(|(c, col)| {
                     let text = grid.spec.with_value(|s| display_of(&value_of(&r, *col, &s.columns)));
+                    let link = match col {
+                        Col::Field(i) => grid.spec.with_value(|s| s.columns[*i].reference.clone()).zip(text.parse::<uuid::Uuid>().ok()),
+                        _ => None,
+                    };
                     // Old values that break a rule kept soft, and soft checks the row breaks (on its first cell).
                     let soft = grid.spec.with_value(|s| {
                         let mut why: Vec<String> = stored_violation(*col, &s.columns, &value_of(&r, *col, &s.columns)).into_iter().collect();
@@ -421,7 +443,10 @@ fn GridRow(grid: Grid, index: i64, template: impl Fn() -> String + Send + Sync +
                             on:dblclick=move |_| edit::begin(grid, None)>
                             {move || match (selected(), grid.editing.get()) {
                                 (true, Some(draft)) => view! { <edit::CellEditor grid draft/> }.into_any(),
-                                _ => view! { <span>{text.clone()}</span> }.into_any(),
+                                _ => match link.clone() {
+                                    Some((table, id)) => view! { <refs::RefLink table id grid/> }.into_any(),
+                                    None => view! { <span>{text.clone()}</span> }.into_any(),
+                                },
                             }}
                         </div>
                     }

@@ -100,7 +100,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/imports") view=pages::imports::ImportsPage/>
                     <Route path=path!("/imports/new") view=pages::imports::NewImportPage/>
                     <Route path=path!("/imports/jobs/:id") view=pages::imports::ImportJobPage/>
-                    <Route path=path!("/reports") view=|| view! { <components::Coming title=Key::NavReports body=Key::ComingReports/> }/>
+                    <Route path=path!("/reports") view=pages::reports::ReportsPage/>
+                    <Route path=path!("/reports/new") view=pages::reports::ReportBuilderPage/>
+                    <Route path=path!("/reports/links") view=pages::reports::LinkInventoryPage/>
+                    <Route path=path!("/reports/:id") view=pages::reports::ReportPage/>
+                    <Route path=path!("/reports/:id/edit") view=pages::reports::ReportBuilderPage/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>
                     <Route path=path!("/enrol/:token") view=pages::enrol::EnrolPage/>
                     <Route path=path!("/admin") view=pages::admin::UsersPage/>
@@ -115,12 +119,10 @@ pub fn App() -> impl IntoView {
 
 /// A link in the main navigation.
 #[component]
-/// `soon`: the screen only says what will live there yet; the link says so too.
-fn NavLink(href: &'static str, label: Key, #[prop(optional)] soon: bool) -> impl IntoView {
+fn NavLink(href: &'static str, label: Key) -> impl IntoView {
     view! {
         <A href=href attr:class="nav-link">
             {tr(label)}
-            {soon.then(|| view! { <span class="nav-soon">{tr(Key::Soon)}</span> })}
         </A>
     }
 }

@@ -98,6 +98,7 @@ async fn an_admin_retypes_a_column_links_tables_and_walks_a_tree() -> anyhow::Re
     link.click(None).await?;
     page.wait_for_url("**/tables/CUENTAS?row=*", None).await?;
     page.locator("body[data-hydrated=true]").wait_for(None).await?;
+
     expect(page.locator("[data-testid=rows-total]")).to_have_text("1").await?;
     expect(page.locator("[data-testid=grid-row]").first()).to_contain_text("Servicios exteriores").await?;
 
@@ -116,10 +117,10 @@ async fn an_admin_retypes_a_column_links_tables_and_walks_a_tree() -> anyhow::Re
     shot(&page, "tree-desktop-es").await?;
 
     // A view saved as shared: another reader finds it, under their own sign-in, and may not remove it.
-    page.locator("[data-testid=grid-search]").fill("Gastos", None).await?;
+    page.locator("[data-testid=grid-search]").fill("Otros", None).await?;
     page.locator("[data-testid=grid-search]").press("Enter", None).await?;
     expect(page.locator("[data-testid=rows-total]")).to_have_text("1").await?;
-    page.locator("[data-testid=view-name]").fill("gastos", None).await?;
+    page.locator("[data-testid=view-name]").fill("otros", None).await?;
     page.locator("[data-testid=view-shared]").check(None).await?;
     page.locator("[data-testid=save-view]").click(None).await?;
     expect(page.locator("[data-testid=saved-views] option")).to_have_count(2).await?;
@@ -129,8 +130,8 @@ async fn an_admin_retypes_a_column_links_tables_and_walks_a_tree() -> anyhow::Re
     other.goto(&server.url("/tables/CUENTAS"), None).await?;
     other.locator("body[data-hydrated=true]").wait_for(None).await?;
     expect(other.locator("[data-testid=rows-total]")).to_have_text("3").await?;
-    expect(other.locator("[data-testid=saved-views] option").nth(1)).to_have_text("gastos — root").await?;
-    other.locator("[data-testid=saved-views]").select_option("root\u{1f}gastos", None).await?;
+    expect(other.locator("[data-testid=saved-views] option").nth(1)).to_have_text("otros — root").await?;
+    other.locator("[data-testid=saved-views]").select_option("root\u{1f}otros", None).await?;
     expect(other.locator("[data-testid=rows-total]")).to_have_text("1").await?;
     expect(other.locator("[data-testid=delete-view]")).to_have_count(0).await?;
 

@@ -77,6 +77,9 @@ async fn a_column_changes_type_only_when_every_value_survives(pool: PgPool) -> a
     assert_eq!(value_of(&s, &u, a.id, "qty").await?, json!(12));
     let big = RowQuery { filters: vec![Filter { field: "qty".into(), operator: Operator::Gt, value: json!(9) }], ..Default::default() };
     assert_eq!(query::query_rows(&s, &u, "ITEMS", &big).await?.rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>(), vec!["A"]);
+    let one = RowQuery { filters: vec![Filter { field: "id".into(), operator: Operator::Eq, value: json!(b.id.to_string()) }], ..Default::default() };
+    assert_eq!(query::count_rows(&s, &u, "ITEMS", &one.filters, None).await?, 1, "a row found by its id (a Reference link)");
+    assert_eq!(query::query_rows(&s, &u, "ITEMS", &one).await?.rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>(), vec!["B"]);
     let bad = rows::create_row(&s, &u, "ITEMS", row("D", "qty", json!("many"))).await;
     assert!(matches!(bad, Err(EngineError::Data(_))), "a word is no Int any more: {bad:?}");
 

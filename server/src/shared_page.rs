@@ -136,19 +136,7 @@ fn param_value(p: &SharedParameter) -> String {
 fn report_page(lang: Lang, token: &str, r: &SharedReport, query: Option<&str>) -> Response {
     let w = words(lang);
     let t = esc(token);
-    let fields: Vec<(String, engine::reports::compile::Kind)> = r
-        .result
-        .metadata
-        .fields
-        .iter()
-        .map(|f| (f.name.clone(), match f.ty.as_str() {
-            "number" => engine::reports::compile::Kind::Number,
-            "date" => engine::reports::compile::Kind::Date,
-            "datetime" => engine::reports::compile::Kind::DateTime,
-            "boolean" => engine::reports::compile::Kind::Boolean,
-            _ => engine::reports::compile::Kind::Text,
-        }))
-        .collect();
+    let fields: Vec<(String, engine::reports::compile::Kind)> = r.result.metadata.fields.iter().map(|f| (f.name.clone(), engine::reports::compile::Kind::parse(&f.ty))).collect();
     let mut html = format!(
         "<section class=\"card\"><p class=\"eyebrow\">{}</p><h1 data-testid=\"shared-title\">{}</h1>{}</section>",
         w("Informe compartido", "Shared report"),
@@ -179,7 +167,7 @@ fn report_page(lang: Lang, token: &str, r: &SharedReport, query: Option<&str>) -
     if chart.kind == ChartKind::Kpi {
         let (v, _) = cell(r.result.data.first().and_then(|row| engine::reports::chart::axes(&chart, &fields).and_then(|(_, ys)| row.get(&ys[0]).or_else(|| row.values().next()))), lang);
         html.push_str(&format!("<p class=\"muted\">{}</p><p class=\"kpi\" data-testid=\"kpi\">{}</p>", esc(&title), esc(&v)));
-    } else if let Some(svg) = engine::reports::chart::svg(&chart, &fields, &r.result.data, 900.0, 420.0) {
+    } else if let Some(svg) = engine::reports::execute::draw(Some(&chart), &r.result) {
         html.push_str(&format!("<figure class=\"chart\" data-testid=\"shared-chart\"><div role=\"img\" aria-label=\"{}\">{svg}</div></figure>", esc(&title)));
     }
     let total = r.result.metadata.total_rows;

@@ -15,7 +15,7 @@ pub use exports::ExportLinks;
 pub use lists::{RunsTable, SamplesTable};
 pub use plan::PlanView;
 pub use rejected::RejectedList;
-pub use screens::{Coming, NotFound, Stat, classifier_label, note, status_key};
+pub use screens::{NotFound, Stat, classifier_label, note, status_key};
 
 use engine::auth::{CurrentUser, Permission};
 use leptos::prelude::*;
@@ -87,7 +87,7 @@ fn HeaderBar(me: Option<Option<CurrentUser>>, logout: ServerAction<Logout>) -> i
                 <crate::NavLink href="/prompts" label=Key::NavPrompts/>
                 <crate::NavLink href="/reviews" label=Key::NavReviews/>
                 <crate::NavLink href="/tables" label=Key::NavTables/>
-                <crate::NavLink href="/reports" label=Key::NavReports soon=true/>
+                <crate::NavLink href="/reports" label=Key::NavReports/>
                 {admin.then(|| view! { <crate::NavLink href="/admin/users" label=Key::NavAdmin/> })}
                 <a class="nav-link" href="/api/v1/docs/" rel="external">{tr(Key::ApiDocs)}</a>
             </nav>

@@ -20,18 +20,6 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
-/// The screens later work fills in: a clear statement of what will live here.
-#[component]
-pub fn Coming(title: Key, body: Key) -> impl IntoView {
-    view! {
-        <section class="panel narrow">
-            <p class="eyebrow">{tr(Key::ComingTitle)}</p>
-            <h1>{tr(title)}</h1>
-            <p class="muted">{tr(body)}</p>
-        </section>
-    }
-}
-
 /// A figure with its label, in a `.stats` row.
 #[component]
 pub fn Stat(label: Key, value: String, testid: &'static str) -> impl IntoView {

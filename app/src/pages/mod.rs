@@ -9,6 +9,7 @@ pub mod datasets;
 pub mod enrol;
 pub mod imports;
 pub mod prompts;
+pub mod reports;
 pub mod review;
 pub mod reviews;
 pub mod run;

@@ -21,6 +21,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub fn parse(s: &str) -> Kind {
+        match s {
+            "number" => Kind::Number,
+            "boolean" => Kind::Boolean,
+            "date" => Kind::Date,
+            "datetime" => Kind::DateTime,
+            _ => Kind::Text,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Text => "text",

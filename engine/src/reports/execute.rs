@@ -162,6 +162,43 @@ pub async fn prepare(tables: &crate::eav::Store, runner: &Runner, report: Uuid, 
     Ok(Prepared { head, version, spec, params, compiled, freshness })
 }
 
+/// A spec run before it is saved (the builder's preview): checked against what `user` may read,
+/// its first `limit` rows with the total, never cached nor audited.
+pub async fn preview(tables: &crate::eav::Store, user: &CurrentUser, spec: &super::wire::ReportSpec, params: &Map<String, Value>, limit: i64) -> Result<ExecuteResponse> {
+    let started = std::time::Instant::now();
+    let (source, _) = resolve(tables, Some(user), &spec.source).await?;
+    let compiled = compile(spec, &source, params)?;
+    let names: Vec<String> = compiled.fields.iter().map(|(n, _)| n.clone()).collect();
+    let known = |f: &str| names.iter().find(|n| n.eq_ignore_ascii_case(f)).cloned();
+    let mut order: Vec<(String, SortDirection)> = spec.sort.iter().filter_map(|s| known(&s.field).map(|n| (n, s.direction))).collect();
+    if order.is_empty() {
+        order = names.iter().take(spec.group_by.len().max(1)).map(|n| (n.clone(), SortDirection::Asc)).collect();
+    }
+    let limit = limit.clamp(1, MAX_PAGE);
+    let (data, total) = run_page(&tables.pool, &compiled, &order, 0, limit).await?;
+    Ok(ExecuteResponse {
+        report_id: Uuid::nil(),
+        report_name: String::new(),
+        metadata: ExecuteMetadata {
+            version: 0,
+            executed_at: chrono::Utc::now(),
+            duration_ms: started.elapsed().as_millis() as i64,
+            total_rows: total,
+            fields: compiled.fields.iter().map(|(n, k)| FieldMeta { name: n.clone(), ty: k.as_str().into(), alias: n.clone() }).collect(),
+            cached: false,
+        },
+        pagination: PageResult { page_size: limit, page_number: 1, total_pages: (total + limit - 1) / limit, has_more: (data.len() as i64) < total, next_cursor: None },
+        data,
+    })
+}
+
+/// The chart of an answer as SVG, from its fields' names and types.
+pub fn draw(chart: Option<&super::wire::Chart>, result: &ExecuteResponse) -> Option<String> {
+    let chart = chart?;
+    let fields: Vec<(String, super::compile::Kind)> = result.metadata.fields.iter().map(|f| (f.name.clone(), super::compile::Kind::parse(&f.ty))).collect();
+    super::chart::svg(chart, &fields, &result.data, 900.0, 420.0)
+}
+
 /// `POST /reports/execute`.
 pub async fn execute(tables: &crate::eav::Store, runner: &Runner, req: &ExecuteRequest) -> Result<ExecuteResponse> {
     let started = std::time::Instant::now();

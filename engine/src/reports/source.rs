@@ -82,3 +82,9 @@ pub async fn resolve(tables: &crate::eav::Store, user: Option<&CurrentUser>, sou
         }
     }
 }
+
+/// The fields of `source` as `user` may build over it.
+pub async fn fields(tables: &crate::eav::Store, user: &CurrentUser, source: &Source) -> Result<Vec<super::wire::SourceFieldInfo>> {
+    let (def, _) = resolve(tables, Some(user), source).await?;
+    Ok(def.fields.into_iter().map(|f| super::wire::SourceFieldInfo { name: f.name, ty: f.kind.as_str().into(), masked: f.masked }).collect())
+}

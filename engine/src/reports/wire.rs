@@ -460,3 +460,23 @@ pub struct SharedReport {
     pub allow_export: bool,
     pub result: ExecuteResponse,
 }
+
+/// A field of a report's source, for the builder.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFieldInfo {
+    pub name: String,
+    /// `text`, `number`, `boolean`, `date` or `datetime`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Masked: a report cannot use it.
+    pub masked: bool,
+}
+
+/// An answer as the screens draw it: a page of rows with the total, and the chart as SVG (none
+/// for a table or a KPI).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drawn {
+    pub result: ExecuteResponse,
+    pub svg: Option<String>,
+}

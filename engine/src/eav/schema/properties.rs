@@ -334,6 +334,10 @@ pub async fn add_column(store: &Store, user: &CurrentUser, column: &super::super
 /// Puts a table's columns in the order of `property_ids` (each gets its position as its
 /// `display_order`); only the ones that move are changed, each change recorded like any other.
 pub async fn reorder(store: &Store, user: &CurrentUser, table_id: Uuid, property_ids: &[Uuid]) -> Result<Vec<PropertyInfo>> {
+    // Asked before anything else: an order that is already so changes nothing, but is still not
+    // everyone's to ask for.
+    let def = crate::eav::def::table_by_id(&store.pool, &store.defs, table_id).await.map_err(super::unseen(user, Permission::TableAdmin))?;
+    super::require_admin(user, &def)?;
     let current = list_properties(store, user, table_id).await?;
     if property_ids.len() != current.len() || !current.iter().all(|p| property_ids.contains(&p.id)) {
         return Err(EngineError::invalid("name every column of the table once, in the new order"));

@@ -47,7 +47,7 @@ pub fn ColumnsTable(
                 {props.into_iter().enumerate().map(|(i, p)| {
                     let soft = !p.soft_rules.is_empty();
                     let column = columns.with_value(|cs| cs.iter().find(|c| c.id == p.column_definition_id).cloned());
-                    let masking = column.as_ref().map(|c| c.masking_rule.as_str()).filter(|m| *m != "None").unwrap_or("");
+                    let masking = column.as_ref().map(|c| c.masking_rule).filter(|m| *m != engine::eav::MaskingRule::None).map(|m| m.as_str()).unwrap_or("");
                     let target = column.as_ref().and_then(|c| c.reference_table_id).and_then(|t| table_names.with_value(|ts| ts.iter().find(|(id, _)| *id == t).map(|(_, n)| n.clone())));
                     let prop = p.clone();
                     view! {

@@ -40,7 +40,12 @@ pub fn TableSchemaPage() -> impl IntoView {
         edit: ServerAction::new(),
     };
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
-    let done = move || (actions.add_column.version().get(), actions.add_constraint.version().get(), actions.reorder.version().get(), actions.edit.version().get());
+    // A column's change read again only once it went through: a refusal stays open under its row.
+    let edited = Memo::new(move |prev: Option<&usize>| {
+        let v = actions.edit.version().get();
+        if actions.edit.value().with_untracked(|x| matches!(x, Some(Ok(_)))) { v } else { prev.copied().unwrap_or(0) }
+    });
+    let done = move || (actions.add_column.version().get(), actions.add_constraint.version().get(), actions.reorder.version().get(), edited.get());
     let schema = Resource::new(move || (name(), done()), |(n, _)| get_table_schema(n));
     view! {
         <div class="stack">

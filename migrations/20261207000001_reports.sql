@@ -85,3 +85,17 @@ CREATE TABLE report_link_unlocks (
     link_id     UUID NOT NULL REFERENCES report_links (id) ON DELETE CASCADE,
     expires_at  TIMESTAMPTZ NOT NULL
 );
+
+-- SQL reports (seed §18.2) read only `report_views.<table>` (made and kept by the engine with
+-- each schema change), through connections that log in as `dgs_report_reader`: a role that may
+-- read those views and nothing else. Roles belong to the whole cluster, and test databases are
+-- migrated side by side: made once, whoever comes first.
+CREATE SCHEMA IF NOT EXISTS report_views;
+DO $$
+BEGIN
+    CREATE ROLE dgs_report_reader LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
+END
+$$;
+GRANT USAGE ON SCHEMA report_views TO dgs_report_reader;

@@ -499,6 +499,13 @@ keys! {
     KeepSoft => "Mantenerla flexible y corregirlas después", "Keep it soft and fix them later";
     ValuesNotConvertible => "valores guardados no caben en el tipo nuevo. Por ejemplo:", "stored values would not fit the new type. For example:";
     Actions => "Acciones", "Actions";
+    SqlSource => "SQL sobre las vistas (administración)", "SQL over the views (admins)";
+    SqlHint => "Lee report_views.<tabla> (columnas enmascaradas fuera); :nombre es un parámetro. Se comprueba al guardar, como el rol de solo lectura.", "Reads report_views.<table> (masked columns left out); :name is a parameter. Checked when saved, as the read-only role.";
+    SqlParameters => "Parámetros (JSON)", "Parameters (JSON)";
+    SqlContract => "Contrato de respuesta (JSON)", "Response contract (JSON)";
+    ReportOnRun => "Informe de la clasificación", "Report on the classification";
+    ClassificationSummary => "Resumen de la clasificación", "Classification summary";
+    ConfirmDelete => "Sí, eliminarlo", "Yes, delete it";
     AddAggregate => "Añadir agregado", "Add an aggregate";
     AddDerived => "Añadir métrica derivada", "Add a derived metric";
     AddGroupBy => "Agrupar por otro campo", "Group by another field";

@@ -294,3 +294,65 @@ async fn reports_are_their_owners_until_granted_and_links_refuse_alike(pool: PgP
     assert_eq!(listed.len(), 3);
     Ok(())
 }
+
+fn sql_report(sql: &str) -> ReportSpec {
+    let def: engine::reports::sql::SqlDefinition = serde_json::from_value(json!({
+        "sql": sql,
+        "parameters": [{ "name": "since", "type": "date", "default": "2026-01-01", "validation_rule_type": "date_range", "validation_parameters": { "min": "2020-01-01" } }],
+        "fields": [{ "field_name": "channel", "field_type": "text" }, { "field_name": "revenue", "field_type": "number", "field_alias": "income" }, { "field_name": "n", "field_type": "number" }]
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    ReportSpec { source: Source::Sql(def), columns: vec![], filters: vec![], group_by: vec![], aggregates: vec![], derived: vec![], sort: vec![], limit: None, chart: None }
+}
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn sql_reports_read_their_views_and_nothing_else(pool: PgPool) -> anyhow::Result<()> {
+    let s = eav_store(&pool).await?.with_report_reader(support::report_reader(&pool).await?);
+    let u = admin(&pool).await?;
+    sales(&s, &u).await?;
+    let me = Runner::User(u.clone());
+    let good = "SELECT channel, sum(revenue) AS revenue, count(*) AS n FROM report_views.sales WHERE day >= :since GROUP BY channel";
+    let id = new_report(&s, &u, "By channel, in SQL", sql_report(good)).await?;
+    let seen = table(&execute(&s, &me, &run(id, json!({}))).await?.data, "channel", &["income", "n"]);
+    assert!(close(&seen, &[("search", vec![Some(60.0), Some(3.0)]), ("social", vec![Some(20.0), Some(2.0)])]), "{seen:?}");
+    let seen = table(&execute(&s, &me, &run(id, json!({ "since": "2026-02-01" }))).await?.data, "channel", &["income", "n"]);
+    assert!(close(&seen, &[("search", vec![Some(0.0), Some(1.0)]), ("social", vec![Some(20.0), Some(2.0)])]), "{seen:?}");
+    assert_eq!(code(execute(&s, &me, &run(id, json!({ "since": "2019-12-31" }))).await), Some(ErrorCode::ReportParameterInvalid), "the parameter's rule");
+    assert_eq!(code(execute(&s, &me, &run(id, json!({ "since": "'; DROP TABLE users; --" }))).await), Some(ErrorCode::ReportParameterInvalid));
+
+    // The reader role reads its views only: accounts, sessions, links, the physical tables, a masked
+    // column, the server's files and other roles are all out of reach.
+    let t: Uuid = sqlx::query_scalar("SELECT id FROM logical_tables WHERE table_name = 'SALES'").fetch_one(&pool).await?;
+    let physical = format!("SELECT code AS channel, 0 AS revenue, 0 AS n FROM eav.t_{}", t.simple());
+    let attempts = [
+        "SELECT username AS channel, 0 AS revenue, 0 AS n FROM users",
+        "SELECT password_hash AS channel, 0 AS revenue, 0 AS n FROM users",
+        "SELECT id::text AS channel, 0 AS revenue, 0 AS n FROM auth_sessions",
+        "SELECT token_hash::text AS channel, 0 AS revenue, 0 AS n FROM report_links",
+        physical.as_str(),
+        "SELECT iban AS channel, 0 AS revenue, 0 AS n FROM report_views.sales",
+        "SELECT pg_read_file('/etc/passwd') AS channel, 0 AS revenue, 0 AS n",
+        "WITH gone AS (DELETE FROM reports RETURNING name) SELECT name AS channel, 0 AS revenue, 0 AS n FROM gone",
+        "SELECT channel, 0 AS revenue, 0 AS n FROM report_views.sales; DROP TABLE users",
+        "DELETE FROM users",
+    ];
+    for sql in attempts {
+        let r = store::create(&s, &u, &NewReport { name: "probe".into(), description: String::new(), spec: sql_report(sql), change_description: None }).await;
+        assert_eq!(code(r), Some(ErrorCode::ReportSpecInvalid), "{sql}");
+    }
+    // Taking another role's powers is refused when it runs.
+    let sneaky = new_report(&s, &u, "role", sql_report("SELECT set_config('role', 'postgres', true) AS channel, 0 AS revenue, 0 AS n")).await?;
+    assert_eq!(code(execute(&s, &me, &run(sneaky, json!({}))).await), Some(ErrorCode::ReportSpecInvalid));
+    let counts: (i64, i64) = sqlx::query_as("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM reports)").fetch_one(&pool).await?;
+    assert_eq!(counts, (1, 2), "nothing was read out, changed or deleted");
+    // Only admins write SQL.
+    let name = Username::parse("ana.analyst")?;
+    let ana = create_user(&pool, &name, &Password::parse("another long secret", &name)?, Role::Analyst).await?;
+    let r = store::create(&s, &ana, &NewReport { name: "mine".into(), description: String::new(), spec: sql_report(good), change_description: None }).await;
+    assert_eq!(code(r), Some(ErrorCode::Forbidden));
+    // The view follows the schema: a new column is there at once.
+    let c = columns::create_column(&s, &u, &NewColumn { column_name: "units".into(), data_type: DataType::Int, description: String::new(), enum_values: vec![], reference_table_id: None, default_value: None, masking_rule: MaskingRule::None }).await?;
+    properties::create_property(&s, &u, &NewProperty { logical_table_id: t, column_definition_id: c.id, display_order: 9, is_mandatory: false, is_value_unique: false, is_indexed: false, validation_rule_type: None, validation_parameters: Value::Null, soft: false }).await?;
+    new_report(&s, &u, "units", sql_report("SELECT channel, sum(units) AS revenue, count(*) AS n FROM report_views.sales WHERE day >= :since GROUP BY channel")).await?;
+    Ok(())
+}

@@ -10,6 +10,9 @@ use anyhow::Context;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    /// SQL reports' connections, as `dgs_report_reader` (`REPORT_READER_URL`; by default
+    /// `DATABASE_URL` with that user).
+    pub report_reader_url: Option<String>,
     pub redis_url: String,
     pub job_queue: String,
     pub site_addr: SocketAddr,
@@ -85,6 +88,8 @@ struct Settings {
     site_addr: SocketAddr,
     #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/dgs")]
     database_url: String,
+    #[arg(long, env = "REPORT_READER_URL")]
+    report_reader_url: Option<String>,
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
     #[arg(long, env = "JOB_QUEUE", default_value = "dgs-runs")]
@@ -200,6 +205,7 @@ impl Config {
             .collect::<anyhow::Result<_>>()?;
         let config = Config {
             database_url: s.database_url,
+            report_reader_url: s.report_reader_url,
             redis_url: s.redis_url,
             job_queue: s.job_queue,
             site_addr: s.site_addr,

@@ -64,7 +64,8 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             })
         }),
         passkeys: engine::auth::passkeys::Passkeys::new(&config.public_url)?,
-        tables: engine::eav::Store::new(pool.clone(), Some(redis.next().clone())),
+        tables: engine::eav::Store::new(pool.clone(), Some(redis.next().clone()))
+            .with_report_reader(engine::store::connect_report_reader(config.report_reader_url.as_deref(), &config.database_url).map_err(startup)?),
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
@@ -75,6 +76,14 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(uploads = n, "removed uploads left half-read by a stopped process"),
                 Err(e) => tracing::error!(error = %e, "could not sweep abandoned uploads"),
+            }
+        });
+        // SQL reports read the governed tables through views: tables made before views existed
+        // get theirs now (every schema change keeps them since).
+        let pool = services.pool.clone();
+        tokio::spawn(async move {
+            if let Err(e) = engine::reports::views::refresh_all(&pool).await {
+                tracing::error!(error = %e, "could not make the report views");
             }
         });
     }

@@ -153,7 +153,14 @@ fn report_page(lang: Lang, token: &str, r: &SharedReport, query: Option<&str>) -
                     v = esc(&param_value(p))
                 ));
             } else {
-                html.push_str(&format!("<label>{}<span class=\"chip\" data-testid=\"locked-{}\">🔒 {}</span></label>", esc(&p.field), esc(&p.field), esc(&param_value(p))));
+                html.push_str(&format!(
+                    "<label>{}<span class=\"chip\" data-testid=\"locked-{}\" title=\"{}\">{} · {}</span></label>",
+                    esc(&p.field),
+                    esc(&p.field),
+                    w("Fijado por el enlace", "Fixed by the link"),
+                    esc(&param_value(p)),
+                    w("fijado", "fixed")
+                ));
             }
         }
         if r.parameters.iter().any(|p| p.editable) {

@@ -33,6 +33,8 @@ pub struct ReportSources {
     pub tables: Vec<String>,
     /// (run id, what it classified, when).
     pub runs: Vec<(uuid::Uuid, String)>,
+    /// May write SQL reports (`report:admin`).
+    pub can_sql: bool,
 }
 
 #[server(prefix = "/api/read")]
@@ -52,7 +54,7 @@ pub async fn get_report_sources() -> Result<ReportSources, AppError> {
     } else {
         Vec::new()
     };
-    Ok(ReportSources { tables, runs })
+    Ok(ReportSources { tables, runs, can_sql: user.can(Permission::ReportAdmin) })
 }
 
 #[server(input = leptos::server_fn::codec::Json, prefix = "/api/read")]

@@ -54,12 +54,20 @@ pub struct Store {
     pub pool: sqlx::PgPool,
     pub redis: Option<fred::clients::Client>,
     pub defs: std::sync::Arc<def::DefCache>,
+    /// Connections as `dgs_report_reader`, for SQL reports (none: they cannot run).
+    pub reader: Option<sqlx::PgPool>,
 }
 
 #[cfg(feature = "server")]
 impl Store {
     pub fn new(pool: sqlx::PgPool, redis: Option<fred::clients::Client>) -> Store {
-        Store { pool, redis, defs: Default::default() }
+        Store { pool, redis, defs: Default::default(), reader: None }
+    }
+
+    /// SQL reports run on `reader`: connections that log in as `dgs_report_reader`.
+    pub fn with_report_reader(mut self, reader: sqlx::PgPool) -> Store {
+        self.reader = Some(reader);
+        self
     }
 
     /// The table named `name` at its current schema version.

@@ -75,6 +75,11 @@ pub enum Bind {
     Dates(Vec<NaiveDate>),
     DateTimes(Vec<DateTime<Utc>>),
     Bools(Vec<bool>),
+    NullText,
+    NullNumber,
+    NullBool,
+    NullDate,
+    NullDateTime,
 }
 
 /// The compiled report: its query (each row one answer row), the answer's fields in order, and
@@ -128,6 +133,11 @@ impl<'a> Builder<'a> {
             Bind::Dates(_) => "date[]",
             Bind::DateTimes(_) => "timestamptz[]",
             Bind::Bools(_) => "boolean[]",
+            Bind::NullText => "text",
+            Bind::NullNumber => "float8::numeric",
+            Bind::NullBool => "boolean",
+            Bind::NullDate => "date",
+            Bind::NullDateTime => "timestamptz",
         };
         self.binds.push(b);
         format!("${}::{cast}", self.binds.len())
@@ -135,7 +145,7 @@ impl<'a> Builder<'a> {
 }
 
 /// One value of a field's kind, read from JSON as a client would send it.
-fn scalar(kind: Kind, v: &Value) -> Result<Bind, String> {
+pub(crate) fn scalar(kind: Kind, v: &Value) -> Result<Bind, String> {
     match (kind, v) {
         (Kind::Text, Value::String(s)) => Ok(Bind::Text(s.clone())),
         (Kind::Text, Value::Number(n)) => Ok(Bind::Text(n.to_string())),

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::compile::{Bind, Compiled, compile};
 use super::error::ReportError;
-use super::source::{Freshness, resolve};
+use super::source::Freshness;
 use super::store::{access, spec_of};
 use super::wire::{ExecuteMetadata, ExecuteRequest, ExecuteResponse, FieldMeta, PageResult, SortDirection};
 use crate::auth::CurrentUser;
@@ -51,15 +51,24 @@ pub fn bind_all<'q>(mut q: Query<'q, Postgres, PgArguments>, binds: &'q [Bind]) 
             Bind::Dates(v) => q.bind(v),
             Bind::DateTimes(v) => q.bind(v),
             Bind::Bools(v) => q.bind(v),
+            Bind::NullText => q.bind(None::<String>),
+            Bind::NullNumber => q.bind(None::<f64>),
+            Bind::NullBool => q.bind(None::<bool>),
+            Bind::NullDate => q.bind(None::<chrono::NaiveDate>),
+            Bind::NullDateTime => q.bind(None::<chrono::DateTime<chrono::Utc>>),
         };
     }
     q
 }
 
-/// A query's failure as the reader is told: a timeout is the report's, anything else internal.
+/// A query's failure as the reader is told: a timeout, or a fault of an admin's SQL, is the
+/// report's; anything else internal.
 pub fn failed(e: sqlx::Error) -> EngineError {
     match &e {
         sqlx::Error::Database(d) if d.code().as_deref() == Some("57014") => ReportError::TimedOut { secs: TIMEOUT_SECS }.into(),
+        // What only an admin's SQL can meet: a name it may not read or that is not there, a value
+        // of the wrong kind (classes 42 and 22). The message says which, as the database put it.
+        sqlx::Error::Database(d) if d.code().is_some_and(|c| c.starts_with("42") || c.starts_with("22")) => ReportError::spec("source.sql", d.message()).into(),
         _ => e.into(),
     }
 }
@@ -106,6 +115,7 @@ async fn cache_key(tables: &crate::eav::Store, parts: &Value, freshness: &Freshn
             format!("t:{id}:{version}:{g}")
         }
         Freshness::Run { finished } => format!("r:{}", finished.as_ref()?),
+        Freshness::Never => return None,
     };
     let digest = Sha256::digest(format!("{parts}|{fresh}").as_bytes());
     Some(format!("dgs:report:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()))
@@ -138,6 +148,8 @@ async fn run_page(pool: &sqlx::PgPool, c: &Compiled, order: &[(String, SortDirec
 /// A report ready to run for `runner`: its head, the version, the parameters in force, and its
 /// compiled query with the sources' freshness.
 pub struct Prepared {
+    /// Where it runs: the reader role's connections for an SQL report, else the pool.
+    pub pool: sqlx::PgPool,
     pub head: super::store::Head,
     pub version: i32,
     pub spec: super::wire::ReportSpec,
@@ -157,17 +169,28 @@ pub async fn prepare(tables: &crate::eav::Store, runner: &Runner, report: Uuid, 
     };
     let (version, spec) = spec_of(&tables.pool, head.id, version).await?;
     let params = effective_params(runner, given)?;
-    let (source, freshness) = resolve(tables, None, &spec.source).await?;
-    let compiled = compile(&spec, &source, &params)?;
-    Ok(Prepared { head, version, spec, params, compiled, freshness })
+    let (compiled, freshness, pool) = compile_for(tables, None, &spec, &params).await?;
+    Ok(Prepared { pool, head, version, spec, params, compiled, freshness })
+}
+
+/// The spec compiled over its source with `params` (an SQL source takes its own, the filters the
+/// rest), with its freshness and the connections it runs on.
+pub async fn compile_for(tables: &crate::eav::Store, user: Option<&CurrentUser>, spec: &super::wire::ReportSpec, params: &Map<String, Value>) -> Result<(Compiled, Freshness, sqlx::PgPool)> {
+    let (source, freshness, taken) = super::source::resolve_with(tables, user, &spec.source, params).await?;
+    let rest: Map<String, Value> = params.iter().filter(|(k, _)| !taken.iter().any(|t| t.eq_ignore_ascii_case(k))).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let compiled = compile(spec, &source, &rest)?;
+    let pool = match &spec.source {
+        super::wire::Source::Sql(_) => tables.reader.clone().ok_or_else(|| EngineError::internal("SQL reports need connections as dgs_report_reader (REPORT_READER_URL)"))?,
+        _ => tables.pool.clone(),
+    };
+    Ok((compiled, freshness, pool))
 }
 
 /// A spec run before it is saved (the builder's preview): checked against what `user` may read,
 /// its first `limit` rows with the total, never cached nor audited.
 pub async fn preview(tables: &crate::eav::Store, user: &CurrentUser, spec: &super::wire::ReportSpec, params: &Map<String, Value>, limit: i64) -> Result<ExecuteResponse> {
     let started = std::time::Instant::now();
-    let (source, _) = resolve(tables, Some(user), &spec.source).await?;
-    let compiled = compile(spec, &source, params)?;
+    let (compiled, _, pool) = compile_for(tables, Some(user), spec, params).await?;
     let names: Vec<String> = compiled.fields.iter().map(|(n, _)| n.clone()).collect();
     let known = |f: &str| names.iter().find(|n| n.eq_ignore_ascii_case(f)).cloned();
     let mut order: Vec<(String, SortDirection)> = spec.sort.iter().filter_map(|s| known(&s.field).map(|n| (n, s.direction))).collect();
@@ -175,7 +198,7 @@ pub async fn preview(tables: &crate::eav::Store, user: &CurrentUser, spec: &supe
         order = names.iter().take(spec.group_by.len().max(1)).map(|n| (n.clone(), SortDirection::Asc)).collect();
     }
     let limit = limit.clamp(1, MAX_PAGE);
-    let (data, total) = run_page(&tables.pool, &compiled, &order, 0, limit).await?;
+    let (data, total) = run_page(&pool, &compiled, &order, 0, limit).await?;
     Ok(ExecuteResponse {
         report_id: Uuid::nil(),
         report_name: String::new(),
@@ -203,7 +226,7 @@ pub fn draw(chart: Option<&super::wire::Chart>, result: &ExecuteResponse) -> Opt
 pub async fn execute(tables: &crate::eav::Store, runner: &Runner, req: &ExecuteRequest) -> Result<ExecuteResponse> {
     let started = std::time::Instant::now();
     let executed_at = chrono::Utc::now();
-    let Prepared { head, version, spec, params, compiled, freshness } = prepare(tables, runner, req.report_id, req.version, &req.parameters).await?;
+    let Prepared { pool, head, version, spec, params, compiled, freshness } = prepare(tables, runner, req.report_id, req.version, &req.parameters).await?;
     let names: Vec<&str> = compiled.fields.iter().map(|(n, _)| n.as_str()).collect();
     let known = |f: &str| names.iter().find(|n| n.eq_ignore_ascii_case(f)).map(|n| n.to_string());
     let fields: Vec<String> = req.fields.iter().map(|f| known(f).ok_or_else(|| ReportError::param("fields", format!("'{f}' is not in the answer")))).collect::<std::result::Result<_, _>>()?;
@@ -240,7 +263,7 @@ pub async fn execute(tables: &crate::eav::Store, runner: &Runner, req: &ExecuteR
     let (mut data, total) = match hit {
         Some(h) => h,
         None => {
-            let page = run_page(&tables.pool, &compiled, &order, offset, p.page_size).await?;
+            let page = run_page(&pool, &compiled, &order, offset, p.page_size).await?;
             if let (Some(r), Some(k), Ok(json)) = (redis, &key, serde_json::to_string(&page)) {
                 let _ = crate::eav::cache::within(r.set::<(), _, _>(k.as_str(), json, Some(Expiration::EX(CACHE_TTL_SECS)), None, false)).await;
             }

@@ -81,7 +81,7 @@ pub async fn csv(tables: &crate::eav::Store, runner: &Runner, report: Uuid, vers
         audit(pool, id, version, &runner, params, sent.load(std::sync::atomic::Ordering::Relaxed), 0, false);
         Ok(Vec::new())
     });
-    let body = rows(tables.pool.clone(), &p).map(move |chunk| {
+    let body = rows(p.pool.clone(), &p).map(move |chunk| {
         let chunk = chunk?;
         counter.fetch_add(chunk.len() as i64, std::sync::atomic::Ordering::Relaxed);
         let mut out = CsvOut::continued(Vec::with_capacity(chunk.len() * 64), opts.separator);
@@ -102,7 +102,7 @@ pub async fn xlsx_file(tables: &crate::eav::Store, runner: &Runner, report: Uuid
     let mut sheets = xlsx::Sheets::new(&mut book, fields.iter().map(|(n, _)| n.clone()).collect(), 0)?;
     let x = xlsx::err;
     let mut written = 0i64;
-    let mut chunks = Box::pin(rows(tables.pool.clone(), &p));
+    let mut chunks = Box::pin(rows(p.pool.clone(), &p));
     while let Some(chunk) = chunks.next().await {
         for r in chunk? {
             let (sheet, row) = sheets.next_row(&mut book)?;

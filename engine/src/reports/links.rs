@@ -38,6 +38,14 @@ fn parameter<'a>(spec: &'a ReportSpec, field: &str) -> Option<&'a super::wire::R
     spec.filters.iter().find(|f| f.mode == FilterMode::Parameter && f.field.eq_ignore_ascii_case(field))
 }
 
+/// The named parameter of an SQL report's query called `name`.
+fn sql_parameter<'a>(spec: &'a ReportSpec, name: &str) -> Option<&'a super::sql::SqlParameter> {
+    match &spec.source {
+        super::wire::Source::Sql(def) => def.parameters.iter().find(|p| p.name.eq_ignore_ascii_case(name)),
+        _ => None,
+    }
+}
+
 async fn editable_report(pool: &PgPool, user: &CurrentUser, report: Uuid) -> Result<()> {
     match access(pool, user, report).await?.1 {
         Access::Edit => Ok(()),
@@ -53,13 +61,12 @@ pub async fn create(tables: &crate::eav::Store, user: &CurrentUser, report: Uuid
     }
     let (_, spec) = spec_of(&tables.pool, report, None).await?;
     for field in req.locked.keys() {
-        if parameter(&spec, field).is_none() {
+        if parameter(&spec, field).is_none() && sql_parameter(&spec, field).is_none() {
             return Err(ReportError::param(field, "a link fixes only parameters of its report").into());
         }
     }
     // The fixed values must read as the report reads them.
-    let (source, _) = resolve(tables, None, &spec.source).await?;
-    compile(&spec, &source, &req.locked)?;
+    super::execute::compile_for(tables, None, &spec, &req.locked).await?;
     let password = match req.password.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) if p.chars().count() < 8 => return Err(EngineError::invalid("a link's password has at least 8 characters")),
         Some(p) => Some(crate::auth::password::hash_in_background(p).await?),
@@ -253,6 +260,10 @@ pub fn record_open(pool: PgPool, link: Uuid, address: Option<String>, what: &'st
 pub fn params_from_query(spec: &ReportSpec, raw: &[(String, String)]) -> Result<Map<String, Value>> {
     let mut out = Map::new();
     for (k, v) in raw {
+        if let Some(p) = sql_parameter(spec, k) {
+            out.insert(p.name.clone(), if v.trim().is_empty() { Value::Null } else { Value::String(v.clone()) });
+            continue;
+        }
         let f = parameter(spec, k).ok_or_else(|| ReportError::param(k, "not a parameter of this report"))?;
         let value = match f.operator {
             Operator::In | Operator::NotIn => Value::Array(v.split(',').map(|s| Value::String(s.trim().to_string())).filter(|s| s.as_str() != Some("")).collect()),
@@ -274,6 +285,11 @@ pub fn params_from_query(spec: &ReportSpec, raw: &[(String, String)]) -> Result<
 /// link's locks (never under other viewers' choices), the most frequent first, at most 50.
 pub async fn suggest(tables: &crate::eav::Store, link: &OpenLink, field: &str, contains: Option<&str>) -> Result<Vec<Value>> {
     let (_, spec) = spec_of(&tables.pool, link.report_id, None).await?;
+    // An SQL report's parameter: the locked value, else its default (its query's values are the admin's).
+    if let Some(p) = sql_parameter(&spec, field) {
+        let fixed = link.locked.iter().find(|(k, _)| k.eq_ignore_ascii_case(&p.name)).map(|(_, v)| v.clone());
+        return Ok(fixed.or_else(|| p.default.clone()).into_iter().filter(|v| !v.is_null()).collect());
+    }
     let f = parameter(&spec, field).ok_or_else(|| ReportError::param(field, "not a parameter of this report"))?.field.clone();
     if let Some(v) = link.locked.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f)).map(|(_, v)| v) {
         return Ok(match v {

@@ -3,6 +3,7 @@
 //! - `wire`: what the API exchanges; `error`: why a report or a link refused;
 //! - `formula`, `compile`: derived metrics and the spec's SQL — pure, so the builder in the
 //!   browser judges them with the server's code;
+//! - `sql`: reports an admin writes as SQL over `views`, run as a role that reads nothing else;
 //! - `source`: a source's FROM item and fields; `store`: saved reports, versions and grants;
 //! - `chart`: the answer drawn as SVG (charts-rs);
 //! - `execute`: a run of a report, paged, cached by the sources' generations, audited;
@@ -12,6 +13,7 @@
 pub mod compile;
 pub mod error;
 pub mod formula;
+pub mod sql;
 pub mod wire;
 
 #[cfg(feature = "server")]
@@ -26,6 +28,8 @@ pub mod links;
 pub mod source;
 #[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "server")]
+pub mod views;
 
 pub use error::ReportError;
 pub use wire::*;

@@ -30,12 +30,33 @@ fn field(name: &str, sql: impl Into<String>, kind: Kind) -> SourceField {
 pub enum Freshness {
     Table { id: Uuid, version: i32 },
     Run { finished: Option<String> },
+    /// An SQL report reads views of any tables: never cached.
+    Never,
 }
 
 /// The source, checked against `user` when one is given (building or changing a report); a
 /// report's own runs carry its owner's choice and check nothing more.
 pub async fn resolve(tables: &crate::eav::Store, user: Option<&CurrentUser>, source: &Source) -> Result<(SourceDef, Freshness)> {
+    resolve_with(tables, user, source, &serde_json::Map::new()).await.map(|(s, f, _)| (s, f))
+}
+
+/// As `resolve`, an SQL source binding its parameters from `params`; also the names of the
+/// parameters the source took (the rest are for the spec's filters).
+pub async fn resolve_with(tables: &crate::eav::Store, user: Option<&CurrentUser>, source: &Source, params: &serde_json::Map<String, serde_json::Value>) -> Result<(SourceDef, Freshness, Vec<String>)> {
+    if let Source::Sql(def) = source {
+        if let Some(u) = user {
+            u.require(Permission::ReportAdmin)?;
+        }
+        let (s, used) = super::sql::source(def, params)?;
+        return Ok((s, Freshness::Never, used));
+    }
+    let (s, f) = resolve_builtin(tables, user, source).await?;
+    Ok((s, f, Vec::new()))
+}
+
+async fn resolve_builtin(tables: &crate::eav::Store, user: Option<&CurrentUser>, source: &Source) -> Result<(SourceDef, Freshness)> {
     match source {
+        Source::Sql(_) => Err(crate::error::EngineError::internal("an SQL source is resolved with its parameters")),
         Source::Table { table } => {
             let def = tables.table(table).await?;
             if let Some(u) = user {

@@ -6,8 +6,6 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::compile::compile;
-use super::source::resolve;
 use super::wire::{NewReport, Report, ReportCreated, ReportGrant, ReportSpec, ReportSummary, ReportVersionInfo, Source};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{EngineError, Resource, Result};
@@ -72,8 +70,19 @@ async fn check(tables: &crate::eav::Store, user: &CurrentUser, req: &NewReport) 
     if name.is_empty() || name.chars().count() > 200 {
         return Err(EngineError::invalid("a report's name has 1 to 200 characters"));
     }
-    let (source, _) = resolve(tables, Some(user), &req.spec.source).await?;
-    compile(&req.spec, &source, &Default::default())?;
+    let (compiled, _, pool) = super::execute::compile_for(tables, Some(user), &req.spec, &Default::default()).await?;
+    // An admin's SQL is planned once as the reader role: a table it may not read, a column the
+    // contract names that the query lacks, a syntax error — each refused here, not at the first run.
+    if matches!(req.spec.source, super::wire::Source::Sql(_)) {
+        let mut tx = super::execute::read_only(&pool, super::execute::TIMEOUT_SECS).await?;
+        let explained = super::execute::bind_all(sqlx::query(crate::eav::physical::trusted(&format!("EXPLAIN {}", compiled.sql))), &compiled.binds).fetch_all(&mut *tx).await;
+        if let Err(e) = explained {
+            return Err(match e {
+                sqlx::Error::Database(d) => super::ReportError::spec("source.sql", d.message()).into(),
+                other => other.into(),
+            });
+        }
+    }
     Ok(name.to_string())
 }
 
@@ -183,6 +192,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser) -> Result<Vec<ReportSummary
             let source = match &spec.source {
                 Source::Table { table } => table.clone(),
                 Source::Run { run_id } => format!("run {}", &run_id.to_string()[..8]),
+                Source::Sql(_) => "SQL".into(),
             };
             Some(ReportSummary { id, name, owner, version, source, chart: spec.chart.map(|c| c.kind).unwrap_or_default(), can_edit, updated_at })
         })

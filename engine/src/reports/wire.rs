@@ -11,13 +11,16 @@ pub use crate::eav::wire::Operator;
 
 /// Where a report's rows come from.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Source {
     /// A governed table, by name.
     Table { table: String },
     /// A classification run's results, one row per original line.
     Run { run_id: Uuid },
+    /// An admin's SQL over the read-only views of the governed tables (`report_views.<table>`),
+    /// with its named parameters and its response contract.
+    Sql(super::sql::SqlDefinition),
 }
 
 /// How a filter's value is set: by the report (`fixed`), by whoever runs it (`parameter`, the

@@ -25,6 +25,18 @@ pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<PgPool>
         .map_err(|e| EngineError::internal(format!("cannot connect to PostgreSQL: {e}")))
 }
 
+/// Connections for SQL reports, logging in as `dgs_report_reader` (the role the migrations make):
+/// `url` when given (`REPORT_READER_URL`, with its password), else the application's own URL with
+/// that user. Made lazily: the app starts whether or not the role may log in yet.
+pub fn connect_report_reader(url: Option<&str>, database_url: &str) -> Result<PgPool> {
+    let options = match url {
+        Some(u) => u.parse::<sqlx::postgres::PgConnectOptions>(),
+        None => database_url.parse::<sqlx::postgres::PgConnectOptions>().map(|o| o.username(crate::reports::views::READER_ROLE).password("")),
+    }
+    .map_err(|e| EngineError::internal(format!("REPORT_READER_URL is not valid: {e}")))?;
+    Ok(PgPoolOptions::new().max_connections(4).acquire_timeout(Duration::from_secs(5)).connect_lazy_with(options))
+}
+
 /// Far beyond any table here, and far enough from `i64::MAX` that `offset + limit` never overflows.
 pub const MAX_OFFSET: i64 = 1_000_000_000_000;
 

@@ -85,3 +85,9 @@ pub async fn admin(pool: &PgPool) -> anyhow::Result<CurrentUser> {
 pub async fn eav_store(pool: &PgPool) -> anyhow::Result<engine::eav::Store> {
     Ok(engine::eav::Store::new(pool.clone(), Some(redis().await?)))
 }
+
+/// Connections to the test's database as `dgs_report_reader`, the role SQL reports run as.
+pub async fn report_reader(pool: &PgPool) -> anyhow::Result<PgPool> {
+    let opts = (*pool.connect_options()).clone().username("dgs_report_reader");
+    Ok(sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(opts).await?)
+}

@@ -59,9 +59,17 @@ pub async fn shared_report(s: &AppState, open: &OpenLink, query: Option<&str>, a
     let result = engine::reports::execute::execute(&s.services.tables, &Runner::Link { id: open.id, locked: open.locked.clone() }, &req).await?;
     links::record_open(pool.clone(), open.id, address, "data", given.clone());
     let (name, description): (String, String) = sqlx::query_as("SELECT name, description FROM reports WHERE id = $1").bind(open.report_id).fetch_one(pool).await.map_err(engine::EngineError::from)?;
-    let parameters = spec
-        .filters
+    let sql_parameters: Vec<engine::reports::ReportFilter> = match &spec.source {
+        engine::reports::Source::Sql(def) => def
+            .parameters
+            .iter()
+            .map(|p| engine::reports::ReportFilter { field: p.name.clone(), operator: engine::reports::Operator::Eq, value: p.default.clone().unwrap_or(Value::Null), mode: FilterMode::Parameter })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let parameters = sql_parameters
         .iter()
+        .chain(spec.filters.iter())
         .filter(|f| f.mode == FilterMode::Parameter)
         .map(|f| {
             let locked = open.locked.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f.field)).map(|(_, v)| v.clone());

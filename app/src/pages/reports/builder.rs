@@ -14,6 +14,7 @@ use crate::i18n::{Key, t, tr, use_locale};
 
 #[component]
 pub fn ReportBuilderPage() -> impl IntoView {
+    let locale = use_locale();
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.with(|p| p.get("id")).and_then(|s| s.parse::<uuid::Uuid>().ok());
@@ -36,9 +37,10 @@ pub fn ReportBuilderPage() -> impl IntoView {
                         Ok((sources, report, start)) => {
                             let d = Draft::new();
                             let id = report.as_ref().map(|r| r.id);
-                            match &report {
-                                Some(r) => d.load(&r.name, &r.description, &r.spec),
-                                None => d.source.set(start),
+                            match (&report, start) {
+                                (Some(r), _) => d.load(&r.name, &r.description, &r.spec),
+                                (None, Some(run @ Source::Run { .. })) => d.summary_of(run, &t(locale.get_untracked(), Key::ClassificationSummary)),
+                                (None, start) => d.source.set(start),
                             }
                             view! { <Builder d sources id/> }.into_any()
                         }
@@ -53,7 +55,20 @@ fn source_key(s: &Source) -> String {
     match s {
         Source::Table { table } => format!("table:{table}"),
         Source::Run { run_id } => format!("run:{run_id}"),
+        Source::Sql(_) => "sql".into(),
     }
+}
+
+/// Where a new SQL report starts: one view, one parameter, its contract.
+fn sql_start() -> Source {
+    Source::Sql(engine::reports::sql::SqlDefinition {
+        sql: "SELECT code, created_at FROM report_views.my_table WHERE created_at >= :since".into(),
+        parameters: vec![engine::reports::sql::SqlParameter { name: "since".into(), ty: "date".into(), required: false, default: Some("2020-01-01".into()), validation_rule_type: None, validation_parameters: serde_json::Value::Null }],
+        fields: vec![
+            engine::reports::sql::ContractField { field_name: "code".into(), ty: "text".into(), field_alias: None, is_required: true, display_order: 1 },
+            engine::reports::sql::ContractField { field_name: "created_at".into(), ty: "datetime".into(), field_alias: None, is_required: false, display_order: 2 },
+        ],
+    })
 }
 
 #[component]
@@ -84,6 +99,7 @@ fn Builder(d: Draft, sources: ReportSources, id: Option<uuid::Uuid>) -> impl Int
         }
     });
     let tables = sources.tables.clone();
+    let can_sql = sources.can_sql;
     let runs = sources.runs.clone();
     view! {
         <section class="panel" aria-labelledby="builder-title">
@@ -101,7 +117,8 @@ fn Builder(d: Draft, sources: ReportSources, id: Option<uuid::Uuid>) -> impl Int
                     <select data-testid="report-source" on:change=move |ev| {
                         let v = event_target_value(&ev);
                         let s = v.strip_prefix("table:").map(|t| Source::Table { table: t.to_string() })
-                            .or_else(|| v.strip_prefix("run:").and_then(|r| r.parse().ok()).map(|run_id| Source::Run { run_id }));
+                            .or_else(|| v.strip_prefix("run:").and_then(|r| r.parse().ok()).map(|run_id| Source::Run { run_id }))
+                            .or_else(|| (v == "sql").then(sql_start));
                         d.source.set(s);
                     }>
                         <option value="" selected=move || d.source.with(Option::is_none)>"—"</option>
@@ -111,8 +128,12 @@ fn Builder(d: Draft, sources: ReportSources, id: Option<uuid::Uuid>) -> impl Int
                         <optgroup label=move || t(locale.get(), Key::ClassificationRuns)>
                             {runs.into_iter().map(|(rid, label)| { let k = format!("run:{rid}"); let k2 = k.clone(); view! { <option value=k selected=move || d.source.with(|s| s.as_ref().map(source_key).as_deref() == Some(k2.as_str()))>{label}</option> } }).collect_view()}
                         </optgroup>
+                        {can_sql.then(|| view! { <option value="sql" selected=move || d.source.with(|s| matches!(s, Some(Source::Sql(_))))>{move || t(locale.get(), Key::SqlSource)}</option> })}
                     </select>
                 </label>
+                <Show when=move || d.source.with(|s| matches!(s, Some(Source::Sql(_))))>
+                    <SqlEditor d/>
+                </Show>
                 <label class="field field-wide">
                     <span>{tr(Key::Description)}</span>
                     <input type="text" data-testid="report-description" prop:value=d.description on:input=move |ev| d.description.set(event_target_value(&ev))/>
@@ -159,5 +180,55 @@ fn Builder(d: Draft, sources: ReportSources, id: Option<uuid::Uuid>) -> impl Int
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// An SQL report's source, for admins: the query over `report_views.<table>`, its parameters and
+/// its response contract (JSON, read when left; the server plans the query as the reader role).
+#[component]
+fn SqlEditor(d: Draft) -> impl IntoView {
+    let current = move || d.source.with(|s| match s {
+        Some(Source::Sql(def)) => Some(def.clone()),
+        _ => None,
+    });
+    let problem = RwSignal::new(String::new());
+    let set = move |f: &dyn Fn(&mut engine::reports::sql::SqlDefinition)| {
+        if let Some(mut def) = current() {
+            f(&mut def);
+            d.source.set(Some(Source::Sql(def)));
+        }
+    };
+    let on_params = move |ev: leptos::ev::Event| match serde_json::from_str::<Vec<engine::reports::sql::SqlParameter>>(&event_target_value(&ev)) {
+        Ok(ps) => {
+            problem.set(String::new());
+            set(&|def| def.parameters = ps.clone());
+        }
+        Err(e) => problem.set(format!("JSON: {e}")),
+    };
+    let on_fields = move |ev: leptos::ev::Event| match serde_json::from_str::<Vec<engine::reports::sql::ContractField>>(&event_target_value(&ev)) {
+        Ok(fs) => {
+            problem.set(String::new());
+            set(&|def| def.fields = fs.clone());
+        }
+        Err(e) => problem.set(format!("JSON: {e}")),
+    };
+    view! {
+        <label class="field field-wide">
+            <span>"SQL"</span>
+            <textarea class="code" rows="6" data-testid="sql-text" prop:value=move || current().map(|d| d.sql).unwrap_or_default()
+                on:change=move |ev| { let v = event_target_value(&ev); set(&|def| def.sql = v.clone()); }></textarea>
+            <small class="hint">{tr(Key::SqlHint)}</small>
+        </label>
+        <label class="field">
+            <span>{tr(Key::SqlParameters)}</span>
+            <textarea class="code" rows="5" data-testid="sql-parameters" prop:value=move || current().map(|d| serde_json::to_string_pretty(&d.parameters).unwrap_or_default()).unwrap_or_default()
+                on:change=on_params></textarea>
+        </label>
+        <label class="field">
+            <span>{tr(Key::SqlContract)}</span>
+            <textarea class="code" rows="5" data-testid="sql-fields" prop:value=move || current().map(|d| serde_json::to_string_pretty(&d.fields).unwrap_or_default()).unwrap_or_default()
+                on:change=on_fields></textarea>
+        </label>
+        <p class="hint field-wide" role="alert">{problem}</p>
     }
 }

@@ -88,6 +88,17 @@ pub fn text_of(v: &Value) -> String {
     }
 }
 
+/// What a report's runner may set: its parameter filters and an SQL report's named parameters,
+/// each with its operator and the value it starts at, as text.
+pub fn parameters_of(spec: &ReportSpec) -> Vec<(String, Operator, String)> {
+    let mut out: Vec<(String, Operator, String)> = Vec::new();
+    if let Source::Sql(def) = &spec.source {
+        out.extend(def.parameters.iter().map(|p| (p.name.clone(), Operator::Eq, p.default.as_ref().map(text_of).unwrap_or_default())));
+    }
+    out.extend(spec.filters.iter().filter(|f| f.mode == FilterMode::Parameter).map(|f| (f.field.clone(), f.operator, text_of(&f.value))));
+    out
+}
+
 impl Draft {
     pub fn new() -> Draft {
         Draft {
@@ -105,6 +116,22 @@ impl Draft {
             limit: RwSignal::new(None),
             chart: RwSignal::new(Chart { kind: ChartKind::Bar, ..Default::default() }),
         }
+    }
+
+    /// The ready-made classification summary of a run: its lines by category, with the count and
+    /// the share of each, largest first, as a pie.
+    pub fn summary_of(self, source: Source, name: &str) {
+        self.name.set(name.to_string());
+        self.source.set(Some(source));
+        self.summarise.set(true);
+        self.group_by.set(vec![GroupBy { field: "category".into(), bucket: None }]);
+        self.aggregates.set(vec![
+            Aggregate { func: AggregateFn::Count, field: None, alias: "lines".into() },
+            Aggregate { func: AggregateFn::Share, field: None, alias: "share".into() },
+            Aggregate { func: AggregateFn::Avg, field: Some("score".into()), alias: "mean_score".into() },
+        ]);
+        self.sort.set(vec![ReportSort { field: "lines".into(), direction: SortDirection::Desc }]);
+        self.chart.set(Chart { kind: ChartKind::Pie, x: Some("category".into()), y: vec!["lines".into()], series: None, title: Some(name.to_string()) });
     }
 
     /// The draft filled from a saved spec.

@@ -2,11 +2,11 @@
 //! account — with an expiry, a password, values fixed for their viewers and whether they export.
 //! A link's address is shown once, when it is made or rotated; revoke and rotate act at once.
 
-use engine::reports::{FilterMode, LinkInfo, NewLink, Report, ReportGrant};
+use engine::reports::{LinkInfo, NewLink, Report, ReportGrant};
 use leptos::prelude::*;
 use serde_json::Map;
 
-use super::parts::value_of;
+use super::parts::{parameters_of, value_of};
 use crate::api::{AppError, CreateReportLink, RevokeReportLink, RotateReportLink, SetReportGrants, get_report_links};
 use crate::components::{ErrorNote, TableHead};
 use crate::format::fmt_time;
@@ -27,7 +27,7 @@ pub fn SharePanel(report: Report) -> impl IntoView {
         grants.update(|g| if on { g.push(ReportGrant { role: role.into(), can_edit: false }) } else { g.retain(|x| x.role != role) });
         save_grants.dispatch(SetReportGrants { id, grants: grants.get_untracked() });
     };
-    let parameters: Vec<(String, engine::reports::Operator)> = report.spec.filters.iter().filter(|f| f.mode == FilterMode::Parameter).map(|f| (f.field.clone(), f.operator)).collect();
+    let parameters: Vec<(String, engine::reports::Operator)> = parameters_of(&report.spec).into_iter().map(|(f, o, _)| (f, o)).collect();
     let locked = RwSignal::new(parameters.iter().map(|(f, _)| (f.clone(), String::new())).collect::<Vec<_>>());
     let days = RwSignal::new(30u32);
     let password = RwSignal::new(String::new());
@@ -144,7 +144,11 @@ pub fn LinksTable(links: Vec<LinkInfo>, revoke: ServerAction<RevokeReportLink>, 
                             {with_report.then(|| view! { <td><a href=format!("/reports/{}", l.report_id)>{l.report_name.clone()}</a></td><td>{l.owner.clone()}</td> })}
                             <td>{fmt_time(&l.created_at)}</td>
                             <td>{l.expires_at.as_ref().map(fmt_time).unwrap_or_else(|| "∞".into())}</td>
-                            <td><code>{locked}</code>{l.protected.then(|| " 🔒")}{l.allow_export.then(|| " ⤓")}</td>
+                            <td>
+                                <code>{locked}</code>
+                                {l.protected.then(|| view! { " "<span class="chip">{tr(Key::Password)}</span> })}
+                                {l.allow_export.then(|| view! { " "<span class="chip">"CSV · XLSX"</span> })}
+                            </td>
                             <td>{l.opens}</td>
                             <td>{l.last_open_at.as_ref().map(fmt_time).unwrap_or_default()}</td>
                             <td><span class=if l.active { "status status-succeeded" } else { "status status-failed" } data-testid="link-status">{tr(if l.active { Key::Active } else { Key::Inactive })}</span></td>

@@ -2,13 +2,13 @@
 //! any earlier version by number, exports of the whole answer, and for those who may change it
 //! the sharing panel.
 
-use engine::reports::{FilterMode, Report};
+use engine::reports::Report;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde_json::{Map, Value};
 
 use super::answer::Answer;
-use super::parts::{text_of, value_of};
+use super::parts::{parameters_of, value_of};
 use super::share::SharePanel;
 use crate::api::{AppError, delete_report, get_report, run_report};
 use crate::components::{ErrorNote, browser};
@@ -58,8 +58,7 @@ fn ReportView(r: Report) -> impl IntoView {
     let locale = use_locale();
     let id = r.id;
     let spec = r.spec.clone();
-    let parameters: Vec<(String, engine::reports::Operator, String)> =
-        spec.filters.iter().filter(|f| f.mode == FilterMode::Parameter).map(|f| (f.field.clone(), f.operator, text_of(&f.value))).collect();
+    let parameters = parameters_of(&spec);
     let typed = RwSignal::new(parameters.iter().map(|(f, _, v)| (f.clone(), v.clone())).collect::<Vec<_>>());
     let applied = RwSignal::new(typed.get_untracked());
     let version = RwSignal::new(None::<i32>);
@@ -78,6 +77,7 @@ fn ReportView(r: Report) -> impl IntoView {
     });
     let chart = spec.chart.clone().unwrap_or_default();
     let title = chart.title.clone().unwrap_or_else(|| r.name.clone());
+    let confirming = RwSignal::new(false);
     let delete = Action::new(move |_: &()| async move {
         delete_report(id).await?;
         browser::go("/reports");
@@ -160,7 +160,12 @@ fn ReportView(r: Report) -> impl IntoView {
             </ol>
             {r.can_edit.then(|| view! {
                 <div class="actions">
-                    <button class="btn btn-danger" data-testid="delete-report" on:click=move |_| { delete.dispatch(()); }>{tr(Key::DeleteReport)}</button>
+                    <Show when=move || confirming.get() fallback=move || view! {
+                        <button class="btn btn-danger" data-testid="delete-report" on:click=move |_| confirming.set(true)>{tr(Key::DeleteReport)}</button>
+                    }>
+                        <button class="btn btn-danger" data-testid="confirm-delete" on:click=move |_| { delete.dispatch(()); }>{tr(Key::ConfirmDelete)}</button>
+                        <button class="btn" on:click=move |_| confirming.set(false)>{tr(Key::Cancel)}</button>
+                    </Show>
                 </div>
             })}
             {move || delete.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}

@@ -144,6 +144,7 @@ fn RunView(id: Uuid) -> impl IntoView {
                                         {(p.done > 0).then(|| view! {
                                             <crate::components::ExportLinks run_id=id testid="download"/>
                                             <a class="btn" href=format!("/imports/new?run={id}") data-testid="publish-run">{tr(Key::PublishToTable)}</a>
+                                            <a class="btn" href=format!("/reports/new?run={id}") data-testid="report-run">{tr(Key::ReportOnRun)}</a>
                                         })}
                                     </div>
                                 }

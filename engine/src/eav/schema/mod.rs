@@ -38,6 +38,9 @@ pub fn check_name(what: &str, raw: &str) -> Result<String> {
 pub(super) async fn lock_table(conn: &mut PgConnection, id: Uuid) -> Result<TableDef> {
     let name: Option<String> = sqlx::query_scalar("SELECT table_name FROM logical_tables WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *conn).await?;
     let name = name.ok_or(EngineError::NotFound(Resource::LogicalTable))?;
+    // Its report view goes until the change is recorded: PostgreSQL will not change a column a
+    // view reads.
+    crate::reports::views::drop(conn, &name).await?;
     super::def::read(conn, &name).await
 }
 
@@ -82,6 +85,9 @@ pub(super) async fn record(
             .await?,
         None => None,
     };
+    if let Some(t) = table {
+        crate::reports::views::refresh(conn, t).await?;
+    }
     sqlx::query(
         "INSERT INTO schema_changes (logical_table_id, table_version, entity, entity_id, action, before, after, actor_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

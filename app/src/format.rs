@@ -102,3 +102,13 @@ mod tests {
         assert_eq!(fmt_number_in(f64::NAN, 1, Locale::Es), "—");
     }
 }
+
+/// `s` as a URL query value: everything but unreserved characters percent-encoded.
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

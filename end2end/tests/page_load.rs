@@ -44,6 +44,18 @@ async fn concurrent_page_loads_never_freeze_the_server() -> anyhow::Result<()> {
     let job: Value =
         ana.post(server.url("/api/v1/migration/batch")).json(&json!({"configuration_id": config["id"]})).send().await?.error_for_status()?.json().await?;
     let job = text(&job["job_id"]);
+    // A report over the run, with a link (the third kind of user's screen).
+    let report: Value = ana
+        .post(server.url("/api/v1/reports"))
+        .json(&json!({"name": "load", "spec": {"source": {"run_id": run}, "group_by": [{"field": "category"}], "aggregates": [{"fn": "count", "as": "n"}], "chart": {"type": "bar"}}}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let report = text(&report["id"]);
+    let link: Value = ana.post(server.url(&format!("/api/v1/reports/{report}/links"))).json(&json!({})).send().await?.error_for_status()?.json().await?;
+    let token = text(&link["token"]);
 
     let pages: Arc<Vec<(String, u16)>> = Arc::new(
         [
@@ -64,6 +76,13 @@ async fn concurrent_page_loads_never_freeze_the_server() -> anyhow::Result<()> {
             ("/imports/new?table=LOAD".into(), 200),
             (format!("/imports/jobs/{job}"), 200),
             ("/reports".into(), 200),
+            ("/reports/new".into(), 200),
+            (format!("/reports/new?run={run}"), 200),
+            (format!("/reports/{report}"), 200),
+            (format!("/reports/{report}/edit"), 200),
+            ("/reports/links".into(), 200),
+            (format!("/s/{token}"), 200),
+            ("/s/dgs_l_unknown".into(), 404),
             ("/account".into(), 200),
             ("/admin/users".into(), 200),
             ("/admin/roles".into(), 200),

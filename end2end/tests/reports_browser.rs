@@ -7,25 +7,14 @@
 
 mod common;
 
-use common::{launch, shots_dir, sign_in};
+use common::{launch, post_json as post, shot, sign_in};
 use end2end::TestServer;
-use playwright_rs::{ScreenshotOptions, expect};
+use playwright_rs::expect;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long enough secret";
 
-async fn shot(page: &playwright_rs::Page, name: &str) -> anyhow::Result<()> {
-    page.screenshot_to_file(&shots_dir().join(format!("{name}.png")), ScreenshotOptions::builder().full_page(true).build()).await?;
-    Ok(())
-}
 
-async fn post(api: &reqwest::Client, server: &TestServer, path: &str, body: Value) -> anyhow::Result<Value> {
-    let r = api.post(server.url(&format!("/api/v1{path}"))).json(&body).send().await?;
-    let status = r.status();
-    let answer: Value = r.json().await.unwrap_or(Value::Null);
-    anyhow::ensure!(status.is_success(), "POST {path}: {status} {answer}");
-    Ok(answer)
-}
 
 /// Six sales: north has search 100 + 50, social 200, email 20; south has search 300, social 30.
 async fn sales(api: &reqwest::Client, server: &TestServer) -> anyhow::Result<()> {
@@ -155,6 +144,18 @@ async fn a_report_is_built_shared_with_a_password_and_a_lock_opened_without_an_a
     assert_eq!(cells[1][0], "search");
     assert_eq!(cells[2][..3], ["social", "1", "200"]);
 
+    // The page's own headers: nothing may run or frame it, it is not indexed, it leaks no referrer.
+    let page_answer = anon.get(server.url(&format!("/s/{token}"))).send().await?;
+    let h = page_answer.headers();
+    let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(csp.starts_with("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    assert_eq!(h.get("x-robots-tag").and_then(|v| v.to_str().ok()), Some("noindex, nofollow"));
+    assert_eq!(h.get("referrer-policy").and_then(|v| v.to_str().ok()), Some("same-origin"));
+    // Suggestions keep the lock: the region's only value is the locked one.
+    let values: Value = anon.get(server.url(&format!("/api/v1/shared/{token}/suggest?field=region"))).header("x-link-unlock", &key).send().await?.json().await?;
+    assert_eq!(values, json!(["norte"]));
+    let amounts: Value = anon.get(server.url(&format!("/api/v1/shared/{token}/suggest?field=importe"))).header("x-link-unlock", &key).send().await?.json().await?;
+    assert!(amounts.as_array().is_some_and(|a| !a.is_empty() && !a.contains(&json!(300.0)) && !a.contains(&json!(300))), "no value of the south: {amounts}");
     // Phone width, English.
     viewer.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
     viewer.goto(&server.url(&format!("/s/{token}?lang=en")), None).await?;
@@ -171,6 +172,15 @@ async fn a_report_is_built_shared_with_a_password_and_a_lock_opened_without_an_a
     let unknown = anon.get(server.url("/api/v1/shared/dgs_l_never")).send().await?;
     assert_eq!((gone.status().as_u16(), unknown.status().as_u16()), (404, 404));
     assert_eq!(gone.text().await?, unknown.text().await?, "revoked and unknown answer alike");
+
+    // A link without exports answers an export as an unknown link.
+    let report_id = page.url().rsplit('/').next().unwrap_or_default().to_string();
+    let plain: Value = api.post(server.url(&format!("/api/v1/reports/{report_id}/links"))).json(&json!({})).send().await?.json().await?;
+    let plain_token = plain["token"].as_str().unwrap_or_default();
+    let refused = anon.get(server.url(&format!("/api/v1/shared/{plain_token}/export?format=csv"))).send().await?;
+    assert_eq!(refused.status(), 404);
+    let opened = anon.get(server.url(&format!("/api/v1/shared/{plain_token}"))).send().await?;
+    assert_eq!(opened.status(), 200);
 
     // The list, the report and the builder at phone width, in English.
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;

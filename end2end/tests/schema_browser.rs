@@ -6,26 +6,14 @@
 
 mod common;
 
-use common::{launch, shots_dir, sign_in};
+use common::{launch, post_json as post, shot, sign_in};
 use end2end::TestServer;
-use playwright_rs::{ScreenshotOptions, expect};
+use playwright_rs::expect;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long enough secret";
 
-async fn shot(page: &playwright_rs::Page, name: &str) -> anyhow::Result<()> {
-    page.screenshot_to_file(&shots_dir().join(format!("{name}.png")), ScreenshotOptions::builder().full_page(true).build()).await?;
-    Ok(())
-}
 
-/// POSTs `body` to the REST API and returns the answer, failing on any status but 2xx.
-async fn post(api: &reqwest::Client, server: &TestServer, path: &str, body: Value) -> anyhow::Result<Value> {
-    let r = api.post(server.url(&format!("/api/v1{path}"))).json(&body).send().await?;
-    let status = r.status();
-    let answer: Value = r.json().await.unwrap_or(Value::Null);
-    anyhow::ensure!(status.is_success(), "POST {path}: {status} {answer}");
-    Ok(answer)
-}
 
 async fn column(api: &reqwest::Client, server: &TestServer, table: &Value, name: &str, extra: Value) -> anyhow::Result<()> {
     let mut def = json!({ "column_name": name });

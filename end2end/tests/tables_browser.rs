@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::{assert_no_console_errors, launch, shots_dir, sign_in};
+use common::{assert_no_console_errors, launch, shot, sign_in};
 use end2end::{TestServer, upload_dataset};
-use playwright_rs::{ScreenshotOptions, expect};
+use playwright_rs::expect;
 
 const PASSWORD: &str = "a long enough secret";
 
@@ -28,10 +28,6 @@ fn products_csv() -> Vec<u8> {
     csv.into_bytes()
 }
 
-async fn shot(page: &playwright_rs::Page, name: &str) -> anyhow::Result<()> {
-    page.screenshot_to_file(&shots_dir().join(format!("{name}.png")), ScreenshotOptions::builder().full_page(true).build()).await?;
-    Ok(())
-}
 
 #[tokio::test]
 async fn an_admin_defines_a_table_and_imports_a_dataset_with_a_dry_run_first() -> anyhow::Result<()> {

@@ -1,6 +1,6 @@
 //! `/s/{token}`: a shared report as a page of its own, for someone without an account. It shows
 //! that report and nothing else — no navigation into the app, no script at all — under a strict
-//! Content-Security-Policy, `noindex`, no referrer (the token is in the address). Parameters are a
+//! Content-Security-Policy, `noindex`, no referrer to other sites (the token is in the address). Parameters are a
 //! plain form (GET), a protected link's password a POST that sets the link's cookie and comes
 //! back; any refusal of the token is the same "not available" page.
 
@@ -59,7 +59,7 @@ fn lang_of(headers: &HeaderMap, query: Option<&str>) -> Lang {
     }
 }
 
-/// The page's headers: nothing may run, load or frame it; it is not indexed and leaks no referrer.
+/// The page's headers: nothing may run, load or frame it; it is not indexed, and its address goes to no other site.
 fn page(status: StatusCode, lang: Lang, title: &str, body: String) -> Response {
     use base64::Engine as _;
     use sha2::Digest;
@@ -78,7 +78,9 @@ fn page(status: StatusCode, lang: Lang, title: &str, body: String) -> Response {
     }
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Never to another site (the token is in the address); to this one, so its own form posts
+    // carry their origin.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }

@@ -76,3 +76,18 @@ pub async fn sign_in(page: &Page, server: &end2end::TestServer, username: &str, 
     page.wait_for_url("**/datasets", None).await?;
     Ok(())
 }
+
+/// A full-page screenshot into `shots_dir()`, named `name.png`.
+pub async fn shot(page: &Page, name: &str) -> anyhow::Result<()> {
+    page.screenshot_to_file(&shots_dir().join(format!("{name}.png")), playwright_rs::ScreenshotOptions::builder().full_page(true).build()).await?;
+    Ok(())
+}
+
+/// POSTs `body` to the REST API (`/api/v1` + `path`) and returns the answer; anything but 2xx fails.
+pub async fn post_json(api: &reqwest::Client, server: &end2end::TestServer, path: &str, body: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    let r = api.post(server.url(&format!("/api/v1{path}"))).json(&body).send().await?;
+    let status = r.status();
+    let answer: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
+    anyhow::ensure!(status.is_success(), "POST {path}: {status} {answer}");
+    Ok(answer)
+}

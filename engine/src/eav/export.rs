@@ -103,26 +103,13 @@ pub async fn xlsx_stream(store: &Store, user: &CurrentUser, table: &str, view: R
             sheet.write_string(row, 1, r.display_value.as_deref().unwrap_or_default()).map_err(x)?;
             for (j, (name, ty)) in columns.iter().enumerate() {
                 let col = (j + 2) as u16;
-                match (ty, r.column_values.get(name)) {
-                    (_, None | Some(Value::Null)) => {}
-                    (DataType::Int | DataType::Decimal, Some(Value::Number(n))) => {
-                        sheet.write_number(row, col, n.as_f64().unwrap_or_default()).map_err(x)?;
-                    }
-                    (DataType::Date, Some(Value::String(s))) => match xlsx::excel_date(s) {
-                        Some(d) => {
-                            sheet.write_datetime_with_format(row, col, &d, &date).map_err(x)?;
-                        }
-                        None => {
-                            sheet.write_string(row, col, s).map_err(x)?;
-                        }
-                    },
-                    (DataType::Boolean, Some(Value::Bool(b))) => {
-                        sheet.write_boolean(row, col, *b).map_err(x)?;
-                    }
-                    (_, Some(v)) => {
-                        sheet.write_string(row, col, &cell_text(Some(v), lang)).map_err(x)?;
-                    }
-                }
+                let as_ = match ty {
+                    DataType::Int | DataType::Decimal => xlsx::As::Number,
+                    DataType::Date => xlsx::As::Date,
+                    DataType::Boolean => xlsx::As::Boolean,
+                    _ => xlsx::As::Text,
+                };
+                xlsx::write_value(sheet, row, col, r.column_values.get(name), as_, &date, &|v| cell_text(v, lang))?;
             }
             sheet.write_boolean(row, (columns.len() + 2) as u16, r.is_active).map_err(x)?;
         }

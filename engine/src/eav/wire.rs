@@ -529,6 +529,28 @@ pub enum Operator {
     Between,
 }
 
+impl Operator {
+    /// Every operator with the symbol the screens show it by, in the order they offer them.
+    pub const SYMBOLS: [(Operator, &'static str); 12] = [
+        (Operator::Eq, "="),
+        (Operator::Ne, "≠"),
+        (Operator::Gt, ">"),
+        (Operator::Gte, "≥"),
+        (Operator::Lt, "<"),
+        (Operator::Lte, "≤"),
+        (Operator::Contains, "contains"),
+        (Operator::StartsWith, "starts_with"),
+        (Operator::In, "in"),
+        (Operator::NotIn, "not_in"),
+        (Operator::Between, "between"),
+        (Operator::IsNull, "is_null"),
+    ];
+
+    pub fn symbol(self) -> &'static str {
+        Operator::SYMBOLS.iter().find(|(o, _)| *o == self).map_or("=", |(_, s)| s)
+    }
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Filter {

@@ -86,3 +86,38 @@ pub async fn stream(book: Workbook) -> Result<impl Stream<Item = Result<bytes::B
         chunk.map_err(EngineError::internal)
     }))
 }
+
+/// What a cell is written as: numbers and booleans as such, dates as dates (text that is no date
+/// stays text), anything else as the text `text` gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum As {
+    Number,
+    Date,
+    Boolean,
+    Text,
+}
+
+pub fn write_value(sheet: &mut rust_xlsxwriter::Worksheet, row: u32, col: u16, v: Option<&serde_json::Value>, kind: As, date: &Format, text: &dyn Fn(Option<&serde_json::Value>) -> String) -> Result<()> {
+    use serde_json::Value;
+    match (kind, v) {
+        (_, None | Some(Value::Null)) => {}
+        (As::Number, Some(Value::Number(n))) => {
+            sheet.write_number(row, col, n.as_f64().unwrap_or_default()).map_err(err)?;
+        }
+        (As::Date, Some(Value::String(s))) => match excel_date(s) {
+            Some(d) => {
+                sheet.write_datetime_with_format(row, col, &d, date).map_err(err)?;
+            }
+            None => {
+                sheet.write_string(row, col, s).map_err(err)?;
+            }
+        },
+        (As::Boolean, Some(Value::Bool(b))) => {
+            sheet.write_boolean(row, col, *b).map_err(err)?;
+        }
+        (_, v) => {
+            sheet.write_string(row, col, &text(v)).map_err(err)?;
+        }
+    }
+    Ok(())
+}

@@ -100,7 +100,6 @@ pub async fn xlsx_file(tables: &crate::eav::Store, runner: &Runner, report: Uuid
     let mut book = Workbook::new();
     let date = Format::new().set_num_format(lang.pick("dd/mm/yyyy", "yyyy-mm-dd"));
     let mut sheets = xlsx::Sheets::new(&mut book, fields.iter().map(|(n, _)| n.clone()).collect(), 0)?;
-    let x = xlsx::err;
     let mut written = 0i64;
     let mut chunks = Box::pin(rows(p.pool.clone(), &p));
     while let Some(chunk) = chunks.next().await {
@@ -108,26 +107,13 @@ pub async fn xlsx_file(tables: &crate::eav::Store, runner: &Runner, report: Uuid
             let (sheet, row) = sheets.next_row(&mut book)?;
             for (j, (name, kind)) in fields.iter().enumerate() {
                 let col = j as u16;
-                match (kind, r.get(name)) {
-                    (_, None | Some(Value::Null)) => {}
-                    (Kind::Number, Some(Value::Number(n))) => {
-                        sheet.write_number(row, col, n.as_f64().unwrap_or_default()).map_err(x)?;
-                    }
-                    (Kind::Date, Some(Value::String(s))) => match xlsx::excel_date(s) {
-                        Some(d) => {
-                            sheet.write_datetime_with_format(row, col, &d, &date).map_err(x)?;
-                        }
-                        None => {
-                            sheet.write_string(row, col, s).map_err(x)?;
-                        }
-                    },
-                    (Kind::Boolean, Some(Value::Bool(b))) => {
-                        sheet.write_boolean(row, col, *b).map_err(x)?;
-                    }
-                    (_, v) => {
-                        sheet.write_string(row, col, &text(v, lang)).map_err(x)?;
-                    }
-                }
+                let as_ = match kind {
+                    Kind::Number => xlsx::As::Number,
+                    Kind::Date => xlsx::As::Date,
+                    Kind::Boolean => xlsx::As::Boolean,
+                    Kind::Text | Kind::DateTime => xlsx::As::Text,
+                };
+                xlsx::write_value(sheet, row, col, r.get(name), as_, &date, &|v| text(v, lang))?;
             }
             written += 1;
         }

@@ -86,6 +86,18 @@ async fn check(tables: &crate::eav::Store, user: &CurrentUser, req: &NewReport) 
     Ok(name.to_string())
 }
 
+async fn insert_version(tx: &mut sqlx::PgConnection, id: Uuid, version: i32, spec: serde_json::Value, req: &NewReport, user: &CurrentUser) -> Result<()> {
+    sqlx::query("INSERT INTO report_versions (report_id, version, spec, change_description, created_by) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(version)
+        .bind(spec)
+        .bind(req.change_description.as_deref().unwrap_or("").trim())
+        .bind(user.id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 /// `POST /reports`.
 pub async fn create(tables: &crate::eav::Store, user: &CurrentUser, req: &NewReport) -> Result<ReportCreated> {
     user.require(Permission::ReportCreate)?;
@@ -100,13 +112,7 @@ pub async fn create(tables: &crate::eav::Store, user: &CurrentUser, req: &NewRep
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO report_versions (report_id, version, spec, change_description, created_by) VALUES ($1, 1, $2, $3, $4)")
-        .bind(id)
-        .bind(spec)
-        .bind(req.change_description.as_deref().unwrap_or("").trim())
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
+    insert_version(&mut tx, id, 1, spec, req, user).await?;
     tx.commit().await?;
     Ok(ReportCreated { id, version: 1 })
 }
@@ -126,14 +132,7 @@ pub async fn update(tables: &crate::eav::Store, user: &CurrentUser, id: Uuid, re
         .bind(req.description.trim())
         .fetch_one(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO report_versions (report_id, version, spec, change_description, created_by) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(version)
-        .bind(spec)
-        .bind(req.change_description.as_deref().unwrap_or("").trim())
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
+    insert_version(&mut tx, id, version, spec, req, user).await?;
     tx.commit().await?;
     Ok(ReportCreated { id, version })
 }

@@ -70,6 +70,7 @@ pub async fn run(State(s): State<AppState>, AuthUser(u): AuthUser, ApiJson(req):
 
 /// `format` (`csv` or `xlsx`), `version`, `lang`, `sep`; any other name sets that parameter.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
     pub format: Option<String>,
     pub version: Option<i32>,

@@ -124,6 +124,7 @@ pub async fn export(State(s): State<AppState>, caller: Caller, ApiPath(token): A
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuggestParams {
     /// A parameter of the report.
     pub field: String,

@@ -37,20 +37,8 @@ pub struct Draft {
     pub chart: RwSignal<Chart>,
 }
 
-pub const OPERATORS: [(Operator, &str); 12] = [
-    (Operator::Eq, "="),
-    (Operator::Ne, "≠"),
-    (Operator::Gt, ">"),
-    (Operator::Gte, "≥"),
-    (Operator::Lt, "<"),
-    (Operator::Lte, "≤"),
-    (Operator::Contains, "contains"),
-    (Operator::StartsWith, "starts_with"),
-    (Operator::In, "in"),
-    (Operator::NotIn, "not_in"),
-    (Operator::Between, "between"),
-    (Operator::IsNull, "is_null"),
-];
+use engine::eav::Operator as Op;
+const OPERATORS: [(Operator, &str); 12] = Op::SYMBOLS;
 
 /// A filter's typed text as the value its field wants: numbers for numbers, a list for in (comma
 /// separated), `a..b` for between, yes/no for is null; empty is no value.

@@ -12,7 +12,7 @@ use super::parts::{parameters_of, value_of};
 use super::share::SharePanel;
 use crate::api::{AppError, delete_report, get_report, run_report};
 use crate::components::{ErrorNote, browser};
-use crate::format::fmt_time;
+use crate::format::{fmt_time, url_encode};
 use crate::i18n::{Key, tr, use_locale};
 
 #[component]
@@ -41,16 +41,7 @@ pub fn ReportPage() -> impl IntoView {
 
 /// A query string of the parameters as typed (for exports).
 fn query_of(params: &[(String, String)]) -> String {
-    params.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| format!("&{}={}", urlencode(k), urlencode(v))).collect()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    params.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| format!("&{}={}", url_encode(k), url_encode(v))).collect()
 }
 
 #[component]

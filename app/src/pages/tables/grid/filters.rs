@@ -11,23 +11,10 @@ use super::cells::Col;
 use crate::api::{delete_grid_view, get_grid_views, save_grid_view};
 use crate::i18n::{Key, t, tr};
 
-pub const OPERATORS: [(Operator, &str); 12] = [
-    (Operator::Eq, "="),
-    (Operator::Ne, "≠"),
-    (Operator::Gt, ">"),
-    (Operator::Gte, "≥"),
-    (Operator::Lt, "<"),
-    (Operator::Lte, "≤"),
-    (Operator::Contains, "contains"),
-    (Operator::StartsWith, "starts_with"),
-    (Operator::In, "in"),
-    (Operator::NotIn, "not_in"),
-    (Operator::Between, "between"),
-    (Operator::IsNull, "is_null"),
-];
+pub const OPERATORS: [(Operator, &str); 12] = Operator::SYMBOLS;
 
 fn op_label(op: Operator) -> &'static str {
-    OPERATORS.iter().find(|(o, _)| *o == op).map_or("?", |(_, l)| l)
+    op.symbol()
 }
 
 /// A value typed in the filter bar, as the field's type wants it: numbers for numeric columns,

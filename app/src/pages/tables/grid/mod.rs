@@ -200,7 +200,7 @@ impl Grid {
     pub fn export_href(self, format: &str) -> String {
         let search = Some(self.search.get()).filter(|s| !s.trim().is_empty());
         let view = serde_json::json!({ "sorting": self.sorting.get(), "filters": self.filters.get(), "search": search }).to_string();
-        format!("/api/v1/data/{}/export?format={format}&lang={}&view={}", self.name.get_value(), self.locale.get().code(), percent(&view))
+        format!("/api/v1/data/{}/export?format={format}&lang={}&view={}", self.name.get_value(), self.locale.get().code(), crate::format::url_encode(&view))
     }
 
     /// Shows the rows `filters` and `search` keep: counted again, read afresh from the top.
@@ -256,16 +256,6 @@ impl Grid {
         let (first, visible) = (self.first(), self.visible());
         self.load(first, first + 2 * visible + 1);
     }
-}
-
-/// `s` as a URL query value: everything but unreserved characters percent-encoded.
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

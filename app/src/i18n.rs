@@ -504,6 +504,9 @@ keys! {
     SqlParameters => "Parámetros (JSON)", "Parameters (JSON)";
     SqlContract => "Contrato de respuesta (JSON)", "Response contract (JSON)";
     ReportOnRun => "Informe de la clasificación", "Report on the classification";
+    ReviewedSample => "Muestra revisada", "Reviewed sample";
+    AccuracyByIteration => "Acierto por iteración", "Accuracy by iteration";
+    ConfusedPairs => "Pares más confundidos", "Most confused pairs";
     ClassificationSummary => "Resumen de la clasificación", "Classification summary";
     ConfirmDelete => "Sí, eliminarlo", "Yes, delete it";
     AddAggregate => "Añadir agregado", "Add an aggregate";

@@ -78,6 +78,8 @@ async fn concurrent_page_loads_never_freeze_the_server() -> anyhow::Result<()> {
             ("/reports".into(), 200),
             ("/reports/new".into(), 200),
             (format!("/reports/new?run={run}"), 200),
+            (format!("/reports/new?sample={sample}&template=accuracy"), 200),
+            (format!("/reports/new?sample={sample}&template=confusions"), 200),
             (format!("/reports/{report}"), 200),
             (format!("/reports/{report}/edit"), 200),
             ("/reports/links".into(), 200),

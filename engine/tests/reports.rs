@@ -356,3 +356,82 @@ async fn sql_reports_read_their_views_and_nothing_else(pool: PgPool) -> anyhow::
     new_report(&s, &u, "units", sql_report("SELECT channel, sum(units) AS revenue, count(*) AS n FROM report_views.sales WHERE day >= :since GROUP BY channel")).await?;
     Ok(())
 }
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn a_reviewed_sample_reports_accuracy_with_its_interval_and_the_confused_pairs(pool: PgPool) -> anyhow::Result<()> {
+    use engine::classify::runs::{create_run, execute_run};
+    use engine::classify::{NewRun, RunOverrides};
+    use engine::review::samples::create_sample;
+    use engine::review::verdicts::{put_verdict, sample_items};
+    use engine::review::{NewSample, Verdict, VerdictInput};
+    let s = eav_store(&pool).await?;
+    let user = support::analyst(&pool).await?;
+    let version = support::test_prompt(&pool, &user).await?;
+    let text: Vec<String> = support::lines(120).into_iter().enumerate().map(|(i, l)| if i % 6 == 5 { format!("Hotel reserva {i}") } else { l }).collect();
+    let dataset = support::dataset_of(&pool, &user, &text).await?;
+    let ctx = support::context(&pool, None).await?;
+    let run_id = create_run(&ctx, &user, &NewRun { dataset_id: dataset.id, prompt_id: None, prompt_version_id: Some(version), overrides: RunOverrides::default() }).await?;
+    execute_run(&ctx, run_id, &tokio_util::sync::CancellationToken::new()).await?;
+    let sample = create_sample(&pool, &user, &NewSample { run_id, confidence: None, margin: None, size: Some(40), seed: Some(7), min_per_category: None, oversample_low: None }).await?;
+    // The truth of a generated line is the category it names; hotels are travel.
+    let (mut correct, mut reviewed) = (0i64, 0i64);
+    let mut confused: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for item in sample_items(&pool, &user, sample.id).await? {
+        let truth = if item.line.starts_with("Hotel") { "Viajes".to_string() } else { item.line.split(' ').next().unwrap_or_default().to_string() };
+        reviewed += 1;
+        let input = if truth == item.category {
+            correct += 1;
+            VerdictInput { verdict: Verdict::Correct, corrected_category: None, note: None }
+        } else {
+            *confused.entry((truth.clone(), item.category.clone())).or_default() += 1;
+            VerdictInput { verdict: Verdict::Incorrect, corrected_category: Some(truth), note: None }
+        };
+        put_verdict(&pool, &user, sample.id, item.id, &input).await?;
+    }
+    assert!(correct > 0 && correct < reviewed, "a sample with both kinds: {correct} of {reviewed}");
+    let me = Runner::User(user.clone());
+    let accuracy = ReportSpec {
+        source: Source::Sample { sample_id: sample.id },
+        columns: vec![],
+        filters: vec![],
+        group_by: vec![GroupBy { field: "prompt_version".into(), bucket: None }],
+        aggregates: vec![agg(AggregateFn::Count, None, "lines"), agg(AggregateFn::Avg, Some("correct"), "accuracy")],
+        derived: vec![
+            Derived { alias: "low".into(), formula: "accuracy - 1.96 * sqrt(accuracy * (1 - accuracy) / lines)".into() },
+            Derived { alias: "high".into(), formula: "accuracy + 1.96 * sqrt(accuracy * (1 - accuracy) / lines)".into() },
+        ],
+        sort: vec![],
+        limit: None,
+        chart: None,
+    };
+    let id = new_report(&s, &user, "Accuracy", accuracy).await?;
+    let got = execute(&s, &me, &run(id, json!({}))).await?;
+    assert_eq!(got.data.len(), 1, "one iteration: the sampled run");
+    let row = &got.data[0];
+    let p = correct as f64 / reviewed as f64;
+    let half = 1.96 * (p * (1.0 - p) / reviewed as f64).sqrt();
+    let num = |k: &str| row.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    assert_eq!(num("lines"), reviewed as f64);
+    assert!((num("accuracy") - p).abs() < 1e-9 && (num("low") - (p - half)).abs() < 1e-9 && (num("high") - (p + half)).abs() < 1e-9, "{row:?}");
+    // The confused pairs, counted by hand.
+    let pairs = ReportSpec {
+        source: Source::Sample { sample_id: sample.id },
+        columns: vec![],
+        filters: vec![ReportFilter { field: "correct".into(), operator: Operator::Eq, value: json!(0), mode: FilterMode::Locked }],
+        group_by: vec![GroupBy { field: "truth".into(), bucket: None }, GroupBy { field: "predicted".into(), bucket: None }],
+        aggregates: vec![agg(AggregateFn::Count, None, "lines")],
+        derived: vec![],
+        sort: vec![],
+        limit: None,
+        chart: None,
+    };
+    let id = new_report(&s, &user, "Confused", pairs).await?;
+    let got = execute(&s, &me, &run(id, json!({}))).await?;
+    let seen: std::collections::BTreeMap<(String, String), i64> = got
+        .data
+        .iter()
+        .map(|r| ((r["truth"].as_str().unwrap_or_default().to_string(), r["predicted"].as_str().unwrap_or_default().to_string()), r["lines"].as_i64().unwrap_or(-1)))
+        .collect();
+    assert_eq!(seen, confused);
+    Ok(())
+}

@@ -115,3 +115,35 @@ pub fn svg(chart: &Chart, fields: &[(String, Kind)], rows: &[Map<String, Value>]
     };
     out.ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_kind_draws_its_title_and_categories_and_tables_draw_nothing() {
+        let fields = vec![("month".to_string(), Kind::Date), ("channel".to_string(), Kind::Text), ("cost".to_string(), Kind::Number)];
+        let rows: Vec<Map<String, Value>> = [("2026-01-01", "search", 10.0), ("2026-01-01", "social", 5.0), ("2026-02-01", "search", 7.5)]
+            .iter()
+            .filter_map(|(m, c, v)| json!({ "month": m, "channel": c, "cost": v }).as_object().cloned())
+            .collect();
+        for kind in [ChartKind::Bar, ChartKind::Line, ChartKind::StackedBar, ChartKind::Pie] {
+            let chart = Chart { kind, x: Some("month".into()), y: vec!["cost".into()], series: Some("channel".into()), title: Some("Coste por mes".into()) };
+            let svg = svg(&chart, &fields, &rows, 600.0, 300.0).unwrap_or_default();
+            assert!(svg.starts_with("<svg") && svg.contains("Coste por mes"), "{kind:?}: {}", &svg[..svg.len().min(200)]);
+            assert!(svg.contains("2026-01-01"), "{kind:?} names its categories");
+        }
+        let stacked = Chart { kind: ChartKind::StackedBar, x: Some("month".into()), y: vec!["cost".into()], series: Some("channel".into()), title: None };
+        let svg = svg(&stacked, &fields, &rows, 600.0, 300.0).unwrap_or_default();
+        assert!(svg.contains("search") && svg.contains("social"), "a series per channel");
+        for kind in [ChartKind::Table, ChartKind::Kpi] {
+            assert_eq!(svg_of(kind, &fields, &rows), None);
+        }
+        assert_eq!(super::svg(&stacked, &fields, &[], 600.0, 300.0), None, "nothing to draw");
+    }
+
+    fn svg_of(kind: ChartKind, fields: &[(String, Kind)], rows: &[Map<String, Value>]) -> Option<String> {
+        svg(&Chart { kind, ..Default::default() }, fields, rows, 600.0, 300.0)
+    }
+}

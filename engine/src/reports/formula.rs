@@ -1,4 +1,4 @@
-//! Derived metrics: `+ - * /`, unary minus, parentheses and numbers over the names of a report's
+//! Derived metrics: `+ - * /`, unary minus, parentheses, `sqrt()` and numbers over the names of a report's
 //! aggregates (`revenue / cost`, `(won / leads) * 100`). Parsed here, pure, so the
 //! builder in the browser judges a formula as it is typed with the code the server runs; turned
 //! into SQL only over expressions the compiler made, every division guarded so a zero denominator
@@ -12,6 +12,8 @@ pub enum Formula {
     Name(String),
     Neg(Box<Formula>),
     Bin(Box<Formula>, Op, Box<Formula>),
+    /// `sqrt(x)`, for an interval's width (a negative x gives null).
+    Sqrt(Box<Formula>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +129,17 @@ impl Parser {
                 self.at += 1;
                 Ok(Formula::Number(n))
             }
+            Some(Tok::Name(n)) if n.eq_ignore_ascii_case("sqrt") && self.toks.get(self.at + 1).is_some_and(|(_, t)| *t == Tok::Sym('(')) => {
+                self.at += 2;
+                let inner = self.sum()?;
+                match self.peek() {
+                    Some(Tok::Sym(')')) => {
+                        self.at += 1;
+                        Ok(Formula::Sqrt(Box::new(inner)))
+                    }
+                    _ => self.err("a ')' is missing"),
+                }
+            }
             Some(Tok::Name(n)) => {
                 self.at += 1;
                 Ok(Formula::Name(n))
@@ -168,7 +181,7 @@ impl Formula {
         match self {
             Formula::Number(_) => {}
             Formula::Name(n) => out.push(n.clone()),
-            Formula::Neg(f) => f.names(out),
+            Formula::Neg(f) | Formula::Sqrt(f) => f.names(out),
             Formula::Bin(a, _, b) => {
                 a.names(out);
                 b.names(out);
@@ -183,6 +196,10 @@ impl Formula {
             Formula::Number(n) => format!("({n:?}::numeric)"),
             Formula::Name(n) => format!("({})::numeric", sql_of(n)?),
             Formula::Neg(f) => format!("(-{})", f.to_sql(sql_of)?),
+            Formula::Sqrt(f) => {
+                let x = f.to_sql(sql_of)?;
+                format!("(CASE WHEN {x} >= 0 THEN sqrt({x}) END)")
+            }
             Formula::Bin(a, op, b) => {
                 let (a, b) = (a.to_sql(sql_of)?, b.to_sql(sql_of)?);
                 match op {
@@ -217,5 +234,10 @@ mod tests {
         assert_eq!(parse("(a + b").map_err(|e| e.message), Err("a ')' is missing".to_string()));
         assert_eq!(parse("a b").map_err(|e| e.position), Err(2));
         assert!(parse("-a / -2.5").is_ok());
+        let ci = parse("acc - 1.96 * sqrt(acc * (1 - acc) / n)").unwrap_or(Formula::Number(0.0));
+        let mut names = Vec::new();
+        ci.names(&mut names);
+        assert_eq!(names, ["acc", "acc", "acc", "n"]);
+        assert!(ci.to_sql(&|n| Some(n.to_string())).is_some_and(|s| s.contains("sqrt(")));
     }
 }

@@ -101,6 +101,36 @@ async fn resolve_builtin(tables: &crate::eav::Store, user: Option<&CurrentUser>,
             let finished = (status == "succeeded" || status == "failed" || status == "cancelled").then(|| format!("{status}:{}", at.map(|t| t.to_rfc3339()).unwrap_or_default()));
             Ok((SourceDef { from: from.into(), fields, binds: vec![Bind::Uuid(*run_id)] }, Freshness::Run { finished }))
         }
+        Source::Sample { sample_id } => {
+            if let Some(u) = user {
+                crate::review::samples::sample_summary(&tables.pool, u, *sample_id).await?;
+            }
+            // The truth of a line is its verdict on the sampled run (kept, or corrected); every
+            // iteration's answer on it is judged against that truth.
+            let from = "(SELECT r.id::text AS run, pv.version AS prompt_version, r.created_at AS run_at, ul.text AS line,
+                        rr.category AS predicted, t.truth,
+                        (rr.category = t.truth)::int AS correct
+                 FROM samples s
+                 JOIN sample_items si ON si.sample_id = s.id
+                 JOIN verdicts v ON v.item_id = si.id AND v.verdict <> 'skipped'
+                 CROSS JOIN LATERAL (SELECT CASE v.verdict WHEN 'correct' THEN si.stratum ELSE v.corrected_category END AS truth) t
+                 JOIN runs r ON r.id = s.run_id OR r.sample_id = s.id
+                 JOIN run_results rr ON rr.run_id = r.id AND rr.line_idx = si.line_idx
+                 JOIN prompt_versions pv ON pv.id = r.prompt_version_id
+                 JOIN unique_lines ul ON ul.dataset_id = s.dataset_id AND ul.idx = si.line_idx
+                 WHERE s.id = $1)";
+            let fields = vec![
+                field("run", "src.run", Kind::Text),
+                field("prompt_version", "src.prompt_version", Kind::Number),
+                field("run_at", "src.run_at", Kind::DateTime),
+                field("line", "src.line", Kind::Text),
+                field("predicted", "src.predicted", Kind::Text),
+                field("truth", "src.truth", Kind::Text),
+                field("correct", "src.correct", Kind::Number),
+            ];
+            // Verdicts change as people review: never cached.
+            Ok((SourceDef { from: from.into(), fields, binds: vec![Bind::Uuid(*sample_id)] }, Freshness::Never))
+        }
     }
 }
 

@@ -192,6 +192,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser) -> Result<Vec<ReportSummary
                 Source::Table { table } => table.clone(),
                 Source::Run { run_id } => format!("run {}", &run_id.to_string()[..8]),
                 Source::Sql(_) => "SQL".into(),
+                Source::Sample { sample_id } => format!("sample {}", &sample_id.to_string()[..8]),
             };
             Some(ReportSummary { id, name, owner, version, source, chart: spec.chart.map(|c| c.kind).unwrap_or_default(), can_edit, updated_at })
         })

@@ -18,6 +18,10 @@ pub enum Source {
     Table { table: String },
     /// A classification run's results, one row per original line.
     Run { run_id: Uuid },
+    /// A reviewed sample: one row per reviewed line and iteration (the sampled run and each run of
+    /// another prompt version on it), with the model's category, the reviewer's, and whether they
+    /// agree (`correct`, 1 or 0).
+    Sample { sample_id: Uuid },
     /// An admin's SQL over the read-only views of the governed tables (`report_views.<table>`),
     /// with its named parameters and its response contract.
     Sql(super::sql::SqlDefinition),

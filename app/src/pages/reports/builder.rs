@@ -19,14 +19,23 @@ pub fn ReportBuilderPage() -> impl IntoView {
     let query = use_query_map();
     let id = move || params.with(|p| p.get("id")).and_then(|s| s.parse::<uuid::Uuid>().ok());
     // `?table=NAME` or `?run=ID` start a new report on that source (from a table or a run).
-    let start = move || query.with(|q| q.get("table").map(|t| Source::Table { table: t }).or_else(|| q.get("run").and_then(|r| r.parse().ok()).map(|run_id| Source::Run { run_id })));
-    let data = Resource::new(move || (id(), start()), |(id, start)| async move {
+    // `?sample=ID&template=accuracy|confusions`: a ready-made report over a reviewed sample.
+    let start = move || {
+        query.with(|q| {
+            q.get("table")
+                .map(|t| Source::Table { table: t })
+                .or_else(|| q.get("run").and_then(|r| r.parse().ok()).map(|run_id| Source::Run { run_id }))
+                .or_else(|| q.get("sample").and_then(|r| r.parse().ok()).map(|sample_id| Source::Sample { sample_id }))
+        })
+    };
+    let template = move || query.with(|q| q.get("template")).unwrap_or_default();
+    let data = Resource::new(move || (id(), start(), template()), |(id, start, template)| async move {
         let sources = get_report_sources().await?;
         let report = match id {
             Some(id) => Some(get_report(id).await?),
             None => None,
         };
-        Ok::<_, AppError>((sources, report, start))
+        Ok::<_, AppError>((sources, report, start, template))
     });
     view! {
         <div class="stack">
@@ -34,12 +43,16 @@ pub fn ReportBuilderPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => view! { <section class="panel"><ErrorNote error=e/></section> }.into_any(),
-                        Ok((sources, report, start)) => {
+                        Ok((sources, report, start, template)) => {
                             let d = Draft::new();
                             let id = report.as_ref().map(|r| r.id);
                             match (&report, start) {
                                 (Some(r), _) => d.load(&r.name, &r.description, &r.spec),
                                 (None, Some(run @ Source::Run { .. })) => d.summary_of(run, &t(locale.get_untracked(), Key::ClassificationSummary)),
+                                (None, Some(Source::Sample { sample_id })) => {
+                                    let name = t(locale.get_untracked(), if template == "confusions" { Key::ConfusedPairs } else { Key::AccuracyByIteration });
+                                    d.sample_template(sample_id, &template, name)
+                                }
                                 (None, start) => d.source.set(start),
                             }
                             view! { <Builder d sources id/> }.into_any()
@@ -56,6 +69,7 @@ fn source_key(s: &Source) -> String {
         Source::Table { table } => format!("table:{table}"),
         Source::Run { run_id } => format!("run:{run_id}"),
         Source::Sql(_) => "sql".into(),
+        Source::Sample { sample_id } => format!("sample:{sample_id}"),
     }
 }
 
@@ -118,6 +132,7 @@ fn Builder(d: Draft, sources: ReportSources, id: Option<uuid::Uuid>) -> impl Int
                         let v = event_target_value(&ev);
                         let s = v.strip_prefix("table:").map(|t| Source::Table { table: t.to_string() })
                             .or_else(|| v.strip_prefix("run:").and_then(|r| r.parse().ok()).map(|run_id| Source::Run { run_id }))
+                            .or_else(|| v.strip_prefix("sample:").and_then(|r| r.parse().ok()).map(|sample_id| Source::Sample { sample_id }))
                             .or_else(|| (v == "sql").then(sql_start));
                         d.source.set(s);
                     }>
@@ -128,6 +143,10 @@ fn Builder(d: Draft, sources: ReportSources, id: Option<uuid::Uuid>) -> impl Int
                         <optgroup label=move || t(locale.get(), Key::ClassificationRuns)>
                             {runs.into_iter().map(|(rid, label)| { let k = format!("run:{rid}"); let k2 = k.clone(); view! { <option value=k selected=move || d.source.with(|s| s.as_ref().map(source_key).as_deref() == Some(k2.as_str()))>{label}</option> } }).collect_view()}
                         </optgroup>
+                        {move || d.source.with(|s| match s {
+                            Some(Source::Sample { sample_id }) => Some(view! { <option value=format!("sample:{sample_id}") selected=true>{format!("{} {}", t(locale.get(), Key::ReviewedSample), &sample_id.to_string()[..8])}</option> }),
+                            _ => None,
+                        })}
                         {can_sql.then(|| view! { <option value="sql" selected=move || d.source.with(|s| matches!(s, Some(Source::Sql(_))))>{move || t(locale.get(), Key::SqlSource)}</option> })}
                     </select>
                 </label>

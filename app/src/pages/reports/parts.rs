@@ -122,6 +122,38 @@ impl Draft {
         self.chart.set(Chart { kind: ChartKind::Pie, x: Some("category".into()), y: vec!["lines".into()], series: None, title: Some(name.to_string()) });
     }
 
+    /// Ready-made over a reviewed sample: each iteration's accuracy with its 95 % interval
+    /// (`accuracy`), or the pairs the model confuses most (`confusions`).
+    pub fn sample_template(self, sample_id: uuid::Uuid, template: &str, name: &str) {
+        self.name.set(name.to_string());
+        self.source.set(Some(Source::Sample { sample_id }));
+        self.summarise.set(true);
+        if template == "confusions" {
+            self.filters.set(vec![
+                FilterRow { field: "correct".into(), operator: Operator::Eq, text: "0".into(), mode: FilterMode::Locked },
+                FilterRow { field: "prompt_version".into(), operator: Operator::Eq, text: String::new(), mode: FilterMode::Parameter },
+            ]);
+            self.group_by.set(vec![GroupBy { field: "truth".into(), bucket: None }, GroupBy { field: "predicted".into(), bucket: None }]);
+            self.aggregates.set(vec![Aggregate { func: AggregateFn::Count, field: None, alias: "lines".into() }]);
+            self.sort.set(vec![ReportSort { field: "lines".into(), direction: SortDirection::Desc }]);
+            self.limit.set(Some(10));
+            self.chart.set(Chart { kind: ChartKind::Table, title: Some(name.to_string()), ..Default::default() });
+        } else {
+            self.group_by.set(vec![GroupBy { field: "prompt_version".into(), bucket: None }]);
+            self.aggregates.set(vec![
+                Aggregate { func: AggregateFn::Count, field: None, alias: "lines".into() },
+                Aggregate { func: AggregateFn::Avg, field: Some("correct".into()), alias: "accuracy".into() },
+            ]);
+            // A normal approximation of the 95 % interval of a proportion.
+            self.derived.set(vec![
+                Derived { alias: "low".into(), formula: "accuracy - 1.96 * sqrt(accuracy * (1 - accuracy) / lines)".into() },
+                Derived { alias: "high".into(), formula: "accuracy + 1.96 * sqrt(accuracy * (1 - accuracy) / lines)".into() },
+            ]);
+            self.sort.set(vec![ReportSort { field: "prompt_version".into(), direction: SortDirection::Asc }]);
+            self.chart.set(Chart { kind: ChartKind::Line, x: Some("prompt_version".into()), y: vec!["accuracy".into(), "low".into(), "high".into()], series: None, title: Some(name.to_string()) });
+        }
+    }
+
     /// The draft filled from a saved spec.
     pub fn load(self, name: &str, description: &str, spec: &ReportSpec) {
         self.name.set(name.to_string());

@@ -139,7 +139,11 @@ pub fn IterationsPanel(sample_id: Uuid, versions: RwSignal<Vec<(Uuid, i32)>>, re
         <section class="panel" data-testid="iterations">
             <div class="title-row">
                 <h2>{tr(Key::Iterations)}</h2>
-                <button class="btn btn-ghost" data-testid="refresh-iterations" on:click=move |_| tick.update(|t| *t += 1)>{tr(Key::Refresh)}</button>
+                <div class="actions">
+                    <a class="btn btn-ghost" data-testid="report-accuracy" href=format!("/reports/new?sample={sample_id}&template=accuracy")>{tr(Key::AccuracyByIteration)}</a>
+                    <a class="btn btn-ghost" data-testid="report-confusions" href=format!("/reports/new?sample={sample_id}&template=confusions")>{tr(Key::ConfusedPairs)}</a>
+                    <button class="btn btn-ghost" data-testid="refresh-iterations" on:click=move |_| tick.update(|t| *t += 1)>{tr(Key::Refresh)}</button>
+                </div>
             </div>
             <super::launch::LaunchFromSample sample_id versions chosen started/>
             {move || {

@@ -113,17 +113,7 @@ fn password_form(lang: Lang, token: &str) -> Response {
 }
 
 fn cell(v: Option<&Value>, lang: Lang) -> (String, bool) {
-    match v {
-        None | Some(Value::Null) => (String::new(), false),
-        Some(Value::Number(n)) => {
-            let f = n.as_f64().unwrap_or_default();
-            let text = if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{:.4}", f).trim_end_matches('0').to_string() };
-            (if lang == Lang::Es { text.replace('.', ",") } else { text }, true)
-        }
-        Some(Value::Bool(b)) => (lang.pick(if *b { "sí" } else { "no" }, if *b { "yes" } else { "no" }).to_string(), false),
-        Some(Value::String(s)) => (s.clone(), false),
-        Some(other) => (other.to_string(), false),
-    }
+    engine::reports::display_cell(v, lang)
 }
 
 fn param_value(p: &SharedParameter) -> String {

@@ -13,7 +13,7 @@ use super::wire::{DataType, RowData, RowQuery};
 use super::{Store, query};
 use crate::auth::CurrentUser;
 use crate::error::Result;
-use crate::export::{CsvOut, ExportOptions, xlsx};
+use crate::export::{CsvOut, ExportOptions, cell_text, xlsx};
 use crate::lang::Lang;
 
 const PAGE: i64 = 1000;
@@ -32,16 +32,6 @@ fn header(columns: &[(String, DataType)], l: Lang) -> Vec<String> {
     h.extend(columns.iter().map(|(n, _)| n.clone()));
     h.push(l.pick("activa", "is_active").to_string());
     h
-}
-
-fn cell_text(v: Option<&Value>, l: Lang) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Bool(b)) => l.pick(if *b { "sí" } else { "no" }, if *b { "yes" } else { "no" }).to_string(),
-        Some(Value::Number(n)) if l == Lang::Es => n.to_string().replace('.', ","),
-        Some(other) => other.to_string(),
-    }
 }
 
 fn line(r: &RowData, columns: &[(String, DataType)], l: Lang) -> Vec<String> {

@@ -48,6 +48,19 @@ pub struct ExportOptions {
     pub separator: Separator,
 }
 
+/// A value as a file for people writes it: yes/no words and the decimal mark of `l`, empty for
+/// none. (XLSX numbers and dates are written typed; this is for CSV and text cells.)
+pub fn cell_text(v: Option<&serde_json::Value>, l: Lang) -> String {
+    use serde_json::Value;
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(b)) => l.pick(if *b { "sí" } else { "no" }, if *b { "yes" } else { "no" }).to_string(),
+        Some(Value::Number(n)) if l == Lang::Es => n.to_string().replace('.', ","),
+        Some(other) => other.to_string(),
+    }
+}
+
 /// UTF-8's byte order mark: without it a spreadsheet opens the file as ANSI and mangles accents.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 

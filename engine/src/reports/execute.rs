@@ -186,17 +186,30 @@ pub async fn compile_for(tables: &crate::eav::Store, user: Option<&CurrentUser>,
     Ok((compiled, freshness, pool))
 }
 
+/// The order a request gives, else the spec's own, else its groups' (else its first column), so
+/// pages and charts are stable.
+fn order_of(spec: &super::wire::ReportSpec, names: &[String], asked: &[super::wire::ReportSort]) -> Result<Vec<(String, SortDirection)>> {
+    let known = |f: &str| names.iter().find(|n| n.eq_ignore_ascii_case(f)).cloned();
+    let mut order = Vec::new();
+    for s in asked {
+        order.push((known(&s.field).ok_or_else(|| ReportError::param("sorting", format!("'{}' is not in the answer", s.field)))?, s.direction));
+    }
+    if order.is_empty() {
+        order = spec.sort.iter().filter_map(|s| known(&s.field).map(|n| (n, s.direction))).collect();
+    }
+    if order.is_empty() {
+        order = names.iter().take(spec.group_by.len().max(1)).map(|n| (n.clone(), SortDirection::Asc)).collect();
+    }
+    Ok(order)
+}
+
 /// A spec run before it is saved (the builder's preview): checked against what `user` may read,
 /// its first `limit` rows with the total, never cached nor audited.
 pub async fn preview(tables: &crate::eav::Store, user: &CurrentUser, spec: &super::wire::ReportSpec, params: &Map<String, Value>, limit: i64) -> Result<ExecuteResponse> {
     let started = std::time::Instant::now();
     let (compiled, _, pool) = compile_for(tables, Some(user), spec, params).await?;
     let names: Vec<String> = compiled.fields.iter().map(|(n, _)| n.clone()).collect();
-    let known = |f: &str| names.iter().find(|n| n.eq_ignore_ascii_case(f)).cloned();
-    let mut order: Vec<(String, SortDirection)> = spec.sort.iter().filter_map(|s| known(&s.field).map(|n| (n, s.direction))).collect();
-    if order.is_empty() {
-        order = names.iter().take(spec.group_by.len().max(1)).map(|n| (n.clone(), SortDirection::Asc)).collect();
-    }
+    let order = order_of(spec, &names, &[])?;
     let limit = limit.clamp(1, MAX_PAGE);
     let (data, total) = run_page(&pool, &compiled, &order, 0, limit).await?;
     Ok(ExecuteResponse {
@@ -227,21 +240,10 @@ pub async fn execute(tables: &crate::eav::Store, runner: &Runner, req: &ExecuteR
     let started = std::time::Instant::now();
     let executed_at = chrono::Utc::now();
     let Prepared { pool, head, version, spec, params, compiled, freshness } = prepare(tables, runner, req.report_id, req.version, &req.parameters).await?;
-    let names: Vec<&str> = compiled.fields.iter().map(|(n, _)| n.as_str()).collect();
-    let known = |f: &str| names.iter().find(|n| n.eq_ignore_ascii_case(f)).map(|n| n.to_string());
+    let names: Vec<String> = compiled.fields.iter().map(|(n, _)| n.clone()).collect();
+    let known = |f: &str| names.iter().find(|n| n.eq_ignore_ascii_case(f)).cloned();
     let fields: Vec<String> = req.fields.iter().map(|f| known(f).ok_or_else(|| ReportError::param("fields", format!("'{f}' is not in the answer")))).collect::<std::result::Result<_, _>>()?;
-    let mut order = Vec::new();
-    for s in &req.sorting {
-        order.push((known(&s.field).ok_or_else(|| ReportError::param("sorting", format!("'{}' is not in the answer", s.field)))?, s.direction));
-    }
-    if order.is_empty() {
-        // The spec's own order, else the groups', else the first column's, so pages are stable.
-        order = spec.sort.iter().filter_map(|s| known(&s.field).map(|n| (n, s.direction))).collect();
-        if order.is_empty() {
-            let groups = spec.group_by.len().max(1).min(names.len());
-            order = names.iter().take(groups).map(|n| (n.to_string(), SortDirection::Asc)).collect();
-        }
-    }
+    let order = order_of(&spec, &names, &req.sorting)?;
     let p = &req.pagination;
     if !(1..=MAX_PAGE).contains(&p.page_size) {
         return Err(ReportError::param("pagination.page_size", format!("between 1 and {MAX_PAGE}")).into());

@@ -12,22 +12,12 @@ use super::compile::Kind;
 use super::execute::{Prepared, Runner, audit, bind_all, failed, prepare, read_only};
 use crate::eav::physical::trusted;
 use crate::error::Result;
-use crate::export::{CsvOut, ExportOptions, xlsx};
+use crate::export::{CsvOut, ExportOptions, cell_text as text, xlsx};
 use crate::lang::Lang;
 
 /// An export may run this long (a whole answer, not one page).
 pub const EXPORT_TIMEOUT_SECS: u64 = 600;
 const CHUNK_ROWS: usize = 2000;
-
-fn text(v: Option<&Value>, l: Lang) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Bool(b)) => l.pick(if *b { "sí" } else { "no" }, if *b { "yes" } else { "no" }).to_string(),
-        Some(Value::Number(n)) if l == Lang::Es => n.to_string().replace('.', ","),
-        Some(other) => other.to_string(),
-    }
-}
 
 /// The file's name: the report's, with only safe characters.
 fn file_name(name: &str, ext: &str) -> String {

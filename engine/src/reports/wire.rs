@@ -487,3 +487,36 @@ pub struct Drawn {
     pub result: ExecuteResponse,
     pub svg: Option<String>,
 }
+
+impl ReportSpec {
+    /// What whoever runs it may set: an SQL report's named parameters (starting at their
+    /// defaults), then the spec's parameter filters.
+    pub fn parameters(&self) -> Vec<ReportFilter> {
+        let mut out: Vec<ReportFilter> = match &self.source {
+            Source::Sql(def) => def
+                .parameters
+                .iter()
+                .map(|p| ReportFilter { field: p.name.clone(), operator: Operator::Eq, value: p.default.clone().unwrap_or(Value::Null), mode: FilterMode::Parameter })
+                .collect(),
+            _ => Vec::new(),
+        };
+        out.extend(self.filters.iter().filter(|f| f.mode == FilterMode::Parameter).cloned());
+        out
+    }
+}
+
+/// A cell of an answer as a screen shows it, and whether it is a number (right-aligned): whole
+/// numbers without decimals, others to four places, the decimal mark of `lang`.
+pub fn display_cell(v: Option<&Value>, lang: crate::lang::Lang) -> (String, bool) {
+    match v {
+        None | Some(Value::Null) => (String::new(), false),
+        Some(Value::Number(n)) => {
+            let f = n.as_f64().unwrap_or_default();
+            let text = if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{f:.4}").trim_end_matches('0').to_string() };
+            (if lang == crate::lang::Lang::Es { text.replace('.', ",") } else { text }, true)
+        }
+        Some(Value::Bool(b)) => (lang.pick(if *b { "sí" } else { "no" }, if *b { "yes" } else { "no" }).to_string(), false),
+        Some(Value::String(s)) => (s.clone(), false),
+        Some(other) => (other.to_string(), false),
+    }
+}

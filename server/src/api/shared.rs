@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use engine::reports::execute::Runner;
 use engine::reports::links::{self, OpenLink};
-use engine::reports::{ExecuteRequest, FilterMode, Pagination, SharedParameter, SharedReport, Unlocked, UnlockRequest, store};
+use engine::reports::{ExecuteRequest, Pagination, SharedParameter, SharedReport, Unlocked, UnlockRequest, store};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -58,26 +58,17 @@ pub async fn shared_report(s: &AppState, open: &OpenLink, query: Option<&str>, a
     let req = ExecuteRequest { report_id: open.report_id, version: None, parameters: given.clone(), fields: vec![], pagination: Pagination { page_size, page_number, cursor: None }, sorting: vec![] };
     let result = engine::reports::execute::execute(&s.services.tables, &Runner::Link { id: open.id, locked: open.locked.clone() }, &req).await?;
     links::record_open(pool.clone(), open.id, address, "data", given.clone());
-    let (name, description): (String, String) = sqlx::query_as("SELECT name, description FROM reports WHERE id = $1").bind(open.report_id).fetch_one(pool).await.map_err(engine::EngineError::from)?;
-    let sql_parameters: Vec<engine::reports::ReportFilter> = match &spec.source {
-        engine::reports::Source::Sql(def) => def
-            .parameters
-            .iter()
-            .map(|p| engine::reports::ReportFilter { field: p.name.clone(), operator: engine::reports::Operator::Eq, value: p.default.clone().unwrap_or(Value::Null), mode: FilterMode::Parameter })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let parameters = sql_parameters
-        .iter()
-        .chain(spec.filters.iter())
-        .filter(|f| f.mode == FilterMode::Parameter)
+    let description: String = sqlx::query_scalar("SELECT description FROM reports WHERE id = $1").bind(open.report_id).fetch_one(pool).await.map_err(engine::EngineError::from)?;
+    let parameters = spec
+        .parameters()
+        .into_iter()
         .map(|f| {
             let locked = open.locked.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f.field)).map(|(_, v)| v.clone());
             let chosen = given.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f.field)).map(|(_, v)| v.clone());
             SharedParameter { field: f.field.clone(), operator: f.operator, editable: locked.is_none(), value: locked.or(chosen).unwrap_or_else(|| f.value.clone()) }
         })
         .collect();
-    Ok(SharedReport { name, description, chart: spec.chart, parameters, allow_export: open.allow_export, result })
+    Ok(SharedReport { name: result.report_name.clone(), description, chart: spec.chart, parameters, allow_export: open.allow_export, result })
 }
 
 /// The report behind a shared link: its name, chart, parameters (which the viewer may change) and

@@ -10,17 +10,7 @@ use crate::i18n::{Key, tr, use_locale};
 
 /// A cell as a reader reads it: numbers with the locale's decimal mark, yes/no for booleans.
 pub fn cell_text(v: Option<&Value>, es: bool) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::Number(n)) => {
-            let f = n.as_f64().unwrap_or_default();
-            let text = if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{f:.4}").trim_end_matches('0').to_string() };
-            if es { text.replace('.', ",") } else { text }
-        }
-        Some(Value::Bool(b)) => (if *b { if es { "sí" } else { "yes" } } else { "no" }).to_string(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
+    engine::reports::display_cell(v, if es { engine::Lang::Es } else { engine::Lang::En }).0
 }
 
 #[component]

@@ -79,12 +79,7 @@ pub fn text_of(v: &Value) -> String {
 /// What a report's runner may set: its parameter filters and an SQL report's named parameters,
 /// each with its operator and the value it starts at, as text.
 pub fn parameters_of(spec: &ReportSpec) -> Vec<(String, Operator, String)> {
-    let mut out: Vec<(String, Operator, String)> = Vec::new();
-    if let Source::Sql(def) = &spec.source {
-        out.extend(def.parameters.iter().map(|p| (p.name.clone(), Operator::Eq, p.default.as_ref().map(text_of).unwrap_or_default())));
-    }
-    out.extend(spec.filters.iter().filter(|f| f.mode == FilterMode::Parameter).map(|f| (f.field.clone(), f.operator, text_of(&f.value))));
-    out
+    spec.parameters().into_iter().map(|f| (f.field, f.operator, text_of(&f.value))).collect()
 }
 
 impl Draft {

@@ -60,6 +60,8 @@ pub enum EngineError {
     Data(#[from] crate::eav::DataError),
     #[error(transparent)]
     Report(#[from] crate::reports::ReportError),
+    #[error(transparent)]
+    Etl(#[from] crate::etl::EtlError),
     /// A request body (not an upload) over `JSON_BODY_MAX_BYTES`.
     #[error("the request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
@@ -184,6 +186,9 @@ pub enum Resource {
     Grant,
     Report,
     ReportLink,
+    EtlSource,
+    EtlRun,
+    EventUser,
 }
 
 impl Resource {
@@ -216,6 +221,9 @@ impl Resource {
             Resource::Grant => "grant of this role on this table",
             Resource::Report => "report",
             Resource::ReportLink => "link (it may have expired or been revoked)",
+            Resource::EtlSource => "marketing source",
+            Resource::EtlRun => "marketing run",
+            Resource::EventUser => "user with events",
         }
     }
 
@@ -248,6 +256,9 @@ impl Resource {
             Resource::Grant => ErrorCode::GrantNotFound,
             Resource::Report => ErrorCode::ReportNotFound,
             Resource::ReportLink => ErrorCode::LinkNotFound,
+            Resource::EtlSource => ErrorCode::EtlSourceNotFound,
+            Resource::EtlRun => ErrorCode::EtlRunNotFound,
+            Resource::EventUser => ErrorCode::EventUserNotFound,
         }
     }
 }
@@ -405,6 +416,17 @@ codes! {
     ReportVersionInvalid => "report_version_invalid", 400;
     ReportTimedOut => "report_timed_out", 503;
     LinkPasswordRequired => "link_password_required", 401;
+    EtlSourceNotFound => "etl_source_not_found", 404;
+    EtlRunNotFound => "etl_run_not_found", 404;
+    EventUserNotFound => "event_user_not_found", 404;
+    EtlSourceInvalid => "etl_source_invalid", 422;
+    EtlSourceVersionConflict => "etl_source_version_conflict", 409;
+    EtlRunActive => "etl_run_active", 409;
+    EtlTableConflict => "etl_table_conflict", 409;
+    EtlSinkNotConfigured => "etl_sink_not_configured", 409;
+    EtlSinkFailed => "etl_sink_failed", 502;
+    EventsBodyInvalid => "events_body_invalid", 400;
+    EventsUnavailable => "events_unavailable", 503;
     MigrationConfigurationNotFound => "migration_configuration_not_found", 404;
     MigrationJobNotFound => "migration_job_not_found", 404;
     MappingInvalid => "mapping_invalid", 422;
@@ -515,6 +537,7 @@ impl EngineError {
             EngineError::Malformed(_) => ErrorCode::MalformedRequest,
             EngineError::Data(e) => e.code(),
             EngineError::Report(e) => e.code(),
+            EngineError::Etl(e) => e.code(),
             EngineError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -547,6 +570,7 @@ impl EngineError {
             }
             EngineError::Data(e) => (self.to_string(), e.details()),
             EngineError::Report(e) => (self.to_string(), e.details()),
+            EngineError::Etl(e) => (self.to_string(), e.details()),
             other => (other.to_string(), serde_json::Value::Null),
         };
         ErrorBody { code, message, details }

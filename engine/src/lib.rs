@@ -9,7 +9,7 @@ pub mod classify;
 pub mod clean;
 pub mod eav;
 pub mod error;
-#[cfg(feature = "server")]
+pub mod etl;
 pub mod events;
 #[cfg(feature = "readers")]
 pub mod export;
@@ -19,6 +19,8 @@ pub mod reports;
 pub mod review;
 #[cfg(feature = "server")]
 pub mod jobs;
+#[cfg(feature = "server")]
+pub mod retry;
 #[cfg(feature = "server")]
 pub mod store;
 
@@ -41,6 +43,12 @@ pub struct Services {
     pub passkeys: auth::passkeys::Passkeys,
     /// Governed tables.
     pub tables: eav::Store,
+    /// Marketing sources' runs (HTTP client and retries), the signed export, retention.
+    pub etl: etl::runs::EtlContext,
+    pub sink: Option<etl::sink::SinkConfig>,
+    pub retention_days: u32,
+    /// Seed 003's event pipeline, one per process.
+    pub events: std::sync::Arc<events::pipeline::Pipeline>,
 }
 
 #[cfg(feature = "server")]

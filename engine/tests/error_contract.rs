@@ -10,6 +10,7 @@ use serde_json::json;
 fn example(code: ErrorCode) -> Option<EngineError> {
     use ErrorCode as C;
     use engine::eav::{DataError as D, RuleType};
+    use engine::etl::EtlError as T;
     use engine::reports::ReportError as R;
     let id = uuid::Uuid::nil();
     Some(match code {
@@ -66,6 +67,17 @@ fn example(code: ErrorCode) -> Option<EngineError> {
         C::ReportVersionInvalid => R::VersionUnknown(7).into(),
         C::ReportTimedOut => R::TimedOut { secs: 15 }.into(),
         C::LinkPasswordRequired => R::PasswordRequired.into(),
+        C::EtlSourceNotFound => EngineError::NotFound(Resource::EtlSource),
+        C::EtlRunNotFound => EngineError::NotFound(Resource::EtlRun),
+        C::EventUserNotFound => EngineError::NotFound(Resource::EventUser),
+        C::EtlSourceInvalid => T::SourceInvalid { path: "fields.date".into(), message: "this field is required".into() }.into(),
+        C::EtlSourceVersionConflict => T::SourceVersionConflict { current: 3 }.into(),
+        C::EtlRunActive => T::RunActive.into(),
+        C::EtlTableConflict => T::TableConflict { table: "ads_performance".into(), message: "cost is masked".into() }.into(),
+        C::EtlSinkNotConfigured => T::SinkNotConfigured.into(),
+        C::EtlSinkFailed => T::SinkFailed { status: 500, message: "down".into() }.into(),
+        C::EventsBodyInvalid => T::EventsInvalid("the body is not a JSON array of records".into()).into(),
+        C::EventsUnavailable => T::EventsUnavailable.into(),
         C::MigrationConfigurationNotFound => EngineError::NotFound(Resource::MigrationConfiguration),
         C::MigrationJobNotFound => EngineError::NotFound(Resource::MigrationJob),
         C::MappingInvalid => D::MappingInvalid { field: "mappings[2].price".into(), message: "'format' must be 1 to 100 characters".into() }.into(),

@@ -44,6 +44,32 @@ pub struct Config {
     pub edge: EdgeLimits,
     pub isolation: Isolation,
     pub metrics_access: MetricsAccess,
+    pub marketing: Marketing,
+}
+
+/// Marketing sources, retention, the signed export and the event pipeline (seeds 001–003).
+#[derive(Clone)]
+pub struct Marketing {
+    /// Per request to a source (`ETL_TIMEOUT_SECS`, 30), retries of a timeout, 429 or 5xx
+    /// (`ETL_MAX_RETRIES`, 3) and the first backoff step (`ETL_RETRY_BASE_MS`, 300).
+    pub fetch: engine::etl::fetch::FetchPolicy,
+    /// How long a run's worker may go quiet before another goes on from its checkpoint
+    /// (`ETL_LEASE_SECS`, 30).
+    pub lease: Duration,
+    /// How often due schedules are looked at (`ETL_SCHEDULER_SECS`, 15).
+    pub scheduler_every: Duration,
+    /// `DATA_RETENTION_DAYS` (90): marketing rows and events older than this are deleted daily.
+    pub retention_days: u32,
+    /// `SINK_URL`, `SINK_SECRET` and, while rotating, `SINK_SECRET_PREVIOUS`.
+    pub sink: Option<engine::etl::sink::SinkConfig>,
+    /// `EVENT_VALIDATORS` (10) and `EVENT_STORERS` (5).
+    pub pipeline: engine::events::pipeline::PipelineConfig,
+}
+
+impl std::fmt::Debug for Marketing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Marketing").field("fetch", &self.fetch).field("retention_days", &self.retention_days).field("sink", &self.sink.as_ref().map(|s| &s.url)).finish_non_exhaustive()
+    }
 }
 
 /// What one client may hold of the server: body sizes, how slowly it may send, how many
@@ -146,6 +172,28 @@ struct Settings {
     metrics_token: Option<String>,
     #[arg(long, env = "METRICS_ALLOW", default_value = "127.0.0.0/8,::1/128", value_delimiter = ',')]
     metrics_allow: Vec<String>,
+    #[arg(long, env = "ETL_TIMEOUT_SECS", default_value_t = 30.0)]
+    etl_timeout_secs: f64,
+    #[arg(long, env = "ETL_MAX_RETRIES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
+    etl_max_retries: u32,
+    #[arg(long, env = "ETL_RETRY_BASE_MS", default_value_t = 300)]
+    etl_retry_base_ms: u64,
+    #[arg(long, env = "ETL_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    etl_lease_secs: u64,
+    #[arg(long, env = "ETL_SCHEDULER_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    etl_scheduler_secs: u64,
+    #[arg(long, env = "DATA_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
+    data_retention_days: u32,
+    #[arg(long, env = "SINK_URL")]
+    sink_url: Option<String>,
+    #[arg(long, env = "SINK_SECRET", hide_env_values = true)]
+    sink_secret: Option<String>,
+    #[arg(long, env = "SINK_SECRET_PREVIOUS", hide_env_values = true)]
+    sink_secret_previous: Option<String>,
+    #[arg(long, env = "EVENT_VALIDATORS", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=10))]
+    event_validators: u16,
+    #[arg(long, env = "EVENT_STORERS", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=5))]
+    event_storers: u16,
     #[command(flatten)]
     llm: LlmSettings,
 }
@@ -229,6 +277,29 @@ impl Config {
             shared_rate_per_minute: s.shared_rate_per_minute,
             trust_forwarded_for: s.trust_forwarded_for,
             public_url,
+            marketing: Marketing {
+                fetch: engine::etl::fetch::FetchPolicy {
+                    timeout: Duration::try_from_secs_f64(s.etl_timeout_secs).ok().filter(|d| !d.is_zero()).context("ETL_TIMEOUT_SECS must be a positive number of seconds")?,
+                    max_retries: s.etl_max_retries,
+                    base_delay: Duration::from_millis(s.etl_retry_base_ms),
+                },
+                lease: Duration::from_secs(s.etl_lease_secs),
+                scheduler_every: Duration::from_secs(s.etl_scheduler_secs),
+                retention_days: s.data_retention_days,
+                sink: match (s.sink_url.filter(|u| !u.trim().is_empty()), s.sink_secret.filter(|k| !k.is_empty())) {
+                    (Some(url), Some(secret)) => Some(engine::etl::sink::SinkConfig {
+                        url,
+                        secrets: std::iter::once(secret).chain(s.sink_secret_previous.filter(|k| !k.is_empty())).map(Into::into).collect(),
+                    }),
+                    (Some(_), None) => anyhow::bail!("SINK_URL is set without SINK_SECRET: exports must be signed"),
+                    _ => None,
+                },
+                pipeline: engine::events::pipeline::PipelineConfig {
+                    validators: usize::from(s.event_validators),
+                    storers: usize::from(s.event_storers),
+                    ..Default::default()
+                },
+            },
             edge: EdgeLimits {
                 json_body_max_bytes: s.json_body_max_bytes,
                 upload_body_max_bytes: usize::try_from(s.upload_max_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024),

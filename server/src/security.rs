@@ -96,7 +96,8 @@ pub static JSON_BODY_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::
 /// A declared length over the limit is answered at once; an undeclared one is cut where it passes.
 
 pub async fn limit_bodies(State(limits): State<EdgeLimits>, req: Request, next: Next) -> Response {
-    let upload = req.method() == Method::POST && req.uri().path() == "/api/v1/uploads";
+    // Uploads and event streams are read as they arrive, up to the upload limit.
+    let upload = req.method() == Method::POST && matches!(req.uri().path(), "/api/v1/uploads" | "/api/v1/events");
     let limit = if upload { limits.upload_body_max_bytes } else { limits.json_body_max_bytes };
     let declared = req
         .headers()

@@ -48,6 +48,8 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         openai: config.openai.clone(),
         offline_chunk_delay: config.offline_chunk_delay,
     };
+    let tables = engine::eav::Store::new(pool.clone(), Some(redis.next().clone()))
+        .with_report_reader(engine::store::connect_report_reader(config.report_reader_url.as_deref(), &config.database_url).map_err(startup)?);
     let services = engine::Services {
         pool: pool.clone(),
         queue: queue.clone(),
@@ -64,8 +66,11 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             })
         }),
         passkeys: engine::auth::passkeys::Passkeys::new(&config.public_url)?,
-        tables: engine::eav::Store::new(pool.clone(), Some(redis.next().clone()))
-            .with_report_reader(engine::store::connect_report_reader(config.report_reader_url.as_deref(), &config.database_url).map_err(startup)?),
+        etl: engine::etl::runs::EtlContext::new(tables.clone(), config.marketing.fetch.clone()).map_err(startup)?,
+        tables,
+        sink: config.marketing.sink.clone(),
+        retention_days: config.marketing.retention_days,
+        events: engine::events::pipeline::Pipeline::start(pool.clone(), config.marketing.pipeline.clone()),
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
@@ -94,12 +99,16 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         tokio::spawn(engine::events::outbox::run(services.pool.clone(), services.tables.redis.clone(), shutdown.clone()));
         let runs_work = engine::jobs::run_workers(runs, queue, shutdown.clone(), 4, config.shutdown_timeout);
         let imports = engine::eav::import::execute::run_worker(services.tables.clone(), shutdown.clone(), config.import_lease);
-        let work = async move { tokio::join!(runs_work, imports).0 };
+        let marketing = engine::etl::runs::run_worker(services.etl.clone(), shutdown.clone(), config.marketing.lease);
+        let schedules = engine::etl::runs::run_scheduler(services.pool.clone(), shutdown.clone(), config.marketing.scheduler_every);
+        let retention = engine::etl::retention::run_daily(services.tables.clone(), config.marketing.retention_days, shutdown.clone());
+        let work = async move { tokio::join!(runs_work, imports, marketing, schedules, retention).0 };
         Some(runtimes::spawn_on_own_runtime("jobs", config.isolation.job_threads, &beats, work)?)
     } else {
         None
     };
 
+    let services_events = services.events.clone();
     if role != Role::Worker {
         let leptos_options = leptos_options(&config);
         let state = AppState {
@@ -126,6 +135,11 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     } else {
         tracing::info!("worker only");
         shutdown.cancelled().await;
+    }
+    // Seed 003: what the event pipeline accepted is stored, or counted as rejected, within 5 s.
+    let lost = services_events.shutdown(Duration::from_secs(5)).await;
+    if lost > 0 {
+        tracing::warn!(records = lost, "events not stored at shutdown were counted as rejected");
     }
     if let Some(workers) = workers {
         match tokio::time::timeout(config.shutdown_timeout + Duration::from_secs(1), workers).await {

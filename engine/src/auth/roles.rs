@@ -79,6 +79,9 @@ permissions! {
     TableUnmask => "table:unmask",
     ReportCreate => "report:create",
     ReportAdmin => "report:admin",
+    EtlAdmin => "etl:admin",
+    EtlRead => "etl:read",
+    EventWrite => "event:write",
 }
 
 /// The signed-in user an action is done for, with the permissions their active, unexpired role

@@ -196,9 +196,9 @@ impl TokenScope {
     /// Whether a token of this scope keeps `p` of its owner's permissions.
     pub fn allows(self, p: crate::auth::Permission) -> bool {
         use crate::auth::Permission::*;
-        let admin = matches!(p, DatasetAdmin | PromptAdmin | UserAdmin | AuditRead | TableAdmin | TableUnmask | ReportAdmin);
+        let admin = matches!(p, DatasetAdmin | PromptAdmin | UserAdmin | AuditRead | TableAdmin | TableUnmask | ReportAdmin | EtlAdmin);
         match self {
-            TokenScope::Read => matches!(p, DatasetRead | TableRead),
+            TokenScope::Read => matches!(p, DatasetRead | TableRead | EtlRead),
             TokenScope::Write => !admin,
             TokenScope::Admin => true,
         }

@@ -5,6 +5,8 @@ mod admin;
 mod auth;
 mod data;
 mod datasets;
+mod etl;
+mod events;
 mod passkeys;
 mod prompts;
 pub mod error;
@@ -39,7 +41,9 @@ use crate::state::AppState;
          (name = "data", description = "Governed tables: rows (seed 004 `/data`)"),
          (name = "migration", description = "Imports into governed tables: configurations, dry runs, batch jobs, rollback (seed 004 §19)"),
          (name = "reports", description = "Reports over governed tables and runs, their versions, exports and shared links (seed 004 §18)"),
-         (name = "shared", description = "A shared link's report, without an account: the token is the credential"))
+         (name = "shared", description = "A shared link's report, without an account: the token is the credential"),
+         (name = "etl", description = "Marketing data: Ads and CRM sources, incremental runs, funnel metrics, retention, signed export (seeds 001/002)"),
+         (name = "events", description = "The event pipeline: records validated, aggregated per user and event, stored (seed 003)"))
 )]
 struct ApiDoc;
 
@@ -150,6 +154,21 @@ pub fn router(upload_body_limit: usize) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(shared::unlock))
         .routes(routes!(shared::export))
         .routes(routes!(shared::suggest))
+        .routes(routes!(etl::list_presets))
+        .routes(routes!(etl::create_source, etl::list_sources))
+        .routes(routes!(etl::get_source, etl::update_source, etl::delete_source))
+        .routes(routes!(etl::run))
+        .routes(routes!(etl::list_runs))
+        .routes(routes!(etl::get_run))
+        .routes(routes!(etl::run_rejections))
+        .routes(routes!(etl::metrics))
+        .routes(routes!(etl::cleanup))
+        .routes(routes!(etl::export))
+        .routes(routes!(etl::funnel_report))
+        .routes(routes!(events::post_events))
+        .routes(routes!(events::user))
+        .routes(routes!(events::by_event))
+        .routes(routes!(events::stats))
         .layer(DefaultBodyLimit::max(body_limit));
     let (router, api_doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).split_for_parts();
     (router, api_doc)

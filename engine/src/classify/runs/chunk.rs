@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::RunContext;
-use super::pacing::{Pacer, backoff};
+use super::pacing::Pacer;
+use crate::retry::backoff;
 use crate::classify::prompts::Category;
 use crate::classify::protocol::{LineIn, Merged, merge_answer, user_message};
 use crate::classify::provider::{CallError, ChunkRequest, Provider, estimate_tokens};

@@ -79,10 +79,16 @@ fn clean_values(values: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Every row's own fields: a column of the same name would shadow them in queries and views.
+const RESERVED: [&str; 11] = ["id", "code", "display_value", "sort_order", "is_active", "parent_row_id", "created_at", "updated_at", "created_by", "updated_by", "version"];
+
 /// `POST /metadata/columns`.
 pub async fn create_column(store: &Store, user: &CurrentUser, req: &NewColumn) -> Result<ColumnInfo> {
     user.require(Permission::TableAdmin)?;
     let name = check_name("column", &req.column_name)?;
+    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&name)) {
+        return Err(EngineError::invalid(format!("'{name}' names a field every row has ({}); choose another name", RESERVED.join(", "))));
+    }
     let enum_values = clean_values(&req.enum_values)?;
     match req.data_type {
         DataType::Enum if enum_values.is_empty() => return Err(EngineError::invalid("an Enum column needs enum_values")),

@@ -1,0 +1,238 @@
+//! The funnel (seed 002 §6, DESIGN §8): Ads joined to CRM opportunities on (utm_campaign,
+//! utm_source, utm_medium), falling back to the campaign alone when a source or medium is unknown
+//! (those opportunities counted); each opportunity attributed to one campaign and channel (the one
+//! with most clicks for its UTMs), so totals add up across groups; by date, channel or campaign;
+//! ratios of sums, null on a zero denominator.
+//!
+//! The query is written once, over the report views, with `:name` parameters: the metrics API runs
+//! it, and the ready-made funnel report is an SQL report of the same text, so both give the same
+//! numbers.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value, json};
+use sqlx::Row;
+
+use super::wire::{Dimension, FunnelPage, FunnelQuery, FunnelRow};
+use crate::auth::{CurrentUser, Permission};
+use crate::eav::Store;
+use crate::error::{EngineError, Result};
+use crate::reports::sql::{ContractField, SqlDefinition, SqlParameter, placeholders};
+use crate::reports::{NewReport, ReportSpec, ReportSort, SortDirection, Source};
+
+const PARAMS: [(&str, &str); 6] = [("from", "date"), ("to", "date"), ("campaign_id", "text"), ("utm_campaign", "text"), ("utm_source", "text"), ("utm_medium", "text")];
+
+fn filters(date: &str, with_campaign: bool) -> String {
+    let mut f = vec![
+        format!("(:from::date IS NULL OR {date} >= :from)"),
+        format!("(:to::date IS NULL OR {date} <= :to)"),
+        "(:utm_campaign::text IS NULL OR utm_campaign = lower(trim(:utm_campaign)))".to_string(),
+        "(:utm_source::text IS NULL OR utm_source = lower(trim(:utm_source)))".to_string(),
+        "(:utm_medium::text IS NULL OR utm_medium = lower(trim(:utm_medium)))".to_string(),
+    ];
+    if with_campaign {
+        f.push("(:campaign_id::text IS NULL OR campaign_id = trim(:campaign_id))".to_string());
+    }
+    f.join(" AND ")
+}
+
+/// Everything before the final SELECT: `ads`, `opps` (each opportunity with its attribution), and
+/// the groups `a` (ads) and `b` (opportunities) by `dim`.
+fn ctes(dim: Dimension) -> String {
+    let key = |date: &str| match dim {
+        Dimension::Date => format!("{date}::text"),
+        Dimension::Channel => "channel".to_string(),
+        Dimension::Campaign => "campaign_id".to_string(),
+    };
+    format!(
+        "WITH ads AS (
+    SELECT date, campaign_id, channel, coalesce(clicks, 0) AS clicks, coalesce(impressions, 0) AS impressions,
+           coalesce(cost, 0) AS cost, coalesce(leads, 0) AS leads, utm_campaign, utm_source, utm_medium
+    FROM report_views.\"ads_performance\"
+), keys AS (
+    SELECT utm_campaign, utm_source, utm_medium, campaign_id, channel, sum(clicks) AS weight
+    FROM ads GROUP BY 1, 2, 3, 4, 5
+), opps AS (
+    SELECT o.opportunity_id, o.created_date::date AS date, o.stage, coalesce(o.amount, 0) AS amount,
+           o.utm_campaign, o.utm_source, o.utm_medium,
+           coalesce(e.campaign_id, f.campaign_id) AS campaign_id, coalesce(e.channel, f.channel) AS channel,
+           (e.campaign_id IS NULL AND f.campaign_id IS NOT NULL) AS fallback
+    FROM report_views.\"crm_opportunities\" o
+    LEFT JOIN LATERAL (
+        SELECT k.campaign_id, k.channel FROM keys k
+        WHERE k.utm_campaign = o.utm_campaign AND k.utm_source = o.utm_source AND k.utm_medium = o.utm_medium
+        ORDER BY k.weight DESC, k.campaign_id, k.channel LIMIT 1) e ON true
+    LEFT JOIN LATERAL (
+        SELECT k.campaign_id, k.channel FROM keys k
+        WHERE e.campaign_id IS NULL AND k.utm_campaign = o.utm_campaign
+          AND (o.utm_source = 'unknown_source' OR o.utm_medium = 'unknown_medium'
+               OR k.utm_source = 'unknown_source' OR k.utm_medium = 'unknown_medium')
+        ORDER BY k.weight DESC, k.campaign_id, k.channel LIMIT 1) f ON true
+), a AS (
+    SELECT {ka} AS key, sum(cost) AS cost, sum(clicks) AS clicks, sum(impressions) AS impressions, sum(leads) AS leads
+    FROM ads WHERE {fa} GROUP BY 1
+), b AS (
+    SELECT {kb} AS key, count(*) AS opportunities, count(*) FILTER (WHERE stage = 'closed_won') AS closed_won,
+           coalesce(sum(amount) FILTER (WHERE stage = 'closed_won'), 0) AS revenue, count(*) FILTER (WHERE fallback) AS fallback
+    FROM opps WHERE campaign_id IS NOT NULL AND {fb} GROUP BY 1
+)",
+        ka = key("date"),
+        kb = key("date"),
+        fa = filters("date", true),
+        fb = filters("date", true),
+    )
+}
+
+/// The funnel by `dim`, one row per group, with every metric; the text the report runs.
+pub fn rows_sql(dim: Dimension) -> String {
+    format!(
+        "{}
+SELECT coalesce(a.key, b.key) AS key,
+       coalesce(a.cost, 0)::float8 AS cost, coalesce(a.clicks, 0)::bigint AS clicks,
+       coalesce(a.impressions, 0)::bigint AS impressions, coalesce(a.leads, 0)::bigint AS leads,
+       coalesce(b.opportunities, 0)::bigint AS opportunities, coalesce(b.closed_won, 0)::bigint AS closed_won,
+       coalesce(b.revenue, 0)::float8 AS revenue,
+       (a.cost / NULLIF(a.clicks, 0))::float8 AS cpc,
+       (a.cost / NULLIF(a.leads, 0))::float8 AS cpa,
+       (b.opportunities::numeric / NULLIF(a.leads, 0))::float8 AS cvr_lead_to_opportunity,
+       (b.closed_won::numeric / NULLIF(b.opportunities, 0))::float8 AS cvr_opportunity_to_won,
+       (b.revenue / NULLIF(a.cost, 0))::float8 AS roas,
+       coalesce(b.fallback, 0)::bigint AS fallback_opportunities
+FROM a FULL JOIN b ON a.key = b.key",
+        ctes(dim)
+    )
+}
+
+const METRICS: [(&str, &str); 14] = [
+    ("key", "text"),
+    ("cost", "number"),
+    ("clicks", "number"),
+    ("impressions", "number"),
+    ("leads", "number"),
+    ("opportunities", "number"),
+    ("closed_won", "number"),
+    ("revenue", "number"),
+    ("cpc", "number"),
+    ("cpa", "number"),
+    ("cvr_lead_to_opportunity", "number"),
+    ("cvr_opportunity_to_won", "number"),
+    ("roas", "number"),
+    ("fallback_opportunities", "number"),
+];
+
+/// The funnel by `dim` as a ready-made SQL report (DESIGN §1 step 8): same text, same numbers.
+pub fn report(dim: Dimension) -> NewReport {
+    let sql = SqlDefinition {
+        sql: rows_sql(dim),
+        parameters: PARAMS.iter().map(|(name, ty)| SqlParameter { name: (*name).into(), ty: (*ty).into(), required: false, default: None, validation_rule_type: None, validation_parameters: Value::Null }).collect(),
+        fields: METRICS.iter().enumerate().map(|(i, (name, ty))| ContractField { field_name: (*name).into(), ty: (*ty).into(), field_alias: None, is_required: false, display_order: i as i32 }).collect(),
+    };
+    NewReport {
+        name: format!("Marketing funnel by {}", dim.as_str()),
+        description: "Ads joined to CRM opportunities by UTM (campaign alone when source or medium is unknown): cost, clicks, leads, opportunities, won, revenue, CPC, CPA, conversion rates and ROAS.".into(),
+        spec: ReportSpec {
+            source: Source::Sql(sql),
+            columns: METRICS.iter().map(|(n, _)| (*n).to_string()).collect(),
+            filters: vec![],
+            group_by: vec![],
+            aggregates: vec![],
+            derived: vec![],
+            sort: vec![ReportSort { field: "key".into(), direction: SortDirection::Asc }],
+            limit: None,
+            chart: None,
+        },
+        change_description: Some("ready-made from the marketing page".into()),
+    }
+}
+
+fn binds(q: &FunnelQuery, names: &[String]) -> Vec<Value> {
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map_or(Value::Null, |s| json!(s));
+    let date = |d: &Option<NaiveDate>| d.map_or(Value::Null, |d| json!(d.to_string()));
+    names
+        .iter()
+        .map(|n| match n.as_str() {
+            "from" => date(&q.from),
+            "to" => date(&q.to),
+            "campaign_id" => text(&q.campaign_id),
+            "utm_campaign" => text(&q.utm_campaign),
+            "utm_source" => text(&q.utm_source),
+            "utm_medium" => text(&q.utm_medium),
+            _ => Value::Null,
+        })
+        .collect()
+}
+
+fn bind_all<'q>(mut query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>, values: &[Value], names: &[String]) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    for (v, n) in values.iter().zip(names) {
+        query = if matches!(n.as_str(), "from" | "to") {
+            query.bind(v.as_str().and_then(|s| s.parse::<NaiveDate>().ok()))
+        } else {
+            query.bind(v.as_str().map(str::to_string))
+        };
+    }
+    query
+}
+
+/// `GET /etl/metrics/{dimension}`.
+pub async fn metrics(store: &Store, user: &CurrentUser, dim: Dimension, q: &FunnelQuery) -> Result<FunnelPage> {
+    user.require(Permission::EtlRead)?;
+    if let (Some(f), Some(t)) = (q.from, q.to)
+        && f > t
+    {
+        return Err(EngineError::invalid("from is after to"));
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let offset = q.offset.unwrap_or(0).max(0);
+    for kind in [super::wire::SourceKind::Ads, super::wire::SourceKind::Crm] {
+        super::tables::existing(store, kind).await?;
+    }
+    let page_sql = format!("SELECT *, count(*) OVER () AS total FROM ({}) g ORDER BY key LIMIT {limit} OFFSET {offset}", rows_sql(dim));
+    let (sql, names) = placeholders(&page_sql, 1).map_err(EngineError::from)?;
+    let values = binds(q, &names);
+    let mut conn = store.pool.acquire().await?;
+    let rows = bind_all(sqlx::query(crate::eav::physical::trusted(&sql)), &values, &names).fetch_all(&mut *conn).await?;
+    let mut total = 0;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        total = r.try_get("total")?;
+        out.push(FunnelRow {
+            key: r.try_get::<Option<String>, _>("key")?.unwrap_or_default(),
+            cost: r.try_get("cost")?,
+            clicks: r.try_get("clicks")?,
+            impressions: r.try_get("impressions")?,
+            leads: r.try_get("leads")?,
+            opportunities: r.try_get("opportunities")?,
+            closed_won: r.try_get("closed_won")?,
+            revenue: r.try_get("revenue")?,
+            cpc: r.try_get("cpc")?,
+            cpa: r.try_get("cpa")?,
+            cvr_lead_to_opportunity: r.try_get("cvr_lead_to_opportunity")?,
+            cvr_opportunity_to_won: r.try_get("cvr_opportunity_to_won")?,
+            roas: r.try_get("roas")?,
+            fallback_opportunities: r.try_get("fallback_opportunities")?,
+        });
+    }
+    let counts_sql = format!(
+        "{}\nSELECT count(*) FILTER (WHERE fallback AND campaign_id IS NOT NULL), count(*) FILTER (WHERE campaign_id IS NULL) FROM opps WHERE {}",
+        ctes(dim),
+        filters("date", false)
+    );
+    let (sql, names) = placeholders(&counts_sql, 1).map_err(EngineError::from)?;
+    let values = binds(q, &names);
+    let row = bind_all(sqlx::query(crate::eav::physical::trusted(&sql)), &values, &names).fetch_one(&mut *conn).await?;
+    Ok(FunnelPage { dimension: dim, rows: out, total, limit, offset, fallback_opportunities: row.try_get(0)?, unmatched_opportunities: row.try_get(1)? })
+}
+
+/// The funnel's parameters as a report's: for the report screen's link.
+pub fn report_parameters(q: &FunnelQuery) -> Map<String, Value> {
+    let names: Vec<String> = PARAMS.iter().map(|(n, _)| (*n).to_string()).collect();
+    names.iter().cloned().zip(binds(q, &names)).filter(|(_, v)| !v.is_null()).collect()
+}
+
+/// Saves the funnel by `dim` as a report of `user`'s (an SQL report: `report:admin`).
+pub async fn create_report(store: &Store, user: &CurrentUser, dim: Dimension) -> Result<crate::reports::ReportCreated> {
+    user.require(Permission::EtlRead)?;
+    for kind in [super::wire::SourceKind::Ads, super::wire::SourceKind::Crm] {
+        super::tables::existing(store, kind).await?;
+    }
+    crate::reports::store::create(store, user, &report(dim)).await
+}

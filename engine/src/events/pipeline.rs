@@ -36,7 +36,7 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        PipelineConfig { validators: 10, storers: 5, queue: 8192, store_batch: 1000 }
+        PipelineConfig { validators: 10, storers: 5, queue: 8192, store_batch: 2000 }
     }
 }
 
@@ -113,6 +113,7 @@ pub struct Pipeline {
     give_up: CancellationToken,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
     stats: Arc<RwLock<PipelineStats>>,
+    pool: sqlx::PgPool,
 }
 
 impl Pipeline {
@@ -132,7 +133,7 @@ impl Pipeline {
         }
         let stats = Arc::new(RwLock::new(PipelineStats { validators: cfg.validators as u64, storers: cfg.storers as u64, accepting: true, ..Default::default() }));
         tasks.push(tokio::spawn(sampler(counters.clone(), stats.clone(), closing.clone(), cfg.clone())));
-        Arc::new(Pipeline { cfg, input, input_rx, store_rx, counters, accepting: AtomicBool::new(true), closing, give_up, tasks: std::sync::Mutex::new(tasks), stats })
+        Arc::new(Pipeline { cfg, input, input_rx, store_rx, counters, accepting: AtomicBool::new(true), closing, give_up, tasks: std::sync::Mutex::new(tasks), stats, pool })
     }
 
     pub fn batch(&self) -> Arc<Batch> {
@@ -199,8 +200,19 @@ impl Pipeline {
         }
     }
 
+    /// Counts as they are now; rate and latency as sampled in the last second.
     pub async fn stats(&self) -> PipelineStats {
         let mut s = self.stats.read().await.clone();
+        let c = &self.counters;
+        s.accepted = c.accepted.load(Relaxed);
+        s.stored = c.stored.load(Relaxed);
+        s.duplicates = c.duplicates.load(Relaxed);
+        s.rejected = c.rejected.load(Relaxed);
+        s.in_flight = s.accepted.saturating_sub(s.stored + s.duplicates + s.rejected);
+        s.validators_busy = c.validators_busy.load(Relaxed);
+        s.storers_busy = c.storers_busy.load(Relaxed);
+        s.max_validators_seen = c.max_validators.load(Relaxed);
+        s.max_storers_seen = c.max_storers.load(Relaxed);
         s.accepting = self.accepting.load(Relaxed);
         s
     }
@@ -232,21 +244,36 @@ impl Pipeline {
             // Out of time: workers finish the statement they are in and stop taking more.
             self.give_up.cancel();
         }
-        let mut lost = 0;
-        let reason = "the server shut down before this record was stored".to_string();
+        let reason = "the server shut down before this record was stored";
+        let mut left: Vec<(Arc<Batch>, u64, Bytes)> = Vec::new();
         while let Ok(item) = self.input_rx.try_recv() {
-            self.counters.rejected.fetch_add(1, Relaxed);
-            item.batch.reject(item.position, reason.clone());
-            lost += 1;
+            left.push((item.batch, item.position, item.raw));
         }
-        while let Ok(left) = self.store_rx.try_recv() {
-            let (batch, position) = match left {
-                ToStore::Valid { batch, record, .. } => (batch, record.id.max(0) as u64),
-                ToStore::Rejected { batch, position, .. } => (batch, position),
-            };
+        while let Ok(item) = self.store_rx.try_recv() {
+            left.push(match item {
+                ToStore::Valid { batch, record, .. } => (batch, record.id.max(0) as u64, Bytes::from(record.metadata)),
+                ToStore::Rejected { batch, position, raw, .. } => (batch, position, raw),
+            });
+        }
+        let lost = left.len() as u64;
+        // Kept with their reason like any refusal, if the database still answers in time.
+        if !left.is_empty() {
+            let batches: Vec<Uuid> = left.iter().map(|l| l.0.id).collect();
+            let positions: Vec<i64> = left.iter().map(|l| l.1 as i64).collect();
+            let raws: Vec<String> = left.iter().map(|l| String::from_utf8_lossy(&l.2[..l.2.len().min(10_000)]).replace('\0', "")).collect();
+            let write = sqlx::query("INSERT INTO event_rejections (batch_id, position, reason, record) SELECT b, p, $3, r FROM UNNEST($1::uuid[], $2::bigint[], $4::text[]) AS x(b, p, r)")
+                .bind(&batches)
+                .bind(&positions)
+                .bind(reason)
+                .bind(&raws)
+                .execute(&self.pool);
+            if !matches!(tokio::time::timeout_at(until.max(tokio::time::Instant::now() + Duration::from_millis(200)), write).await, Ok(Ok(_))) {
+                tracing::warn!(records = lost, "records refused at shutdown could not be written down; they are counted");
+            }
+        }
+        for (batch, position, _) in left {
             self.counters.rejected.fetch_add(1, Relaxed);
-            batch.reject(position, reason.clone());
-            lost += 1;
+            batch.reject(position, reason.to_string());
         }
         for h in handles {
             let _ = tokio::time::timeout_at(until.max(tokio::time::Instant::now() + Duration::from_millis(100)), h).await;

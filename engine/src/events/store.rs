@@ -30,6 +30,19 @@ pub(super) async fn storer(pool: sqlx::PgPool, rx: flume::Receiver<StoreItem>, c
         let stored = loop {
             match write(&pool, &items).await {
                 Ok(ids) => break Some(ids),
+                // The database refused something in the data: one record at a time, so only the
+                // records it refuses are rejected (with its reason) and the rest are stored.
+                Err(sqlx::Error::Database(e)) => {
+                    tracing::warn!(error = %e, "the database refused a chunk of events; storing them one by one");
+                    let (done, ids, refused, again) = one_by_one(&pool, items).await;
+                    settle(&counters, done, &ids);
+                    settle(&counters, refused, &HashSet::new());
+                    items = again;
+                    attempt = 0;
+                    if items.is_empty() {
+                        break Some(HashSet::new());
+                    }
+                }
                 Err(e) => {
                     attempt += 1;
                     tracing::warn!(error = %e, attempt, "could not store events; retrying");
@@ -58,6 +71,26 @@ pub(super) async fn storer(pool: sqlx::PgPool, rx: flume::Receiver<StoreItem>, c
     }
 }
 
+/// Each record alone: those written (with the ids stored), those the database refuses (rejected
+/// with its reason), and those that met a passing failure (to try again).
+async fn one_by_one(pool: &sqlx::PgPool, items: Vec<StoreItem>) -> (Vec<StoreItem>, HashSet<i64>, Vec<StoreItem>, Vec<StoreItem>) {
+    let (mut done, mut ids, mut refused, mut again) = (Vec::new(), HashSet::new(), Vec::new(), Vec::new());
+    for it in items {
+        match write(pool, std::slice::from_ref(&it)).await {
+            Ok(stored) => {
+                ids.extend(stored);
+                done.push(it);
+            }
+            Err(sqlx::Error::Database(e)) => refused.push(match it {
+                StoreItem::Valid { batch, record, .. } => StoreItem::Rejected { batch, position: record.id.max(0) as u64, reason: format!("the database refused it: {}", e.message()), raw: record.metadata.into() },
+                other => other,
+            }),
+            Err(_) => again.push(it),
+        }
+    }
+    (done, ids, refused, again)
+}
+
 /// Writes one chunk; the ids newly stored.
 async fn write(pool: &sqlx::PgPool, items: &[StoreItem]) -> Result<HashSet<i64>, sqlx::Error> {
     let (mut ids, mut ats, mut users, mut events, mut values, mut metas) = (vec![], vec![], vec![], vec![], vec![], vec![]);
@@ -70,7 +103,7 @@ async fn write(pool: &sqlx::PgPool, items: &[StoreItem]) -> Result<HashSet<i64>,
                 users.push(record.user_id.as_str());
                 events.push(record.event.as_str());
                 values.push(record.value);
-                metas.push(record.metadata.to_string());
+                metas.push(record.metadata.as_str());
             }
             StoreItem::Rejected { batch, position, reason, raw } => {
                 batches.push(batch.id);

@@ -13,17 +13,19 @@ pub struct EventRecord {
     pub user_id: String,
     pub event: String,
     pub value: f64,
-    pub metadata: Value,
+    /// As sent (a JSON object), stored as it is: never parsed into a tree here.
+    pub metadata: String,
 }
 
 #[derive(Deserialize)]
-struct Raw {
+struct Raw<'a> {
     id: Option<Value>,
     timestamp: Option<Value>,
     user_id: Option<Value>,
     event: Option<Value>,
     value: Option<Value>,
-    metadata: Option<Value>,
+    #[serde(borrow)]
+    metadata: Option<&'a serde_json::value::RawValue>,
 }
 
 const MAX_NAME: usize = 200;
@@ -65,9 +67,11 @@ pub fn validate(raw: &[u8]) -> Result<EventRecord, String> {
         Some(Value::Number(n)) => n.as_f64().filter(|v| v.is_finite()).ok_or_else(|| format!("value {n} is not a finite number"))?,
         Some(other) => return Err(format!("value is not a number: {other}")),
     };
-    let metadata = match r.metadata {
-        None | Some(Value::Null) => Value::Object(Default::default()),
-        Some(m @ Value::Object(_)) => m,
+    let metadata = match r.metadata.map(|m| m.get().trim()) {
+        None | Some("null") => "{}".to_string(),
+        // PostgreSQL's jsonb cannot hold a NUL character.
+        Some(m) if m.contains("\\u0000") => return Err("metadata holds a NUL character (\\u0000)".into()),
+        Some(m) if m.starts_with('{') => m.to_string(),
         Some(other) => return Err(format!("metadata is not an object: {other}")),
     };
     Ok(EventRecord { id, at, user_id, event, value, metadata })
@@ -102,5 +106,7 @@ mod tests {
             assert_eq!(validate(raw).unwrap_err(), why);
         }
         assert!(validate(b"{not json").unwrap_err().starts_with("not a JSON object"));
+        let nul = br#"{"id": 1, "timestamp": "2025-01-15T10:00:00Z", "user_id": "u", "event": "e", "metadata": {"a": "x\u0000y"}}"#;
+        assert_eq!(validate(nul).unwrap_err(), "metadata holds a NUL character (\\u0000)");
     }
 }

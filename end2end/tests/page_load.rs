@@ -56,6 +56,17 @@ async fn concurrent_page_loads_never_freeze_the_server() -> anyhow::Result<()> {
     let report = text(&report["id"]);
     let link: Value = ana.post(server.url(&format!("/api/v1/reports/{report}/links"))).json(&json!({})).send().await?.error_for_status()?.json().await?;
     let token = text(&link["token"]);
+    // A marketing source with a run (against nowhere: it fails, and the page says why).
+    let source: Value = ana
+        .post(server.url("/api/v1/etl/sources"))
+        .json(&json!({"name": "load ads", "kind": "ads", "url": "http://127.0.0.1:9/ads", "fields": {"date": {"path": "d"}, "campaign_id": {"path": "c"}, "channel": {"constant": "x"}}}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let eruns: Vec<Value> = ana.post(server.url(&format!("/api/v1/etl/run?source_id={}", text(&source["id"])))).send().await?.error_for_status()?.json().await?;
+    let erun = eruns.first().map(|r| text(&r["id"])).unwrap_or_default();
 
     let pages: Arc<Vec<(String, u16)>> = Arc::new(
         [
@@ -83,6 +94,9 @@ async fn concurrent_page_loads_never_freeze_the_server() -> anyhow::Result<()> {
             (format!("/reports/{report}"), 200),
             (format!("/reports/{report}/edit"), 200),
             ("/reports/links".into(), 200),
+            ("/marketing".into(), 200),
+            (format!("/marketing/runs/{erun}"), 200),
+            ("/marketing/events".into(), 200),
             (format!("/s/{token}"), 200),
             ("/s/dgs_l_unknown".into(), 404),
             ("/account".into(), 200),

@@ -205,6 +205,25 @@ fn matrix() -> Vec<Row> {
         rest("GET", "/reports/links", "", [401, 403, 403, 200]),
         rest("DELETE", "/reports/links/{none}", "", [401, 404, 404, 404]),
         rest("POST", "/reports/links/{none}/rotate", "", [401, 404, 404, 404]),
+        // ---- REST: marketing (analysts read the funnel and send events; admins configure and run)
+        rest("GET", "/etl/presets", "", [401, 403, 200, 200]),
+        rest("POST", "/etl/sources", r#"{"name":"","kind":"ads","url":"http://x","fields":{}}"#, [401, 403, 403, 422]),
+        rest("GET", "/etl/sources", "", [401, 403, 200, 200]),
+        rest("GET", "/etl/sources/{esource}", "", [401, 403, 200, 200]),
+        rest("PUT", "/etl/sources/{none}", r#"{"name":"x","kind":"ads","url":"http://127.0.0.1:9/ads","fields":{"date":{"path":"d"},"campaign_id":{"path":"c"},"channel":{"constant":"x"}}}"#, [401, 403, 403, 404]),
+        rest("DELETE", "/etl/sources/{none}", "", [401, 403, 403, 404]),
+        rest("POST", "/etl/run?source_id={none}", "", [401, 403, 403, 404]),
+        rest("GET", "/etl/runs", "", [401, 403, 200, 200]),
+        rest("GET", "/etl/runs/{erun}", "", [401, 403, 200, 200]),
+        rest("GET", "/etl/runs/{erun}/rejections", "", [401, 403, 200, 200]),
+        rest("GET", "/etl/metrics/channel", "", [401, 403, 200, 200]),
+        rest("POST", "/etl/cleanup", "", [401, 403, 403, 200]),
+        rest("POST", "/etl/export", "", [401, 403, 403, 409]),
+        rest("POST", "/etl/funnel-report", "", [401, 403, 403, 201]),
+        rest("POST", "/events", r#"[{"id": 1, "timestamp": "2025-01-15T10:00:00Z", "user_id": "user_001", "event": "login", "value": 1.0}]"#, [401, 403, 200, 200]),
+        rest("GET", "/events/users/nobody", "", [401, 403, 404, 404]),
+        rest("GET", "/events/by-event", "", [401, 403, 200, 200]),
+        rest("GET", "/events/stats", "", [401, 403, 200, 200]),
         // ---- REST: a shared link needs no account; the token is the credential
         rest("GET", "/shared/{stoken}", "", [200, 200, 200, 200]),
         rest("POST", "/shared/{stoken}/unlock", r#"{"password":"whatever"}"#, [200, 200, 200, 200]),
@@ -335,6 +354,17 @@ fn matrix() -> Vec<Row> {
         sfn::<GetImportJob>("f:job_id={mjob}", [401, 404, 200, 200]),
         sfn::<GetImportErrors>("f:job_id={mjob}&offset=0", [401, 404, 200, 200]),
         sfn::<RollbackImport>("f:job_id={none}", [401, 404, 404, 404]),
+        // ---- Server functions: marketing
+        sfn::<GetMarketing>("", [401, 403, 200, 200]),
+        sfn::<SaveEtlSource>(r#"j:{"id":null,"input":{"name":"","kind":"ads","url":"http://x","fields":{}}}"#, [401, 403, 403, 422]),
+        sfn::<DeleteEtlSource>("f:id={none}", [401, 403, 403, 404]),
+        sfn::<RunEtlSource>("f:source={none}", [401, 403, 403, 404]),
+        sfn::<GetEtlRun>("f:id={erun}", [401, 403, 200, 200]),
+        sfn::<GetEtlRejections>("f:id={erun}&offset=0", [401, 403, 200, 200]),
+        sfn::<GetFunnel>(r#"j:{"dimension":"channel","query":{}}"#, [401, 403, 200, 200]),
+        sfn::<MakeFunnelReport>("f:dimension=campaign", [401, 403, 403, 200]),
+        sfn::<ExportFunnel>(r#"j:{"dimension":"channel","query":{}}"#, [401, 403, 403, 409]),
+        sfn::<GetEventStats>("", [401, 403, 200, 200]),
     ]
 }
 
@@ -437,7 +467,21 @@ async fn every_route_and_server_function_answers_each_role_as_the_matrix_says() 
     .await?;
     let report_id = report["id"].as_str().unwrap_or_default().to_string();
     let link: Value = post(&format!("/api/v1/reports/{report_id}/links"), json!({ "allow_export": true })).await?.error_for_status()?.json().await?;
+    // A marketing source of the admin's (its tables made with it), pointed nowhere: its run fails.
+    let esource: Value = post(
+        "/api/v1/etl/sources",
+        json!({ "name": "matrix ads", "kind": "ads", "url": "http://127.0.0.1:9/ads", "fields": { "date": { "path": "d" }, "campaign_id": { "path": "c" }, "channel": { "constant": "x" } } }),
+    )
+    .await?
+    .error_for_status()?
+    .json()
+    .await?;
+    let esource_id = esource["id"].as_str().unwrap_or_default().to_string();
+    let eruns: Vec<Value> = root.post(server.url(&format!("/api/v1/etl/run?source_id={esource_id}&wait=60"))).send().await?.error_for_status()?.json().await?;
+    anyhow::ensure!(eruns.first().is_some_and(|r| r["status"] == "failed"), "the run against nowhere fails: {eruns:?}");
     let vars: HashMap<&str, String> = HashMap::from([
+        ("esource", esource_id),
+        ("erun", eruns.first().and_then(|r| r["id"].as_str()).unwrap_or_default().to_string()),
         ("report", report_id),
         ("stoken", link["token"].as_str().unwrap_or_default().to_string()),
         ("ltable", ltable_id),

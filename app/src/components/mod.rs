@@ -88,6 +88,7 @@ fn HeaderBar(me: Option<Option<CurrentUser>>, logout: ServerAction<Logout>) -> i
                 <crate::NavLink href="/reviews" label=Key::NavReviews/>
                 <crate::NavLink href="/tables" label=Key::NavTables/>
                 <crate::NavLink href="/reports" label=Key::NavReports/>
+                <crate::NavLink href="/marketing" label=Key::NavMarketing/>
                 {admin.then(|| view! { <crate::NavLink href="/admin/users" label=Key::NavAdmin/> })}
                 <a class="nav-link" href="/api/v1/docs/" rel="external">{tr(Key::ApiDocs)}</a>
             </nav>

@@ -8,6 +8,7 @@ pub mod dataset;
 pub mod datasets;
 pub mod enrol;
 pub mod imports;
+pub mod marketing;
 pub mod prompts;
 pub mod reports;
 pub mod review;

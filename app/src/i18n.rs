@@ -718,6 +718,7 @@ keys! {
     RecentRuns => "Ejecuciones recientes", "Recent runs";
     Read => "leídos", "read";
     Pages => "páginas", "pages";
+    RetriesWord => "reintentos", "retries";
     Window => "Ventana", "Window";
     Everything => "todo", "everything";
     Page => "Página", "Page";

@@ -272,6 +272,8 @@ async fn every_page_speaks_one_language_and_fits_a_phone() -> anyhow::Result<()>
         "/reviews".into(),
         "/tables".into(),
         "/reports".into(),
+        "/marketing".into(),
+        "/marketing/events".into(),
         "/account".into(),
         "/admin/users".into(),
         "/admin/roles".into(),

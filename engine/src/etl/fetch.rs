@@ -49,7 +49,8 @@ pub struct Fetcher<'a> {
 
 /// The URL as it may be shown: no query string, no credentials.
 fn shown(u: &Url) -> String {
-    format!("{}://{}{}", u.scheme(), u.host_str().unwrap_or_default(), u.path())
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{}://{}{port}{}", u.scheme(), u.host_str().unwrap_or_default(), u.path())
 }
 
 fn with_param(u: &Url, name: &str, value: &str) -> Url {

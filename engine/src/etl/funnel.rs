@@ -183,7 +183,14 @@ pub async fn metrics(store: &Store, user: &CurrentUser, dim: Dimension, q: &Funn
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let offset = q.offset.unwrap_or(0).max(0);
     for kind in [super::wire::SourceKind::Ads, super::wire::SourceKind::Crm] {
-        super::tables::existing(store, kind).await?;
+        match super::tables::existing(store, kind).await {
+            Ok(_) => {}
+            // No source yet: nothing to show, which is not an error.
+            Err(EngineError::NotFound(crate::error::Resource::LogicalTable)) => {
+                return Ok(FunnelPage { dimension: dim, rows: vec![], total: 0, limit, offset, fallback_opportunities: 0, unmatched_opportunities: 0 });
+            }
+            Err(e) => return Err(e),
+        }
     }
     let page_sql = format!("SELECT *, count(*) OVER () AS total FROM ({}) g ORDER BY key LIMIT {limit} OFFSET {offset}", rows_sql(dim));
     let (sql, names) = placeholders(&page_sql, 1).map_err(EngineError::from)?;

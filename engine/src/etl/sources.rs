@@ -102,7 +102,10 @@ pub async fn create_source(store: &Store, user: &CurrentUser, input: SourceInput
         Some(s) => next_time(s, Utc::now())?,
         None => None,
     };
-    tables::ensure(store, user, input.kind).await?;
+    // Both tables at once: the funnel reads them together, whichever source comes first.
+    for kind in [SourceKind::Ads, SourceKind::Crm] {
+        tables::ensure(store, user, kind).await?;
+    }
     let id = Uuid::now_v7();
     let secret = input.auth_secret.clone().filter(|s| !s.is_empty());
     sqlx::query(

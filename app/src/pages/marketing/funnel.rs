@@ -21,7 +21,6 @@ fn ratio(x: Option<f64>, pct: bool) -> String {
 
 #[component]
 pub fn Funnel(can_report: bool, can_export: bool) -> impl IntoView {
-    let locale = use_locale();
     let dim = RwSignal::new(Dimension::Channel);
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
@@ -84,7 +83,7 @@ pub fn Funnel(can_report: bool, can_export: bool) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match page.await {
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                        Ok(p) => view! { <FunnelTable p offset locale=locale.get_untracked()/> }.into_any(),
+                        Ok(p) => view! { <FunnelTable p offset/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -93,11 +92,12 @@ pub fn Funnel(can_report: bool, can_export: bool) -> impl IntoView {
 }
 
 #[component]
-fn FunnelTable(p: FunnelPage, offset: RwSignal<i64>, locale: crate::i18n::Locale) -> impl IntoView {
+fn FunnelTable(p: FunnelPage, offset: RwSignal<i64>) -> impl IntoView {
+    let locale = use_locale();
     let total = p.total;
-    let note = (p.fallback_opportunities > 0 || p.unmatched_opportunities > 0).then(|| {
-        format!("{} {} · {} {}", fmt_int(p.fallback_opportunities), t(locale, Key::FallbackJoined), fmt_int(p.unmatched_opportunities), t(locale, Key::Unmatched))
-    });
+    let (fallback, unmatched) = (p.fallback_opportunities, p.unmatched_opportunities);
+    let note = (fallback > 0 || unmatched > 0)
+        .then(|| move || format!("{} {} · {} {}", fmt_int(fallback), t(locale.get(), Key::FallbackJoined), fmt_int(unmatched), t(locale.get(), Key::Unmatched)));
     if p.rows.is_empty() {
         return view! { <p class="muted" data-testid="funnel-empty">{tr(Key::NoFunnelRows)}</p> }.into_any();
     }
@@ -108,7 +108,7 @@ fn FunnelTable(p: FunnelPage, offset: RwSignal<i64>, locale: crate::i18n::Locale
             <tbody>
                 {p.rows.into_iter().map(|r| view! {
                     <tr data-testid="funnel-row" data-key=r.key.clone()>
-                        <th scope="row">{r.key.clone()}{(r.fallback_opportunities > 0).then(|| view! { <span class="muted small" title=t(locale, Key::FallbackJoined)>{format!(" ({}*)", r.fallback_opportunities)}</span> })}</th>
+                        <th scope="row">{r.key.clone()}{(r.fallback_opportunities > 0).then(|| view! { <span class="muted small" title=move || t(locale.get(), Key::FallbackJoined)>{format!(" ({}*)", r.fallback_opportunities)}</span> })}</th>
                         <td class="num" data-testid="funnel-cost">{fmt_money(r.cost)}</td>
                         <td class="num">{fmt_int(r.clicks)}</td>
                         <td class="num">{fmt_int(r.leads)}</td>

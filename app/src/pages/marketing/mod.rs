@@ -126,7 +126,10 @@ fn SourcesTable(sources: Vec<SourceInfo>, can_admin: bool, editing: RwSignal<Edi
                             <td>{s.cursor.map(|c| fmt_time(&c)).unwrap_or_else(|| "—".into())}</td>
                             <td>{last.map(|r| view! {
                                 <a href=format!("/marketing/runs/{}", r.id) class=run_status_class(r.status) data-testid="last-run-status">{move || t(locale.get(), run_status_key(r.status))}</a>
-                                <br/><span class="muted small">{format!("{} · +{} ~{} ={} ✕{}", fmt_int(r.read), fmt_int(r.inserted), fmt_int(r.updated), fmt_int(r.unchanged), fmt_int(r.rejected))}</span>
+                                <br/><span class="muted small">
+                                    {fmt_int(r.read)}" "{tr(Key::Read)}" · "{fmt_int(r.inserted)}" "{tr(Key::Inserted)}" · "{fmt_int(r.updated)}" "{tr(Key::UpdatedRows)}
+                                    {(r.rejected > 0).then(|| view! { " · "{fmt_int(r.rejected)}" "{tr(Key::Rejected)} })}
+                                </span>
                             })}</td>
                             <td class="row-actions">
                                 {can_admin.then(|| view! {

@@ -75,14 +75,17 @@ fn RunView(r: RunInfo) -> impl IntoView {
             </div>
             <p class="muted">
                 {format!("{} · ", r.trigger)}{tr(Key::Window)}": "
-                {r.window_from.map(|w| fmt_time(&w)).unwrap_or_else(|| t(locale.get_untracked(), Key::Everything).to_string())}
+                {match r.window_from {
+                    Some(w) => fmt_time(&w).into_any(),
+                    None => tr(Key::Everything).into_any(),
+                }}
                 {r.duration_ms.map(|ms| format!(" · {:.1} s", ms as f64 / 1000.0))}
             </p>
-            {(!finished).then(|| view! { <div class="progress progress-indeterminate" role="progressbar" aria-label=t(locale.get_untracked(), Key::StatusRunning)><div class="progress-fill"></div></div> })}
+            {(!finished).then(|| view! { <div class="progress progress-indeterminate" role="progressbar" aria-label=move || t(locale.get(), Key::StatusRunning)><div class="progress-fill"></div></div> })}
             <div class="stats">
                 {stats.into_iter().map(|(k, n, tid)| view! { <Stat label=k value=fmt_int(n) testid=tid/> }).collect_view()}
                 <Stat label=Key::Pages value=r.pages.to_string() testid="etl-pages"/>
-                <Stat label=Key::Retries value=r.retries.to_string() testid="etl-retries"/>
+                <Stat label=Key::RetriesWord value=r.retries.to_string() testid="etl-retries"/>
             </div>
             <p class="muted small" data-testid="etl-reconcile">
                 {format!("{} = {} + {} + {} + {}", fmt_int(r.read), fmt_int(r.inserted), fmt_int(r.updated), fmt_int(r.unchanged), fmt_int(r.rejected))}

@@ -216,12 +216,12 @@ fn matrix() -> Vec<Row> {
         rest("GET", "/etl/runs", "", [401, 403, 200, 200]),
         rest("GET", "/etl/runs/{erun}", "", [401, 403, 200, 200]),
         rest("GET", "/etl/runs/{erun}/rejections", "", [401, 403, 200, 200]),
-        rest("GET", "/etl/metrics/channel", "", [401, 403, 200, 200]),
+        rest("GET", "/etl/metrics/{dim}", "", [401, 403, 200, 200]),
         rest("POST", "/etl/cleanup", "", [401, 403, 403, 200]),
         rest("POST", "/etl/export", "", [401, 403, 403, 409]),
         rest("POST", "/etl/funnel-report", "", [401, 403, 403, 201]),
         rest("POST", "/events", r#"[{"id": 1, "timestamp": "2025-01-15T10:00:00Z", "user_id": "user_001", "event": "login", "value": 1.0}]"#, [401, 403, 200, 200]),
-        rest("GET", "/events/users/nobody", "", [401, 403, 404, 404]),
+        rest("GET", "/events/users/{nouser}", "", [401, 403, 404, 404]),
         rest("GET", "/events/by-event", "", [401, 403, 200, 200]),
         rest("GET", "/events/stats", "", [401, 403, 200, 200]),
         // ---- REST: a shared link needs no account; the token is the credential
@@ -481,6 +481,8 @@ async fn every_route_and_server_function_answers_each_role_as_the_matrix_says() 
     anyhow::ensure!(eruns.first().is_some_and(|r| r["status"] == "failed"), "the run against nowhere fails: {eruns:?}");
     let vars: HashMap<&str, String> = HashMap::from([
         ("esource", esource_id),
+        ("dim", "channel".to_string()),
+        ("nouser", "nobody".to_string()),
         ("erun", eruns.first().and_then(|r| r["id"].as_str()).unwrap_or_default().to_string()),
         ("report", report_id),
         ("stoken", link["token"].as_str().unwrap_or_default().to_string()),

@@ -19,21 +19,19 @@ use futures::stream;
 
 const CHUNK: u64 = 500;
 
+/// Record `i`'s time, user, event, value and page: the same for the pipeline and for COPY.
+fn fields(i: u64) -> (String, String, &'static str, u64, u64) {
+    let time = format!("2025-01-15T{:02}:{:02}:{:02}Z", (i / 3600) % 24, (i / 60) % 60, i % 60);
+    (time, format!("user_{:05}", i % 20_000), ["login", "page_view", "click", "purchase"][(i % 4) as usize], i % 10, i % 97)
+}
+
 fn line(i: u64) -> String {
     if i % 50 == 49 {
         // Invalid: no user.
         return format!("{{\"id\": {i}, \"timestamp\": \"2025-01-15T10:00:00Z\", \"event\": \"view\"}}\n");
     }
-    format!(
-        "{{\"id\": {i}, \"timestamp\": \"2025-01-15T{:02}:{:02}:{:02}Z\", \"user_id\": \"user_{:05}\", \"event\": \"{}\", \"value\": {}.5, \"metadata\": {{\"page\": \"/p/{}\"}}}}\n",
-        (i / 3600) % 24,
-        (i / 60) % 60,
-        i % 60,
-        i % 20_000,
-        ["login", "page_view", "click", "purchase"][(i % 4) as usize],
-        i % 10,
-        i % 97
-    )
+    let (time, user, event, value, page) = fields(i);
+    format!("{{\"id\": {i}, \"timestamp\": \"{time}\", \"user_id\": \"{user}\", \"event\": \"{event}\", \"value\": {value}.5, \"metadata\": {{\"page\": \"/p/{page}\"}}}}\n")
 }
 
 /// The body, made as it is sent: chunk by chunk, never whole in memory.
@@ -87,16 +85,8 @@ async fn main() -> anyhow::Result<()> {
         if i % 50 == 49 {
             continue;
         }
-        buf.push_str(&format!(
-            "{i},2025-01-15T{:02}:{:02}:{:02}Z,user_{:05},{},{}.5,\"{{\"\"page\"\": \"\"/p/{}\"\"}}\"\n",
-            (i / 3600) % 24,
-            (i / 60) % 60,
-            i % 60,
-            i % 20_000,
-            ["login", "page_view", "click", "purchase"][(i % 4) as usize],
-            i % 10,
-            i % 97
-        ));
+        let (time, user, event, value, page) = fields(i);
+        buf.push_str(&format!("{i},{time},{user},{event},{value}.5,\"{{\"\"page\"\": \"\"/p/{page}\"\"}}\"\n"));
         if buf.len() > (1 << 20) {
             copy.send(buf.as_bytes()).await?;
             buf.clear();

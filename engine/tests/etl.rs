@@ -314,6 +314,51 @@ async fn the_funnel_matches_a_hand_computed_fixture(pool: PgPool) -> anyhow::Res
     .await?;
     let row = answer.data.iter().find(|r| r["key"] == json!("c1")).expect("c1 in the report");
     assert_eq!((row["opportunities"].as_f64(), row["revenue"].as_f64(), row["cpa"].as_f64()), (Some(3.0), Some(500.0), Some(7.5)));
+
+    // Sent to a sink, signed: the receiver verifies with the secret, and not with another one.
+    let sink = engine::etl::sink::SinkConfig { url: server.sink_url(), secrets: vec!["new-secret".to_string().into(), "old-secret".to_string().into()] };
+    let sent = engine::etl::sink::export(&ctx.store, &ctx.http, Some(&sink), &u, Dimension::Channel, &FunnelQuery::default()).await?;
+    let received = server.received();
+    assert_eq!((received.len(), sent.rows, sent.status), (1, 1, 204));
+    let (headers, body) = &received[0];
+    let sig = &headers["x-signature"];
+    assert!(engine::etl::sink::verify_x_signature("new-secret", body, sig));
+    assert!(!engine::etl::sink::verify_x_signature("wrong-secret", body, sig), "a wrong secret fails the check");
+    let ts: i64 = headers["webhook-timestamp"].parse()?;
+    let now = chrono::Utc::now().timestamp();
+    for secret in ["new-secret", "old-secret"] {
+        assert!(engine::etl::sink::verify_webhook(secret, &headers["webhook-id"], ts, body, &headers["webhook-signature"], now, 300), "{secret}");
+    }
+    assert!(!engine::etl::sink::verify_webhook("wrong-secret", &headers["webhook-id"], ts, body, &headers["webhook-signature"], now, 300));
+    let payload: Value = serde_json::from_slice(body)?;
+    assert_eq!(payload["rows"][0]["revenue"], json!(500.0));
+    let none = engine::etl::sink::export(&ctx.store, &ctx.http, None, &u, Dimension::Channel, &FunnelQuery::default()).await.expect_err("no sink");
+    assert_eq!(none.code(), engine::ErrorCode::EtlSinkNotConfigured);
+    Ok(())
+}
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn offsets_page_and_a_due_schedule_starts_one_run(pool: PgPool) -> anyhow::Result<()> {
+    let u = admin(&pool).await?;
+    let ctx = context(&pool).await?;
+    let server = SourceTestServer::start().await?;
+    server.set_records(Api::Crm, (0..23).map(|i| deal(i, "2025-04-03T12:00:00Z", "appointmentscheduled", 1.0)).collect());
+    let mut s = crm_source(&server);
+    // The fixture's `after` is a position: as an offset, 10 at a time.
+    s.pagination = Pagination { kind: PaginationKind::Offset, next_path: String::new(), param: "after".into(), limit_param: "limit".into(), page_size: 10, max_pages: 100 };
+    s.schedule = Some("0 0 3 * * *".into());
+    let src = sources::create_source(&ctx.store, &u, s).await?;
+    // Its time has come: however many schedulers look, one run starts.
+    sqlx::query("UPDATE etl_sources SET next_run_at = now() - interval '1 second' WHERE id = $1").bind(src.id).execute(&pool).await?;
+    let (a, b) = tokio::join!(runs::schedule_due(&pool), runs::schedule_due(&pool));
+    assert_eq!(a? + b?, 1);
+    assert_eq!(runs::schedule_due(&pool).await?, 0, "the next time is tomorrow");
+    assert!(sources::get_source(&ctx.store, &u, src.id).await?.next_run_at.is_some_and(|t| t > chrono::Utc::now()));
+    let (id, attempt) = runs::claim(&pool, Duration::from_secs(30)).await?.expect("the scheduled run");
+    runs::execute(&ctx, id, attempt, &CancellationToken::new()).await?;
+    let run = runs::get_run(&ctx.store, &u, id).await?;
+    assert_eq!((run.trigger.as_str(), run.status, run.read, run.inserted, run.pages), ("schedule", RunStatus::Succeeded, 23, 23, 3));
+    assert!(server.requests().iter().any(|r| r.contains("after=20")), "{:?}", server.requests());
     Ok(())
 }
 

@@ -46,6 +46,7 @@ struct Script {
     hold: Option<(Api, usize)>,
     required_auth: Option<String>,
     requests: Vec<String>,
+    received: Vec<(HashMap<String, String>, Vec<u8>)>,
 }
 
 #[derive(Clone, Default)]
@@ -68,6 +69,7 @@ impl SourceTestServer {
         let app = axum::Router::new()
             .route("/ads/insights", get(ads))
             .route("/crm/deals", get(crm))
+            .route("/sink", axum::routing::post(sink))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -140,6 +142,16 @@ impl SourceTestServer {
     pub fn release(&self) {
         self.with(|s| s.hold = None);
         self.shared.held.notify_waiters();
+    }
+
+    /// Where a signed export can be sent: every post is kept with its headers.
+    pub fn sink_url(&self) -> String {
+        format!("http://{}/sink", self.addr)
+    }
+
+    /// The posts the sink received: headers (lower-case names) and the exact body.
+    pub fn received(&self) -> Vec<(HashMap<String, String>, Vec<u8>)> {
+        self.with(|s| s.received.clone())
     }
 
     /// The paths and queries asked for, in order.
@@ -226,6 +238,12 @@ async fn ads(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<P
 
 async fn crm(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<Params>, uri: axum::http::Uri) -> Response {
     serve(Api::Crm, shared, headers, p, uri.query().unwrap_or_default().to_string()).await
+}
+
+async fn sink(State(shared): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
+    let h = headers.iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string())).collect();
+    shared.script.lock().unwrap_or_else(|e| e.into_inner()).received.push((h, body.to_vec()));
+    StatusCode::NO_CONTENT
 }
 
 /// `DGS_CORPUS`, else `shared/corpus` beside the checkout (or any folder above it).

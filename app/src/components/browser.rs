@@ -157,3 +157,25 @@ pub fn origin() -> String {
     }
     String::new()
 }
+
+/// Bumps `tick` every `every` while `live()` says the thing shown is still changing (a run, a job),
+/// so a resource keyed on `tick` reads it again; stops with the component. In the browser only.
+pub fn poll_while(tick: leptos::prelude::RwSignal<u32>, every: std::time::Duration, live: impl Fn() -> bool + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::prelude::*;
+        let handle = set_interval_with_handle(
+            move || {
+                if live() {
+                    tick.update(|t| *t += 1);
+                }
+            },
+            every,
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (tick, every, live);
+}

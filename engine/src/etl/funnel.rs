@@ -172,6 +172,18 @@ fn bind_all<'q>(mut query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres
     query
 }
 
+/// Whether both tables exist (none does before the first source) and can be read by the funnel.
+async fn tables_ready(store: &Store) -> Result<bool> {
+    for kind in [super::wire::SourceKind::Ads, super::wire::SourceKind::Crm] {
+        match super::tables::existing(store, kind).await {
+            Ok(_) => {}
+            Err(EngineError::NotFound(crate::error::Resource::LogicalTable)) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
 /// `GET /etl/metrics/{dimension}`.
 pub async fn metrics(store: &Store, user: &CurrentUser, dim: Dimension, q: &FunnelQuery) -> Result<FunnelPage> {
     user.require(Permission::EtlRead)?;
@@ -182,15 +194,9 @@ pub async fn metrics(store: &Store, user: &CurrentUser, dim: Dimension, q: &Funn
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let offset = q.offset.unwrap_or(0).max(0);
-    for kind in [super::wire::SourceKind::Ads, super::wire::SourceKind::Crm] {
-        match super::tables::existing(store, kind).await {
-            Ok(_) => {}
-            // No source yet: nothing to show, which is not an error.
-            Err(EngineError::NotFound(crate::error::Resource::LogicalTable)) => {
-                return Ok(FunnelPage { dimension: dim, rows: vec![], total: 0, limit, offset, fallback_opportunities: 0, unmatched_opportunities: 0 });
-            }
-            Err(e) => return Err(e),
-        }
+    if !tables_ready(store).await? {
+        // No source yet: nothing to show, which is not an error.
+        return Ok(FunnelPage { dimension: dim, rows: vec![], total: 0, limit, offset, fallback_opportunities: 0, unmatched_opportunities: 0 });
     }
     let page_sql = format!("SELECT *, count(*) OVER () AS total FROM ({}) g ORDER BY key LIMIT {limit} OFFSET {offset}", rows_sql(dim));
     let (sql, names) = placeholders(&page_sql, 1).map_err(EngineError::from)?;
@@ -238,8 +244,8 @@ pub fn report_parameters(q: &FunnelQuery) -> Map<String, Value> {
 /// Saves the funnel by `dim` as a report of `user`'s (an SQL report: `report:admin`).
 pub async fn create_report(store: &Store, user: &CurrentUser, dim: Dimension) -> Result<crate::reports::ReportCreated> {
     user.require(Permission::EtlRead)?;
-    for kind in [super::wire::SourceKind::Ads, super::wire::SourceKind::Crm] {
-        super::tables::existing(store, kind).await?;
+    if !tables_ready(store).await? {
+        return Err(EngineError::NotFound(crate::error::Resource::LogicalTable));
     }
     crate::reports::store::create(store, user, &report(dim)).await
 }

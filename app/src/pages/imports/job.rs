@@ -27,21 +27,9 @@ pub fn ImportJobPage() -> impl IntoView {
         }
     });
     // While the job runs, read it again twice a second.
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(
-            move || {
-                let running = job.get_untracked().and_then(|r| r.ok()).is_some_and(|j| !j.status.is_finished());
-                if running {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_millis(500),
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
-    }
+    crate::components::browser::poll_while(tick, std::time::Duration::from_millis(500), move || {
+        job.get_untracked().and_then(|r| r.ok()).is_some_and(|j| !j.status.is_finished())
+    });
     view! {
         <div class="stack">
             <Transition fallback=move || view! { <section class="panel"><p class="muted">{tr(Key::Loading)}</p></section> }>

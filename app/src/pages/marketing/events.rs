@@ -13,13 +13,7 @@ use crate::i18n::{Key, tr};
 pub fn EventsPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let stats = Resource::new(move || tick.get(), |_| get_event_stats());
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
-    }
+    crate::components::browser::poll_while(tick, std::time::Duration::from_secs(1), || true);
     view! {
         <div class="stack">
             <section class="panel" aria-labelledby="events-title" data-testid="event-stats">

@@ -24,21 +24,9 @@ pub fn EtlRunPage() -> impl IntoView {
             None => Err(crate::api::AppError::new(engine::ErrorCode::EtlRunNotFound, "not a run id")),
         }
     });
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(
-            move || {
-                let live = run.get_untracked().and_then(|r| r.ok()).is_some_and(|r| !r.status.is_finished());
-                if live {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_millis(1000),
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
-    }
+    crate::components::browser::poll_while(tick, std::time::Duration::from_secs(1), move || {
+        run.get_untracked().and_then(|r| r.ok()).is_some_and(|r| !r.status.is_finished())
+    });
     view! {
         <div class="stack">
             <Transition fallback=move || view! { <section class="panel"><p class="muted">{tr(Key::Loading)}</p></section> }>

@@ -70,9 +70,9 @@ pub fn Funnel(can_report: bool, can_export: bool) -> impl IntoView {
                 {tab(Dimension::Date, Key::ByDate)}
             </div>
             <div class="filters">
-                <label>{tr(Key::FromVersion)}<input type="date" data-testid="funnel-from" prop:value=move || from.get() on:change=move |ev| { from.set(event_target_value(&ev)); offset.set(0); }/></label>
-                <label>{tr(Key::ToVersion)}<input type="date" data-testid="funnel-to" prop:value=move || to.get() on:change=move |ev| { to.set(event_target_value(&ev)); offset.set(0); }/></label>
-                <label>"utm_campaign"<input type="search" data-testid="funnel-utm" prop:value=move || utm.get() on:change=move |ev| { utm.set(event_target_value(&ev)); offset.set(0); }/></label>
+                <label class="field field-inline"><span>{tr(Key::FromVersion)}</span><input type="date" data-testid="funnel-from" prop:value=move || from.get() on:change=move |ev| { from.set(event_target_value(&ev)); offset.set(0); }/></label>
+                <label class="field field-inline"><span>{tr(Key::ToVersion)}</span><input type="date" data-testid="funnel-to" prop:value=move || to.get() on:change=move |ev| { to.set(event_target_value(&ev)); offset.set(0); }/></label>
+                <label class="field field-inline"><span>"utm_campaign"</span><input type="search" data-testid="funnel-utm" prop:value=move || utm.get() on:change=move |ev| { utm.set(event_target_value(&ev)); offset.set(0); }/></label>
             </div>
             {move || export.value().get().map(|r| match r {
                 Ok(x) => view! { <p class="note" role="status" data-testid="exported">{format!("{} · {} · HTTP {} · ", x.webhook_id, fmt_int(x.rows as i64), x.status)}{tr(Key::Signed)}</p> }.into_any(),

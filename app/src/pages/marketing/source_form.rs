@@ -80,23 +80,23 @@ pub fn SourceForm(presets: Vec<Preset>, existing: Option<SourceInfo>, editing: C
             <h2 id="source-form-title">{tr(title)}</h2>
             <form class="form" on:submit=submit>
                 {id.is_none().then(|| view! {
-                    <label>{tr(Key::StartFrom)}
+                    <label class="field"><span>{tr(Key::StartFrom)}</span>
                         <select data-testid="source-preset" on:change=choose_preset>
                             {presets.iter().map(|p| view! { <option value=p.id.clone()>{p.label.clone()}" ("{p.input.kind.as_str().to_uppercase()}")"</option> }).collect_view()}
                         </select>
                     </label>
                 })}
                 <div class="form-grid">
-                    <label>{tr(Key::Name)}<input data-testid="source-name" required prop:value=name on:input=on_name/></label>
-                    <label>{tr(Key::Address)}<input type="url" data-testid="source-url" required prop:value=url on:input=on_url/></label>
-                    <label>{tr(Key::AuthHeader)}<input data-testid="source-header" prop:value=header on:input=on_header/></label>
-                    <label>{tr(Key::Secret)}
+                    <label class="field"><span>{tr(Key::Name)}</span><input type="text" data-testid="source-name" required prop:value=name on:input=on_name/></label>
+                    <label class="field"><span>{tr(Key::Address)}</span><input type="url" data-testid="source-url" required prop:value=url on:input=on_url/></label>
+                    <label class="field"><span>{tr(Key::AuthHeader)}</span><input type="text" data-testid="source-header" prop:value=header on:input=on_header/></label>
+                    <label class="field"><span>{tr(Key::Secret)}</span>
                         <input type="password" autocomplete="off" data-testid="source-secret"
                             placeholder=move || if has_secret { t(locale.get(), Key::SecretKept) } else { "" }
                             on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.auth_secret = Some(v).filter(|s| !s.is_empty())); }/>
                     </label>
-                    <label>{tr(Key::Schedule)}<input data-testid="source-schedule" placeholder="0 0 3 * * *" prop:value=schedule on:input=on_schedule/></label>
-                    <label>{tr(Key::LookbackDays)}
+                    <label class="field"><span>{tr(Key::Schedule)}</span><input type="text" data-testid="source-schedule" placeholder="0 0 3 * * *" prop:value=schedule on:input=on_schedule/></label>
+                    <label class="field"><span>{tr(Key::LookbackDays)}</span>
                         <input type="number" min="0" max="365" data-testid="source-lookback" prop:value=move || draft.get().lookback_days.to_string()
                             on:input=move |ev| { if let Ok(n) = event_target_value(&ev).parse() { draft.update(|d| d.lookback_days = n); } }/>
                     </label>
@@ -105,8 +105,8 @@ pub fn SourceForm(presets: Vec<Preset>, existing: Option<SourceInfo>, editing: C
                 <details>
                     <summary>{tr(Key::Advanced)}</summary>
                     <div class="form-grid">
-                        <label>{tr(Key::RecordsPath)}<input data-testid="source-records" prop:value=records on:input=on_records/></label>
-                        <label>{tr(Key::Pagination)}
+                        <label class="field"><span>{tr(Key::RecordsPath)}</span><input type="text" data-testid="source-records" prop:value=records on:input=on_records/></label>
+                        <label class="field"><span>{tr(Key::Pagination)}</span>
                             <select prop:value=move || format!("{:?}", draft.get().pagination.kind) on:change=move |ev| {
                                 let kind = match event_target_value(&ev).as_str() { "NextLink" => PaginationKind::NextLink, "Cursor" => PaginationKind::Cursor, "Offset" => PaginationKind::Offset, _ => PaginationKind::None };
                                 draft.update(|d| d.pagination.kind = kind);
@@ -117,15 +117,15 @@ pub fn SourceForm(presets: Vec<Preset>, existing: Option<SourceInfo>, editing: C
                                 <option value="Offset">"offset"</option>
                             </select>
                         </label>
-                        <label>{tr(Key::NextPath)}<input prop:value=next_path on:input=on_next_path/></label>
-                        <label>{tr(Key::PageParam)}<input prop:value=param on:input=on_param/></label>
-                        <label>{tr(Key::LimitParam)}<input prop:value=limit_param on:input=on_limit_param/></label>
-                        <label>{tr(Key::PageSize)}
+                        <label class="field"><span>{tr(Key::NextPath)}</span><input type="text" prop:value=next_path on:input=on_next_path/></label>
+                        <label class="field"><span>{tr(Key::PageParam)}</span><input type="text" prop:value=param on:input=on_param/></label>
+                        <label class="field"><span>{tr(Key::LimitParam)}</span><input type="text" prop:value=limit_param on:input=on_limit_param/></label>
+                        <label class="field"><span>{tr(Key::PageSize)}</span>
                             <input type="number" min="1" max="10000" prop:value=move || draft.get().pagination.page_size.to_string()
                                 on:input=move |ev| { if let Ok(n) = event_target_value(&ev).parse() { draft.update(|d| d.pagination.page_size = n); } }/>
                         </label>
-                        <label>{tr(Key::SinceParam)}<input prop:value=since on:input=on_since/></label>
-                        <label>{tr(Key::SinceFormat)}
+                        <label class="field"><span>{tr(Key::SinceParam)}</span><input type="text" prop:value=since on:input=on_since/></label>
+                        <label class="field"><span>{tr(Key::SinceFormat)}</span>
                             <select prop:value=move || format!("{:?}", draft.get().since_format) on:change=move |ev| {
                                 let f = match event_target_value(&ev).as_str() { "DateTime" => SinceFormat::DateTime, "Unix" => SinceFormat::Unix, _ => SinceFormat::Date };
                                 draft.update(|d| d.since_format = f);
@@ -189,9 +189,9 @@ fn Mapping(draft: RwSignal<SourceInput>) -> impl IntoView {
                         view! {
                             <tr>
                                 <th scope="row"><code>{f}</code></th>
-                                <td><input aria-label=format!("{f} path") prop:value=src.path.clone().unwrap_or_default()
+                                <td><input type="text" aria-label=format!("{f} path") prop:value=src.path.clone().unwrap_or_default()
                                     on:change=move |ev| set(f, Box::new(|s, v| s.path = Some(v).filter(|x| !x.trim().is_empty())), event_target_value(&ev))/></td>
-                                <td><input aria-label=format!("{f} constant") prop:value=src.constant.clone().unwrap_or_default()
+                                <td><input type="text" aria-label=format!("{f} constant") prop:value=src.constant.clone().unwrap_or_default()
                                     on:change=move |ev| set(f, Box::new(|s, v| s.constant = Some(v).filter(|x| !x.trim().is_empty())), event_target_value(&ev))/></td>
                                 <td><input aria-label=format!("{f} scale") type="number" step="any" prop:value=src.scale.map(|x| x.to_string()).unwrap_or_default()
                                     on:change=move |ev| set(f, Box::new(|s, v| s.scale = v.parse().ok()), event_target_value(&ev))/></td>

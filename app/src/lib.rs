@@ -106,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reports/:id") view=pages::reports::ReportPage/>
                     <Route path=path!("/reports/:id/edit") view=pages::reports::ReportBuilderPage/>
                     <Route path=path!("/marketing") view=pages::marketing::MarketingPage/>
+                    <Route path=path!("/etl") view=pages::marketing::MarketingPage/>
                     <Route path=path!("/marketing/events") view=pages::marketing::EventsPage/>
                     <Route path=path!("/marketing/runs/:id") view=pages::marketing::EtlRunPage/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>

@@ -24,8 +24,8 @@ enum Command {
     /// Measure the offline classifier on a labelled CSV or workbook: accuracy on a held-out share
     /// before and after it learns from the rest of the labels.
     EvaluateOffline {
-        #[arg(long)]
-        file: std::path::PathBuf,
+        #[arg(long, required_unless_present = "train")]
+        file: Option<std::path::PathBuf>,
         /// The text column(s) to classify (repeat for several).
         #[arg(long = "text", required = true)]
         text: Vec<String>,
@@ -37,6 +37,16 @@ enum Command {
         learn_share: f64,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Learn from this file and test on `--test` (both with the same columns) instead of
+        /// splitting `--file`.
+        #[arg(long, requires = "test")]
+        train: Option<std::path::PathBuf>,
+        #[arg(long, requires = "train")]
+        test: Option<std::path::PathBuf>,
+        /// Split `--file` by this date column: the earliest `--learn-share` of the rows to learn,
+        /// the rest to test (learn from the past, classify the future). Compares the models.
+        #[arg(long)]
+        split_by: Option<String>,
     },
     /// Manage accounts.
     User {
@@ -65,9 +75,24 @@ pub enum Role {
 
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::EvaluateOffline { file, text, label, learn_share, seed }) = &cli.command {
-        let rows = engine::classify::evaluate::load_labelled(file, text, label)?;
-        println!("{}", engine::classify::evaluate::evaluate(&rows, *learn_share, *seed)?);
+    if let Some(Command::EvaluateOffline { file, text, label, learn_share, seed, train, test, split_by }) = &cli.command {
+        use engine::classify::{compare, evaluate};
+        match (train, test, split_by) {
+            (Some(train), Some(test), _) => {
+                let (a, b) = (evaluate::load_labelled(train, text, label)?, evaluate::load_labelled(test, text, label)?);
+                println!("{}", compare::compare(&a, &b, format!("{} → {}", train.display(), test.display()))?);
+            }
+            (_, _, Some(column)) => {
+                let file = file.as_ref().context("--file")?;
+                let rows = evaluate::load_labelled_with(file, text, label, Some(column))?;
+                let (a, b, split) = compare::split_by_date(rows, *learn_share)?;
+                println!("{}", compare::compare(&a, &b, format!("split by {column}: {split}"))?);
+            }
+            _ => {
+                let file = file.as_ref().context("--file")?;
+                println!("{}", evaluate::evaluate(&evaluate::load_labelled(file, text, label)?, *learn_share, *seed)?);
+            }
+        }
         return Ok(());
     }
     let config = Config::from_env()?;

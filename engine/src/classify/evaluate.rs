@@ -15,6 +15,11 @@ use crate::ingest::sink::MemorySink;
 /// Reads (text, label) pairs from a CSV/TSV or workbook: the first table holding every named column.
 /// Several text columns are joined with a space; rows with an empty text or label are skipped.
 pub fn load_labelled(path: &Path, text_columns: &[String], label_column: &str) -> Result<Vec<(String, String)>> {
+    Ok(load_labelled_with(path, text_columns, label_column, None)?.into_iter().map(|(t, l, _)| (t, l)).collect())
+}
+
+/// As `load_labelled`, with the value of `extra` (e.g. a date column) of each row.
+pub fn load_labelled_with(path: &Path, text_columns: &[String], label_column: &str, extra: Option<&str>) -> Result<Vec<(String, String, String)>> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let mut sink = MemorySink::default();
     let lower = name.to_lowercase();
@@ -33,19 +38,28 @@ pub fn load_labelled(path: &Path, text_columns: &[String], label_column: &str) -
     for table in &sink.tables {
         let texts: Option<Vec<usize>> = text_columns.iter().map(|t| find(&table.columns, t)).collect();
         let (Some(texts), Some(label)) = (texts, find(&table.columns, label_column)) else { continue };
+        let extra_at = match extra {
+            Some(e) => match find(&table.columns, e) {
+                Some(i) => Some(i),
+                None => continue,
+            },
+            None => None,
+        };
         return Ok(table
             .rows
             .iter()
             .filter_map(|(_, row)| {
                 let text = texts.iter().map(|i| row[*i].trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
                 let label = row[label].trim().to_string();
-                (!text.is_empty() && !label.is_empty()).then_some((text, label))
+                let extra = extra_at.map(|i| row[i].trim().to_string()).unwrap_or_default();
+                (!text.is_empty() && !label.is_empty()).then_some((text, label, extra))
             })
             .collect());
     }
     let seen: Vec<String> = sink.tables.iter().map(|t| t.columns.join(", ")).collect();
     Err(EngineError::invalid(format!(
-        "no table of {name} has the columns {text_columns:?} and {label_column:?}; columns found: {}",
+        "no table of {name} has the columns {text_columns:?}, {label_column:?}{}; columns found: {}",
+        extra.map(|e| format!(" and {e:?}")).unwrap_or_default(),
         seen.join(" | ")
     )))
 }

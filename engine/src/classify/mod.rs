@@ -5,7 +5,11 @@
 //! job queue that drives runs lives in `jobs`.
 
 #[cfg(feature = "server")]
+pub mod compare;
+#[cfg(feature = "server")]
 pub mod evaluate;
+#[cfg(feature = "server")]
+pub mod linear;
 mod neighbours;
 pub mod offline;
 pub mod prompts;

@@ -8,7 +8,6 @@
 //! it, and the ready-made funnel report is an SQL report of the same text, so both give the same
 //! numbers.
 
-use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 
@@ -16,7 +15,9 @@ use super::wire::{Dimension, FunnelPage, FunnelQuery, FunnelRow};
 use crate::auth::{CurrentUser, Permission};
 use crate::eav::Store;
 use crate::error::{EngineError, Result};
-use crate::reports::sql::{ContractField, SqlDefinition, SqlParameter, placeholders};
+use crate::eav::physical::trusted;
+use crate::reports::execute::bind_all;
+use crate::reports::sql::{self, ContractField, SqlDefinition, SqlParameter};
 use crate::reports::{NewReport, ReportSpec, ReportSort, SortDirection, Source};
 
 const PARAMS: [(&str, &str); 6] = [("from", "date"), ("to", "date"), ("campaign_id", "text"), ("utm_campaign", "text"), ("utm_source", "text"), ("utm_medium", "text")];
@@ -119,13 +120,18 @@ const METRICS: [(&str, &str); 14] = [
     ("fallback_opportunities", "number"),
 ];
 
+/// `sql` with the funnel's parameters and `fields` as its contract: an SQL report's source.
+fn definition(sql: String, fields: &[(&str, &str)]) -> SqlDefinition {
+    SqlDefinition {
+        sql,
+        parameters: PARAMS.iter().map(|(name, ty)| SqlParameter { name: (*name).into(), ty: (*ty).into(), required: false, default: None, validation_rule_type: None, validation_parameters: Value::Null }).collect(),
+        fields: fields.iter().enumerate().map(|(i, (name, ty))| ContractField { field_name: (*name).into(), ty: (*ty).into(), field_alias: None, is_required: false, display_order: i as i32 }).collect(),
+    }
+}
+
 /// The funnel by `dim` as a ready-made SQL report (DESIGN §1 step 8): same text, same numbers.
 pub fn report(dim: Dimension) -> NewReport {
-    let sql = SqlDefinition {
-        sql: rows_sql(dim),
-        parameters: PARAMS.iter().map(|(name, ty)| SqlParameter { name: (*name).into(), ty: (*ty).into(), required: false, default: None, validation_rule_type: None, validation_parameters: Value::Null }).collect(),
-        fields: METRICS.iter().enumerate().map(|(i, (name, ty))| ContractField { field_name: (*name).into(), ty: (*ty).into(), field_alias: None, is_required: false, display_order: i as i32 }).collect(),
-    };
+    let sql = definition(rows_sql(dim), &METRICS);
     NewReport {
         name: format!("Marketing funnel by {}", dim.as_str()),
         description: "Ads joined to CRM opportunities by UTM (campaign alone when source or medium is unknown): cost, clicks, leads, opportunities, won, revenue, CPC, CPA, conversion rates and ROAS.".into(),
@@ -144,32 +150,14 @@ pub fn report(dim: Dimension) -> NewReport {
     }
 }
 
-fn binds(q: &FunnelQuery, names: &[String]) -> Vec<Value> {
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map_or(Value::Null, |s| json!(s));
-    let date = |d: &Option<NaiveDate>| d.map_or(Value::Null, |d| json!(d.to_string()));
-    names
-        .iter()
-        .map(|n| match n.as_str() {
-            "from" => date(&q.from),
-            "to" => date(&q.to),
-            "campaign_id" => text(&q.campaign_id),
-            "utm_campaign" => text(&q.utm_campaign),
-            "utm_source" => text(&q.utm_source),
-            "utm_medium" => text(&q.utm_medium),
-            _ => Value::Null,
-        })
+/// The filters as the report's parameters (blank text is no filter).
+fn parameters(q: &FunnelQuery) -> Map<String, Value> {
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| json!(s));
+    let date = |d: &Option<chrono::NaiveDate>| d.map(|d| json!(d.to_string()));
+    [("from", date(&q.from)), ("to", date(&q.to)), ("campaign_id", text(&q.campaign_id)), ("utm_campaign", text(&q.utm_campaign)), ("utm_source", text(&q.utm_source)), ("utm_medium", text(&q.utm_medium))]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
         .collect()
-}
-
-fn bind_all<'q>(mut query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>, values: &[Value], names: &[String]) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    for (v, n) in values.iter().zip(names) {
-        query = if matches!(n.as_str(), "from" | "to") {
-            query.bind(v.as_str().and_then(|s| s.parse::<NaiveDate>().ok()))
-        } else {
-            query.bind(v.as_str().map(str::to_string))
-        };
-    }
-    query
 }
 
 /// Whether both tables exist (none does before the first source) and can be read by the funnel.
@@ -198,14 +186,15 @@ pub async fn metrics(store: &Store, user: &CurrentUser, dim: Dimension, q: &Funn
         // No source yet: nothing to show, which is not an error.
         return Ok(FunnelPage { dimension: dim, rows: vec![], total: 0, limit, offset, fallback_opportunities: 0, unmatched_opportunities: 0 });
     }
-    let page_sql = format!("SELECT *, count(*) OVER () AS total FROM ({}) g ORDER BY key LIMIT {limit} OFFSET {offset}", rows_sql(dim));
-    let (sql, names) = placeholders(&page_sql, 1).map_err(EngineError::from)?;
-    let values = binds(q, &names);
+    // Bound the way the report binds them: one typing of the parameters for both.
+    let params = parameters(q);
+    let (rows, _) = sql::source(&definition(rows_sql(dim), &METRICS), &params)?;
+    let page_sql = format!("SELECT *, count(*) OVER () AS total FROM {} g ORDER BY key LIMIT {limit} OFFSET {offset}", rows.from);
     let mut conn = store.pool.acquire().await?;
-    let rows = bind_all(sqlx::query(crate::eav::physical::trusted(&sql)), &values, &names).fetch_all(&mut *conn).await?;
+    let found = bind_all(sqlx::query(trusted(&page_sql)), &rows.binds).fetch_all(&mut *conn).await?;
     let mut total = 0;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
+    let mut out = Vec::with_capacity(found.len());
+    for r in &found {
         total = r.try_get("total")?;
         out.push(FunnelRow {
             key: r.try_get::<Option<String>, _>("key")?.unwrap_or_default(),
@@ -225,20 +214,13 @@ pub async fn metrics(store: &Store, user: &CurrentUser, dim: Dimension, q: &Funn
         });
     }
     let counts_sql = format!(
-        "{}\nSELECT count(*) FILTER (WHERE fallback AND campaign_id IS NOT NULL), count(*) FILTER (WHERE campaign_id IS NULL) FROM opps WHERE {}",
+        "{}\nSELECT count(*) FILTER (WHERE fallback AND campaign_id IS NOT NULL) AS fallback, count(*) FILTER (WHERE campaign_id IS NULL) AS unmatched FROM opps WHERE {}",
         ctes(dim),
         filters("date", false)
     );
-    let (sql, names) = placeholders(&counts_sql, 1).map_err(EngineError::from)?;
-    let values = binds(q, &names);
-    let row = bind_all(sqlx::query(crate::eav::physical::trusted(&sql)), &values, &names).fetch_one(&mut *conn).await?;
-    Ok(FunnelPage { dimension: dim, rows: out, total, limit, offset, fallback_opportunities: row.try_get(0)?, unmatched_opportunities: row.try_get(1)? })
-}
-
-/// The funnel's parameters as a report's: for the report screen's link.
-pub fn report_parameters(q: &FunnelQuery) -> Map<String, Value> {
-    let names: Vec<String> = PARAMS.iter().map(|(n, _)| (*n).to_string()).collect();
-    names.iter().cloned().zip(binds(q, &names)).filter(|(_, v)| !v.is_null()).collect()
+    let (counts, _) = sql::source(&definition(counts_sql, &[("fallback", "number"), ("unmatched", "number")]), &params)?;
+    let row = bind_all(sqlx::query(trusted(&format!("SELECT * FROM {} c", counts.from))), &counts.binds).fetch_one(&mut *conn).await?;
+    Ok(FunnelPage { dimension: dim, rows: out, total, limit, offset, fallback_opportunities: row.try_get("fallback")?, unmatched_opportunities: row.try_get("unmatched")? })
 }
 
 /// Saves the funnel by `dim` as a report of `user`'s (an SQL report: `report:admin`).

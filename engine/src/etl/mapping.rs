@@ -157,9 +157,7 @@ pub fn map_record(kind: SourceKind, fields: &BTreeMap<String, FieldSource>, reco
             }
             "created_at" | "updated_at" => {
                 let t = instant(&v).map_err(|e| format!("{name}: {e}"))?;
-                if *name == "updated_at" || cursor.is_none() {
-                    cursor = Some(cursor.map_or(t, |c: DateTime<Utc>| c.max(t)));
-                }
+                cursor = cursor.max(Some(t));
                 Value::String(t.to_rfc3339())
             }
             "clicks" | "impressions" | "leads" => Value::from(number(&v, scale(name)).map_err(|e| format!("{name}: {e}"))?.round() as i64),

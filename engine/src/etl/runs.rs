@@ -159,29 +159,36 @@ pub async fn start_run(store: &Store, user: Option<&CurrentUser>, source: Uuid, 
     }
     let mut tx = store.pool.begin().await?;
     let s = sources::row(&mut tx, source).await?;
-    let lookback = chrono::Duration::days(i64::from(s.input().lookback_days));
-    let window_from = since.or_else(|| s.cursor_at.map(|c| c - lookback));
     let id = Uuid::now_v7();
-    let inserted = sqlx::query(
-        "INSERT INTO etl_runs (id, source_id, trigger, requested_by, since, window_from, cursor_before)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source_id) WHERE status IN ('pending', 'running') DO NOTHING",
-    )
-    .bind(id)
-    .bind(source)
-    .bind(trigger)
-    .bind(user.map(|u| u.id))
-    .bind(since)
-    .bind(window_from)
-    .bind(s.cursor_at)
-    .execute(&mut *tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
+    let inserted = insert_run(&mut tx, id, &s, trigger, user.map(|u| u.id), since).await?;
+    if !inserted {
         return Err(EtlError::RunActive.into());
     }
     let run = run_row(&mut tx, id).await?;
     tx.commit().await?;
     metrics::counter!("dgs_etl_runs_started_total", "trigger" => trigger.to_string()).increment(1);
     Ok(run.info())
+}
+
+/// A run of `s` waiting to be claimed, reading from `since` or else from the cursor less the
+/// lookback; false when one of the source's runs already waits or runs.
+async fn insert_run(conn: &mut PgConnection, id: Uuid, s: &SourceRow, trigger: &str, requested_by: Option<Uuid>, since: Option<DateTime<Utc>>) -> Result<bool> {
+    let lookback = chrono::Duration::days(i64::from(s.input().lookback_days));
+    let window_from = since.or_else(|| s.cursor_at.map(|c| c - lookback));
+    let inserted = sqlx::query(
+        "INSERT INTO etl_runs (id, source_id, trigger, requested_by, since, window_from, cursor_before)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source_id) WHERE status IN ('pending', 'running') DO NOTHING",
+    )
+    .bind(id)
+    .bind(s.id)
+    .bind(trigger)
+    .bind(requested_by)
+    .bind(since)
+    .bind(window_from)
+    .bind(s.cursor_at)
+    .execute(conn)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// Claims the oldest run waiting, or one whose worker has been quiet for `lease`; returns it with
@@ -440,18 +447,7 @@ pub async fn schedule_due(pool: &sqlx::PgPool) -> Result<usize> {
         let next = schedule.as_deref().and_then(|s| sources::next_time(s, Utc::now()).ok().flatten());
         sqlx::query("UPDATE etl_sources SET next_run_at = $2 WHERE id = $1").bind(source).bind(next).execute(&mut *tx).await?;
         let s = sources::row(&mut tx, source).await?;
-        let window_from = s.cursor_at.map(|c| c - chrono::Duration::days(i64::from(s.input().lookback_days)));
-        let r = sqlx::query(
-            "INSERT INTO etl_runs (id, source_id, trigger, window_from, cursor_before) VALUES ($1, $2, 'schedule', $3, $4)
-             ON CONFLICT (source_id) WHERE status IN ('pending', 'running') DO NOTHING",
-        )
-        .bind(Uuid::now_v7())
-        .bind(source)
-        .bind(window_from)
-        .bind(s.cursor_at)
-        .execute(&mut *tx)
-        .await?;
-        started += r.rows_affected() as usize;
+        started += usize::from(insert_run(&mut tx, Uuid::now_v7(), &s, "schedule", None, None).await?);
     }
     tx.commit().await?;
     Ok(started)

@@ -77,8 +77,18 @@ struct Item {
 }
 
 pub(super) enum ToStore {
-    Valid { batch: Arc<Batch>, record: EventRecord, accepted_at: Instant },
+    Valid { batch: Arc<Batch>, position: u64, raw: Bytes, record: EventRecord, accepted_at: Instant },
     Rejected { batch: Arc<Batch>, position: u64, reason: String, raw: Bytes },
+}
+
+impl ToStore {
+    /// The same record, refused for `reason` (a refused one keeps its first reason).
+    pub(super) fn refused(self, reason: &str) -> ToStore {
+        match self {
+            ToStore::Valid { batch, position, raw, .. } => ToStore::Rejected { batch, position, reason: reason.to_string(), raw },
+            other => other,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -245,36 +255,22 @@ impl Pipeline {
             self.give_up.cancel();
         }
         let reason = "the server shut down before this record was stored";
-        let mut left: Vec<(Arc<Batch>, u64, Bytes)> = Vec::new();
+        let mut left: Vec<ToStore> = Vec::new();
         while let Ok(item) = self.input_rx.try_recv() {
-            left.push((item.batch, item.position, item.raw));
+            left.push(ToStore::Rejected { batch: item.batch, position: item.position, reason: reason.to_string(), raw: item.raw });
         }
         while let Ok(item) = self.store_rx.try_recv() {
-            left.push(match item {
-                ToStore::Valid { batch, record, .. } => (batch, record.id.max(0) as u64, Bytes::from(record.metadata)),
-                ToStore::Rejected { batch, position, raw, .. } => (batch, position, raw),
-            });
+            left.push(item.refused(reason));
         }
         let lost = left.len() as u64;
         // Kept with their reason like any refusal, if the database still answers in time.
         if !left.is_empty() {
-            let batches: Vec<Uuid> = left.iter().map(|l| l.0.id).collect();
-            let positions: Vec<i64> = left.iter().map(|l| l.1 as i64).collect();
-            let raws: Vec<String> = left.iter().map(|l| String::from_utf8_lossy(&l.2[..l.2.len().min(10_000)]).replace('\0', "")).collect();
-            let write = sqlx::query("INSERT INTO event_rejections (batch_id, position, reason, record) SELECT b, p, $3, r FROM UNNEST($1::uuid[], $2::bigint[], $4::text[]) AS x(b, p, r)")
-                .bind(&batches)
-                .bind(&positions)
-                .bind(reason)
-                .bind(&raws)
-                .execute(&self.pool);
+            let write = super::store::write(&self.pool, &left);
             if !matches!(tokio::time::timeout_at(until.max(tokio::time::Instant::now() + Duration::from_millis(200)), write).await, Ok(Ok(_))) {
                 tracing::warn!(records = lost, "records refused at shutdown could not be written down; they are counted");
             }
         }
-        for (batch, position, _) in left {
-            self.counters.rejected.fetch_add(1, Relaxed);
-            batch.reject(position, reason.to_string());
-        }
+        settle(&self.counters, left, &std::collections::HashSet::new());
         for h in handles {
             let _ = tokio::time::timeout_at(until.max(tokio::time::Instant::now() + Duration::from_millis(100)), h).await;
         }
@@ -295,7 +291,7 @@ async fn validator(input: flume::Receiver<Item>, out: flume::Sender<ToStore>, co
         };
         busy(&counters.validators_busy, &counters.max_validators);
         let next = match validate(&item.raw) {
-            Ok(record) => ToStore::Valid { batch: item.batch, record, accepted_at: item.accepted_at },
+            Ok(record) => ToStore::Valid { batch: item.batch, position: item.position, raw: item.raw, record, accepted_at: item.accepted_at },
             Err(reason) => ToStore::Rejected { batch: item.batch, position: item.position, reason, raw: item.raw },
         };
         counters.validators_busy.fetch_sub(1, Relaxed);
@@ -312,7 +308,7 @@ pub(super) fn settle(counters: &Counters, items: Vec<ToStore>, stored_ids: &std:
     let mut per_batch: HashMap<Uuid, (Arc<Batch>, Vec<EventRecord>)> = HashMap::new();
     for it in items {
         match it {
-            ToStore::Valid { batch, record, accepted_at } => {
+            ToStore::Valid { batch, record, accepted_at, .. } => {
                 counters.latency_us.fetch_add(now.duration_since(accepted_at).as_micros() as u64, Relaxed);
                 counters.latency_n.fetch_add(1, Relaxed);
                 if stored_ids.contains(&record.id) && seen.insert(record.id) {

@@ -56,14 +56,7 @@ pub(super) async fn storer(pool: sqlx::PgPool, rx: flume::Receiver<StoreItem>, c
         match stored {
             Some(ids) => settle(&counters, items, &ids),
             None => {
-                let reason = "the server shut down before this record was stored";
-                let rejected = items
-                    .into_iter()
-                    .map(|it| match it {
-                        StoreItem::Valid { batch, record, .. } => StoreItem::Rejected { batch, position: record.id.max(0) as u64, reason: reason.into(), raw: Default::default() },
-                        other => other,
-                    })
-                    .collect();
+                let rejected = items.into_iter().map(|it| it.refused("the server shut down before this record was stored")).collect();
                 settle(&counters, rejected, &HashSet::new());
             }
         }
@@ -81,10 +74,7 @@ async fn one_by_one(pool: &sqlx::PgPool, items: Vec<StoreItem>) -> (Vec<StoreIte
                 ids.extend(stored);
                 done.push(it);
             }
-            Err(sqlx::Error::Database(e)) => refused.push(match it {
-                StoreItem::Valid { batch, record, .. } => StoreItem::Rejected { batch, position: record.id.max(0) as u64, reason: format!("the database refused it: {}", e.message()), raw: record.metadata.into() },
-                other => other,
-            }),
+            Err(sqlx::Error::Database(e)) => refused.push(it.refused(&format!("the database refused it: {}", e.message()))),
             Err(_) => again.push(it),
         }
     }
@@ -92,7 +82,7 @@ async fn one_by_one(pool: &sqlx::PgPool, items: Vec<StoreItem>) -> (Vec<StoreIte
 }
 
 /// Writes one chunk; the ids newly stored.
-async fn write(pool: &sqlx::PgPool, items: &[StoreItem]) -> Result<HashSet<i64>, sqlx::Error> {
+pub(super) async fn write(pool: &sqlx::PgPool, items: &[StoreItem]) -> Result<HashSet<i64>, sqlx::Error> {
     let (mut ids, mut ats, mut users, mut events, mut values, mut metas) = (vec![], vec![], vec![], vec![], vec![], vec![]);
     let (mut batches, mut positions, mut reasons, mut raws) = (vec![], vec![], vec![], vec![]);
     for it in items {

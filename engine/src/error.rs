@@ -84,6 +84,8 @@ pub enum Field {
     Margin,
     MinPerCategory,
     SampleSize,
+    FewShot,
+    FewShotTokens,
 }
 
 impl Field {
@@ -100,6 +102,8 @@ impl Field {
             Field::Margin => "margin",
             Field::MinPerCategory => "min_per_category",
             Field::SampleSize => "size",
+            Field::FewShot => "few_shot",
+            Field::FewShotTokens => "few_shot_tokens",
         }
     }
 }
@@ -189,6 +193,7 @@ pub enum Resource {
     EtlSource,
     EtlRun,
     EventUser,
+    Example,
 }
 
 impl Resource {
@@ -224,6 +229,7 @@ impl Resource {
             Resource::EtlSource => "marketing source",
             Resource::EtlRun => "marketing run",
             Resource::EventUser => "user with events",
+            Resource::Example => "example",
         }
     }
 
@@ -259,6 +265,7 @@ impl Resource {
             Resource::EtlSource => ErrorCode::EtlSourceNotFound,
             Resource::EtlRun => ErrorCode::EtlRunNotFound,
             Resource::EventUser => ErrorCode::EventUserNotFound,
+            Resource::Example => ErrorCode::ExampleNotFound,
         }
     }
 }
@@ -419,6 +426,7 @@ codes! {
     EtlSourceNotFound => "etl_source_not_found", 404;
     EtlRunNotFound => "etl_run_not_found", 404;
     EventUserNotFound => "event_user_not_found", 404;
+    ExampleNotFound => "example_not_found", 404;
     EtlSourceInvalid => "etl_source_invalid", 422;
     EtlSourceVersionConflict => "etl_source_version_conflict", 409;
     EtlRunActive => "etl_run_active", 409;

@@ -70,6 +70,7 @@ fn example(code: ErrorCode) -> Option<EngineError> {
         C::EtlSourceNotFound => EngineError::NotFound(Resource::EtlSource),
         C::EtlRunNotFound => EngineError::NotFound(Resource::EtlRun),
         C::EventUserNotFound => EngineError::NotFound(Resource::EventUser),
+        C::ExampleNotFound => EngineError::NotFound(Resource::Example),
         C::EtlSourceInvalid => T::SourceInvalid { path: "fields.date".into(), message: "this field is required".into() }.into(),
         C::EtlSourceVersionConflict => T::SourceVersionConflict { current: 3 }.into(),
         C::EtlRunActive => T::RunActive.into(),

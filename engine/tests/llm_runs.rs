@@ -85,7 +85,8 @@ async fn every_fault_ends_with_one_result_per_line_and_the_right_counters(pool: 
     let p = run_progress(&pool, &user, id).await?;
     assert_one_result_per_line(&pool, id, 100).await?;
     assert_eq!((p.done, p.total, p.failed), (100, 100, 0));
-    assert_eq!(p.missing, 2 + 1, "two dropped, one unknown category");
+    assert_eq!((p.reasked, p.reask_answered), (2 + 1, 3), "two dropped and one unknown category, asked again and answered");
+    assert_eq!(p.missing, 0, "no line is left without an answer");
     assert_eq!(p.repaired, 1, "the wrong row_index matched by its text");
     assert_eq!(p.discarded, 10 + 3 + 1, "duplicates, invented indexes, the unknown category");
     assert_eq!(p.retries, 2 + 2 + 1 + 1, "429+500, two malformed, one timeout, one 503");
@@ -102,8 +103,11 @@ async fn every_fault_ends_with_one_result_per_line_and_the_right_counters(pool: 
     .fetch_all(&pool)
     .await?;
     let undetermined: Vec<i32> = rows.iter().filter(|r| r.2 == "Indeterminado").map(|r| r.0).collect();
-    assert_eq!(undetermined, vec![38, 39, 80], "the dropped tail of chunk 3 and the unknown category");
-    for (idx, text, category) in rows.iter().filter(|r| r.2 != "Indeterminado") {
+    assert_eq!(undetermined, Vec::<i32>::new(), "the dropped tail of chunk 3 and the unknown category were asked again");
+    let reasks: Vec<Vec<i64>> = server.calls().iter().filter(|c| c.row_indexes.len() < 10).map(|c| c.row_indexes.clone()).collect();
+    assert_eq!(reasks.len(), 2, "one small follow-up call per chunk with dropped lines: {reasks:?}");
+    assert!(reasks.contains(&vec![38, 39]) && reasks.contains(&vec![80]), "{reasks:?}");
+    for (idx, text, category) in rows.iter() {
         assert!(text.starts_with(category.as_str()), "line {idx} {text:?} got {category}");
     }
 
@@ -122,14 +126,15 @@ async fn a_chunk_that_exhausts_its_retries_fails_alone_and_is_retried_alone(pool
     let user = analyst(&pool).await?;
     let version = test_prompt(&pool, &user).await?;
     let dataset = dataset_of(&pool, &user, &lines(40)).await?;
-    server.script(10, vec![Fault::ServerError(500); 4]); // 1 try + 3 retries
+    // 1 try + 3 retries, twice: in the run and in its automatic retry pass.
+    server.script(10, vec![Fault::ServerError(500); 8]);
     let ctx = context(&pool, Some(server.base_url())).await?;
     let id = create_run(&ctx, &user, &openai(&dataset, version, 10, 2)).await?;
     assert_eq!(run_to_end(&ctx, id).await?, RunOutcome::Finished(RunStatus::Failed));
     let p = run_progress(&pool, &user, id).await?;
-    assert_eq!((p.done, p.failed, p.retries), (30, 10, 3));
+    assert_eq!((p.done, p.failed, p.retries, p.retry_pass_rescued), (30, 10, 6, 0));
     assert_eq!(p.failures.len(), 1);
-    assert_eq!((p.failures[0].chunk_no, p.failures[0].lines, p.failures[0].attempts), (1, 10, 4));
+    assert_eq!((p.failures[0].chunk_no, p.failures[0].lines, p.failures[0].attempts), (1, 10, 8));
     assert!(p.failures[0].error.contains("500"), "{}", p.failures[0].error);
     assert!(p.error.as_deref().unwrap_or_default().contains("retry the failed chunks"), "{:?}", p.error);
 
@@ -144,6 +149,51 @@ async fn a_chunk_that_exhausts_its_retries_fails_alone_and_is_retried_alone(pool
     assert_eq!((p.done, p.failed, p.status), (40, 0, RunStatus::Succeeded));
     assert_eq!(p.failures.len(), 0);
     assert_one_result_per_line(&pool, id, 40).await
+}
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn the_retry_pass_at_the_end_rescues_a_chunk_whose_outage_ended(pool: PgPool) -> anyhow::Result<()> {
+    let server = LlmTestServer::start().await?;
+    let user = analyst(&pool).await?;
+    let version = test_prompt(&pool, &user).await?;
+    let dataset = dataset_of(&pool, &user, &lines(40)).await?;
+    server.script(20, vec![Fault::ServerError(503); 4]); // every try of the run, none of the pass
+    let ctx = context(&pool, Some(server.base_url())).await?;
+    let id = create_run(&ctx, &user, &openai(&dataset, version, 10, 2)).await?;
+    assert_eq!(run_to_end(&ctx, id).await?, RunOutcome::Finished(RunStatus::Succeeded));
+    let p = run_progress(&pool, &user, id).await?;
+    assert_eq!((p.done, p.failed, p.retry_pass_rescued, p.retries), (40, 0, 10, 3));
+    assert!(p.error.is_none());
+    let chunk2 = server.calls().iter().filter(|c| c.row_indexes.first() == Some(&20)).count();
+    assert_eq!(chunk2, 5, "four in the run, one in the pass");
+    assert_one_result_per_line(&pool, id, 40).await
+}
+
+#[sqlx::test(migrator = "engine::store::MIGRATOR")]
+async fn a_poisoned_line_fails_alone_after_its_chunk_is_halved(pool: PgPool) -> anyhow::Result<()> {
+    let server = LlmTestServer::start().await?;
+    let user = analyst(&pool).await?;
+    let version = test_prompt(&pool, &user).await?;
+    let mut all = lines(30);
+    all[13] = "Viajes POISON breaks every answer".into();
+    let dataset = dataset_of(&pool, &user, &all).await?;
+    server.poison("POISON");
+    let ctx = context(&pool, Some(server.base_url())).await?;
+    let id = create_run(&ctx, &user, &openai(&dataset, version, 10, 2)).await?;
+    assert_eq!(run_to_end(&ctx, id).await?, RunOutcome::Finished(RunStatus::Succeeded));
+    let p = run_progress(&pool, &user, id).await?;
+    assert_one_result_per_line(&pool, id, 30).await?;
+    assert_eq!((p.done, p.failed, p.isolated), (30, 0, 1), "one line failed, alone");
+    assert_eq!(p.split_answered, 9, "the other nine lines of its chunk were answered by the halves");
+    assert_eq!(p.retries, 3, "the chunk's own retries, then halving without more");
+    // 10 lines: 5 | 5 → the poisoned 5 → 2 | 3 → the poisoned 3 (indexes 12-14) → 1 | 2 → 1 | 1.
+    assert_eq!(p.split_calls, 8, "two calls per halving, four halvings");
+    let (category, score, source): (String, f64, String) =
+        sqlx::query_as("SELECT category, score, source FROM run_results WHERE run_id = $1 AND line_idx = 13").bind(id).fetch_one(&pool).await?;
+    assert_eq!((category.as_str(), score, source.as_str()), ("Indeterminado", -1.0, "isolated"));
+    let answered: i64 = sqlx::query_scalar("SELECT count(*) FROM run_results WHERE run_id = $1 AND source = 'model'").bind(id).fetch_one(&pool).await?;
+    assert_eq!(answered, 29);
+    Ok(())
 }
 
 #[sqlx::test(migrator = "engine::store::MIGRATOR")]

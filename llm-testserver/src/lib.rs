@@ -49,6 +49,8 @@ pub enum Fault {
 #[derive(Debug, Clone)]
 pub struct Call {
     pub row_indexes: Vec<i64>,
+    /// The second system message (the few-shot examples), if the call had one.
+    pub examples: Option<String>,
     pub fault: Option<Fault>,
     pub structured: bool,
     pub at: Instant,
@@ -59,6 +61,8 @@ struct Script {
     latency: Duration,
     per_chunk: HashMap<i64, VecDeque<Fault>>,
     always: Option<Fault>,
+    /// Any call with a line containing this text answers prose instead of JSON, every time.
+    poison: Option<String>,
     refuse_json_schema: bool,
     calls: Vec<Call>,
 }
@@ -116,6 +120,12 @@ impl LlmTestServer {
         self.with(|s| s.always = fault);
     }
 
+    /// Every call carrying a line that contains `text` answers malformed content, however often it
+    /// is asked: one poisoned line among many.
+    pub fn poison(&self, text: &str) {
+        self.with(|s| s.poison = Some(text.to_string()));
+    }
+
     /// Answer 400 to requests that ask for a JSON schema, as servers without structured output do.
     pub fn refuse_json_schema(&self, refuse: bool) {
         self.with(|s| s.refuse_json_schema = refuse);
@@ -156,8 +166,10 @@ async fn chat(State(shared): State<Shared>, body: Json<Value>) -> Response {
     let (latency, fault, refuse) = {
         let mut s = shared.0.lock().unwrap_or_else(|p| p.into_inner());
         let scripted = s.per_chunk.get_mut(&first).and_then(VecDeque::pop_front);
-        let fault = scripted.or_else(|| s.always.clone());
-        s.calls.push(Call { row_indexes: lines.iter().map(|l| l.0).collect(), fault: fault.clone(), structured, at: Instant::now() });
+        let poisoned = s.poison.as_ref().is_some_and(|p| lines.iter().any(|l| l.1.contains(p.as_str())));
+        let fault = if poisoned { Some(Fault::MalformedContent) } else { scripted.or_else(|| s.always.clone()) };
+        let examples = body["messages"].as_array().and_then(|m| m.iter().filter(|m| m["role"] == "system").nth(1)).and_then(|m| m["content"].as_str()).map(String::from);
+        s.calls.push(Call { row_indexes: lines.iter().map(|l| l.0).collect(), examples, fault: fault.clone(), structured, at: Instant::now() });
         (s.latency, fault, s.refuse_json_schema && structured)
     };
     tokio::time::sleep(latency).await;

@@ -232,6 +232,12 @@ struct LlmSettings {
     llm_use_cache: bool,
     #[arg(long, env = "LLM_RETRY_BASE_MS")]
     llm_retry_base_ms: Option<u64>,
+    /// Examples nearest to a chunk's lines sent with it to the LLM (0 = none).
+    #[arg(long, env = "LLM_FEW_SHOT")]
+    llm_few_shot: Option<u32>,
+    /// The most estimated tokens a chunk's examples may add.
+    #[arg(long, env = "LLM_FEW_SHOT_TOKENS")]
+    llm_few_shot_tokens: Option<u32>,
 }
 
 impl Config {
@@ -361,6 +367,8 @@ fn llm_settings(l: LlmSettings) -> anyhow::Result<(engine::classify::RunSettings
         tokens_per_minute: l.llm_tokens_per_minute,
         use_cache: l.llm_use_cache,
         retry_base_ms: l.llm_retry_base_ms.unwrap_or(d.retry_base_ms),
+        few_shot: l.llm_few_shot.unwrap_or(d.few_shot),
+        few_shot_tokens: l.llm_few_shot_tokens.unwrap_or(d.few_shot_tokens),
     };
     settings.validate().map_err(|e| anyhow::anyhow!("LLM settings: {e}"))?;
     Ok((settings, openai))

@@ -1,5 +1,7 @@
-//! Server functions of prompts: list, versions, save, duplicate, make default, diff two versions.
+//! Server functions of prompts: list, versions, save, duplicate, make default, diff two versions,
+//! and their examples (the set, an import from an uploaded labelled table, one added or removed).
 
+use engine::classify::examples::{ExampleRow, ExamplesImport, ExamplesImported, ExamplesPage, ExamplesPreview, LabelledSource};
 use engine::classify::{PromptDiff, PromptDraft, PromptSummary, PromptVersionDetail};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -48,4 +50,37 @@ pub async fn make_default_prompt(id: Uuid) -> Result<(), AppError> {
 pub async fn diff_prompt_versions(from: Uuid, to: Uuid) -> Result<PromptDiff, AppError> {
     let user = ssr::user().await?;
     engine::classify::prompts::prompt_diff(&ssr::services()?.pool, &user, from, to).await.map_err(ssr::fail)
+}
+
+#[server(prefix = "/api/read")]
+pub async fn get_examples(prompt_id: Uuid, search: Option<String>, category: Option<String>, offset: i64) -> Result<ExamplesPage, AppError> {
+    let user = ssr::user().await?;
+    engine::classify::examples::examples_page(&ssr::services()?.pool, &user, prompt_id, search.as_deref(), category.as_deref(), offset, 50)
+        .await
+        .map_err(ssr::fail)
+}
+
+// JSON bodies: the nested choices (tagged enums, lists) do not survive form encoding.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn preview_examples(prompt_id: Uuid, source: LabelledSource) -> Result<ExamplesPreview, AppError> {
+    let user = ssr::user().await?;
+    engine::classify::examples::preview_import(&ssr::services()?.pool, &user, prompt_id, &source).await.map_err(ssr::fail)
+}
+
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn import_prompt_examples(prompt_id: Uuid, request: ExamplesImport) -> Result<ExamplesImported, AppError> {
+    let user = ssr::user().await?;
+    engine::classify::examples::import_examples(&ssr::services()?.pool, &user, prompt_id, &request).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn add_prompt_example(prompt_id: Uuid, text: String, category: String) -> Result<ExampleRow, AppError> {
+    let user = ssr::user().await?;
+    engine::classify::examples::add_example(&ssr::services()?.pool, &user, prompt_id, &text, &category).await.map_err(ssr::fail)
+}
+
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn remove_prompt_examples(prompt_id: Uuid, ids: Vec<i64>) -> Result<i32, AppError> {
+    let user = ssr::user().await?;
+    engine::classify::examples::remove_examples(&ssr::services()?.pool, &user, prompt_id, &ids).await.map_err(ssr::fail)
 }

@@ -73,3 +73,10 @@ pub async fn list_runs(dataset_id: Option<Uuid>) -> Result<Vec<RunListItem>, App
     let user = ssr::user().await?;
     engine::classify::runs::list_runs(&ssr::services()?.pool, &user, dataset_id).await.map_err(ssr::fail)
 }
+
+/// The examples the call that classified one line of a run carried.
+#[server(prefix = "/api/read")]
+pub async fn get_result_examples(run_id: Uuid, line_idx: i32) -> Result<engine::classify::examples::ResultExamples, AppError> {
+    let user = ssr::user().await?;
+    engine::classify::examples::result_examples(&ssr::services()?.pool, &user, run_id, line_idx).await.map_err(ssr::fail)
+}

@@ -115,6 +115,7 @@ fn text(code: C) -> (&'static str, &'static str, Detail) {
         C::EtlSourceNotFound => ("Esa fuente de marketing no existe.", "That marketing source does not exist.", None),
         C::EtlRunNotFound => ("Esa ejecución de marketing no existe.", "That marketing run does not exist.", None),
         C::EventUserNotFound => ("No hay eventos de ese usuario.", "There are no events for that user.", None),
+        C::ExampleNotFound => ("Ese ejemplo ya no existe o no es de este prompt.", "That example no longer exists or is not this prompt's.", None),
         C::EtlSourceInvalid => ("La fuente no se puede guardar así:", "The source cannot be saved like this:", Message),
         C::EtlSourceVersionConflict => (
             "Otra persona cambió esta fuente mientras la editabas; vuelve a cargarla.",
@@ -264,6 +265,8 @@ fn field_label(field: &str, l: Locale) -> &str {
         "margin" => ("margen de error", "margin of error"),
         "min_per_category" => ("mínimo por categoría", "minimum per category"),
         "size" => ("tamaño de la muestra", "sample size"),
+        "few_shot" => ("ejemplos por llamada", "examples per call"),
+        "few_shot_tokens" => ("tokens de ejemplos por llamada", "example tokens per call"),
         other => (other, other),
     };
     match l {

@@ -3,6 +3,7 @@
 pub mod browser;
 mod corrections;
 mod error_note;
+mod examples;
 mod exports;
 mod lists;
 mod plan;
@@ -11,6 +12,7 @@ mod screens;
 
 pub use corrections::{CorrectionGroups, SampleCorrections};
 pub use error_note::{ErrorNote, error_text};
+pub use examples::{ExampleList, ShownExamples};
 pub use exports::ExportLinks;
 pub use lists::{RunsTable, SamplesTable};
 pub use plan::PlanView;

@@ -12,6 +12,8 @@ use crate::i18n::{Key, tr};
 #[component]
 pub fn PlanView(plan: RunPlan) -> impl IntoView {
     let first = plan.first_call.clone();
+    let examples = plan.first_examples.clone();
+    let learns = plan.settings.provider == engine::classify::ProviderKind::Offline && plan.examples_count > 0;
     view! {
         <div class="stats" data-testid="plan">
             <Stat label=Key::PlanCalls value=fmt_int(plan.calls) testid="plan-calls"/>
@@ -20,7 +22,15 @@ pub fn PlanView(plan: RunPlan) -> impl IntoView {
             <Stat label=Key::PlanTokens value=format!("{} / {}", fmt_int(plan.est_tokens_in), fmt_int(plan.est_tokens_out)) testid="plan-tokens"/>
             <Stat label=Key::PlanCost value=fmt_money(plan.est_cost) testid="plan-cost"/>
             <Stat label=Key::PlanRounds value=fmt_int(plan.rounds) testid="plan-rounds"/>
+            <Stat label=Key::PlanExamples value=format!("{} · v{}", fmt_int(plan.examples_count), plan.examples_version) testid="plan-examples"/>
         </div>
+        {learns.then(|| view! { <p class="hint" data-testid="plan-learns">{tr(Key::PlanOfflineLearns)}</p> })}
+        {(!examples.is_empty()).then(|| view! {
+            <div class="stack-sm" data-testid="plan-first-examples">
+                <h3>{tr(Key::PlanFirstExamples)}" ("{examples.len()}" · ~"{fmt_int(plan.example_tokens_per_call)}" tokens)"</h3>
+                <super::ExampleList examples/>
+            </div>
+        })}
         {(!first.is_empty()).then(|| view! {
             <details class="first-call">
                 <summary>{tr(Key::FirstCall)}</summary>

@@ -40,6 +40,8 @@ struct Fields {
     price_out: RwSignal<String>,
     rpm: RwSignal<String>,
     use_cache: RwSignal<bool>,
+    few_shot: RwSignal<String>,
+    few_shot_tokens: RwSignal<String>,
 }
 
 impl Fields {
@@ -59,6 +61,8 @@ impl Fields {
             price_out: text(s.price_out_per_1k.to_string()),
             rpm: text(s.requests_per_minute.to_string()),
             use_cache: RwSignal::new(s.use_cache),
+            few_shot: text(s.few_shot.to_string()),
+            few_shot_tokens: text(s.few_shot_tokens.to_string()),
         }
     }
 
@@ -83,6 +87,8 @@ impl Fields {
                 requests_per_minute: num(self.rpm),
                 tokens_per_minute: None,
                 use_cache: Some(self.use_cache.get()),
+                few_shot: num(self.few_shot),
+                few_shot_tokens: num(self.few_shot_tokens),
             },
         }
     }
@@ -158,6 +164,8 @@ fn ClassifyForm(dataset: DatasetSummary, prompts: Vec<PromptSummary>, defaults: 
                     </fieldset>
                     <Show when=move || fields.provider.get() == ProviderKind::Openai>
                         <NumberField label=Key::Model value=fields.model text=true/>
+                        <NumberField label=Key::FewShotPerCall value=fields.few_shot/>
+                        <NumberField label=Key::FewShotTokens value=fields.few_shot_tokens/>
                     </Show>
                     <NumberField label=Key::ChunkSize value=fields.chunk/>
                     <NumberField label=Key::Concurrency value=fields.concurrency/>

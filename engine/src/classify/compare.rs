@@ -148,7 +148,8 @@ pub fn compare(train: &[(String, String)], test: &[(String, String)], split: Str
     let by_both: Vec<(String, f64)> = by_knn
         .iter()
         .zip(&by_linear)
-        .map(|(k, l)| if k.score >= 0.9 { (k.category.clone(), k.score) } else { l.clone() })
+        .map(|(k, l)| super::learned::combine(k.clone(), Some(l.clone()), train.len()))
+        .map(|c| (c.category, c.score))
         .collect();
     let score = |name: &'static str, p: Vec<String>| {
         let (accuracy, macro_f1) = scores(&truth, &p);

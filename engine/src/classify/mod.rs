@@ -8,6 +8,9 @@
 pub mod compare;
 #[cfg(feature = "server")]
 pub mod evaluate;
+pub mod examples;
+#[cfg(feature = "server")]
+pub mod learned;
 #[cfg(feature = "server")]
 pub mod linear;
 mod neighbours;

@@ -12,6 +12,7 @@ use crate::clean::{CleanOptions, clean_text};
 
 pub const UNDETERMINED: &str = "Indeterminado";
 pub const NO_RESULT_REASON: &str = "no classification returned";
+pub const ISOLATED_REASON: &str = "every answer to this line was malformed; it was isolated so the rest of its chunk could be classified";
 
 /// One line as the model sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,6 +99,8 @@ pub enum Source {
     Model,
     Repaired,
     Missing,
+    /// The line made every answer malformed: halving isolated it, and it failed alone.
+    Isolated,
 }
 
 impl Source {
@@ -106,6 +109,7 @@ impl Source {
             Source::Model => "model",
             Source::Repaired => "repaired",
             Source::Missing => "missing",
+            Source::Isolated => "isolated",
         }
     }
 }

@@ -14,6 +14,8 @@ pub enum Reason {
     Keywords { category: String, keywords: Vec<String> },
     Resembles { category: String, similarity: f64 },
     Fallback { category: String },
+    /// The model learnt from `examples` labelled lines gives `category` this calibrated probability.
+    Learned { category: String, probability: f64, examples: usize },
     NoCategories,
 }
 
@@ -54,6 +56,18 @@ impl Reason {
             Reason::Fallback { category } => match lang {
                 Lang::Es => format!("no se parece a ninguna categoría; asignada a {} con confianza baja", q(category)),
                 Lang::En => format!("like no category; given {} with low confidence", q(category)),
+            },
+            Reason::Learned { category, probability, examples } => match lang {
+                Lang::Es => format!(
+                    "el modelo aprendido de {examples} ejemplos etiquetados da {} con probabilidad {} %",
+                    q(category),
+                    lang.decimal(probability * 100.0, 0)
+                ),
+                Lang::En => format!(
+                    "the model learnt from {examples} labelled examples gives {} with probability {}%",
+                    q(category),
+                    lang.decimal(probability * 100.0, 0)
+                ),
             },
             Reason::NoCategories => lang.pick("el prompt no define categorías", "the prompt defines no categories").to_string(),
         }

@@ -69,6 +69,12 @@ pub struct RunOverrides {
     /// Reuse results for lines this prompt version and model classified before (default true).
     #[serde(default)]
     pub use_cache: Option<bool>,
+    /// Examples nearest to a chunk's lines sent with it (0 = none).
+    #[serde(default)]
+    pub few_shot: Option<u32>,
+    /// The most estimated tokens a chunk's examples may add.
+    #[serde(default)]
+    pub few_shot_tokens: Option<u32>,
 }
 
 /// The settings a run executes with, stored on the run.
@@ -90,10 +96,24 @@ pub struct RunSettings {
     /// First backoff step; doubles with every retry (jittered, capped at 30 s).
     #[serde(default = "default_retry_base_ms")]
     pub retry_base_ms: u64,
+    /// Examples nearest to a chunk's lines sent with it (0 = none).
+    #[serde(default = "default_few_shot")]
+    pub few_shot: u32,
+    /// The most estimated tokens a chunk's examples may add.
+    #[serde(default = "default_few_shot_tokens")]
+    pub few_shot_tokens: u32,
 }
 
 fn default_retry_base_ms() -> u64 {
     500
+}
+
+fn default_few_shot() -> u32 {
+    8
+}
+
+fn default_few_shot_tokens() -> u32 {
+    600
 }
 
 impl Default for RunSettings {
@@ -112,6 +132,8 @@ impl Default for RunSettings {
             tokens_per_minute: 0,
             use_cache: true,
             retry_base_ms: default_retry_base_ms(),
+            few_shot: default_few_shot(),
+            few_shot_tokens: default_few_shot_tokens(),
         }
     }
 }
@@ -143,6 +165,8 @@ impl RunSettings {
         set!(requests_per_minute);
         set!(tokens_per_minute);
         set!(use_cache);
+        set!(few_shot);
+        set!(few_shot_tokens);
         s.validate()?;
         Ok(s)
     }
@@ -160,6 +184,8 @@ impl RunSettings {
         range(Field::TimeoutSecs, self.timeout_secs > 0.0 && self.timeout_secs <= 600.0, 0.0, 600.0)?;
         let price_ok = |p: f64| p.is_finite() && (0.0..=1000.0).contains(&p);
         range(Field::Price, price_ok(self.price_in_per_1k) && price_ok(self.price_out_per_1k), 0.0, 1000.0)?;
+        range(Field::FewShot, self.few_shot <= 50, 0.0, 50.0)?;
+        range(Field::FewShotTokens, self.few_shot_tokens <= 20_000, 0.0, 20_000.0)?;
         Ok(())
     }
 
@@ -233,6 +259,27 @@ pub struct RunProgress {
     /// Seconds left at the current pace.
     pub eta_secs: Option<f64>,
     pub failures: Vec<ChunkFailure>,
+    /// Lines the model dropped that were asked again in a follow-up call, and how many it answered.
+    #[serde(default)]
+    pub reasked: i64,
+    #[serde(default)]
+    pub reask_answered: i64,
+    /// Calls made halving chunks that kept failing on malformed answers, the lines those halves
+    /// answered, and the lines that failed alone (`Indeterminado`).
+    #[serde(default)]
+    pub split_calls: i64,
+    #[serde(default)]
+    pub split_answered: i64,
+    #[serde(default)]
+    pub isolated: i64,
+    /// Lines of failed chunks answered by the automatic retry pass at the end of the run.
+    #[serde(default)]
+    pub retry_pass_rescued: i64,
+    /// The prompt's example set the run used, and its size.
+    #[serde(default)]
+    pub examples_version: Option<i32>,
+    #[serde(default)]
+    pub examples_count: i32,
     pub error: Option<String>,
     pub prompt_name: String,
     pub prompt_version: i32,
@@ -263,6 +310,17 @@ pub struct RunPlan {
     pub est_cost: f64,
     /// ceil(calls / concurrency) rounds of calls.
     pub rounds: i64,
+    /// The prompt's example set a run started now would use, and its size.
+    #[serde(default)]
+    pub examples_version: i32,
+    #[serde(default)]
+    pub examples_count: i64,
+    /// The examples the first call carries (LLM runs with few-shot on), also in `first_call`.
+    #[serde(default)]
+    pub first_examples: Vec<super::examples::ExampleShown>,
+    /// Estimated tokens the examples add to a call (the first call's), included in `est_tokens_in`.
+    #[serde(default)]
+    pub example_tokens_per_call: i64,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -48,6 +48,12 @@ pub struct ResultRow {
     pub category: String,
     pub score: f64,
     pub reason: String,
+    /// The unique line the row is an occurrence of.
+    #[serde(default)]
+    pub line_idx: i32,
+    /// How many few-shot examples the call that classified it carried.
+    #[serde(default)]
+    pub examples_shown: i32,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -7,7 +7,7 @@ mod datasets;
 #[cfg(feature = "server")]
 mod dedup;
 #[cfg(feature = "server")]
-mod readback;
+pub(crate) mod readback;
 #[cfg(feature = "server")]
 pub mod shares;
 mod normalise;

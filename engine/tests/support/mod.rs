@@ -91,3 +91,19 @@ pub async fn report_reader(pool: &PgPool) -> anyhow::Result<PgPool> {
     let opts = (*pool.connect_options()).clone().username("dgs_report_reader");
     Ok(sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(opts).await?)
 }
+
+/// An upload of one CSV with these columns and rows (cells quoted as needed).
+pub async fn upload_csv(pool: &PgPool, user: &CurrentUser, name: &str, columns: &[&str], rows: &[Vec<String>]) -> anyhow::Result<engine::ingest::UploadSummary> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join(name);
+    let mut w = csv::Writer::from_path(&path)?;
+    w.write_record(columns)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.flush()?;
+    drop(w);
+    let size = std::fs::metadata(&path)?.len() as i64;
+    let upload = NewUpload { id: Uuid::new_v4(), name, path: &path, size_bytes: size };
+    Ok(ingest_upload(pool, user, upload, &Default::default(), &Default::default()).await?)
+}

@@ -8,6 +8,7 @@ mod datasets;
 mod etl;
 mod events;
 mod passkeys;
+mod examples;
 mod prompts;
 pub mod error;
 pub mod extract;
@@ -94,6 +95,11 @@ pub fn router(upload_body_limit: usize) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(prompts::make_default))
         .routes(routes!(prompts::duplicate))
         .routes(routes!(prompts::diff))
+        .routes(routes!(examples::list, examples::add))
+        .routes(routes!(examples::remove))
+        .routes(routes!(examples::preview))
+        .routes(routes!(examples::import))
+        .routes(routes!(examples::shown))
         .routes(routes!(runs::create, runs::list))
         .routes(routes!(runs::plan))
         .routes(routes!(runs::get))

@@ -1,7 +1,10 @@
 //! Prompts: the list a user can use, and the editor. Editing changes a draft; saving stores it as
 //! the next immutable version. The compiled text (what the model reads) follows the draft as you type.
+//! Below, the prompt's examples (`examples`) and the import of a labelled history (`import`).
 
 mod diff;
+mod examples;
+mod import;
 
 use crate::api::AppError;
 use engine::classify::{Category, PromptDraft, PromptSummary, compile_prompt};
@@ -35,7 +38,9 @@ pub fn PromptsPage() -> impl IntoView {
     // The opened prompt is everyone's default: saving a version asks first.
     let selected_default = RwSignal::new(false);
     let draft = RwSignal::new(blank_draft());
-    let versions = Resource::new(move || (selected.get(), save.version().get()), |(id, _)| async move {
+    // Bumped when an import created categories: the editor reloads the version that holds them.
+    let reloaded = RwSignal::new(0u32);
+    let versions = Resource::new(move || (selected.get(), save.version().get(), reloaded.get()), |(id, _, _)| async move {
         match id {
             Some(id) => get_prompt_versions(id).await,
             None => Ok(vec![]),
@@ -135,6 +140,14 @@ pub fn PromptsPage() -> impl IntoView {
                 </Transition>
             </section>
             <PromptEditor draft selected selected_default save copy make_default versions/>
+            {move || selected.get().map(|prompt_id| {
+                let categories = Signal::derive(move || draft.with(|d| d.categories.iter().map(|c| c.name.clone()).filter(|n| !n.is_empty()).collect()));
+                let on_categories = move |_| {
+                    draft.update(|d| d.template.clear());
+                    reloaded.update(|r| *r += 1);
+                };
+                view! { <examples::PromptExamples prompt_id categories on_categories/> }
+            })}
             {move || sample().map(|sample_id| view! { <crate::components::SampleCorrections sample_id/> })}
         </div>
     }

@@ -76,8 +76,9 @@ fn ReviewView(review: Review) -> impl IntoView {
             // The answer may come after the reviewer left the page: the `try_` writes then do nothing.
             match give_verdict(sample_id, item_id, input).await {
                 Ok(mut item) => {
+                    // By id, not position: the queue may have been reordered while the answer came.
                     items.try_update(|list| {
-                        if let Some(slot) = list.get_mut(pos) {
+                        if let Some(slot) = list.iter_mut().find(|i| i.id == item_id) {
                             item.original = std::mem::take(&mut slot.original);
                             *slot = item;
                         }
@@ -138,6 +139,18 @@ fn ReviewView(review: Review) -> impl IntoView {
         );
     });
 
+    // The queue as sampled, or the least confident lines first (where a reviewer's time pays most).
+    let reorder = move |least_confident: bool| {
+        items.update(|list| {
+            if least_confident {
+                list.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.position.cmp(&b.position)));
+            } else {
+                list.sort_by_key(|i| i.position);
+            }
+        });
+        history.set(Vec::new());
+        cursor.set(items.with_untracked(|l| l.iter().position(|i| i.verdict.is_none()).unwrap_or(0)));
+    };
     let done = move || items.with(|l| l.iter().filter(|i| i.verdict.is_some()).count());
     let total = review.items.len();
     view! {
@@ -153,6 +166,13 @@ fn ReviewView(review: Review) -> impl IntoView {
                     label=Signal::derive(move || t(locale.get(), Key::Reviewed).to_string())/>
                 <p class="hint">{tr(Key::ReviewKeys)}</p>
                 <div class="actions">
+                    <label class="field field-inline">
+                        <span>{tr(Key::ReviewOrder)}</span>
+                        <select data-testid="review-order" on:change=move |ev| reorder(event_target_value(&ev) == "least")>
+                            <option value="sample">{tr(Key::OrderSample)}</option>
+                            <option value="least">{tr(Key::OrderLeastConfident)}</option>
+                        </select>
+                    </label>
                     <crate::components::ExportLinks run_id=sample.run_id query=format!("sample_id={sample_id}") testid="export-reviewed"/>
                 </div>
                 {move || error.get().map(|e| view! { <ErrorNote error=e/> })}

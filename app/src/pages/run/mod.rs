@@ -112,6 +112,11 @@ fn RunView(id: Uuid) -> impl IntoView {
                                         <Stat label=Key::Repaired value=fmt_int(p.repaired) testid="stat-repaired"/>
                                         <Stat label=Key::Missing value=fmt_int(p.missing) testid="stat-missing"/>
                                         <Stat label=Key::Discarded value=fmt_int(p.discarded) testid="stat-discarded"/>
+                                        <Stat label=Key::Reasked value=format!("{} → {}", fmt_int(p.reasked), fmt_int(p.reask_answered)) testid="stat-reasked"/>
+                                        <Stat label=Key::SplitCalls value=format!("{} → {}", fmt_int(p.split_calls), fmt_int(p.split_answered)) testid="stat-split"/>
+                                        <Stat label=Key::Isolated value=fmt_int(p.isolated) testid="stat-isolated"/>
+                                        <Stat label=Key::RetryPassRescued value=fmt_int(p.retry_pass_rescued) testid="stat-retry-pass"/>
+                                        <Stat label=Key::PlanExamples value=format!("{} · v{}", fmt_int(i64::from(p.examples_count)), p.examples_version.unwrap_or(0)) testid="stat-examples"/>
                                     </div>
                                     {p.error.clone().map(|e| view! { <p class="note note-error" data-testid="run-error">{e}</p> })}
                                     {failed_chunks.then(|| view! {

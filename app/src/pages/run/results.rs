@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::api::{run_categories, run_results};
-use crate::components::{ErrorNote, Pager};
+use crate::components::{ErrorNote, Pager, ShownExamples};
 use crate::i18n::{Key, tr};
 use crate::format::fmt_int;
 
@@ -112,7 +112,10 @@ pub fn ResultsTable(id: Uuid, finished: Memo<bool>) -> impl IntoView {
                                                 <td class="cell-line">{r.line}</td>
                                                 <td class="cell-category"><span class="chip">{r.category}</span></td>
                                                 <td class="num cell-score">{if r.score < 0.0 { "—".to_string() } else { crate::format::fmt_number(r.score, 2) }}</td>
-                                                <td class="muted cell-reason">{let reason = r.reason; move || engine::classify::reason_text(&reason, crate::i18n::use_locale().get().into())}</td>
+                                                <td class="muted cell-reason">
+                                                    {let reason = r.reason; move || engine::classify::reason_text(&reason, crate::i18n::use_locale().get().into())}
+                                                    {(r.examples_shown > 0).then(|| view! { <ShownExamples run_id=id line_idx=r.line_idx count=r.examples_shown/> })}
+                                                </td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

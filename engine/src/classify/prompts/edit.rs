@@ -100,12 +100,12 @@ pub async fn prompt_rights(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Resul
 }
 
 /// The prompt if the user may see it (`edit`: and change it).
-async fn visible(pool: &PgPool, user: &CurrentUser, id: Uuid, edit: bool) -> Result<()> {
+pub(crate) async fn visible(pool: &PgPool, user: &CurrentUser, id: Uuid, edit: bool) -> Result<PromptRights> {
     let rights = prompt_rights(pool, user, id).await?;
     if edit && !rights.editable {
         return Err(EngineError::PromptNotYours);
     }
-    Ok(())
+    Ok(rights)
 }
 
 /// Sharing with everyone (or taking a share back) is its own permission.
@@ -169,7 +169,7 @@ pub async fn save_version(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, dr
     version_detail(pool, user, version).await
 }
 
-async fn insert_version(tx: &mut sqlx::PgConnection, prompt_id: Uuid, version: i32, d: &PromptDraft, user: &CurrentUser) -> Result<Uuid> {
+pub(crate) async fn insert_version(tx: &mut sqlx::PgConnection, prompt_id: Uuid, version: i32, d: &PromptDraft, user: &CurrentUser) -> Result<Uuid> {
     let id = Uuid::new_v4();
     sqlx::query!(
         "INSERT INTO prompt_versions (id, prompt_id, version, template, categories, created_by) VALUES ($1, $2, $3, $4, $5, $6)",

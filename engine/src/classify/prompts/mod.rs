@@ -17,5 +17,7 @@ pub use edit::{
     PromptRights, create_prompt, duplicate_prompt, list_prompts, prompt_rights, prompt_versions, save_version, set_default_prompt, validate_draft, version_detail,
 };
 #[cfg(feature = "server")]
+pub(crate) use edit::{insert_version, visible};
+#[cfg(feature = "server")]
 pub use store::{PromptVersion, ensure_default_prompt, latest_version, version_by_id};
 pub use template::{Category, PromptSpec, compile_prompt, default_prompt};

@@ -23,6 +23,8 @@ pub struct ChunkRequest {
     pub timeout: Duration,
     /// The compiled prompt (system message).
     pub system: String,
+    /// The few-shot examples chosen for these lines (a second system message), if any.
+    pub examples: Option<String>,
     /// The lines as the user message carries them.
     pub lines: Vec<LineIn>,
     pub categories: Vec<Category>,

@@ -5,17 +5,17 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use super::{CallError, ChunkAnswer, ChunkRequest, Provider};
-use crate::classify::OfflineClassifier;
+use crate::classify::learned::LearnedClassifier;
 use crate::classify::protocol::ResultIn;
 
 pub struct OfflineProvider {
-    classifier: OfflineClassifier,
+    classifier: LearnedClassifier,
     /// Rehearses a slow model (demos, crash tests).
     delay: Duration,
 }
 
 impl OfflineProvider {
-    pub fn new(classifier: OfflineClassifier, delay: Duration) -> Self {
+    pub fn new(classifier: LearnedClassifier, delay: Duration) -> Self {
         Self { classifier, delay }
     }
 }

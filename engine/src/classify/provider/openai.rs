@@ -105,10 +105,11 @@ impl OpenAiProvider {
         } else {
             ResponseFormat::JsonObject
         };
-        let messages: Vec<ChatCompletionRequestMessage> = vec![
-            ChatCompletionRequestSystemMessage::from(request.system.as_str()).into(),
-            ChatCompletionRequestUserMessage::from(user_message(&request.lines)).into(),
-        ];
+        let mut messages: Vec<ChatCompletionRequestMessage> = vec![ChatCompletionRequestSystemMessage::from(request.system.as_str()).into()];
+        if let Some(examples) = &request.examples {
+            messages.push(ChatCompletionRequestSystemMessage::from(examples.as_str()).into());
+        }
+        messages.push(ChatCompletionRequestUserMessage::from(user_message(&request.lines)).into());
         let body = CreateChatCompletionRequestArgs::default()
             .model(request.model.clone())
             .temperature(request.temperature)

@@ -18,7 +18,9 @@ use super::{RunContext, RunOutcome, publish};
 use crate::classify::compile_prompt;
 use crate::classify::prompts::version_by_id;
 use crate::classify::provider::{OfflineProvider, OpenAiProvider, Provider};
-use crate::classify::{OfflineClassifier, ProviderKind, RunSettings, RunStatus};
+use crate::classify::examples::Retriever;
+use crate::classify::learned::LearnedClassifier;
+use crate::classify::{ProviderKind, RunSettings, RunStatus};
 use crate::error::{EngineError, Resource, Result};
 
 /// Executes (or resumes) a run. Holds a PostgreSQL advisory lock on a dedicated connection, so two
@@ -43,7 +45,7 @@ pub async fn execute_run(ctx: &RunContext, run_id: Uuid, shutdown: &Cancellation
 async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationToken) -> Result<RunOutcome> {
     let pool = &ctx.pool;
     let run = sqlx::query!(
-        "SELECT dataset_id, prompt_version_id, status, settings, model, sample_id, created_by,
+        "SELECT dataset_id, prompt_version_id, status, settings, model, sample_id, created_by, examples_version,
                 prepared_at IS NOT NULL AS prepared
          FROM runs WHERE id = $1",
         run_id
@@ -72,12 +74,17 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
     }
     publish(ctx, run_id, 0).await?;
 
+    // The prompt's example set as it was when the run was created; runs from before examples had none.
+    let examples = match run.examples_version {
+        Some(v) => crate::classify::examples::examples_at(pool, version.prompt_id, v).await?,
+        None => Vec::new(),
+    };
+    let mut retriever = None;
     let provider: Box<dyn Provider> = match settings.provider {
         ProviderKind::Offline => {
-            let mut classifier = OfflineClassifier::new(&version.categories);
-            let examples =
-                crate::review::iterations::validated_examples(pool, run.created_by, version.prompt_id, run.sample_id).await?;
-            classifier.learn(examples.iter().map(|(t, c)| (t.as_str(), c.as_str())));
+            let mut taught: Vec<(String, String)> = examples.into_iter().map(|e| (e.text, e.category)).collect();
+            taught.extend(crate::review::iterations::validated_examples(pool, run.created_by, version.prompt_id, run.sample_id).await?);
+            let classifier = LearnedClassifier::new(&version.categories, &taught);
             Box::new(OfflineProvider::new(classifier, ctx.offline_chunk_delay))
         }
         ProviderKind::Openai => {
@@ -86,6 +93,9 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
                 .as_ref()
                 .ok_or_else(|| "no OpenAI-compatible server is configured (OPENAI_BASE_URL)".to_string())
                 .and_then(|cfg| OpenAiProvider::new(cfg, Duration::from_secs_f64(settings.timeout_secs)));
+            if settings.few_shot > 0 && !examples.is_empty() {
+                retriever = Some(Retriever::new(examples));
+            }
             match built {
                 Ok(p) => Box::new(p),
                 Err(message) => return finish(ctx, run_id, RunStatus::Failed, Some(message)).await,
@@ -111,6 +121,7 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
         system: compile_prompt(&version.template, &version.categories),
         categories: version.categories.clone(),
         provider,
+        retriever,
         pacer: Pacer::new(settings.requests_per_minute, settings.tokens_per_minute),
         settings: settings.clone(),
         use_cache,
@@ -125,7 +136,24 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
 
     let started = Instant::now();
     let jobs = chunks.into_iter().map(|c| ChunkJob { chunk_no: c.chunk_no, line_idx: c.line_idx }).collect();
-    let outcome = send_and_store(work.clone(), jobs, settings.concurrency.max(1) as usize).await;
+    let concurrency = settings.concurrency.max(1) as usize;
+    let mut outcome = send_and_store(work.clone(), jobs, concurrency).await;
+    if outcome.is_ok() && !work.stop.is_cancelled() {
+        // One automatic pass over the chunks that exhausted their retries: an outage that ended
+        // while the rest of the run went on should not fail the run.
+        let again = sqlx::query!(
+            "UPDATE run_chunks SET status = 'pending', error = NULL, retry_pass = TRUE
+             WHERE run_id = $1 AND status = 'failed' AND NOT retry_pass RETURNING chunk_no, line_idx",
+            run_id
+        )
+        .fetch_all(pool)
+        .await?;
+        if !again.is_empty() {
+            tracing::info!(chunks = again.len(), "retry pass over the failed chunks");
+            let jobs = again.into_iter().map(|c| ChunkJob { chunk_no: c.chunk_no, line_idx: c.line_idx }).collect();
+            outcome = send_and_store(work.clone(), jobs, concurrency).await;
+        }
+    }
     watcher.abort();
     publisher.abort();
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "chunks sent");
@@ -154,7 +182,7 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
         finish(ctx, run_id, RunStatus::Succeeded, None).await
     } else {
         let msg = format!(
-            "{} lines in {} chunks have no result after their retries; retry the failed chunks",
+            "{} lines in {} chunks have no result after their retries and a retry pass; retry the failed chunks",
             left.lines, left.failed
         );
         finish(ctx, run_id, RunStatus::Failed, Some(msg)).await

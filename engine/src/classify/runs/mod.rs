@@ -110,10 +110,12 @@ pub async fn create_run_on(
     let dataset = dataset_summary(&ctx.pool, user, req.dataset_id).await?;
     let (version, settings) = resolve(ctx, user, req, base).await?;
     let model = settings.model_key();
+    let (examples_version, examples_count) = crate::classify::examples::current_set(&ctx.pool, version.prompt_id).await?;
     let id = Uuid::new_v4();
     sqlx::query!(
-        "INSERT INTO runs (id, dataset_id, prompt_version_id, provider, model, settings, chunk_size, status, total, created_by, sample_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10)",
+        "INSERT INTO runs (id, dataset_id, prompt_version_id, provider, model, settings, chunk_size, status, total, created_by, sample_id,
+                           examples_version, examples_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12)",
         id,
         dataset.id,
         version.id,
@@ -123,7 +125,9 @@ pub async fn create_run_on(
         settings.chunk_size,
         sample.map_or(dataset.unique_lines, |s| s.1) as i32,
         user.id,
-        sample.map(|s| s.0)
+        sample.map(|s| s.0),
+        examples_version,
+        examples_count
     )
     .execute(&ctx.pool)
     .await?;

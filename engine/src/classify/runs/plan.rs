@@ -1,7 +1,10 @@
-//! The plan shown before a run starts: the exact messages of the first call, the number of calls
-//! after dedup and cache, and the estimated tokens and cost, so nobody spends money blind.
+//! The plan shown before a run starts: the exact messages of the first call (with the examples it
+//! carries), the number of calls after dedup and cache, and the estimated tokens and cost, so nobody
+//! spends money blind.
 
+use super::chunk::chunk_examples;
 use super::{RunContext, resolve};
+use crate::classify::examples::{Retriever, current_set, examples_at, examples_message};
 use crate::auth::{CurrentUser, Permission};
 use crate::classify::protocol::{LineIn, user_message};
 use crate::classify::provider::estimate_tokens;
@@ -67,9 +70,19 @@ pub async fn plan_run_on(ctx: &RunContext, user: &CurrentUser, req: &NewRun, bas
     .await?;
     let system = compile_prompt(&version.template, &version.categories);
     let lines: Vec<LineIn> = first.into_iter().map(|r| LineIn { row_index: r.idx as i64, text: r.text }).collect();
+    let (examples_version, examples_count) = current_set(&ctx.pool, version.prompt_id).await?;
+    let first_examples = if settings.provider == ProviderKind::Openai && settings.few_shot > 0 && examples_count > 0 {
+        let retriever = Retriever::new(examples_at(&ctx.pool, version.prompt_id, examples_version).await?);
+        chunk_examples(Some(&retriever), &lines, &settings)
+    } else {
+        Vec::new()
+    };
+    let examples = examples_message(&first_examples);
+    let example_tokens_per_call = examples.as_deref().map_or(0, estimate_tokens);
     let chunk = settings.chunk_size as i64;
     let calls = (todo.lines + chunk - 1) / chunk;
-    let est_tokens_in = calls * estimate_tokens(&system) + todo.chars / 4 + todo.lines * INPUT_OVERHEAD_PER_LINE;
+    let est_tokens_in =
+        calls * (estimate_tokens(&system) + example_tokens_per_call) + todo.chars / 4 + todo.lines * INPUT_OVERHEAD_PER_LINE;
     let est_tokens_out = todo.lines * OUTPUT_TOKENS_PER_LINE;
     let (est_tokens_in, est_tokens_out) = match settings.provider {
         ProviderKind::Offline => (0, 0),
@@ -85,15 +98,21 @@ pub async fn plan_run_on(ctx: &RunContext, user: &CurrentUser, req: &NewRun, bas
         first_call: if lines.is_empty() {
             Vec::new()
         } else {
-            vec![
-                PlanMessage { role: "system".into(), content: system },
-                PlanMessage { role: "user".into(), content: user_message(&lines) },
-            ]
+            let mut messages = vec![PlanMessage { role: "system".into(), content: system }];
+            if let Some(examples) = examples {
+                messages.push(PlanMessage { role: "system".into(), content: examples });
+            }
+            messages.push(PlanMessage { role: "user".into(), content: user_message(&lines) });
+            messages
         },
         est_tokens_in,
         est_tokens_out,
         est_cost: settings.cost(est_tokens_in, est_tokens_out),
         rounds: (calls + concurrency - 1) / concurrency,
+        examples_version,
+        examples_count: i64::from(examples_count),
+        first_examples,
+        example_tokens_per_call,
         settings,
     })
 }

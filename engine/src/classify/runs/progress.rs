@@ -23,12 +23,14 @@ pub async fn run_progress(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result
 pub(super) async fn load_progress(pool: &PgPool, id: Uuid) -> Result<(RunProgress, Uuid)> {
     let r = sqlx::query!(
         r#"SELECT r.id, r.dataset_id, r.status, r.provider, r.model, r.settings, r.chunk_size, r.total, r.error,
-                  r.created_at, r.started_at, r.finished_at, r.prompt_version_id,
+                  r.created_at, r.started_at, r.finished_at, r.prompt_version_id, r.examples_version, r.examples_count,
                   p.name AS prompt_name, v.version, d.owner_id,
                   res.done AS "done!", res.cached AS "cached!",
                   ch.failed AS "failed!", ch.repaired AS "repaired!", ch.missing AS "missing!",
                   ch.discarded AS "discarded!", ch.retries AS "retries!", ch.tokens_in AS "tokens_in!",
-                  ch.tokens_out AS "tokens_out!", ch.chunks AS "chunks!", ch.chunks_done AS "chunks_done!"
+                  ch.tokens_out AS "tokens_out!", ch.chunks AS "chunks!", ch.chunks_done AS "chunks_done!",
+                  ch.reasked AS "reasked!", ch.reask_answered AS "reask_answered!", ch.split_calls AS "split_calls!",
+                  ch.split_answered AS "split_answered!", ch.isolated AS "isolated!", ch.retry_pass_rescued AS "retry_pass_rescued!"
            FROM runs r JOIN datasets d ON d.id = r.dataset_id
            JOIN prompt_versions v ON v.id = r.prompt_version_id JOIN prompts p ON p.id = v.prompt_id
            CROSS JOIN LATERAL (
@@ -39,7 +41,11 @@ pub(super) async fn load_progress(pool: &PgPool, id: Uuid) -> Result<(RunProgres
                       coalesce(sum(repaired), 0)::bigint AS repaired, coalesce(sum(missing), 0)::bigint AS missing,
                       coalesce(sum(discarded), 0)::bigint AS discarded, coalesce(sum(retries), 0)::bigint AS retries,
                       coalesce(sum(tokens_in), 0)::bigint AS tokens_in, coalesce(sum(tokens_out), 0)::bigint AS tokens_out,
-                      count(*) AS chunks, count(*) FILTER (WHERE status = 'done') AS chunks_done
+                      count(*) AS chunks, count(*) FILTER (WHERE status = 'done') AS chunks_done,
+                      coalesce(sum(reasked), 0)::bigint AS reasked, coalesce(sum(reask_answered), 0)::bigint AS reask_answered,
+                      coalesce(sum(split_calls), 0)::bigint AS split_calls, coalesce(sum(split_answered), 0)::bigint AS split_answered,
+                      coalesce(sum(isolated), 0)::bigint AS isolated,
+                      coalesce(sum(cardinality(line_idx)) FILTER (WHERE retry_pass AND status = 'done'), 0)::bigint AS retry_pass_rescued
                FROM run_chunks WHERE run_id = r.id) ch
            WHERE r.id = $1"#,
         id
@@ -97,6 +103,14 @@ pub(super) async fn load_progress(pool: &PgPool, id: Uuid) -> Result<(RunProgres
             lines_per_second,
             eta_secs,
             failures,
+            reasked: r.reasked,
+            reask_answered: r.reask_answered,
+            split_calls: r.split_calls,
+            split_answered: r.split_answered,
+            isolated: r.isolated,
+            retry_pass_rescued: r.retry_pass_rescued,
+            examples_version: r.examples_version,
+            examples_count: r.examples_count,
             error: r.error,
             prompt_name: r.prompt_name,
             prompt_version: r.version,

@@ -46,7 +46,8 @@ pub async fn results_page(
         // Only the map segments that overlap the page are unnested.
         sqlx::query_as!(
             ResultRow,
-            r#"SELECT m.first_row + o.n - 1 AS "row_no!", ul.text AS line, rr.category, rr.score, rr.reason
+            r#"SELECT m.first_row + o.n - 1 AS "row_no!", ul.text AS line, rr.category, rr.score, rr.reason, rr.line_idx,
+                      coalesce((SELECT jsonb_array_length(c.examples) FROM run_chunks c WHERE c.run_id = rr.run_id AND c.chunk_no = rr.chunk_no), 0) AS "examples_shown!"
                FROM dataset_maps m
                CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)
                JOIN unique_lines ul ON ul.dataset_id = m.dataset_id AND ul.idx = o.line_idx
@@ -65,7 +66,8 @@ pub async fn results_page(
     } else {
         sqlx::query_as!(
             ResultRow,
-            r#"SELECT m.first_row + o.n - 1 AS "row_no!", ul.text AS line, rr.category, rr.score, rr.reason
+            r#"SELECT m.first_row + o.n - 1 AS "row_no!", ul.text AS line, rr.category, rr.score, rr.reason, rr.line_idx,
+                      coalesce((SELECT jsonb_array_length(c.examples) FROM run_chunks c WHERE c.run_id = rr.run_id AND c.chunk_no = rr.chunk_no), 0) AS "examples_shown!"
                FROM run_results rr
                JOIN dataset_maps m ON m.dataset_id = $2
                CROSS JOIN LATERAL unnest(m.line_idx) WITH ORDINALITY AS o(line_idx, n)

@@ -1,0 +1,332 @@
+//! A prompt's examples in the database: the current set page by page, an import from an uploaded
+//! labelled table (preview first, then the choices), one example added or removed by hand, the
+//! export, and the set a run uses. Every change is one transaction that bumps the prompt's
+//! `examples_version`, so earlier sets stay readable.
+
+use std::collections::HashMap;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::wire::{ExampleRow, ExamplesImport, ExamplesImported, ExamplesPage, ExamplesPreview, LabelledSource, NameCount, resolve_mapping, settle, text_key};
+use crate::auth::CurrentUser;
+use crate::classify::prompts::{latest_version, visible};
+use crate::classify::{Category, PromptDraft};
+use crate::error::{EngineError, Resource, Result};
+
+/// A file larger than this is not a ledger of labelled lines; it would also be held in memory.
+const MAX_ROWS: usize = 500_000;
+const CONFLICT_SAMPLES: usize = 20;
+
+/// One example as runs use it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredExample {
+    pub id: i64,
+    pub text: String,
+    pub category: String,
+}
+
+pub async fn examples_page(
+    pool: &PgPool,
+    user: &CurrentUser,
+    prompt_id: Uuid,
+    search: Option<&str>,
+    category: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<ExamplesPage> {
+    let rights = visible(pool, user, prompt_id, false).await?;
+    let version = sqlx::query_scalar!("SELECT examples_version FROM prompts WHERE id = $1", prompt_id)
+        .fetch_one(pool)
+        .await?;
+    let by_category: Vec<NameCount> = sqlx::query!(
+        r#"SELECT category, count(*) AS "n!" FROM prompt_examples WHERE prompt_id = $1 AND removed_in IS NULL
+           GROUP BY category ORDER BY count(*) DESC, category"#,
+        prompt_id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| NameCount { name: r.category, count: r.n })
+    .collect();
+    let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let category = category.filter(|c| !c.is_empty());
+    let matching = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM prompt_examples
+           WHERE prompt_id = $1 AND removed_in IS NULL AND ($2::text IS NULL OR text ILIKE $2) AND ($3::text IS NULL OR category = $3)"#,
+        prompt_id,
+        pattern,
+        category
+    )
+    .fetch_one(pool)
+    .await?;
+    let rows = sqlx::query_as!(
+        ExampleRow,
+        "SELECT id, text, category, origin, source, added_in FROM prompt_examples
+         WHERE prompt_id = $1 AND removed_in IS NULL AND ($2::text IS NULL OR text ILIKE $2) AND ($3::text IS NULL OR category = $3)
+         ORDER BY id DESC OFFSET $4 LIMIT $5",
+        prompt_id,
+        pattern,
+        category,
+        offset.max(0),
+        limit.clamp(1, 500)
+    )
+    .fetch_all(pool)
+    .await?;
+    let validated = crate::review::iterations::validated_examples(pool, user.id, prompt_id, None).await?.len() as i64;
+    Ok(ExamplesPage {
+        examples_version: version,
+        total: by_category.iter().map(|c| c.count).sum(),
+        matching,
+        by_category,
+        rows,
+        validated,
+        editable: rights.editable,
+    })
+}
+
+/// The labelled rows of an uploaded table the user may read: (text, label).
+async fn read_labelled(pool: &PgPool, user: &CurrentUser, source: &LabelledSource) -> Result<(Vec<(String, String)>, String)> {
+    let preview = crate::ingest::table_preview(pool, user, source.upload_id, source.table_id, 1).await?;
+    let summary = crate::ingest::upload_summary(pool, user, source.upload_id).await?;
+    let name = summary.files.iter().find(|f| f.table_id == source.table_id).map(|f| f.name.clone()).unwrap_or_default();
+    if source.text_columns.is_empty() {
+        return Err(EngineError::invalid("choose at least one column holding the line's text"));
+    }
+    for c in source.text_columns.iter().chain([&source.label_column]) {
+        if !preview.columns.contains(c) {
+            return Err(EngineError::invalid(format!("the table has no column '{c}'; its columns are {}", preview.columns.join(", "))));
+        }
+    }
+    if source.text_columns.contains(&source.label_column) {
+        return Err(EngineError::invalid("the category column cannot also be a text column"));
+    }
+    let mut wanted = source.text_columns.clone();
+    wanted.push(source.label_column.clone());
+    let mut stream = crate::clean::readback::RowStream::open(pool, source.table_id, &wanted).await?;
+    let mut values = Vec::new();
+    let mut rows = Vec::new();
+    while stream.next_into(&mut values).await?.is_some() {
+        if rows.len() == MAX_ROWS {
+            return Err(EngineError::invalid(format!("a labelled file may have at most {MAX_ROWS} rows")));
+        }
+        let (label, texts) = values.split_last().map(|(l, t)| (l.clone(), t)).unwrap_or_default();
+        let text = texts.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
+        rows.push((text, label));
+    }
+    Ok((rows, name))
+}
+
+pub async fn preview_import(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, source: &LabelledSource) -> Result<ExamplesPreview> {
+    visible(pool, user, prompt_id, true).await?;
+    let categories = latest_version(pool, Some(prompt_id)).await?.categories;
+    let (rows, _) = read_labelled(pool, user, source).await?;
+    Ok(settle(&rows, &categories, CONFLICT_SAMPLES).0)
+}
+
+/// Stores a labelled table as examples with the reader's choices for each label, creating the
+/// missing categories in a new prompt version, all in one transaction.
+pub async fn import_examples(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, req: &ExamplesImport) -> Result<ExamplesImported> {
+    visible(pool, user, prompt_id, true).await?;
+    let (rows, file) = read_labelled(pool, user, &req.source).await?;
+    let mut tx = pool.begin().await?;
+    // The lock serialises imports, edits and new prompt versions of this prompt.
+    let version = sqlx::query_scalar!("UPDATE prompts SET examples_version = examples_version + 1 WHERE id = $1 RETURNING examples_version", prompt_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let latest = latest_version(pool, Some(prompt_id)).await?;
+    let (preview, settled) = settle(&rows, &latest.categories, CONFLICT_SAMPLES);
+    let (mapping, created) = resolve_mapping(&preview, &req.mapping).map_err(EngineError::invalid)?;
+    let mut out = ExamplesImported {
+        examples_version: version,
+        duplicates: preview.duplicates,
+        conflicts: preview.conflicts,
+        created_categories: created.clone(),
+        ..Default::default()
+    };
+    if !created.is_empty() {
+        let mut categories = latest.categories.clone();
+        categories.extend(created.iter().map(|name| Category { name: name.clone(), description: String::new(), keywords: Vec::new(), priority: 0 }));
+        let draft = PromptDraft { name: None, label: None, template: latest.template.clone(), categories, shared: None };
+        crate::classify::prompts::validate_draft(&draft)?;
+        let next = latest.version + 1;
+        crate::classify::prompts::insert_version(&mut tx, prompt_id, next, &draft, user).await?;
+        out.prompt_version = Some(next);
+    }
+    let active: HashMap<String, (i64, String)> = sqlx::query!(
+        "SELECT id, text_key, category FROM prompt_examples WHERE prompt_id = $1 AND removed_in IS NULL",
+        prompt_id
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.text_key, (r.id, r.category)))
+    .collect();
+    let label_rows: HashMap<&str, i64> = preview.labels.iter().map(|l| (l.label.as_str(), l.lines)).collect();
+    out.skipped = mapping.iter().filter(|(_, t)| t.is_none()).map(|(l, _)| label_rows.get(l.as_str()).copied().unwrap_or(0)).sum();
+    let (mut texts, mut keys, mut cats, mut retire) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for d in settled {
+        let Some(Some(category)) = mapping.get(&d.label) else { continue };
+        match active.get(&d.key) {
+            Some((_, now)) if now == category => out.unchanged += 1,
+            Some((id, _)) => {
+                out.replaced += 1;
+                retire.push(*id);
+                texts.push(d.text);
+                keys.push(d.key);
+                cats.push(category.clone());
+            }
+            None => {
+                out.added += 1;
+                texts.push(d.text);
+                keys.push(d.key);
+                cats.push(category.clone());
+            }
+        }
+    }
+    sqlx::query!("UPDATE prompt_examples SET removed_in = $2 WHERE id = ANY($1)", &retire, version).execute(&mut *tx).await?;
+    sqlx::query!(
+        "INSERT INTO prompt_examples (prompt_id, text, text_key, category, origin, source, added_in, created_by)
+         SELECT $1, t, k, c, 'import', $5, $6, $7 FROM UNNEST($2::text[], $3::text[], $4::text[]) AS x(t, k, c)",
+        prompt_id,
+        &texts,
+        &keys,
+        &cats,
+        file,
+        version,
+        user.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Adds one example by hand (or gives a text already there another category).
+pub async fn add_example(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, text: &str, category: &str) -> Result<ExampleRow> {
+    visible(pool, user, prompt_id, true).await?;
+    let text = text.trim();
+    let key = text_key(text);
+    if key.is_empty() || text.chars().count() > 2000 {
+        return Err(EngineError::invalid("an example needs a text of 1 to 2000 characters"));
+    }
+    let categories = latest_version(pool, Some(prompt_id)).await?.categories;
+    let Some(category) = categories.iter().find(|c| c.name == category.trim()).map(|c| c.name.clone()) else {
+        let names: Vec<&str> = categories.iter().map(|c| c.name.as_str()).collect();
+        return Err(EngineError::invalid(format!("'{category}' is not a category of the prompt: {}", names.join(", "))));
+    };
+    let mut tx = pool.begin().await?;
+    let version = sqlx::query_scalar!("UPDATE prompts SET examples_version = examples_version + 1 WHERE id = $1 RETURNING examples_version", prompt_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query!(
+        "UPDATE prompt_examples SET removed_in = $3 WHERE prompt_id = $1 AND text_key = $2 AND removed_in IS NULL",
+        prompt_id,
+        key,
+        version
+    )
+    .execute(&mut *tx)
+    .await?;
+    let row = sqlx::query_as!(
+        ExampleRow,
+        "INSERT INTO prompt_examples (prompt_id, text, text_key, category, origin, added_in, created_by)
+         VALUES ($1, $2, $3, $4, 'manual', $5, $6) RETURNING id, text, category, origin, source, added_in",
+        prompt_id,
+        text,
+        key,
+        category,
+        version,
+        user.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Takes examples out of the current set (earlier sets keep them). Returns the new set's version.
+pub async fn remove_examples(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, ids: &[i64]) -> Result<i32> {
+    visible(pool, user, prompt_id, true).await?;
+    let mut tx = pool.begin().await?;
+    let version = sqlx::query_scalar!("UPDATE prompts SET examples_version = examples_version + 1 WHERE id = $1 RETURNING examples_version", prompt_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let removed = sqlx::query!(
+        "UPDATE prompt_examples SET removed_in = $3 WHERE prompt_id = $1 AND id = ANY($2) AND removed_in IS NULL",
+        prompt_id,
+        ids,
+        version
+    )
+    .execute(&mut *tx)
+    .await?;
+    if removed.rows_affected() as usize != ids.len() {
+        return Err(EngineError::NotFound(Resource::Example));
+    }
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// The current set as CSV (text, category, origin, source), for a spreadsheet or another prompt.
+pub async fn examples_csv(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid) -> Result<Vec<u8>> {
+    visible(pool, user, prompt_id, false).await?;
+    let rows = sqlx::query!(
+        "SELECT text, category, origin, coalesce(source, '') AS \"source!\" FROM prompt_examples
+         WHERE prompt_id = $1 AND removed_in IS NULL ORDER BY category, text_key",
+        prompt_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = crate::export::CsvOut::with_separator(Vec::new(), crate::export::Separator::Comma);
+    out.write_row(["text", "category", "origin", "source"])?;
+    for r in rows {
+        out.write_row([r.text, r.category, r.origin, r.source])?;
+    }
+    out.into_inner()
+}
+
+/// The prompt's current set: its version and size, which a new run records.
+pub async fn current_set(pool: &PgPool, prompt_id: Uuid) -> Result<(i32, i32)> {
+    let r = sqlx::query!(
+        r#"SELECT p.examples_version,
+                  (SELECT count(*) FROM prompt_examples e WHERE e.prompt_id = p.id AND e.removed_in IS NULL)::int AS "n!"
+           FROM prompts p WHERE p.id = $1"#,
+        prompt_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(EngineError::NotFound(Resource::Prompt))?;
+    Ok((r.examples_version, r.n))
+}
+
+/// Set `version` of a prompt's examples, as it was when that version was current.
+pub async fn examples_at(pool: &PgPool, prompt_id: Uuid, version: i32) -> Result<Vec<StoredExample>> {
+    Ok(sqlx::query_as!(
+        StoredExample,
+        "SELECT id, text, category FROM prompt_examples
+         WHERE prompt_id = $1 AND added_in <= $2 AND (removed_in IS NULL OR removed_in > $2) ORDER BY id",
+        prompt_id,
+        version
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The examples the call that classified one line of a run carried, for "why this category?".
+pub async fn result_examples(pool: &PgPool, user: &CurrentUser, run_id: Uuid, line_idx: i32) -> Result<super::wire::ResultExamples> {
+    let run = crate::classify::runs::run_progress(pool, user, run_id).await?;
+    let chunk_no = sqlx::query_scalar!("SELECT chunk_no FROM run_results WHERE run_id = $1 AND line_idx = $2", run_id, line_idx)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(EngineError::NotFound(Resource::Record))?;
+    let shown = sqlx::query_scalar!("SELECT examples FROM run_chunks WHERE run_id = $1 AND chunk_no = $2", run_id, chunk_no)
+        .fetch_optional(pool)
+        .await?
+        .unwrap_or(serde_json::Value::Array(Vec::new()));
+    Ok(super::wire::ResultExamples {
+        line_idx,
+        chunk_no,
+        examples: serde_json::from_value(shown).map_err(EngineError::internal)?,
+        examples_version: run.examples_version,
+        examples_count: run.examples_count,
+    })
+}

@@ -11,7 +11,7 @@ CREATE TABLE prompt_examples (
     -- The cleaned text: duplicates and conflicting labels are found on it.
     text_key    TEXT NOT NULL,
     category    TEXT NOT NULL,
-    origin      TEXT NOT NULL CHECK (origin IN ('import', 'manual')),
+    origin      TEXT NOT NULL CHECK (origin IN ('import', 'manual', 'review')),
     -- Where an imported example came from (file and table), for the editor and the export.
     source      TEXT,
     added_in    INT NOT NULL,

@@ -112,6 +112,12 @@ async fn a_sample_is_drawn_reviewed_and_measured(pool: PgPool) -> anyhow::Result
         assert!(with_examples.compiled.contains("EJEMPLOS CORREGIDOS POR PERSONAS:"), "{}", with_examples.compiled);
         let first = &groups[0].lines[0];
         assert!(with_examples.template.contains(&format!("- «{}» → {}", first.line, groups[0].category)));
+        // Every corrected line joined the prompt's examples too, in a new set, marked as this review's.
+        let page = engine::classify::examples::examples_page(&pool, &user, with_examples.prompt_id, None, None, 0, 500).await?;
+        assert_eq!(page.total, reviewed - correct);
+        assert_eq!(page.examples_version, 1);
+        assert!(page.rows.iter().all(|r| r.origin == "review" && r.source.as_deref() == Some(engine::classify::examples::review_source(sample.id).as_str())));
+        assert!(page.rows.iter().any(|r| r.text == first.line && r.category == groups[0].category));
     }
 
     // Iteration 2: the same items with a prompt whose keywords name each category. It is scored on

@@ -1,6 +1,6 @@
 //! The corrections of a review, at hand for refining the prompt: the lines the model got wrong,
 //! grouped by their true category, and saving the prompt's next version with those lines appended to
-//! the template as few-shot examples.
+//! the template as few-shot examples (and added to the prompt's examples, `classify::examples`).
 
 use std::collections::BTreeMap;
 
@@ -64,5 +64,10 @@ pub async fn save_with_examples(pool: &PgPool, user: &CurrentUser, sample_id: Uu
     }
     let draft = PromptDraft { name: None, label: None, template, categories: current.categories, shared: None };
     let target = if into_copy { duplicate_prompt(pool, user, current.prompt_id, None).await?.prompt_id } else { current.prompt_id };
-    save_version(pool, user, target, &draft).await
+    let saved = save_version(pool, user, target, &draft).await?;
+    // Every corrected line (not only those that fit in the template) joins the prompt's examples:
+    // the offline model learns from them and the LLM is sent the nearest ones.
+    let reviewed: Vec<(String, String)> = groups.iter().flat_map(|g| g.lines.iter().map(move |l| (l.line.clone(), g.category.clone()))).collect();
+    crate::classify::examples::add_reviewed(pool, user, target, &reviewed, &crate::classify::examples::review_source(sample_id)).await?;
+    Ok(saved)
 }

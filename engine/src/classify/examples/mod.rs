@@ -13,6 +13,7 @@ mod wire;
 pub use retrieve::{Retriever, example_tokens, examples_message};
 #[cfg(feature = "server")]
 pub use store::{
-    StoredExample, add_example, current_set, examples_at, examples_csv, examples_page, import_examples, preview_import, remove_examples, result_examples,
+    StoredExample, add_example, add_reviewed, current_set, examples_at, examples_csv, examples_page, import_examples, preview_import, remove_examples, result_examples,
+    review_source,
 };
 pub use wire::*;

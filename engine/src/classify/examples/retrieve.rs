@@ -134,7 +134,7 @@ mod tests {
     use super::*;
 
     fn ex(id: i64, text: &str, category: &str) -> StoredExample {
-        StoredExample { id, text: text.into(), category: category.into() }
+        StoredExample { id, text: text.into(), category: category.into(), source: None }
     }
 
     #[test]

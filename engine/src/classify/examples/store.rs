@@ -24,6 +24,13 @@ pub struct StoredExample {
     pub id: i64,
     pub text: String,
     pub category: String,
+    pub source: Option<String>,
+}
+
+/// What `add_reviewed` records as the source of a sample's corrected lines: an iteration scored on
+/// that sample must not learn from them.
+pub fn review_source(sample_id: Uuid) -> String {
+    format!("review {sample_id}")
 }
 
 pub async fn examples_page(
@@ -153,6 +160,58 @@ pub async fn import_examples(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid,
         crate::classify::prompts::insert_version(&mut tx, prompt_id, next, &draft, user).await?;
         out.prompt_version = Some(next);
     }
+    let label_rows: HashMap<&str, i64> = preview.labels.iter().map(|l| (l.label.as_str(), l.lines)).collect();
+    out.skipped = mapping.iter().filter(|(_, t)| t.is_none()).map(|(l, _)| label_rows.get(l.as_str()).copied().unwrap_or(0)).sum();
+    let items: Vec<(String, String)> = settled
+        .into_iter()
+        .filter_map(|d| match mapping.get(&d.label) {
+            Some(Some(category)) => Some((d.text, category.clone())),
+            _ => None,
+        })
+        .collect();
+    let upserted = upsert(&mut tx, prompt_id, version, &items, Origin::Import, Some(&file), user).await?;
+    (out.added, out.replaced, out.unchanged) = (upserted.added, upserted.replaced, upserted.unchanged);
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Where an example came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Import,
+    Manual,
+    /// A line corrected in a review, saved into the prompt with its corrections.
+    Review,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Import => "import",
+            Origin::Manual => "manual",
+            Origin::Review => "review",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Upserted {
+    pub added: i64,
+    pub replaced: i64,
+    pub unchanged: i64,
+}
+
+/// Makes `(text, category)` pairs examples of set `version`: a text already there with the same
+/// category is left alone, with another category it is replaced; one example per cleaned text.
+async fn upsert(
+    tx: &mut sqlx::PgConnection,
+    prompt_id: Uuid,
+    version: i32,
+    items: &[(String, String)],
+    origin: Origin,
+    source: Option<&str>,
+    user: &CurrentUser,
+) -> Result<Upserted> {
     let active: HashMap<String, (i64, String)> = sqlx::query!(
         "SELECT id, text_key, category FROM prompt_examples WHERE prompt_id = $1 AND removed_in IS NULL",
         prompt_id
@@ -162,44 +221,57 @@ pub async fn import_examples(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid,
     .into_iter()
     .map(|r| (r.text_key, (r.id, r.category)))
     .collect();
-    let label_rows: HashMap<&str, i64> = preview.labels.iter().map(|l| (l.label.as_str(), l.lines)).collect();
-    out.skipped = mapping.iter().filter(|(_, t)| t.is_none()).map(|(l, _)| label_rows.get(l.as_str()).copied().unwrap_or(0)).sum();
+    let mut out = Upserted::default();
+    let mut seen = std::collections::HashSet::new();
     let (mut texts, mut keys, mut cats, mut retire) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for d in settled {
-        let Some(Some(category)) = mapping.get(&d.label) else { continue };
-        match active.get(&d.key) {
-            Some((_, now)) if now == category => out.unchanged += 1,
+    for (text, category) in items {
+        let key = text_key(text);
+        if key.is_empty() || !seen.insert(key.clone()) {
+            continue;
+        }
+        match active.get(&key) {
+            Some((_, now)) if now == category => {
+                out.unchanged += 1;
+                continue;
+            }
             Some((id, _)) => {
                 out.replaced += 1;
                 retire.push(*id);
-                texts.push(d.text);
-                keys.push(d.key);
-                cats.push(category.clone());
             }
-            None => {
-                out.added += 1;
-                texts.push(d.text);
-                keys.push(d.key);
-                cats.push(category.clone());
-            }
+            None => out.added += 1,
         }
+        texts.push(text.trim().chars().take(2000).collect::<String>());
+        keys.push(key);
+        cats.push(category.clone());
     }
     sqlx::query!("UPDATE prompt_examples SET removed_in = $2 WHERE id = ANY($1)", &retire, version).execute(&mut *tx).await?;
     sqlx::query!(
         "INSERT INTO prompt_examples (prompt_id, text, text_key, category, origin, source, added_in, created_by)
-         SELECT $1, t, k, c, 'import', $5, $6, $7 FROM UNNEST($2::text[], $3::text[], $4::text[]) AS x(t, k, c)",
+         SELECT $1, t, k, c, $5, $6, $7, $8 FROM UNNEST($2::text[], $3::text[], $4::text[]) AS x(t, k, c)",
         prompt_id,
         &texts,
         &keys,
         &cats,
-        file,
+        origin.as_str(),
+        source,
         version,
         user.id
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(out)
+}
+
+/// Adds lines people corrected in a review to a prompt's examples, in a new set; the caller has
+/// already checked the right to change the prompt. Returns the set's version.
+pub async fn add_reviewed(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, items: &[(String, String)], source: &str) -> Result<i32> {
+    let mut tx = pool.begin().await?;
+    let version = sqlx::query_scalar!("UPDATE prompts SET examples_version = examples_version + 1 WHERE id = $1 RETURNING examples_version", prompt_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    upsert(&mut tx, prompt_id, version, items, Origin::Review, Some(source), user).await?;
+    tx.commit().await?;
+    Ok(version)
 }
 
 /// Adds one example by hand (or gives a text already there another category).
@@ -302,7 +374,7 @@ pub async fn current_set(pool: &PgPool, prompt_id: Uuid) -> Result<(i32, i32)> {
 pub async fn examples_at(pool: &PgPool, prompt_id: Uuid, version: i32) -> Result<Vec<StoredExample>> {
     Ok(sqlx::query_as!(
         StoredExample,
-        "SELECT id, text, category FROM prompt_examples
+        "SELECT id, text, category, source FROM prompt_examples
          WHERE prompt_id = $1 AND added_in <= $2 AND (removed_in IS NULL OR removed_in > $2) ORDER BY id",
         prompt_id,
         version

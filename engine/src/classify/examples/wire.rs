@@ -122,7 +122,7 @@ pub struct ExampleRow {
     pub id: i64,
     pub text: String,
     pub category: String,
-    /// `import` or `manual`.
+    /// `import`, `manual` or `review`.
     pub origin: String,
     pub source: Option<String>,
     /// The example set it joined.

@@ -756,7 +756,7 @@ keys! {
     PlanExamples => "Ejemplos del prompt", "Prompt examples";
     PlanOfflineLearns => "El clasificador sin conexión aprende de estos ejemplos y de las líneas validadas antes de empezar.", "The offline classifier learns from these examples and the validated lines before it starts.";
     PlanFirstExamples => "Ejemplos que lleva la primera llamada", "Examples the first call carries";
-    Similarity => "similitud con la línea más parecida del bloque", "similarity to the closest line of the chunk";
+    Similarity => "parecido del texto, de 0 a 1", "text similarity, 0 to 1";
     ExamplesShown => "ejemplos enviados", "examples sent";
     ExamplesShownHint => "Estas líneas ya clasificadas se enviaron al modelo junto a esta línea. Conjunto de ejemplos", "These already classified lines were sent to the model with this line. Example set";
     Examples => "Ejemplos", "Examples";

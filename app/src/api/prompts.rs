@@ -55,7 +55,7 @@ pub async fn diff_prompt_versions(from: Uuid, to: Uuid) -> Result<PromptDiff, Ap
 #[server(prefix = "/api/read")]
 pub async fn get_examples(prompt_id: Uuid, search: Option<String>, category: Option<String>, offset: i64) -> Result<ExamplesPage, AppError> {
     let user = ssr::user().await?;
-    engine::classify::examples::examples_page(&ssr::services()?.pool, &user, prompt_id, search.as_deref(), category.as_deref(), offset, 50)
+    engine::classify::examples::examples_page(&ssr::services()?.pool, &user, prompt_id, search.as_deref(), category.as_deref(), offset, 20)
         .await
         .map_err(ssr::fail)
 }

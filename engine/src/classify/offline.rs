@@ -185,7 +185,7 @@ pub(crate) fn trigrams(text: &str) -> HashSet<String> {
     out
 }
 
-fn cosine(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
+pub(crate) fn cosine(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }

@@ -11,7 +11,7 @@ use crate::components::{ErrorNote, Pager};
 use crate::format::fmt_int;
 use crate::i18n::{Key, tr};
 
-const PAGE: i64 = 50;
+const PAGE: i64 = 20;
 
 #[component]
 pub fn PromptExamples(prompt_id: Uuid, categories: Signal<Vec<String>>, #[prop(into)] on_categories: Callback<()>) -> impl IntoView {
@@ -46,20 +46,7 @@ pub fn PromptExamples(prompt_id: Uuid, categories: Signal<Vec<String>>, #[prop(i
                 <a class="btn" data-testid="export-examples" href=format!("/api/v1/prompts/{prompt_id}/examples?format=csv") download="">{tr(Key::ExportCsv)}</a>
             </div>
             <p class="hint">{tr(Key::ExamplesHint)}</p>
-            <Transition fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                        Ok(p) => view! { <ExamplesTable p offset category remove prompt_id/> }.into_any(),
-                    }
-                })}
-            </Transition>
-            <label class="field">
-                <span>{tr(Key::Search)}</span>
-                <input type="search" data-testid="examples-search" prop:value=move || search.get()
-                    on:change=move |ev| { search.set(event_target_value(&ev)); offset.set(0); }/>
-            </label>
-            {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+            <ImportExamples prompt_id on_done=imported/>
             <details>
                 <summary>{tr(Key::AddExample)}</summary>
                 <form class="form-grid" on:submit=move |ev| {
@@ -81,7 +68,20 @@ pub fn PromptExamples(prompt_id: Uuid, categories: Signal<Vec<String>>, #[prop(i
                 </form>
                 {move || add.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
             </details>
-            <ImportExamples prompt_id on_done=imported/>
+            <label class="field">
+                <span>{tr(Key::Search)}</span>
+                <input type="search" data-testid="examples-search" prop:value=move || search.get()
+                    on:change=move |ev| { search.set(event_target_value(&ev)); offset.set(0); }/>
+            </label>
+            <Transition fallback=move || view! { <p class="muted">{tr(Key::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                        Ok(p) => view! { <ExamplesTable p offset category remove prompt_id/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
         </section>
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::store::StoredExample;
 use super::wire::ExampleShown;
-use crate::classify::offline::trigrams;
+use crate::classify::offline::{cosine, trigrams};
 use crate::classify::provider::estimate_tokens;
 use crate::clean::{CleanOptions, clean_text};
 
@@ -108,6 +108,12 @@ impl Retriever {
         }
         out
     }
+}
+
+/// Character-trigram cosine of two texts after cleaning, rounded to 3 decimals.
+pub(crate) fn similarity(a: &str, b: &str) -> f64 {
+    let opts = CleanOptions::default();
+    (cosine(&trigrams(&clean_text(a, &opts)), &trigrams(&clean_text(b, &opts))) * 1000.0).round() / 1000.0
 }
 
 /// What one example adds to a call: its JSON object and separator.

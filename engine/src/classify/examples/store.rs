@@ -394,10 +394,20 @@ pub async fn result_examples(pool: &PgPool, user: &CurrentUser, run_id: Uuid, li
         .fetch_optional(pool)
         .await?
         .unwrap_or(serde_json::Value::Array(Vec::new()));
+    let mut examples: Vec<super::wire::ExampleShown> = serde_json::from_value(shown).map_err(EngineError::internal)?;
+    // The chunk's examples, the closest to this line first (the similarity is to this line).
+    let text = sqlx::query_scalar!("SELECT text FROM unique_lines WHERE dataset_id = $1 AND idx = $2", run.dataset_id, line_idx)
+        .fetch_optional(pool)
+        .await?
+        .unwrap_or_default();
+    for e in &mut examples {
+        e.similarity = super::retrieve::similarity(&text, &e.text);
+    }
+    examples.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
     Ok(super::wire::ResultExamples {
         line_idx,
         chunk_no,
-        examples: serde_json::from_value(shown).map_err(EngineError::internal)?,
+        examples,
         examples_version: run.examples_version,
         examples_count: run.examples_count,
     })

@@ -80,6 +80,12 @@ async fn a_labelled_history_is_imported_shown_in_the_plan_and_explains_a_result(
     expect(page.locator("[data-testid=examples-by-category]")).to_contain_text("Suministros · 24").await?;
     // The editor now holds the created category (a new prompt version).
     expect(page.locator("[data-testid=category-name]").nth(2)).to_have_value("Material de oficina").await?;
+    // Another category for one example: a new set.
+    page.locator("[data-testid=examples] tr:has-text('RENFE VIAJEROS billete tren madrid 11') [data-testid=example-recategorise]")
+        .select_option("Suministros", None)
+        .await?;
+    expect(page.locator("[data-testid=examples-summary]")).to_contain_text("v2").await?;
+    expect(page.locator("[data-testid=examples-by-category]")).to_contain_text("Suministros · 25").await?;
     shot(&page, "examples-desktop").await?;
     page.set_viewport_size(playwright_rs::protocol::Viewport { width: 390, height: 844 }).await?;
     shot(&page, "examples-phone").await?;
@@ -100,7 +106,7 @@ async fn a_labelled_history_is_imported_shown_in_the_plan_and_explains_a_result(
     page.wait_for_url("**/runs/**", None).await?;
     let run_id = page.url().rsplit('/').next().unwrap_or_default().to_string();
     let run = wait_run(&server, &ana, &run_id, Duration::from_secs(60), |r| r["status"] == "succeeded").await?;
-    assert_eq!((run["examples_count"].as_i64(), run["examples_version"].as_i64()), (Some(48), Some(1)), "{run}");
+    assert_eq!((run["examples_count"].as_i64(), run["examples_version"].as_i64()), (Some(48), Some(2)), "{run}");
 
     // A result says which examples its call carried.
     page.reload(None).await?;

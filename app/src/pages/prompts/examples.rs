@@ -77,7 +77,7 @@ pub fn PromptExamples(prompt_id: Uuid, categories: Signal<Vec<String>>, #[prop(i
                 {move || Suspend::new(async move {
                     match page.await {
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                        Ok(p) => view! { <ExamplesTable p offset category remove prompt_id/> }.into_any(),
+                        Ok(p) => view! { <ExamplesTable p offset category remove add categories prompt_id/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -87,7 +87,16 @@ pub fn PromptExamples(prompt_id: Uuid, categories: Signal<Vec<String>>, #[prop(i
 }
 
 #[component]
-fn ExamplesTable(p: ExamplesPage, offset: RwSignal<i64>, category: RwSignal<String>, remove: ServerAction<RemovePromptExamples>, prompt_id: Uuid) -> impl IntoView {
+#[allow(clippy::too_many_arguments)]
+fn ExamplesTable(
+    p: ExamplesPage,
+    offset: RwSignal<i64>,
+    category: RwSignal<String>,
+    remove: ServerAction<RemovePromptExamples>,
+    add: ServerAction<AddPromptExample>,
+    categories: Signal<Vec<String>>,
+    prompt_id: Uuid,
+) -> impl IntoView {
     let editable = p.editable;
     let matching = p.matching;
     view! {
@@ -122,8 +131,24 @@ fn ExamplesTable(p: ExamplesPage, offset: RwSignal<i64>, category: RwSignal<Stri
                             let id = r.id;
                             view! {
                                 <tr>
-                                    <td class="cell-line">{r.text}</td>
-                                    <td><span class="chip">{r.category}</span></td>
+                                    <td class="cell-line">{r.text.clone()}</td>
+                                    <td>{if editable {
+                                        // Another category for the same text: a new set where it has that one.
+                                        let text = r.text.clone();
+                                        let current = r.category.clone();
+                                        view! {
+                                            <select class="select-compact" data-testid="example-recategorise" aria-label=tr(Key::Category)
+                                                on:change=move |ev| { add.dispatch(AddPromptExample { prompt_id, text: text.clone(), category: event_target_value(&ev) }); }>
+                                                {move || {
+                                                    let mut names = categories.get();
+                                                    if !names.contains(&current) { names.insert(0, current.clone()); }
+                                                    names.into_iter().map(|c| { let on = c == current; view! { <option value=c.clone() selected=on>{c.clone()}</option> } }).collect_view()
+                                                }}
+                                            </select>
+                                        }.into_any()
+                                    } else {
+                                        view! { <span class="chip">{r.category}</span> }.into_any()
+                                    }}</td>
                                     <td class="muted">{r.source.unwrap_or(r.origin)}" · v"{r.added_in}</td>
                                     <td>{editable.then(|| view! {
                                         <button class="btn btn-ghost" aria-label=tr(Key::Delete) data-testid="remove-example"

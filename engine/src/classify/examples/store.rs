@@ -137,10 +137,7 @@ pub async fn import_examples(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid,
     visible(pool, user, prompt_id, true).await?;
     let (rows, file) = read_labelled(pool, user, &req.source).await?;
     let mut tx = pool.begin().await?;
-    // The lock serialises imports, edits and new prompt versions of this prompt.
-    let version = sqlx::query_scalar!("UPDATE prompts SET examples_version = examples_version + 1 WHERE id = $1 RETURNING examples_version", prompt_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let version = next_set(&mut tx, prompt_id).await?;
     let latest = latest_version(pool, Some(prompt_id)).await?;
     let (preview, settled) = settle(&rows, &latest.categories, CONFLICT_SAMPLES);
     let (mapping, created) = resolve_mapping(&preview, &req.mapping).map_err(EngineError::invalid)?;
@@ -173,6 +170,14 @@ pub async fn import_examples(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid,
     (out.added, out.replaced, out.unchanged) = (upserted.added, upserted.replaced, upserted.unchanged);
     tx.commit().await?;
     Ok(out)
+}
+
+/// The number of the set a change makes. The row lock it takes serialises imports, edits and new
+/// prompt versions of this prompt.
+async fn next_set(tx: &mut sqlx::PgConnection, prompt_id: Uuid) -> Result<i32> {
+    Ok(sqlx::query_scalar!("UPDATE prompts SET examples_version = examples_version + 1 WHERE id = $1 RETURNING examples_version", prompt_id)
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
 /// Where an example came from.
@@ -266,9 +271,7 @@ async fn upsert(
 /// already checked the right to change the prompt. Returns the set's version.
 pub async fn add_reviewed(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, items: &[(String, String)], source: &str) -> Result<i32> {
     let mut tx = pool.begin().await?;
-    let version = sqlx::query_scalar!("UPDATE prompts SET examples_version = examples_version + 1 WHERE id = $1 RETURNING examples_version", prompt_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let version = next_set(&mut tx, prompt_id).await?;
     upsert(&mut tx, prompt_id, version, items, Origin::Review, Some(source), user).await?;
     tx.commit().await?;
     Ok(version)
@@ -288,9 +291,7 @@ pub async fn add_example(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, tex
         return Err(EngineError::invalid(format!("'{category}' is not a category of the prompt: {}", names.join(", "))));
     };
     let mut tx = pool.begin().await?;
-    let version = sqlx::query_scalar!("UPDATE prompts SET examples_version = examples_version + 1 WHERE id = $1 RETURNING examples_version", prompt_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let version = next_set(&mut tx, prompt_id).await?;
     sqlx::query!(
         "UPDATE prompt_examples SET removed_in = $3 WHERE prompt_id = $1 AND text_key = $2 AND removed_in IS NULL",
         prompt_id,
@@ -302,13 +303,14 @@ pub async fn add_example(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, tex
     let row = sqlx::query_as!(
         ExampleRow,
         "INSERT INTO prompt_examples (prompt_id, text, text_key, category, origin, added_in, created_by)
-         VALUES ($1, $2, $3, $4, 'manual', $5, $6) RETURNING id, text, category, origin, source, added_in",
+         VALUES ($1, $2, $3, $4, $7, $5, $6) RETURNING id, text, category, origin, source, added_in",
         prompt_id,
         text,
         key,
         category,
         version,
-        user.id
+        user.id,
+        Origin::Manual.as_str()
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -320,9 +322,7 @@ pub async fn add_example(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, tex
 pub async fn remove_examples(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, ids: &[i64]) -> Result<i32> {
     visible(pool, user, prompt_id, true).await?;
     let mut tx = pool.begin().await?;
-    let version = sqlx::query_scalar!("UPDATE prompts SET examples_version = examples_version + 1 WHERE id = $1 RETURNING examples_version", prompt_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let version = next_set(&mut tx, prompt_id).await?;
     let removed = sqlx::query!(
         "UPDATE prompt_examples SET removed_in = $3 WHERE prompt_id = $1 AND id = ANY($2) AND removed_in IS NULL",
         prompt_id,

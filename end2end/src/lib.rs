@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::Value;
 
+mod private_pg;
+pub use private_pg::PrivatePostgres;
+
 pub struct TestServer {
     pub base: String,
     pub database_url: String,
@@ -55,6 +58,12 @@ impl TestServer {
     /// Starts `dgs serve` on a fresh database with `extra` environment variables.
     pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Self> {
         let admin_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        Self::start_on(&admin_url, extra).await
+    }
+
+    /// The same on a database made through `admin_url` (e.g. a `PrivatePostgres` a test stops).
+    pub async fn start_on(admin_url: &str, extra: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let admin_url = admin_url.to_string();
         let db_name = format!("dgs_e2e_{}", uuid::Uuid::new_v4().simple());
         let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await?;
         // The name is ours (a uuid), never user input.

@@ -65,6 +65,9 @@ pub enum EngineError {
     /// A request body (not an upload) over `JSON_BODY_MAX_BYTES`.
     #[error("the request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
+    /// PostgreSQL does not answer (stopped, restarting, unreachable): worth trying again shortly.
+    #[error("the database is not answering; try again in a moment")]
+    DatabaseUnavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -486,6 +489,7 @@ codes! {
     TooManyAttempts => "too_many_attempts", 429;
     RateLimited => "rate_limited", 429;
     Internal => "internal", 500;
+    DatabaseUnavailable => "database_unavailable", 503;
     /// Never sent by the server: the browser could not reach it or read its answer.
     Network => "network", 503;
 }
@@ -546,6 +550,7 @@ impl EngineError {
             EngineError::Data(e) => e.code(),
             EngineError::Report(e) => e.code(),
             EngineError::Etl(e) => e.code(),
+            EngineError::DatabaseUnavailable(_) => ErrorCode::DatabaseUnavailable,
             EngineError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -561,6 +566,13 @@ impl EngineError {
                 #[cfg(not(feature = "server"))]
                 let _ = cause;
                 ("internal error; quote the request id when reporting it".to_string(), serde_json::json!({ "request_id": request_id }))
+            }
+            EngineError::DatabaseUnavailable(cause) => {
+                #[cfg(feature = "server")]
+                tracing::warn!(error = %cause, request_id = request_id.unwrap_or("-"), "database unavailable");
+                #[cfg(not(feature = "server"))]
+                let _ = cause;
+                (self.to_string(), serde_json::json!({ "retry_after_secs": 5 }))
             }
             EngineError::UnreadableFile { file, reason } | EngineError::Refused { file, reason } => {
                 (self.to_string(), serde_json::json!({ "file": file, "reason": reason }))
@@ -606,6 +618,15 @@ impl From<sqlx::Error> for EngineError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => EngineError::NotFound(Resource::Record),
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+                EngineError::DatabaseUnavailable(e.to_string())
+            }
+            // Connection exceptions (08…), the server shutting down or starting (57P01–57P03).
+            sqlx::Error::Database(ref d)
+                if d.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")) =>
+            {
+                EngineError::DatabaseUnavailable(e.to_string())
+            }
             other => EngineError::Internal(format!("database: {other}")),
         }
     }

@@ -115,6 +115,11 @@ fn text(code: C) -> (&'static str, &'static str, Detail) {
         C::EtlSourceNotFound => ("Esa fuente de marketing no existe.", "That marketing source does not exist.", None),
         C::EtlRunNotFound => ("Esa ejecución de marketing no existe.", "That marketing run does not exist.", None),
         C::EventUserNotFound => ("No hay eventos de ese usuario.", "There are no events for that user.", None),
+        C::DatabaseUnavailable => (
+            "La base de datos no responde ahora mismo. No se ha perdido nada; inténtalo de nuevo en unos segundos.",
+            "The database is not answering right now. Nothing was lost; try again in a few seconds.",
+            None,
+        ),
         C::ExampleNotFound => ("Ese ejemplo ya no existe o no es de este prompt.", "That example no longer exists or is not this prompt's.", None),
         C::EtlSourceInvalid => ("La fuente no se puede guardar así:", "The source cannot be saved like this:", Message),
         C::EtlSourceVersionConflict => (

@@ -81,7 +81,16 @@ struct WorkerState {
 
 async fn run_job(job: RunJob, state: Data<WorkerState>, attempt: Attempt) -> std::result::Result<(), BoxDynError> {
     metrics::gauge!("dgs_jobs_running").increment(1.0);
-    let outcome = execute_run(&state.ctx, job.run_id, &state.shutdown).await;
+    let outcome = loop {
+        let outcome = execute_run(&state.ctx, job.run_id, &state.shutdown).await;
+        // PostgreSQL went away mid-run: the checkpoints hold, so wait for it and go on, without
+        // spending one of the job's attempts on an outage.
+        if matches!(outcome, Err(EngineError::DatabaseUnavailable(_))) && wait_for_database(&state.ctx.pool, &state.shutdown).await {
+            tracing::warn!(run_id = %job.run_id, "the database is back; the run goes on from its checkpoints");
+            continue;
+        }
+        break outcome;
+    };
     metrics::gauge!("dgs_jobs_running").decrement(1.0);
     let label = match &outcome {
         Ok(RunOutcome::Finished(s)) => s.as_str(),
@@ -122,6 +131,22 @@ async fn run_job(job: RunJob, state: Data<WorkerState>, attempt: Attempt) -> std
             Err(e.into())
         }
     }
+}
+
+/// Polls PostgreSQL every second until it answers (true), or shutdown or 15 minutes pass (false).
+async fn wait_for_database(pool: &PgPool, shutdown: &CancellationToken) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15 * 60);
+    tracing::warn!("the database is not answering; runs wait for it");
+    while std::time::Instant::now() < deadline {
+        tokio::select! {
+            _ = shutdown.cancelled() => return false,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        if sqlx::query("SELECT 1").execute(pool).await.is_ok() {
+            return true;
+        }
+    }
+    false
 }
 
 /// Runs workers until `shutdown` is cancelled, then waits at most `drain` for jobs in flight: they stop

@@ -1,0 +1,84 @@
+//! Faults (seed 004 §14, issue 20): PostgreSQL stopped for 10 s while a classification run is under
+//! way and people load pages. The test starts a PostgreSQL of its own so it can stop it.
+//! While it is down: `/readyz` says 503 naming PostgreSQL, API calls and page loads answer a clear
+//! 503 (`database_unavailable`) within seconds, never hang. When it is back, everything resumes by
+//! itself: the run finishes with exactly one result per unique line.
+
+use std::time::{Duration, Instant};
+
+use end2end::{PrivatePostgres, TestServer, upload_dataset, wait_run};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "a long enough secret";
+
+/// Answers within `limit`, or fails the test: a request that hangs is the fault under test.
+async fn timed(req: reqwest::RequestBuilder, limit: Duration) -> anyhow::Result<(u16, Value, Duration)> {
+    let start = Instant::now();
+    let r = tokio::time::timeout(limit, req.send()).await.map_err(|_| anyhow::anyhow!("no answer within {limit:?}"))??;
+    let status = r.status().as_u16();
+    let body = r.json::<Value>().await.unwrap_or(Value::Null);
+    Ok((status, body, start.elapsed()))
+}
+
+#[tokio::test]
+async fn postgres_down_for_ten_seconds_is_a_clear_503_and_the_run_resumes_by_itself() -> anyhow::Result<()> {
+    let pg = PrivatePostgres::start()?;
+    let server = TestServer::start_on(
+        &pg.admin_url(),
+        &[("LLM_PROVIDER", "offline"), ("LLM_CHUNK_SIZE", "10"), ("LLM_CONCURRENCY_LIMIT", "2"), ("OFFLINE_CHUNK_DELAY_MS", "300")],
+    )
+    .await?;
+    server.create_user("ana", "analyst", PASSWORD)?;
+    let ana = server.client("ana", PASSWORD).await?;
+    let mut csv = String::from("concepto\n");
+    for i in 0..400 {
+        csv.push_str(&format!("{} {i}\n", ["Taxi aeropuerto", "Factura luz", "Restaurante menú", "Papelería"][i % 4]));
+    }
+    let dataset = upload_dataset(&server, &ana, "gastos.csv", csv.into_bytes(), "concepto").await?;
+    let run: Value = ana.post(server.url("/api/v1/runs")).json(&json!({ "dataset_id": dataset["id"] })).send().await?.error_for_status()?.json().await?;
+    let run_id = run["id"].as_str().unwrap_or_default().to_string();
+    let before = wait_run(&server, &ana, &run_id, Duration::from_secs(60), |r| r["done"].as_i64().unwrap_or(0) >= 40).await?;
+    assert_eq!(before["status"], "running", "stopped mid-run: {before}");
+
+    pg.down()?;
+    let down_at = Instant::now();
+    let plain = reqwest::Client::new();
+    let (status, body, took) = timed(plain.get(server.url("/readyz")), Duration::from_secs(8)).await?;
+    assert_eq!((status, body["postgres"]["status"].clone()), (503, json!("down")), "{body}");
+    assert!(took < Duration::from_secs(5), "readyz answered in {took:?}");
+    let (status, body, took) = timed(ana.get(server.url("/api/v1/datasets")), Duration::from_secs(9)).await?;
+    assert_eq!((status, body["error"]["code"].clone()), (503, json!("database_unavailable")), "{body}");
+    assert!(took < Duration::from_secs(8), "the API answered in {took:?}");
+    let (status, _, took) = timed(ana.get(server.url("/datasets")), Duration::from_secs(9)).await?;
+    assert_eq!(status, 503, "a page load during the outage");
+    assert!(took < Duration::from_secs(8), "the page answered in {took:?}");
+    // Down for 10 s in all.
+    tokio::time::sleep(Duration::from_secs(10).saturating_sub(down_at.elapsed())).await;
+    pg.up()?;
+
+    // Back: ready again, pages and the API answer, the run finishes from its checkpoints.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, _, _) = timed(plain.get(server.url("/readyz")), Duration::from_secs(8)).await?;
+        if status == 200 {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "not ready 20 s after PostgreSQL came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, _, _) = timed(ana.get(server.url("/api/v1/datasets")), Duration::from_secs(8)).await?;
+    assert_eq!(status, 200, "the API answers again, with the same session");
+    let done = wait_run(&server, &ana, &run_id, Duration::from_secs(90), |r| r["status"] != "running" && r["status"] != "queued").await?;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!((done["done"].as_i64(), done["total"].as_i64(), done["failed"].as_i64()), (Some(400), Some(400), Some(0)), "{done}");
+    let db = server.db().await?;
+    let (results, distinct, lines): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT line_idx), (SELECT count(*) FROM unique_lines WHERE dataset_id = r.dataset_id)
+         FROM run_results rr JOIN runs r ON r.id = rr.run_id WHERE rr.run_id = $1 GROUP BY r.dataset_id",
+    )
+    .bind(uuid::Uuid::parse_str(&run_id)?)
+    .fetch_one(&db)
+    .await?;
+    assert_eq!((results, distinct, lines), (400, 400, 400), "no line lost or doubled");
+    Ok(())
+}

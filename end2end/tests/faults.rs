@@ -82,3 +82,120 @@ async fn postgres_down_for_ten_seconds_is_a_clear_503_and_the_run_resumes_by_its
     assert_eq!((results, distinct, lines), (400, 400, 400), "no line lost or doubled");
     Ok(())
 }
+
+/// A Redis of the test's own on a free port, without persistence (as the service runs it).
+struct PrivateRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    fn start() -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut r = PrivateRedis { port, child: None };
+        r.up()?;
+        Ok(r)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn up(&mut self) -> anyhow::Result<()> {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()?;
+        self.child = Some(child);
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        anyhow::bail!("redis-server did not start")
+    }
+
+    fn down(&mut self) -> anyhow::Result<()> {
+        if let Some(mut c) = self.child.take() {
+            c.kill()?;
+            c.wait()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.down();
+    }
+}
+
+#[tokio::test]
+async fn redis_down_for_ten_seconds_is_a_clear_503_runs_go_on_and_people_sign_in_again() -> anyhow::Result<()> {
+    let mut redis = PrivateRedis::start()?;
+    let url = redis.url();
+    let server = TestServer::start(&[
+        ("REDIS_URL", url.as_str()),
+        ("LLM_PROVIDER", "offline"),
+        ("LLM_CHUNK_SIZE", "10"),
+        ("LLM_CONCURRENCY_LIMIT", "2"),
+        ("OFFLINE_CHUNK_DELAY_MS", "300"),
+    ])
+    .await?;
+    server.create_user("ana", "analyst", PASSWORD)?;
+    let ana = server.client("ana", PASSWORD).await?;
+    let mut csv = String::from("concepto\n");
+    for i in 0..400 {
+        csv.push_str(&format!("{} {i}\n", ["Taxi aeropuerto", "Factura luz", "Restaurante menú", "Papelería"][i % 4]));
+    }
+    let dataset = upload_dataset(&server, &ana, "gastos.csv", csv.into_bytes(), "concepto").await?;
+    let run: Value = ana.post(server.url("/api/v1/runs")).json(&json!({ "dataset_id": dataset["id"] })).send().await?.error_for_status()?.json().await?;
+    let run_id = run["id"].as_str().unwrap_or_default().to_string();
+    wait_run(&server, &ana, &run_id, Duration::from_secs(60), |r| r["done"].as_i64().unwrap_or(0) >= 40).await?;
+    let db = server.db().await?;
+    let stored = |db: sqlx::PgPool| {
+        let id = uuid::Uuid::parse_str(&run_id);
+        async move { Ok::<i64, anyhow::Error>(sqlx::query_scalar("SELECT count(*) FROM run_results WHERE run_id = $1").bind(id?).fetch_one(&db).await?) }
+    };
+
+    redis.down()?;
+    let down_at = Instant::now();
+    let before = stored(db.clone()).await?;
+    let plain = reqwest::Client::new();
+    let (status, body, took) = timed(plain.get(server.url("/readyz")), Duration::from_secs(8)).await?;
+    assert_eq!((status, body["redis"]["status"].clone(), body["postgres"]["status"].clone()), (503, json!("down"), json!("ok")), "{body}");
+    assert!(took < Duration::from_secs(5), "readyz answered in {took:?}");
+    let (status, body, took) = timed(ana.get(server.url("/api/v1/datasets")), Duration::from_secs(8)).await?;
+    assert_eq!((status, body["error"]["code"].clone()), (503, json!("sessions_unavailable")), "{body}");
+    assert!(took < Duration::from_secs(5), "a signed-in call answered in {took:?}");
+    let (status, _, took) = timed(plain.get(server.url("/login")), Duration::from_secs(8)).await?;
+    assert_eq!(status, 200, "the sign-in page still loads for someone without a session");
+    assert!(took < Duration::from_secs(5));
+    tokio::time::sleep(Duration::from_secs(10).saturating_sub(down_at.elapsed())).await;
+    let during = stored(db.clone()).await?;
+    assert!(during > before, "the run went on while Redis was down: {before} → {during}");
+    redis.up()?;
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, _, _) = timed(plain.get(server.url("/readyz")), Duration::from_secs(8)).await?;
+        if status == 200 {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "not ready 20 s after Redis came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Sessions lived in the Redis that restarted empty: people are asked to sign in again.
+    let (status, body, _) = timed(ana.get(server.url("/api/v1/datasets")), Duration::from_secs(8)).await?;
+    assert_eq!((status, body["error"]["code"].clone()), (401, json!("unauthenticated")), "{body}");
+    let ana = server.client("ana", PASSWORD).await?;
+    let done = wait_run(&server, &ana, &run_id, Duration::from_secs(90), |r| r["status"] != "running" && r["status"] != "queued").await?;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(stored(db.clone()).await?, 400, "one result per unique line");
+    // The job queue works again: a new run is taken and finishes.
+    let again: Value = ana.post(server.url("/api/v1/runs")).json(&json!({ "dataset_id": dataset["id"] })).send().await?.error_for_status()?.json().await?;
+    let again = wait_run(&server, &ana, again["id"].as_str().unwrap_or_default(), Duration::from_secs(90), |r| r["status"] == "succeeded").await?;
+    assert_eq!(again["done"], 400);
+    Ok(())
+}

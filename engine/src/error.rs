@@ -68,6 +68,9 @@ pub enum EngineError {
     /// PostgreSQL does not answer (stopped, restarting, unreachable): worth trying again shortly.
     #[error("the database is not answering; try again in a moment")]
     DatabaseUnavailable(String),
+    /// The session store (Redis) does not answer: nobody can be recognised until it does.
+    #[error("sign-in is unavailable for a moment (the session store does not answer); try again shortly")]
+    SessionsUnavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -490,6 +493,7 @@ codes! {
     RateLimited => "rate_limited", 429;
     Internal => "internal", 500;
     DatabaseUnavailable => "database_unavailable", 503;
+    SessionsUnavailable => "sessions_unavailable", 503;
     /// Never sent by the server: the browser could not reach it or read its answer.
     Network => "network", 503;
 }
@@ -551,6 +555,7 @@ impl EngineError {
             EngineError::Report(e) => e.code(),
             EngineError::Etl(e) => e.code(),
             EngineError::DatabaseUnavailable(_) => ErrorCode::DatabaseUnavailable,
+            EngineError::SessionsUnavailable(_) => ErrorCode::SessionsUnavailable,
             EngineError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -567,9 +572,9 @@ impl EngineError {
                 let _ = cause;
                 ("internal error; quote the request id when reporting it".to_string(), serde_json::json!({ "request_id": request_id }))
             }
-            EngineError::DatabaseUnavailable(cause) => {
+            EngineError::DatabaseUnavailable(cause) | EngineError::SessionsUnavailable(cause) => {
                 #[cfg(feature = "server")]
-                tracing::warn!(error = %cause, request_id = request_id.unwrap_or("-"), "database unavailable");
+                tracing::warn!(error = %cause, code = code.as_str(), request_id = request_id.unwrap_or("-"), "a service is unavailable");
                 #[cfg(not(feature = "server"))]
                 let _ = cause;
                 (self.to_string(), serde_json::json!({ "retry_after_secs": 5 }))

@@ -134,7 +134,8 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
     // Owned copies: the request's body is not Sync, so no borrow of it may live across an await.
     // `/metrics` takes its own bearer secret (`METRICS_TOKEN`), not a user's token.
     let secret = bearer(req.headers()).filter(|_| path != "/metrics").map(str::to_string);
-    let session = req.extensions().get::<Session>().cloned();
+    // Probes never read a session: with Redis down they must still say what is down.
+    let session = if matches!(path.as_str(), "/healthz" | "/readyz") { None } else { req.extensions().get::<Session>().cloned() };
     let identity = match resolve(&state, secret, session).await {
         Ok(identity) => identity,
         Err(e) => {

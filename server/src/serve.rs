@@ -30,9 +30,12 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     engine::classify::prompts::ensure_default_prompt(&pool).await.map_err(startup)?;
 
     let redis_config = RedisConfig::from_url(&config.redis_url).context("REDIS_URL")?;
+    // Every command gives up after 2 s: with Redis down, sessions, caches and progress fail fast
+    // (and fall back where they can) instead of holding every request until it returns.
     let redis = Builder::from_config(redis_config.clone())
         .with_connection_config(|c| c.connection_timeout = Duration::from_secs(5))
-        .set_policy(ReconnectPolicy::new_exponential(0, 100, 30_000, 2))
+        .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
         .build_pool(4)?;
     redis.init().await.context("cannot connect to Redis")?;
     let subscriber = Builder::from_config(redis_config).build_subscriber_client()?;

@@ -115,6 +115,11 @@ fn text(code: C) -> (&'static str, &'static str, Detail) {
         C::EtlSourceNotFound => ("Esa fuente de marketing no existe.", "That marketing source does not exist.", None),
         C::EtlRunNotFound => ("Esa ejecución de marketing no existe.", "That marketing run does not exist.", None),
         C::EventUserNotFound => ("No hay eventos de ese usuario.", "There are no events for that user.", None),
+        C::SessionsUnavailable => (
+            "El inicio de sesión no está disponible un momento (el almacén de sesiones no responde). Inténtalo de nuevo en unos segundos.",
+            "Sign-in is unavailable for a moment (the session store does not answer). Try again in a few seconds.",
+            None,
+        ),
         C::DatabaseUnavailable => (
             "La base de datos no responde ahora mismo. No se ha perdido nada; inténtalo de nuevo en unos segundos.",
             "The database is not answering right now. Nothing was lost; try again in a few seconds.",

@@ -11,11 +11,19 @@ use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+/// The session store not answering (Redis down) is an outage to wait out, not a bug to report.
+fn session_error(e: tower_sessions::session::Error) -> EngineError {
+    match e {
+        tower_sessions::session::Error::Store(store) => EngineError::SessionsUnavailable(store.to_string()),
+        other => EngineError::internal(other),
+    }
+}
+
 const SESSION_KEY: &str = "auth_session";
 
 /// The signed-in caller of this cookie session, if its row is still live.
 pub async fn identify(session: &Session, pool: &PgPool) -> Result<Option<Identity>, EngineError> {
-    let id: Option<Uuid> = session.get(SESSION_KEY).await.map_err(EngineError::internal)?;
+    let id: Option<Uuid> = session.get(SESSION_KEY).await.map_err(session_error)?;
     let Some(id) = id else { return Ok(None) };
     sessions::resolve(pool, id).await
 }
@@ -30,12 +38,12 @@ pub async fn sign_in(
     client: &ClientInfo,
 ) -> Result<Uuid, EngineError> {
     // A session already signed in on this browser ends first: one browser, one live row.
-    if let Some(old) = session.get::<Uuid>(SESSION_KEY).await.map_err(EngineError::internal)? {
+    if let Some(old) = session.get::<Uuid>(SESSION_KEY).await.map_err(session_error)? {
         sessions::end_by_cookie(pool, old, "signed in again").await?;
     }
     let id = sessions::start(pool, user.id, method, passkey_id, client).await?;
-    session.cycle_id().await.map_err(EngineError::internal)?;
-    session.insert(SESSION_KEY, id).await.map_err(EngineError::internal)?;
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(SESSION_KEY, id).await.map_err(session_error)?;
     Ok(id)
 }
 
@@ -119,7 +127,7 @@ pub async fn keep_ceremony<T: serde::Serialize>(
     user_id: Option<uuid::Uuid>,
 ) -> Result<(), EngineError> {
     let c = Ceremony { state, started_at: chrono::Utc::now().timestamp(), name, user_id };
-    session.insert(key, c).await.map_err(EngineError::internal)
+    session.insert(key, c).await.map_err(session_error)
 }
 
 /// Takes (and so ends) the ceremony under `key`; one older than its lifetime is refused.
@@ -131,7 +139,7 @@ pub async fn take_ceremony<T: serde::de::DeserializeOwned>(
     let c: Ceremony<T> = session
         .remove(key)
         .await
-        .map_err(EngineError::internal)?
+        .map_err(session_error)?
         .ok_or(EngineError::Credential(CredentialRule::PasskeyNotStarted))?;
     let age = chrono::Utc::now().timestamp() - c.started_at;
     if c.user_id != user_id {
@@ -158,7 +166,7 @@ pub async fn sign_out(session: &Session, pool: &PgPool, identity: Option<&Identi
     if let Some(id) = identity.and_then(Identity::session_id) {
         sessions::end_by_cookie(pool, id, "signed out").await?;
     }
-    session.flush().await.map_err(EngineError::internal)
+    session.flush().await.map_err(session_error)
 }
 
 /// What the server's identity layer found out about a request, put in its extensions before any

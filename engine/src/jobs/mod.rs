@@ -80,18 +80,27 @@ struct WorkerState {
 }
 
 async fn run_job(job: RunJob, state: Data<WorkerState>, attempt: Attempt) -> std::result::Result<(), BoxDynError> {
-    metrics::gauge!("dgs_jobs_running").increment(1.0);
-    let outcome = loop {
-        let outcome = execute_run(&state.ctx, job.run_id, &state.shutdown).await;
-        // PostgreSQL went away mid-run: the checkpoints hold, so wait for it and go on, without
-        // spending one of the job's attempts on an outage.
-        if matches!(outcome, Err(EngineError::DatabaseUnavailable(_))) && wait_for_database(&state.ctx.pool, &state.shutdown).await {
-            tracing::warn!(run_id = %job.run_id, "the database is back; the run goes on from its checkpoints");
-            continue;
-        }
-        break outcome;
-    };
-    metrics::gauge!("dgs_jobs_running").decrement(1.0);
+    // On a task of its own: when Redis goes away the queue's worker ends and drops its jobs, but a
+    // run that needs only PostgreSQL and the model goes on to its end (a second delivery of the
+    // job then finds it finished, or busy under the run's lock).
+    let worker: WorkerState = (*state).clone();
+    let run_id = job.run_id;
+    let task = tokio::spawn(async move {
+        metrics::gauge!("dgs_jobs_running").increment(1.0);
+        let outcome = loop {
+            let outcome = execute_run(&worker.ctx, run_id, &worker.shutdown).await;
+            // PostgreSQL went away mid-run: the checkpoints hold, so wait for it and go on, without
+            // spending one of the job's attempts on an outage.
+            if matches!(outcome, Err(EngineError::DatabaseUnavailable(_))) && wait_for_database(&worker.ctx.pool, &worker.shutdown).await {
+                tracing::warn!(run_id = %run_id, "the database is back; the run goes on from its checkpoints");
+                continue;
+            }
+            break outcome;
+        };
+        metrics::gauge!("dgs_jobs_running").decrement(1.0);
+        outcome
+    });
+    let outcome = task.await.unwrap_or_else(|e| Err(EngineError::internal(format!("the run's task ended abnormally: {e}"))));
     let label = match &outcome {
         Ok(RunOutcome::Finished(s)) => s.as_str(),
         Ok(RunOutcome::Busy) => "busy",

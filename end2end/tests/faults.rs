@@ -20,25 +20,44 @@ async fn timed(req: reqwest::RequestBuilder, limit: Duration) -> anyhow::Result<
     Ok((status, body, start.elapsed()))
 }
 
-#[tokio::test]
-async fn postgres_down_for_ten_seconds_is_a_clear_503_and_the_run_resumes_by_itself() -> anyhow::Result<()> {
-    let pg = PrivatePostgres::start()?;
-    let server = TestServer::start_on(
-        &pg.admin_url(),
-        &[("LLM_PROVIDER", "offline"), ("LLM_CHUNK_SIZE", "10"), ("LLM_CONCURRENCY_LIMIT", "2"), ("OFFLINE_CHUNK_DELAY_MS", "300")],
-    )
-    .await?;
+/// Polls `/readyz` until it says 200, or fails after `limit` naming `what` came back.
+async fn ready_again(server: &TestServer, limit: Duration, what: &str) -> anyhow::Result<()> {
+    let plain = reqwest::Client::new();
+    let deadline = Instant::now() + limit;
+    loop {
+        let (status, _, _) = timed(plain.get(server.url("/readyz")), Duration::from_secs(8)).await?;
+        if status == 200 {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "not ready {limit:?} after {what} came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The settings of a run slow enough to be interrupted: chunks of 10 lines, two at a time, 300 ms each.
+const SLOW_RUN: [(&str, &str); 4] = [("LLM_PROVIDER", "offline"), ("LLM_CHUNK_SIZE", "10"), ("LLM_CONCURRENCY_LIMIT", "2"), ("OFFLINE_CHUNK_DELAY_MS", "300")];
+
+/// Ana, a dataset of 400 distinct lines and a run of it that has stored at least 40 results.
+async fn run_under_way(server: &TestServer) -> anyhow::Result<(reqwest::Client, Value, String)> {
     server.create_user("ana", "analyst", PASSWORD)?;
     let ana = server.client("ana", PASSWORD).await?;
     let mut csv = String::from("concepto\n");
     for i in 0..400 {
         csv.push_str(&format!("{} {i}\n", ["Taxi aeropuerto", "Factura luz", "Restaurante menú", "Papelería"][i % 4]));
     }
-    let dataset = upload_dataset(&server, &ana, "gastos.csv", csv.into_bytes(), "concepto").await?;
+    let dataset = upload_dataset(server, &ana, "gastos.csv", csv.into_bytes(), "concepto").await?;
     let run: Value = ana.post(server.url("/api/v1/runs")).json(&json!({ "dataset_id": dataset["id"] })).send().await?.error_for_status()?.json().await?;
     let run_id = run["id"].as_str().unwrap_or_default().to_string();
-    let before = wait_run(&server, &ana, &run_id, Duration::from_secs(60), |r| r["done"].as_i64().unwrap_or(0) >= 40).await?;
-    assert_eq!(before["status"], "running", "stopped mid-run: {before}");
+    let under_way = wait_run(server, &ana, &run_id, Duration::from_secs(60), |r| r["done"].as_i64().unwrap_or(0) >= 40).await?;
+    anyhow::ensure!(under_way["status"] == "running", "the fault must come mid-run: {under_way}");
+    Ok((ana, dataset, run_id))
+}
+
+#[tokio::test]
+async fn postgres_down_for_ten_seconds_is_a_clear_503_and_the_run_resumes_by_itself() -> anyhow::Result<()> {
+    let pg = PrivatePostgres::start()?;
+    let server = TestServer::start_on(&pg.admin_url(), &SLOW_RUN).await?;
+    let (ana, _, run_id) = run_under_way(&server).await?;
 
     pg.down()?;
     let down_at = Instant::now();
@@ -57,15 +76,7 @@ async fn postgres_down_for_ten_seconds_is_a_clear_503_and_the_run_resumes_by_its
     pg.up()?;
 
     // Back: ready again, pages and the API answer, the run finishes from its checkpoints.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, _, _) = timed(plain.get(server.url("/readyz")), Duration::from_secs(8)).await?;
-        if status == 200 {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "not ready 20 s after PostgreSQL came back");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    ready_again(&server, Duration::from_secs(20), "PostgreSQL").await?;
     let (status, _, _) = timed(ana.get(server.url("/api/v1/datasets")), Duration::from_secs(8)).await?;
     assert_eq!(status, 200, "the API answers again, with the same session");
     let done = wait_run(&server, &ana, &run_id, Duration::from_secs(90), |r| r["status"] != "running" && r["status"] != "queued").await?;
@@ -135,24 +146,10 @@ impl Drop for PrivateRedis {
 async fn redis_down_for_ten_seconds_is_a_clear_503_runs_go_on_and_people_sign_in_again() -> anyhow::Result<()> {
     let mut redis = PrivateRedis::start()?;
     let url = redis.url();
-    let server = TestServer::start(&[
-        ("REDIS_URL", url.as_str()),
-        ("LLM_PROVIDER", "offline"),
-        ("LLM_CHUNK_SIZE", "10"),
-        ("LLM_CONCURRENCY_LIMIT", "2"),
-        ("OFFLINE_CHUNK_DELAY_MS", "300"),
-    ])
-    .await?;
-    server.create_user("ana", "analyst", PASSWORD)?;
-    let ana = server.client("ana", PASSWORD).await?;
-    let mut csv = String::from("concepto\n");
-    for i in 0..400 {
-        csv.push_str(&format!("{} {i}\n", ["Taxi aeropuerto", "Factura luz", "Restaurante menú", "Papelería"][i % 4]));
-    }
-    let dataset = upload_dataset(&server, &ana, "gastos.csv", csv.into_bytes(), "concepto").await?;
-    let run: Value = ana.post(server.url("/api/v1/runs")).json(&json!({ "dataset_id": dataset["id"] })).send().await?.error_for_status()?.json().await?;
-    let run_id = run["id"].as_str().unwrap_or_default().to_string();
-    wait_run(&server, &ana, &run_id, Duration::from_secs(60), |r| r["done"].as_i64().unwrap_or(0) >= 40).await?;
+    let mut env = vec![("REDIS_URL", url.as_str())];
+    env.extend(SLOW_RUN);
+    let server = TestServer::start(&env).await?;
+    let (ana, dataset, run_id) = run_under_way(&server).await?;
     let db = server.db().await?;
     let stored = |db: sqlx::PgPool| {
         let id = uuid::Uuid::parse_str(&run_id);
@@ -177,15 +174,7 @@ async fn redis_down_for_ten_seconds_is_a_clear_503_runs_go_on_and_people_sign_in
     assert!(during > before, "the run went on while Redis was down: {before} → {during}");
     redis.up()?;
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, _, _) = timed(plain.get(server.url("/readyz")), Duration::from_secs(8)).await?;
-        if status == 200 {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "not ready 20 s after Redis came back");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    ready_again(&server, Duration::from_secs(20), "Redis").await?;
     // Sessions lived in the Redis that restarted empty: people are asked to sign in again.
     let (status, body, _) = timed(ana.get(server.url("/api/v1/datasets")), Duration::from_secs(8)).await?;
     assert_eq!((status, body["error"]["code"].clone()), (401, json!("unauthenticated")), "{body}");

@@ -25,10 +25,12 @@ pub fn ExampleList(examples: Vec<ExampleShown>) -> impl IntoView {
     }
 }
 
-/// "N examples" on a result: opens the examples the call that classified the line carried.
+/// "N examples" on a result: opens the examples the call that classified the line carried. Which
+/// lines are open lives in `opened`, the table's: the table is drawn again when the run's progress
+/// arrives, and what the reader opened stays open.
 #[component]
-pub fn ShownExamples(run_id: Uuid, line_idx: i32, count: i32) -> impl IntoView {
-    let open = RwSignal::new(false);
+pub fn ShownExamples(run_id: Uuid, line_idx: i32, count: i32, opened: RwSignal<std::collections::HashSet<i32>>) -> impl IntoView {
+    let open = Signal::derive(move || opened.with(|o| o.contains(&line_idx)));
     // Loaded only once opened: a results page would otherwise ask once per row.
     let shown = LocalResource::new(move || {
         let wanted = open.get();
@@ -37,7 +39,7 @@ pub fn ShownExamples(run_id: Uuid, line_idx: i32, count: i32) -> impl IntoView {
     view! {
         <div class="shown-examples">
             <button class="btn btn-ghost btn-small" data-testid="shown-examples" aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)>
+                on:click=move |_| opened.update(|o| if !o.remove(&line_idx) { o.insert(line_idx); })>
                 {count}" "{tr(Key::ExamplesShown)}
             </button>
             <Show when=move || open.get()>

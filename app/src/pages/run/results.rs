@@ -46,6 +46,7 @@ pub fn Distribution(categories: Categories) -> impl IntoView {
 pub fn ResultsTable(id: Uuid, finished: Memo<bool>) -> impl IntoView {
     let offset = RwSignal::new(0i64);
     let category = RwSignal::new(String::new());
+    let opened = RwSignal::new(std::collections::HashSet::<i32>::new());
     let min_score = RwSignal::new(String::new());
     let results = Resource::new(
         move || (finished.get(), offset.get(), category.get(), min_score.get()),
@@ -114,7 +115,7 @@ pub fn ResultsTable(id: Uuid, finished: Memo<bool>) -> impl IntoView {
                                                 <td class="num cell-score">{if r.score < 0.0 { "—".to_string() } else { crate::format::fmt_number(r.score, 2) }}</td>
                                                 <td class="muted cell-reason">
                                                     {let reason = r.reason; move || engine::classify::reason_text(&reason, crate::i18n::use_locale().get().into())}
-                                                    {(r.examples_shown > 0).then(|| view! { <ShownExamples run_id=id line_idx=r.line_idx count=r.examples_shown/> })}
+                                                    {(r.examples_shown > 0).then(|| view! { <ShownExamples run_id=id line_idx=r.line_idx count=r.examples_shown opened/> })}
                                                 </td>
                                             </tr>
                                         }).collect_view()}

@@ -156,7 +156,7 @@ pub fn compare(train: &[(String, String)], test: &[(String, String)], split: Str
         ModelScore { name, accuracy, macro_f1 }
     };
     let models = vec![
-        score("nearest neighbours (the offline classifier before)", by_knn.iter().map(|c| c.category.clone()).collect()),
+        score("nearest neighbours (the old offline model)", by_knn.iter().map(|c| c.category.clone()).collect()),
         score("linear (char+word n-grams, logistic regression)", by_linear.iter().map(|(l, _)| l.clone()).collect()),
         score("combined (a near-identical line, else linear)", by_both.iter().map(|(l, _)| l.clone()).collect()),
     ];

@@ -14,6 +14,6 @@ pub use retrieve::{Retriever, example_tokens, examples_message};
 #[cfg(feature = "server")]
 pub use store::{
     StoredExample, add_example, add_reviewed, current_set, examples_at, examples_csv, examples_page, import_examples, preview_import, remove_examples, result_examples,
-    review_source,
+    review_source, run_examples,
 };
 pub use wire::*;

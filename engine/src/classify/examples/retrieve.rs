@@ -3,10 +3,11 @@
 //! taken in turns so every line gets its closest one before any gets a second, up to `k` and within a
 //! token budget. Deterministic: the same chunk and set always carry the same examples.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::store::StoredExample;
 use super::wire::ExampleShown;
+use crate::classify::neighbours::TrigramIndex;
 use crate::classify::offline::{cosine, trigrams};
 use crate::classify::provider::estimate_tokens;
 use crate::clean::{CleanOptions, clean_text};
@@ -17,26 +18,21 @@ const MIN_SIMILARITY: f64 = 0.15;
 const PER_LINE: usize = 3;
 
 pub struct Retriever {
-    examples: Vec<(StoredExample, usize)>,
-    index: HashMap<String, Vec<u32>>,
+    /// The examples with a text to compare, by their id in `index`.
+    examples: Vec<StoredExample>,
+    index: TrigramIndex,
     opts: CleanOptions,
 }
 
 impl Retriever {
     pub fn new(examples: Vec<StoredExample>) -> Self {
         let opts = CleanOptions::default();
-        let mut index: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut index = TrigramIndex::default();
         let mut kept = Vec::with_capacity(examples.len());
         for e in examples {
-            let grams = trigrams(&clean_text(&e.text, &opts));
-            if grams.is_empty() {
-                continue;
+            if index.add(&trigrams(&clean_text(&e.text, &opts))).is_some() {
+                kept.push(e);
             }
-            let id = kept.len() as u32;
-            for g in &grams {
-                index.entry(g.clone()).or_default().push(id);
-            }
-            kept.push((e, grams.len()));
         }
         Retriever { examples: kept, index, opts }
     }
@@ -51,25 +47,9 @@ impl Retriever {
 
     /// The nearest examples of one text, the closest first.
     fn nearest(&self, text: &str) -> Vec<(f64, u32)> {
-        let grams: HashSet<String> = trigrams(&clean_text(text, &self.opts));
-        if grams.is_empty() {
-            return Vec::new();
-        }
-        let mut shared: HashMap<u32, u32> = HashMap::new();
-        for g in &grams {
-            for id in self.index.get(g).into_iter().flatten() {
-                *shared.entry(*id).or_default() += 1;
-            }
-        }
-        let norm = (grams.len() as f64).sqrt();
-        let mut scored: Vec<(f64, u32)> = shared
-            .into_iter()
-            .map(|(id, n)| (f64::from(n) / (norm * (self.examples[id as usize].1 as f64).sqrt()), id))
-            .filter(|(s, _)| *s >= MIN_SIMILARITY)
-            .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.truncate(PER_LINE);
-        scored
+        let mut near = self.index.nearest(&trigrams(&clean_text(text, &self.opts)), PER_LINE);
+        near.retain(|(s, _)| *s >= MIN_SIMILARITY);
+        near
     }
 
     /// The examples to send with `lines`: at most `k`, costing at most `budget_tokens`.
@@ -98,7 +78,7 @@ impl Retriever {
             if out.len() == k {
                 break;
             }
-            let e = &self.examples[id as usize].0;
+            let e = &self.examples[id as usize];
             let cost = example_tokens(&e.text, &e.category);
             if spent + cost > budget_tokens {
                 continue;

@@ -94,15 +94,15 @@ pub async fn examples_page(
 
 /// The labelled rows of an uploaded table the user may read: (text, label).
 async fn read_labelled(pool: &PgPool, user: &CurrentUser, source: &LabelledSource) -> Result<(Vec<(String, String)>, String)> {
-    let preview = crate::ingest::table_preview(pool, user, source.upload_id, source.table_id, 1).await?;
     let summary = crate::ingest::upload_summary(pool, user, source.upload_id).await?;
-    let name = summary.files.iter().find(|f| f.table_id == source.table_id).map(|f| f.name.clone()).unwrap_or_default();
+    let table = summary.files.into_iter().find(|f| f.table_id == source.table_id).ok_or(EngineError::NotFound(Resource::Table))?;
+    let columns: Vec<String> = table.columns.into_iter().map(|c| c.name).collect();
     if source.text_columns.is_empty() {
         return Err(EngineError::invalid("choose at least one column holding the line's text"));
     }
     for c in source.text_columns.iter().chain([&source.label_column]) {
-        if !preview.columns.contains(c) {
-            return Err(EngineError::invalid(format!("the table has no column '{c}'; its columns are {}", preview.columns.join(", "))));
+        if !columns.contains(c) {
+            return Err(EngineError::invalid(format!("the table has no column '{c}'; its columns are {}", columns.join(", "))));
         }
     }
     if source.text_columns.contains(&source.label_column) {
@@ -121,7 +121,7 @@ async fn read_labelled(pool: &PgPool, user: &CurrentUser, source: &LabelledSourc
         let text = texts.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
         rows.push((text, label));
     }
-    Ok((rows, name))
+    Ok((rows, table.name))
 }
 
 pub async fn preview_import(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, source: &LabelledSource) -> Result<ExamplesPreview> {
@@ -277,7 +277,8 @@ pub async fn add_reviewed(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, it
     Ok(version)
 }
 
-/// Adds one example by hand (or gives a text already there another category).
+/// Adds one example by hand (or gives a text already there another category); the example as it
+/// now stands.
 pub async fn add_example(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, text: &str, category: &str) -> Result<ExampleRow> {
     visible(pool, user, prompt_id, true).await?;
     let text = text.trim();
@@ -292,25 +293,12 @@ pub async fn add_example(pool: &PgPool, user: &CurrentUser, prompt_id: Uuid, tex
     };
     let mut tx = pool.begin().await?;
     let version = next_set(&mut tx, prompt_id).await?;
-    sqlx::query!(
-        "UPDATE prompt_examples SET removed_in = $3 WHERE prompt_id = $1 AND text_key = $2 AND removed_in IS NULL",
-        prompt_id,
-        key,
-        version
-    )
-    .execute(&mut *tx)
-    .await?;
+    upsert(&mut tx, prompt_id, version, &[(text.to_string(), category)], Origin::Manual, None, user).await?;
     let row = sqlx::query_as!(
         ExampleRow,
-        "INSERT INTO prompt_examples (prompt_id, text, text_key, category, origin, added_in, created_by)
-         VALUES ($1, $2, $3, $4, $7, $5, $6) RETURNING id, text, category, origin, source, added_in",
+        "SELECT id, text, category, origin, source, added_in FROM prompt_examples WHERE prompt_id = $1 AND text_key = $2 AND removed_in IS NULL",
         prompt_id,
-        text,
-        key,
-        category,
-        version,
-        user.id,
-        Origin::Manual.as_str()
+        key
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -368,6 +356,18 @@ pub async fn current_set(pool: &PgPool, prompt_id: Uuid) -> Result<(i32, i32)> {
     .await?
     .ok_or(EngineError::NotFound(Resource::Prompt))?;
     Ok((r.examples_version, r.n))
+}
+
+/// The examples a run uses: set `version` of its prompt (none for runs from before examples), less
+/// the lines corrected in the sample an iteration is scored on, which would give it the answers.
+pub async fn run_examples(pool: &PgPool, prompt_id: Uuid, version: Option<i32>, sample: Option<Uuid>) -> Result<Vec<StoredExample>> {
+    let Some(version) = version else { return Ok(Vec::new()) };
+    let mut examples = examples_at(pool, prompt_id, version).await?;
+    if let Some(sample) = sample {
+        let own = review_source(sample);
+        examples.retain(|e| e.source.as_deref() != Some(own.as_str()));
+    }
+    Ok(examples)
 }
 
 /// Set `version` of a prompt's examples, as it was when that version was current.

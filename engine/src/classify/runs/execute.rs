@@ -74,17 +74,8 @@ async fn execute_locked(ctx: &RunContext, run_id: Uuid, shutdown: &CancellationT
     }
     publish(ctx, run_id, 0).await?;
 
-    // The prompt's example set as it was when the run was created; runs from before examples had none.
-    let mut examples = match run.examples_version {
-        Some(v) => crate::classify::examples::examples_at(pool, version.prompt_id, v).await?,
-        None => Vec::new(),
-    };
-    // An iteration is scored on its sample's verdicts: the lines corrected in that very sample
-    // would give it the answers.
-    if let Some(sample) = run.sample_id {
-        let own = crate::classify::examples::review_source(sample);
-        examples.retain(|e| e.source.as_deref() != Some(own.as_str()));
-    }
+    // The prompt's example set as it was when the run was created.
+    let examples = crate::classify::examples::run_examples(pool, version.prompt_id, run.examples_version, run.sample_id).await?;
     let mut retriever = None;
     let provider: Box<dyn Provider> = match settings.provider {
         ProviderKind::Offline => {

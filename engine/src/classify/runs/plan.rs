@@ -4,7 +4,7 @@
 
 use super::chunk::chunk_examples;
 use super::{RunContext, resolve};
-use crate::classify::examples::{Retriever, current_set, examples_at, examples_message};
+use crate::classify::examples::{Retriever, current_set, examples_message, run_examples};
 use crate::auth::{CurrentUser, Permission};
 use crate::classify::protocol::{LineIn, user_message};
 use crate::classify::provider::estimate_tokens;
@@ -72,7 +72,7 @@ pub async fn plan_run_on(ctx: &RunContext, user: &CurrentUser, req: &NewRun, bas
     let lines: Vec<LineIn> = first.into_iter().map(|r| LineIn { row_index: r.idx as i64, text: r.text }).collect();
     let (examples_version, examples_count) = current_set(&ctx.pool, version.prompt_id).await?;
     let first_examples = if settings.provider == ProviderKind::Openai && settings.few_shot > 0 && examples_count > 0 {
-        let retriever = Retriever::new(examples_at(&ctx.pool, version.prompt_id, examples_version).await?);
+        let retriever = Retriever::new(run_examples(&ctx.pool, version.prompt_id, Some(examples_version), sample).await?);
         chunk_examples(Some(&retriever), &lines, &settings)
     } else {
         Vec::new()

@@ -66,5 +66,12 @@ fi
 
 if [ "$mode" = test ]; then
   command -v chromium >/dev/null || apt_install chromium
+  # schemathesis (PyPI) for the hostile-input suite, in a venv beside the build caches.
+  st_venv="$(dirname "${CARGO_TARGET_DIR:-$HOME/.cache/dgs/target}")/schemathesis-venv"
+  if ! "$st_venv/bin/schemathesis" --version 2>/dev/null | grep -q '4\.'; then
+    log "installing schemathesis (PyPI)"
+    python3 -m venv "$st_venv" || { apt_install python3-venv; python3 -m venv "$st_venv"; }
+    "$st_venv/bin/pip" install -q 'schemathesis>=4.32,<5'
+  fi
 fi
 log "ready"

@@ -123,6 +123,11 @@ impl TestServer {
         bail!("dgs did not become ready; see /tmp/{}.log", self.db_name)
     }
 
+    /// The running process's id (for `/proc` readings).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL: no chance to clean up, as when a machine dies.
     pub fn kill(&mut self) -> anyhow::Result<()> {
         if let Some(mut c) = self.child.take() {

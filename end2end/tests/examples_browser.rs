@@ -34,12 +34,11 @@ async fn a_labelled_history_is_imported_shown_in_the_plan_and_explains_a_result(
     let server = TestServer::start(&[("LLM_PROVIDER", "openai"), ("OPENAI_BASE_URL", base.as_str()), ("LLM_MODEL", "gpt-test")]).await?;
     server.create_user("ana", "analyst", PASSWORD)?;
     let ana = server.client("ana", PASSWORD).await?;
-    let prompt = post_json(&ana, &server, "/prompts", json!({
+    post_json(&ana, &server, "/prompts", json!({
         "name": "Gastos 2026", "template": "Clasifica cada línea de gasto.",
         "categories": [{ "name": "Viajes" }, { "name": "Suministros" }]
     }))
     .await?;
-    let prompt_id = prompt["prompt_id"].as_str().unwrap_or_default().to_string();
     let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(history()).file_name("libro-2025.csv"));
     let upload: Value = ana.post(server.url("/api/v1/uploads")).multipart(form).send().await?.error_for_status()?.json().await?;
     let lines = "concepto\nRENFE billete tren sevilla\nIBERDROLA factura luz marzo\nVIKING DIRECT toner impresora\nENDESA factura electricidad abril\n";

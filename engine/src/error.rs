@@ -68,6 +68,9 @@ pub enum EngineError {
     /// PostgreSQL does not answer (stopped, restarting, unreachable): worth trying again shortly.
     #[error("the database is not answering; try again in a moment")]
     DatabaseUnavailable(String),
+    /// The disk under `DATA_DIR` is full: what was being written is removed, nothing half-stored.
+    #[error("the server's disk is full; nothing was stored. Try again once space has been freed")]
+    StorageFull,
     /// The session store (Redis) does not answer: nobody can be recognised until it does.
     #[error("sign-in is unavailable for a moment (the session store does not answer); try again shortly")]
     SessionsUnavailable(String),
@@ -494,6 +497,7 @@ codes! {
     Internal => "internal", 500;
     DatabaseUnavailable => "database_unavailable", 503;
     SessionsUnavailable => "sessions_unavailable", 503;
+    StorageFull => "storage_full", 507;
     /// Never sent by the server: the browser could not reach it or read its answer.
     Network => "network", 503;
 }
@@ -556,6 +560,7 @@ impl EngineError {
             EngineError::Etl(e) => e.code(),
             EngineError::DatabaseUnavailable(_) => ErrorCode::DatabaseUnavailable,
             EngineError::SessionsUnavailable(_) => ErrorCode::SessionsUnavailable,
+            EngineError::StorageFull => ErrorCode::StorageFull,
             EngineError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -647,7 +652,10 @@ impl From<fred::error::Error> for EngineError {
 #[cfg(feature = "readers")]
 impl From<std::io::Error> for EngineError {
     fn from(e: std::io::Error) -> Self {
-        EngineError::Internal(format!("io: {e}"))
+        match e.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => EngineError::StorageFull,
+            _ => EngineError::Internal(format!("io: {e}")),
+        }
     }
 }
 

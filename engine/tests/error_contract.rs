@@ -72,6 +72,7 @@ fn example(code: ErrorCode) -> Option<EngineError> {
         C::EventUserNotFound => EngineError::NotFound(Resource::EventUser),
         C::ExampleNotFound => EngineError::NotFound(Resource::Example),
         C::DatabaseUnavailable => EngineError::DatabaseUnavailable("connection refused".into()),
+        C::StorageFull => EngineError::StorageFull,
         C::SessionsUnavailable => EngineError::SessionsUnavailable("redis: timed out".into()),
         C::EtlSourceInvalid => T::SourceInvalid { path: "fields.date".into(), message: "this field is required".into() }.into(),
         C::EtlSourceVersionConflict => T::SourceVersionConflict { current: 3 }.into(),

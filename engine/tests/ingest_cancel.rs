@@ -91,7 +91,7 @@ async fn a_cancelled_ingest_stops_and_leaves_nothing_and_a_big_dataset_pages_acr
         .bind(Uuid::new_v4())
         .execute(&pool)
         .await?;
-    let swept = engine::ingest::sweep_abandoned_uploads(&pool, Duration::from_secs(6 * 3600)).await?;
+    let swept = engine::ingest::sweep_abandoned_uploads(&pool, Duration::from_secs(6 * 3600), tempfile::tempdir()?.path()).await?;
     assert_eq!(swept, 1);
     let names: Vec<String> = sqlx::query_scalar("SELECT original_name FROM uploads WHERE status = 'ingesting'").fetch_all(&pool).await?;
     assert_eq!(names, ["running.csv"]);

@@ -18,6 +18,9 @@ pub struct Config {
     pub site_addr: SocketAddr,
     pub data_dir: PathBuf,
     pub upload_max_bytes: u64,
+    /// Uploads left half-read by a process that died are removed at start-up once this old
+    /// (`UPLOAD_SWEEP_AFTER_SECS`, 6 h: an ingest still running on another server is younger).
+    pub upload_sweep_after: Duration,
     pub ingest_limits: engine::ingest::IngestLimits,
     pub ingest_writers: usize,
     pub workbook_memory_limit_mb: u64,
@@ -124,6 +127,8 @@ struct Settings {
     data_dir: PathBuf,
     #[arg(long, env = "UPLOAD_MAX_BYTES", default_value_t = 512 << 20)]
     upload_max_bytes: u64,
+    #[arg(long, env = "UPLOAD_SWEEP_AFTER_SECS", default_value_t = 6 * 3600)]
+    upload_sweep_after_secs: u64,
     #[arg(long, env = "ZIP_MAX_ENTRIES", default_value_t = 10_000)]
     zip_max_entries: usize,
     #[arg(long, env = "ZIP_MAX_ENTRY_BYTES", default_value_t = 4 << 30)]
@@ -265,6 +270,7 @@ impl Config {
             site_addr: s.site_addr,
             data_dir: s.data_dir,
             upload_max_bytes: s.upload_max_bytes,
+            upload_sweep_after: Duration::from_secs(s.upload_sweep_after_secs),
             ingest_limits: engine::ingest::IngestLimits {
                 max_entries: s.zip_max_entries,
                 max_entry_bytes: s.zip_max_entry_bytes,

@@ -78,9 +78,9 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
     {
-        let pool = services.pool.clone();
+        let (pool, data_dir, after) = (services.pool.clone(), services.data_dir.clone(), config.upload_sweep_after);
         tokio::spawn(async move {
-            match engine::ingest::sweep_abandoned_uploads(&pool, Duration::from_secs(6 * 3600)).await {
+            match engine::ingest::sweep_abandoned_uploads(&pool, after, &data_dir).await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(uploads = n, "removed uploads left half-read by a stopped process"),
                 Err(e) => tracing::error!(error = %e, "could not sweep abandoned uploads"),

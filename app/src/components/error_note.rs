@@ -120,6 +120,11 @@ fn text(code: C) -> (&'static str, &'static str, Detail) {
             "Sign-in is unavailable for a moment (the session store does not answer). Try again in a few seconds.",
             None,
         ),
+        C::StorageFull => (
+            "El disco del servidor está lleno: no se ha guardado nada. Vuelve a intentarlo cuando se haya liberado espacio.",
+            "The server's disk is full: nothing was stored. Try again once space has been freed.",
+            None,
+        ),
         C::DatabaseUnavailable => (
             "La base de datos no responde ahora mismo. No se ha perdido nada; inténtalo de nuevo en unos segundos.",
             "The database is not answering right now. Nothing was lost; try again in a few seconds.",

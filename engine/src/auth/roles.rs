@@ -37,7 +37,6 @@ macro_rules! permissions {
     ($($variant:ident => $name:literal),* $(,)?) => {
         /// Named `resource:action`. Which roles hold which permission is data (`role_permissions`);
         /// this is the catalogue code checks against, mirrored by the `permissions` table.
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum Permission {
             $(#[serde(rename = $name)] $variant,)*
@@ -61,6 +60,22 @@ macro_rules! permissions {
         }
     };
 }
+
+// By hand: the derive does not see the `serde(rename)` a macro writes, and would document the
+// variants' Rust names instead of the `resource:action` names sent on the wire.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Permission {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("A permission, named `resource:action`."))
+            .enum_values(Some(Permission::ALL.iter().map(|p| p.name())))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Permission {}
 
 permissions! {
     DatasetRead => "dataset:read",

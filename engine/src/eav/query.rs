@@ -351,9 +351,18 @@ async fn query_with(store: &Store, user: &CurrentUser, def: &TableDef, q: &RowQu
     Ok(Some(RowPage { rows: page.rows.into_iter().map(|r| mask_for(def, user, r)).collect(), next_key_set: page.next_key_set }))
 }
 
-/// One page, unmasked (the caller masks it for its reader); `None` when the table's schema is no
-/// longer the one `def` describes.
-async fn page_of(store: &Store, def: &TableDef, q: &RowQuery, reader: &CurrentUser) -> Result<Option<RowPage>> {
+/// A page's statement as the database will get it: its text, its binds and its sort keys (for the
+/// next cursor). Pure, so the filter language can be fuzzed without a database.
+pub struct Statement {
+    pub text: String,
+    /// How many `$n` binds the text holds.
+    pub binds: usize,
+    args: PgArguments,
+    keys: Vec<Key>,
+}
+
+/// The statement of one page of `q` on `def`; `reader` bounds the search to what they may see.
+pub fn statement(def: &TableDef, q: &RowQuery, reader: &CurrentUser) -> Result<Statement> {
     let user = &unmasking();
     if q.filters.len() > MAX_FILTERS {
         return Err(EngineError::invalid(format!("at most {MAX_FILTERS} filters")));
@@ -370,12 +379,12 @@ async fn page_of(store: &Store, def: &TableDef, q: &RowQuery, reader: &CurrentUs
     let mut sql = Sql { args: PgArguments::default(), n: 0 };
     let mut conds = Vec::new();
     for f in &q.filters {
-        conds.push(condition(&def, user, f, &mut sql)?);
+        conds.push(condition(def, user, f, &mut sql)?);
     }
     if let Some(found) = q.search.as_deref().map(|s| search_condition(def, reader, s, &mut sql)).transpose()?.flatten() {
         conds.push(found);
     }
-    let keys = keys(&def, user, &q.sorting)?;
+    let keys = keys(def, user, &q.sorting)?;
     if let Some(cursor) = &q.next_key_set {
         let values = decode_cursor(cursor, keys.len())?;
         conds.push(after(&keys, &values, &mut sql)?);
@@ -400,16 +409,24 @@ async fn page_of(store: &Store, def: &TableDef, q: &RowQuery, reader: &CurrentUs
         .collect();
     // Literals, not parameters: a generic plan that does not know the limit may pick a sort over
     // the index walk a page needs (both are checked integers).
-    let limit = page_size;
     let text = format!(
-        "SELECT {} FROM {}{} ORDER BY {} LIMIT {limit}{}",
-        physical::select_list(&def, q.fields.as_deref()),
+        "SELECT {} FROM {}{} ORDER BY {} LIMIT {page_size}{}",
+        physical::select_list(def, q.fields.as_deref()),
         def.physical(),
         if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) },
         order.join(", "),
         if offset > 0 { format!(" OFFSET {offset}") } else { String::new() }
     );
-    let raw: Vec<RawRow> = match sqlx::query_with(trusted(&text), sql.args).fetch_all(&store.pool).await {
+    Ok(Statement { text, binds: sql.n, args: sql.args, keys })
+}
+
+/// One page, unmasked (the caller masks it for its reader); `None` when the table's schema is no
+/// longer the one `def` describes.
+async fn page_of(store: &Store, def: &TableDef, q: &RowQuery, reader: &CurrentUser) -> Result<Option<RowPage>> {
+    let Statement { text, args, keys, .. } = statement(def, q, reader)?;
+    let page_size = q.page_size.unwrap_or(50);
+    let offset = q.offset.unwrap_or(0);
+    let raw: Vec<RawRow> = match sqlx::query_with(trusted(&text), args).fetch_all(&store.pool).await {
         Ok(rows) => rows.iter().map(|r| RawRow::decode(def, q.fields.as_deref(), r)).collect::<std::result::Result<_, _>>()?,
         Err(sqlx::Error::Database(d)) if matches!(d.code().as_deref(), Some("42703") | Some("42P01")) => return Ok(None),
         Err(e) => return Err(e.into()),

@@ -231,17 +231,25 @@ pub async fn delete_upload(pool: &PgPool, user: &CurrentUser, id: Uuid, data_dir
 }
 
 /// Removes uploads left 'ingesting' by a process that died mid-read, once they are older than
-/// `older_than` (an ingest still running elsewhere is younger). Their rows were never committed: the
-/// writers' COPY transactions end with the process. Returns how many were removed.
-pub async fn sweep_abandoned_uploads(pool: &PgPool, older_than: std::time::Duration) -> Result<u64> {
+/// `older_than` (an ingest still running elsewhere is younger), with their files under `data_dir`.
+/// Their rows were never committed: the writers' COPY transactions end with the process, and the
+/// tables made for them go with their `upload_storage` rows. Returns how many were removed.
+pub async fn sweep_abandoned_uploads(pool: &PgPool, older_than: std::time::Duration, data_dir: &Path) -> Result<u64> {
     let secs = older_than.as_secs_f64();
-    let done = sqlx::query!(
-        "DELETE FROM uploads WHERE status = 'ingesting' AND created_at < now() - make_interval(secs => $1)",
+    let gone = sqlx::query_scalar!(
+        "DELETE FROM uploads WHERE status = 'ingesting' AND created_at < now() - make_interval(secs => $1) RETURNING id",
         secs
     )
-    .execute(pool)
+    .fetch_all(pool)
     .await?;
-    Ok(done.rows_affected())
+    for id in &gone {
+        if let Err(e) = tokio::fs::remove_dir_all(data_dir.join("uploads").join(id.to_string())).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(upload_id = %id, error = %e, "the abandoned upload's file could not be removed");
+        }
+    }
+    Ok(gone.len() as u64)
 }
 
 /// The caller's recent uploads (every upload, for an administrator), newest first.

@@ -48,7 +48,7 @@ pub struct UserPatch {
 }
 
 /// Activate or deactivate an account (deactivating ends its sessions and stops its tokens).
-#[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", request_body = UserPatch, responses((status = 204), (status = 403), (status = 404)))]
+#[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", params(("id" = Uuid, Path)), request_body = UserPatch, responses((status = 204), (status = 403), (status = 404)))]
 pub async fn update_user(
     State(state): State<AppState>,
     Authed(me): Authed,
@@ -72,7 +72,7 @@ pub struct PasswordReset {
 }
 
 /// Set a temporary password the user must change at next sign-in; their sessions end.
-#[utoipa::path(post, path = "/admin/users/{id}/password-reset", tag = "admin", request_body = PasswordReset,
+#[utoipa::path(post, path = "/admin/users/{id}/password-reset", tag = "admin", params(("id" = Uuid, Path)), request_body = PasswordReset,
     responses((status = 204), (status = 403), (status = 404), (status = 422)))]
 pub async fn reset_password(
     State(state): State<AppState>,
@@ -105,7 +105,7 @@ pub async fn save_role(
     Ok(Json(rbac::save_role(&state.services.pool, &me, &draft).await?))
 }
 
-#[utoipa::path(delete, path = "/admin/roles/{name}", tag = "admin", responses((status = 204), (status = 403), (status = 404), (status = 409)))]
+#[utoipa::path(delete, path = "/admin/roles/{name}", tag = "admin", params(("name" = String, Path)), responses((status = 204), (status = 403), (status = 404), (status = 409)))]
 pub async fn delete_role(
     State(state): State<AppState>,
     Authed(me): Authed,
@@ -127,7 +127,7 @@ pub struct AssignmentRequest {
 }
 
 /// Give a user a role, optionally until a date.
-#[utoipa::path(put, path = "/admin/users/{id}/roles/{role}", tag = "admin", request_body = AssignmentRequest,
+#[utoipa::path(put, path = "/admin/users/{id}/roles/{role}", tag = "admin", params(("id" = Uuid, Path), ("role" = String, Path)), request_body = AssignmentRequest,
     responses((status = 204), (status = 403), (status = 404), (status = 422)))]
 pub async fn assign_role(
     State(state): State<AppState>,
@@ -139,7 +139,7 @@ pub async fn assign_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/admin/users/{id}/roles/{role}", tag = "admin",
+#[utoipa::path(delete, path = "/admin/users/{id}/roles/{role}", tag = "admin", params(("id" = Uuid, Path), ("role" = String, Path)),
     responses((status = 204), (status = 403), (status = 404), (status = 409, description = "The last administrator")))]
 pub async fn unassign_role(
     State(state): State<AppState>,

@@ -94,7 +94,7 @@ pub async fn end_all_sessions(
 }
 
 /// Sign out one of my sessions.
-#[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "auth", responses((status = 204), (status = 404)))]
+#[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "auth", params(("id" = Uuid, Path)), responses((status = 204), (status = 404)))]
 pub async fn end_session(
     State(state): State<AppState>,
     Authed(me): Authed,

@@ -77,7 +77,7 @@ pub async fn list(State(state): State<AppState>, AuthUser(me): AuthUser) -> Resu
 }
 
 /// Rename one of my passkeys.
-#[utoipa::path(patch, path = "/auth/passkeys/{id}", tag = "auth", request_body = NewPasskey, responses((status = 204), (status = 404), (status = 422)))]
+#[utoipa::path(patch, path = "/auth/passkeys/{id}", tag = "auth", params(("id" = Uuid, Path)), request_body = NewPasskey, responses((status = 204), (status = 404), (status = 422)))]
 pub async fn rename(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
@@ -89,7 +89,7 @@ pub async fn rename(
 }
 
 /// Remove one of my passkeys (needs a fresh sign-in); the sessions it opened end.
-#[utoipa::path(delete, path = "/auth/passkeys/{id}", tag = "auth",
+#[utoipa::path(delete, path = "/auth/passkeys/{id}", tag = "auth", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, description = "Sign in again first"), (status = 404), (status = 409, description = "Your only way in")))]
 pub async fn remove(State(state): State<AppState>, Authed(me): Authed, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
     passkeys::remove(&state.services.pool, &me, id).await?;
@@ -114,7 +114,7 @@ pub async fn enrol(
 }
 
 /// A single-use link (1 hour) for the user to enrol a passkey or set a password.
-#[utoipa::path(post, path = "/admin/users/{id}/enrolment-link", tag = "admin",
+#[utoipa::path(post, path = "/admin/users/{id}/enrolment-link", tag = "admin", params(("id" = Uuid, Path)),
     responses((status = 201, body = EnrolmentLink), (status = 403), (status = 404)))]
 pub async fn create_enrolment_link(
     State(state): State<AppState>,

@@ -48,7 +48,7 @@ pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Re
 }
 
 /// Revoke one of my tokens; it stops working at once.
-#[utoipa::path(delete, path = "/tokens/{id}", tag = "auth", responses((status = 204), (status = 404)))]
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "auth", params(("id" = Uuid, Path)), responses((status = 204), (status = 404)))]
 pub async fn revoke(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -27,6 +27,7 @@ use crate::state::AppState;
                  description = "field `file`: .csv .tsv .txt .json .jsonl .ndjson .xlsx .xlsm .xls .xlsb .ods or a .zip of them"),
     responses((status = 201, body = UploadSummary), (status = 400, description = "Not a multipart upload"),
               (status = 413, description = "Larger than UPLOAD_MAX_BYTES"),
+              (status = 507, description = "The disk under DATA_DIR is full (`storage_full`): nothing was stored"),
               (status = 422, description = "The file cannot be read or was refused; `details` names the file and the reason")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -47,7 +48,15 @@ pub async fn create(
         }
         let mut staged = StagedUpload::start(services, &user, field.file_name().unwrap_or("upload.csv")).await?;
         while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
-            staged.write(&chunk).await?;
+            if let Err(e) = staged.write(&chunk).await {
+                if matches!(e, EngineError::StorageFull) {
+                    // Free the space at once, then read the rest of the body without keeping it:
+                    // a client still sending would otherwise see a reset connection, not why.
+                    drop(staged);
+                    while let Ok(Some(_)) = field.chunk().await {}
+                }
+                return Err(e.into());
+            }
         }
         return Ok((StatusCode::CREATED, Json(staged.ingest(services, &user).await?.localised(lang))));
     }

@@ -78,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
             for x in &samples {
                 body.push_str(&format!("| {} | {:.1} | {} | {} | {} |\n", x.minute, x.rss_mb, x.open_files, x.tcp_established, x.pg_connections));
             }
-            body.push_str(&format!("\n{} Flat after warm-up: {}.\n", s.verdict(), if modes::flat(&samples) { "yes" } else { "**no**" }));
+            body.push_str(&format!("\n{}\nFlat after warm-up: {}.\n", s.verdict(), if modes::flat(&samples) { "yes" } else { "**no**" }));
             println!("{body}");
             if let Some(path) = readme {
                 rewrite(&path, "load:soak", &body)?;

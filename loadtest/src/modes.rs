@@ -34,7 +34,10 @@ pub async fn attack(base: &str, plan: &str, with_upload: bool) -> anyhow::Result
         .set_default(GooseDefault::TestPlan, plan)?
         .set_default(GooseDefault::NoPrintMetrics, true)?
         .set_default(GooseDefault::NoErrorSummary, true)?
-        .set_default(GooseDefault::Quiet, 1)?;
+        .set_default(GooseDefault::Quiet, 1)?
+        // No remote control: attacks run one after another, and a second would find its port taken.
+        .set_default(GooseDefault::NoTelnet, true)?
+        .set_default(GooseDefault::NoWebSocket, true)?;
     for s in users::scenarios(with_upload)? {
         a = a.register_scenario(s);
     }

@@ -1,7 +1,7 @@
 //! Hostile JSON bodies on every operation of the OpenAPI document that takes one (issue 20): a
 //! body built from the operation's own schema with a NUL byte in every text field, the same with
-//! huge numbers in every number field, nesting 5,000 levels deep and invalid UTF-8. Each is
-//! answered 4xx in our JSON error shape (a huge number may also be accepted where any number goes)
+//! huge numbers in every number field, nesting 5,000 levels deep, invalid UTF-8 and a body over
+//! `JSON_BODY_MAX_BYTES` (413 `body_too_large`). Each is answered 4xx in our JSON error shape (a huge number may also be accepted where any number goes)
 //! — never 5xx, never a hang.
 
 use std::time::Duration;
@@ -75,8 +75,8 @@ fn fill(path: &str, op: &Value) -> String {
 }
 
 #[tokio::test]
-async fn nul_bytes_huge_numbers_deep_nesting_and_bad_utf8_get_4xx_on_every_operation() -> anyhow::Result<()> {
-    let server = TestServer::start(&[("AUTH_RATE_PER_MINUTE", "10000")]).await?;
+async fn nul_bytes_huge_numbers_deep_nesting_bad_utf8_and_oversized_bodies_get_4xx_on_every_operation() -> anyhow::Result<()> {
+    let server = TestServer::start(&[("AUTH_RATE_PER_MINUTE", "10000"), ("JSON_BODY_MAX_BYTES", "65536")]).await?;
     server.create_user("root", "admin", PASSWORD)?;
     let root = server.client("root", PASSWORD).await?;
     let doc: Value = root.get(server.url("/api/v1/openapi.json")).send().await?.error_for_status()?.json().await?;
@@ -97,6 +97,7 @@ async fn nul_bytes_huge_numbers_deep_nesting_and_bad_utf8_get_4xx_on_every_opera
                 ("huge numbers", serde_json::to_vec(&example(&doc, &schema, Twist::HugeNumbers, 0))?),
                 ("nesting 5,000 deep", deep.clone().into_bytes()),
                 ("invalid UTF-8", b"{\"name\": \"\xff\xfe\xfd\"}".to_vec()),
+                ("over the body limit", format!("{{\"name\": \"{}\"}}", "x".repeat(70_000)).into_bytes()),
             ];
             for (what, body) in bodies {
                 sent += 1;
@@ -113,7 +114,11 @@ async fn nul_bytes_huge_numbers_deep_nesting_and_bad_utf8_get_4xx_on_every_opera
                 // nested past reason or not UTF-8 never is. Neither may be a 5xx or an error
                 // outside our shape.
                 let refused = (400..500).contains(&status) && shaped;
-                let fine = if what == "huge numbers" { status < 400 || refused } else { refused };
+                let fine = match what {
+                    "huge numbers" => status < 400 || refused,
+                    "over the body limit" => status == 413 && body["error"]["code"] == "body_too_large",
+                    _ => refused,
+                };
                 if !fine {
                     wrong.push(format!("{method} {path} ({what}): {status} {body}"));
                 }
@@ -121,7 +126,7 @@ async fn nul_bytes_huge_numbers_deep_nesting_and_bad_utf8_get_4xx_on_every_opera
         }
     }
     println!("{sent} hostile bodies sent");
-    assert!(sent > 100, "only {sent} hostile bodies were sent");
+    assert!(sent > 200, "only {sent} hostile bodies were sent");
     assert!(wrong.is_empty(), "{} of {sent} hostile bodies were mishandled:\n{}", wrong.len(), wrong.join("\n"));
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::Value;
 
+pub mod openapi;
 mod private_pg;
 pub use private_pg::PrivatePostgres;
 

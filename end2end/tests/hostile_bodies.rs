@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use end2end::TestServer;
+use end2end::openapi::fill;
 use serde_json::{Map, Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -64,16 +65,6 @@ fn example(doc: &Value, schema: &Value, twist: Twist, depth: usize) -> Value {
     }
 }
 
-fn fill(path: &str, op: &Value) -> String {
-    let mut out = path.to_string();
-    for p in op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "path") {
-        let name = p["name"].as_str().unwrap_or_default();
-        let value = if p["schema"]["format"] == "uuid" { uuid::Uuid::new_v4().to_string() } else { "word".into() };
-        out = out.replace(&format!("{{{name}}}"), &value);
-    }
-    out
-}
-
 #[tokio::test]
 async fn nul_bytes_huge_numbers_deep_nesting_bad_utf8_and_oversized_bodies_get_4xx_on_every_operation() -> anyhow::Result<()> {
     let server = TestServer::start(&[("AUTH_RATE_PER_MINUTE", "10000"), ("JSON_BODY_MAX_BYTES", "65536")]).await?;
@@ -91,7 +82,7 @@ async fn nul_bytes_huge_numbers_deep_nesting_bad_utf8_and_oversized_bodies_get_4
                 continue;
             }
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())?;
-            let url = server.url(&fill(path, op));
+            let url = server.url(&fill(path, op, None));
             let bodies: Vec<(&str, Vec<u8>)> = vec![
                 ("NUL in every text", serde_json::to_vec(&example(&doc, &schema, Twist::Nul, 0))?),
                 ("huge numbers", serde_json::to_vec(&example(&doc, &schema, Twist::HugeNumbers, 0))?),

@@ -3,32 +3,10 @@
 //! (`malformed_request`), never axum's plain text.
 
 use end2end::TestServer;
+use end2end::openapi::{fill, is_uuid, params};
 use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery";
-
-fn params<'a>(op: &'a Value, place: &str) -> Vec<&'a Value> {
-    op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == place).collect()
-}
-
-fn is_uuid(p: &Value) -> bool {
-    p["schema"]["format"] == "uuid"
-}
-
-/// The path with every parameter filled: `bad` for the one named, a fresh uuid (or a word) for the rest.
-fn fill(path: &str, op: &Value, bad: Option<(&str, &str)>) -> String {
-    let mut out = path.to_string();
-    for p in params(op, "path") {
-        let name = p["name"].as_str().unwrap_or_default();
-        let value = match bad {
-            Some((n, v)) if n == name => v.to_string(),
-            _ if is_uuid(p) => uuid::Uuid::new_v4().to_string(),
-            _ => "word".to_string(),
-        };
-        out = out.replace(&format!("{{{name}}}"), &value);
-    }
-    out
-}
 
 #[tokio::test]
 async fn every_route_answers_malformed_paths_queries_and_bodies_with_json_400() -> anyhow::Result<()> {

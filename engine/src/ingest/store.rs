@@ -221,13 +221,18 @@ pub async fn delete_upload(pool: &PgPool, user: &CurrentUser, id: Uuid, data_dir
     }
     sqlx::query!("DELETE FROM uploads WHERE id = $1", id).execute(&mut *tx).await?;
     tx.commit().await?;
-    let dir = data_dir.join("uploads").join(id.to_string());
-    if let Err(e) = tokio::fs::remove_dir_all(&dir).await
+    remove_upload_files(data_dir, id).await;
+    Ok(())
+}
+
+/// The upload's folder under `data_dir`, gone (already gone is fine; a failure is only logged: the
+/// upload's rows are deleted either way).
+async fn remove_upload_files(data_dir: &Path, id: Uuid) {
+    if let Err(e) = tokio::fs::remove_dir_all(data_dir.join("uploads").join(id.to_string())).await
         && e.kind() != std::io::ErrorKind::NotFound
     {
         tracing::warn!(upload_id = %id, error = %e, "the upload's file could not be removed");
     }
-    Ok(())
 }
 
 /// Removes uploads left 'ingesting' by a process that died mid-read, once they are older than
@@ -243,11 +248,7 @@ pub async fn sweep_abandoned_uploads(pool: &PgPool, older_than: std::time::Durat
     .fetch_all(pool)
     .await?;
     for id in &gone {
-        if let Err(e) = tokio::fs::remove_dir_all(data_dir.join("uploads").join(id.to_string())).await
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(upload_id = %id, error = %e, "the abandoned upload's file could not be removed");
-        }
+        remove_upload_files(data_dir, *id).await;
     }
     Ok(gone.len() as u64)
 }
